@@ -1,0 +1,1 @@
+"""setpiece hosts: the host protocol, DCC adapters, the in-app runtime and publishing."""

@@ -1,0 +1,160 @@
+"""The host protocol: what every DCC adapter implements.
+
+No DCC module is imported at module level anywhere in an adapter: adapters import
+``bpy`` / ``maya.cmds`` / ``hou`` / ``nuke`` inside their methods (or through an
+injectable module attribute so tests can hand in a fake), so that ``setpiece`` works
+outside the app and importing an adapter never fails.
+
+Adapters register through the entry point group ``setpiece.hosts``
+(``blender = "setpiece.hosts.blender:BlenderHost"``), so a studio adds a host
+(3ds Max, Katana, ...) without touching setpiece.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from setpiece.core.containers import ContainerRecord
+
+
+@dataclass
+class Container:
+    """A container as found in the app: the record plus the app's handle on it.
+
+    ``node`` is the host's handle (a Blender collection name, a Maya node name, a
+    Houdini node path, a Nuke node name); ``record`` is the metadata read back from it.
+    """
+
+    node: str
+    record: ContainerRecord
+
+    @property
+    def asset(self) -> str:
+        return self.record.asset
+
+    @property
+    def version(self) -> str:
+        return self.record.version
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    """One entry in the app's ``setpiece`` menu.
+
+    ``label`` is what the artist sees; ``callback`` runs on the main thread;
+    ``group`` places it (``"setpiece"`` entries first, then tool assets' entries).
+    """
+
+    label: str
+    callback: Callable[[], Any]
+    group: str = "setpiece"
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class SceneLoad:
+    """What to load: a scene's root layer and the containers it holds.
+
+    ``root_layer`` is an absolute path to a USD layer built by ``setpiece.usd``;
+    ``containers`` are its container records (prim paths inside that layer).
+    """
+
+    root_layer: str
+    containers: Sequence[ContainerRecord] = field(default_factory=tuple)
+
+
+@runtime_checkable
+class Host(Protocol):
+    """One DCC behind one small protocol."""
+
+    #: short lowercase name: ``blender``, ``maya``, ``houdini``, ``nuke``
+    name: str
+
+    # -- identity --------------------------------------------------------------
+    def app_version(self) -> str:
+        """The app's version string (``"5.0.1"``, ``"2025.3"``)."""
+        ...
+
+    def is_headless(self) -> bool:
+        """True in ``blender -b``, ``mayapy``, ``hython``, ``nuke -t``."""
+        ...
+
+    # -- scene files -----------------------------------------------------------
+    def new_scene(self) -> None: ...
+
+    def open_scene(self, path: str) -> None: ...
+
+    def save_scene(self, path: str | None = None) -> str:
+        """Save (to ``path`` when given) and return the saved path."""
+        ...
+
+    def current_scene(self) -> str | None:
+        """The open scene file, or None when unsaved."""
+        ...
+
+    # -- containers ------------------------------------------------------------
+    def load(self, scene: SceneLoad) -> list[Container]:
+        """Load a USD scene (or one asset) into the app and return its containers."""
+        ...
+
+    def ls(self) -> list[Container]:
+        """Every container in the open scene, read from the app's own data."""
+        ...
+
+    def update(self, container: Container, record: ContainerRecord) -> Container:
+        """Point a container at another version, keeping the user's transform on it."""
+        ...
+
+    def remove(self, container: Container) -> None: ...
+
+    # -- export ----------------------------------------------------------------
+    def export_usd(self, path: str, *, selection: bool = False) -> str:
+        """Export the selection (or the whole scene) to a USD file; return its path."""
+        ...
+
+    # -- integration -----------------------------------------------------------
+    def install_menu(self, commands: Sequence[MenuCommand]) -> None:
+        """Add (or replace) the ``setpiece`` menu with these entries."""
+        ...
+
+    def on_scene_opened(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every scene open."""
+        ...
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the app's main thread once the app is idle (immediately headless)."""
+        ...
+
+    def main_window(self) -> Any | None:
+        """The app's main Qt window for parenting, or None (headless, or not a Qt app)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """How ``setpiece env/launch/batch HOST`` starts one DCC.
+
+    Each adapter package exposes ``launch_spec() -> LaunchSpec`` in
+    ``setpiece.hosts.<host>.launch``; the generic launcher (``setpiece.hosts.launching``)
+    finds the executable (``setpiece.toml`` ``[hosts.<host>] executable``, then
+    ``SETPIECE_<HOST>_EXECUTABLE``, then PATH, then ``install_globs``), checks that the
+    app's Python matches the workspace's, and builds the environment.
+    """
+
+    host: str
+    #: GUI executable names looked up on PATH (``("maya",)``)
+    executables: tuple[str, ...]
+    #: headless executable names (``("mayapy",)``, ``("hython",)``; Blender: ``("blender",)`` + ``-b``)
+    batch_executables: tuple[str, ...]
+    #: standard install locations, newest last when sorted (``/usr/autodesk/maya*/bin/maya``)
+    install_globs: tuple[str, ...] = ()
+    #: the Python ``major.minor`` each app version ships, when known ({"2025": "3.11"})
+    python_by_app_version: dict[str, str] = field(default_factory=dict)
+    #: env var that points the app at setpiece's startup folder
+    #: (``PYTHONPATH`` for userSetup.py, ``HOUDINI_PACKAGE_PATH``, ``NUKE_PATH``,
+    #: ``BLENDER_USER_SCRIPTS``)
+    startup_var: str = "PYTHONPATH"
+    #: arguments that run a Python script headless: ``["-b", "--python", "{script}"]``
+    batch_args: tuple[str, ...] = ("{script}",)

@@ -1,0 +1,1 @@
+"""setpiece USD: asset interface layers and scene build by USD composition."""
