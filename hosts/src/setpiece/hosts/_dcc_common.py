@@ -1,0 +1,483 @@
+"""Shared by the Maya, Houdini and Nuke adapters: container metadata, node names, the
+selftest sample set and the selftest runner.
+
+Pure Python. ``pxr`` is imported only inside :func:`read_containers` (every DCC ships its
+own); nothing here imports a DCC module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.core.errors import SetpieceError
+
+if TYPE_CHECKING:
+    from setpiece.hosts.protocol import Container, Host
+
+#: Prefix of every attribute / parameter / knob setpiece writes on a container node.
+PREFIX = "setpiece_"
+
+#: Metadata fields stored on a container node, in this order (the node attribute is
+#: ``setpiece_<field>``). ``name`` etc. are ``ContainerRecord.metadata()``; ``prim_path``
+#: and ``layer`` let ``ls`` rebuild the full record from the node alone.
+FIELDS: tuple[str, ...] = (
+    "name",
+    "version",
+    "identifier",
+    "requirement",
+    "kind",
+    "prim_path",
+    "layer",
+)
+
+#: The attribute that marks a node as a setpiece container.
+MARKER = PREFIX + "name"
+
+
+def record_to_attrs(record: ContainerRecord) -> dict[str, str]:
+    """``{"setpiece_name": "Chair", "setpiece_version": "1.0.0", ...}``: all strings."""
+    values = dict(record.metadata())
+    values["prim_path"] = record.prim_path
+    values["layer"] = record.layer
+    return {PREFIX + key: str(values.get(key, "")) for key in FIELDS}
+
+
+def record_from_attrs(get: Callable[[str], str | None]) -> ContainerRecord | None:
+    """Rebuild a record from a node; ``get(attr)`` returns the value or None when absent.
+
+    Returns None when the node is not a container (no ``setpiece_name``).
+    """
+    values = {key: get(PREFIX + key) for key in FIELDS}
+    if not values["name"]:
+        return None
+    return ContainerRecord(
+        prim_path=values["prim_path"] or "",
+        asset=values["name"] or "",
+        version=values["version"] or "",
+        identifier=values["identifier"] or "",
+        requirement=values["requirement"] or "",
+        kind=values["kind"] or "push",
+        layer=values["layer"] or "",
+    )
+
+
+_INVALID = re.compile(r"[^A-Za-z0-9_]")
+
+
+def node_name(record: ContainerRecord) -> str:
+    """A node name every DCC accepts: letters, digits and ``_``, not starting with a digit.
+
+    Built from the last element of the prim path (the container prim), else the asset.
+    """
+    base = record.prim_path.rstrip("/").rsplit("/", 1)[-1] or record.asset
+    name = _INVALID.sub("_", base) or "container"
+    if name[0].isdigit():
+        name = "_" + name
+    return name
+
+
+def layer_path(record: ContainerRecord, root_layer: str | None = None) -> str:
+    """The file a container node loads: the interface layer of ``record``.
+
+    ``record.layer`` (absolute, this machine) when set; else ``record.identifier``
+    anchored next to the root layer when that file exists; else the identifier as is
+    (a search-path asset path, resolved by the app's USD resolver). Forward slashes:
+    Houdini and Nuke want them on Windows too.
+    """
+    if record.layer:
+        return record.layer.replace("\\", "/")
+    ident = record.identifier
+    if root_layer and ident and not os.path.isabs(ident):
+        candidate = Path(root_layer).parent / ident
+        if candidate.exists():
+            return str(candidate).replace("\\", "/")
+    return ident.replace("\\", "/")
+
+
+# -- reading containers from a root layer (inside the app: its own pxr) ------------------
+
+
+def read_containers(root_layer: str) -> list[ContainerRecord]:
+    """Container records of a root layer: every prim spec carrying ``assetInfo`` name+version.
+
+    Uses ``pxr.Sdf`` (shipped by Maya's mayaUsd, Houdini, Nuke 14+). ``requirement`` and
+    ``kind`` are read from ``assetInfo`` when present, else from ``customData``
+    (``setpiece:requirement`` / ``setpiece:kind``).
+    """
+    try:
+        from pxr import Sdf
+    except ImportError:
+        raise SetpieceError(
+            f"cannot read containers of {root_layer}: this Python has no pxr module; "
+            "pass the containers explicitly or run inside the app"
+        )
+    layer = Sdf.Layer.FindOrOpen(root_layer)
+    if layer is None:
+        raise SetpieceError(f"cannot open root layer {root_layer}: check the path")
+    records: list[ContainerRecord] = []
+
+    def visit(spec: Any) -> None:
+        info = dict(spec.assetInfo) if spec.assetInfo else {}
+        custom = dict(spec.customData) if spec.customData else {}
+        if info.get("name") and info.get("version"):
+            ident = info.get("identifier", "")
+            ident = getattr(ident, "path", ident)
+            references = spec.referenceList.GetAddedOrExplicitItems()
+            if not ident and references:
+                ident = references[0].assetPath
+            records.append(
+                ContainerRecord(
+                    prim_path=str(spec.path),
+                    asset=str(info["name"]),
+                    version=str(info["version"]),
+                    identifier=str(ident),
+                    requirement=str(
+                        info.get("requirement", custom.get("setpiece:requirement", ""))
+                    ),
+                    kind=str(info.get("kind", custom.get("setpiece:kind", "push"))),
+                )
+            )
+            return  # containers do not nest
+        for child in spec.nameChildren:
+            visit(child)
+
+    for root in layer.rootPrims:
+        visit(root)
+    return records
+
+
+# -- the selftest sample set (plain .usda text: no pxr needed to write it) ---------------
+
+_ASSET_USDA = """#usda 1.0
+(
+    defaultPrim = "{name}"
+    metersPerUnit = 1
+    upAxis = "Y"
+)
+
+def Xform "{name}" (
+    kind = "component"
+    assetInfo = {{
+        string name = "{name}"
+        string version = "{version}"
+        asset identifier = @{identifier}@
+    }}
+)
+{{
+    def Cube "geo"
+    {{
+        double size = {size}
+    }}
+}}
+"""
+
+_ROOT_HEADER = """#usda 1.0
+(
+    defaultPrim = "World"
+    metersPerUnit = 1
+    upAxis = "Y"
+)
+
+def Xform "World" (
+    kind = "assembly"
+)
+{
+"""
+
+_ROOT_PRIM = """    def "{prim}" (
+        kind = "component"
+        assetInfo = {{
+            string name = "{name}"
+            string version = "{version}"
+            asset identifier = @{identifier}@
+            string requirement = "{requirement}"
+            string kind = "{dep_kind}"
+        }}
+        prepend references = @{identifier}@
+    )
+    {{
+    }}
+"""
+
+
+@dataclass(frozen=True)
+class SampleScene:
+    """A tiny set written by :func:`write_sample_scene`.
+
+    ``records``: the containers of ``root_layer``; ``update_to``: a newer record for
+    the first container (its ``v2`` interface layer exists on disk).
+    """
+
+    root_layer: str
+    records: tuple[ContainerRecord, ...]
+    update_to: ContainerRecord
+
+
+def write_sample_scene(folder: str | os.PathLike[str]) -> SampleScene:
+    """Write the sample set (a Chair 1.0.0 with a 2.0.0 beside it, a Table 1.0.0)."""
+    root = Path(folder)
+    assets = [
+        ("Chair", "1.0.0", "chair/1.0.0/asset.usda", 1.0, "Chair>=1", "semi-push"),
+        ("Table", "1.0.0", "table/1.0.0/asset.usda", 2.0, "Table", "push"),
+    ]
+    chair_v2 = ("Chair", "2.0.0", "chair/2.0.0/asset.usda", 1.5)
+    for name, version, ident, size, *_ in [*assets, (*chair_v2, "", "")]:
+        target = root / str(ident)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            _ASSET_USDA.format(name=name, version=version, identifier=ident, size=size),
+            encoding="utf-8",
+        )
+    body = [_ROOT_HEADER]
+    records = []
+    for name, version, ident, _size, requirement, dep_kind in assets:
+        body.append(
+            _ROOT_PRIM.format(
+                prim=name,
+                name=name,
+                version=version,
+                identifier=ident,
+                requirement=requirement,
+                dep_kind=dep_kind,
+            )
+        )
+        records.append(
+            ContainerRecord(
+                prim_path=f"/World/{name}",
+                asset=str(name),
+                version=str(version),
+                identifier=str(ident),
+                requirement=str(requirement),
+                kind=str(dep_kind),
+                layer=str(root / str(ident)).replace("\\", "/"),
+            )
+        )
+    body.append("}\n")
+    root_layer = root / "scene.usda"
+    root_layer.write_text("".join(body), encoding="utf-8")
+    update_to = dataclasses.replace(
+        records[0],
+        version=chair_v2[1],
+        identifier=chair_v2[2],
+        layer=str(root / chair_v2[2]).replace("\\", "/"),
+    )
+    return SampleScene(str(root_layer).replace("\\", "/"), tuple(records), update_to)
+
+
+# -- the selftest runner -----------------------------------------------------------------
+
+
+@dataclass
+class SelftestReport:
+    """What a selftest checked: one line per step, PASS or FAIL."""
+
+    host: str
+    steps: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(passed for _, passed, _ in self.steps) and bool(self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def lines(self) -> list[str]:
+        out = [f"setpiece selftest {self.host}"]
+        for name, passed, detail in self.steps:
+            out.append(
+                f"  {'PASS' if passed else 'FAIL'}  {name}" + (f": {detail}" if detail else "")
+            )
+        failed = sum(1 for _, passed, _ in self.steps if not passed)
+        out.append(
+            f"{'ok' if self.ok else 'FAILED'}: {len(self.steps) - failed} passed, {failed} failed"
+        )
+        return out
+
+
+@dataclass
+class TransformProbe:
+    """Host-specific: set a user transform on a container and read it back."""
+
+    set: Callable[[Container], None]
+    get: Callable[[Container], Any]
+
+
+class _Abort(Exception):
+    pass
+
+
+def run_selftest(
+    host: Host,
+    *,
+    root_layer: str | None = None,
+    containers: Sequence[ContainerRecord] | None = None,
+    workdir: str | None = None,
+    transform: TransformProbe | None = None,
+    out: Callable[[str], None] | None = None,
+) -> SelftestReport:
+    """Build (or take) a small scene, load it, check, update, export, save; report.
+
+    ``root_layer``: a scene root layer to use instead of the sample set; its containers
+    are ``containers`` when given, else read from its assetInfo (:func:`read_containers`).
+    ``workdir``: where the sample, the export and the saved scene go (a temp dir if None).
+    """
+    from setpiece.hosts.protocol import SceneLoad
+
+    report = SelftestReport(host=getattr(host, "name", type(host).__name__))
+    work = (
+        Path(workdir)
+        if workdir
+        else Path(tempfile.mkdtemp(prefix=f"setpiece-selftest-{report.host}-"))
+    )
+    work.mkdir(parents=True, exist_ok=True)
+
+    def step(name: str, fn: Callable[[], str | None], *, fatal: bool = False) -> bool:
+        try:
+            detail = fn() or ""
+            report.steps.append((name, True, detail))
+            return True
+        except Exception as exc:  # a selftest reports every failure, never stops on one
+            msg = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            if not isinstance(exc, (AssertionError, SetpieceError)):
+                msg += " | " + traceback.format_exc().strip().splitlines()[-2].strip()
+            report.steps.append((name, False, msg))
+            if fatal:
+                raise _Abort from exc
+            return False
+
+    state: dict[str, Any] = {}
+
+    def identity() -> str:
+        version = host.app_version()
+        assert version, "app_version() is empty"
+        return f"{report.host} {version}, headless={host.is_headless()}"
+
+    def prepare() -> str:
+        host.new_scene()
+        if root_layer:
+            records = list(containers) if containers is not None else read_containers(root_layer)
+            assert records, f"no containers (prims with assetInfo) in {root_layer}"
+            state["scene"] = SceneLoad(root_layer, tuple(records))
+            first = records[0]
+            state["update_to"] = dataclasses.replace(first, version=first.version + "+selftest")
+            return f"{len(records)} containers in {root_layer}"
+        sample = write_sample_scene(work / "sample")
+        state["scene"] = SceneLoad(sample.root_layer, sample.records)
+        state["update_to"] = sample.update_to
+        return f"sample set in {work / 'sample'}"
+
+    def load() -> str:
+        scene: SceneLoad = state["scene"]
+        loaded = host.load(scene)
+        want = sorted((r.asset, r.version) for r in scene.containers)
+        got = sorted((c.asset, c.version) for c in loaded)
+        assert got == want, f"load returned {got}, expected {want}"
+        state["loaded"] = loaded
+        return ", ".join(f"{c.asset} {c.version} -> {c.node}" for c in loaded)
+
+    def listing() -> str:
+        scene: SceneLoad = state["scene"]
+        found = host.ls()
+        got = sorted((c.record.prim_path, c.asset, c.version, c.record.identifier) for c in found)
+        want = sorted((r.prim_path, r.asset, r.version, r.identifier) for r in scene.containers)
+        assert got == want, f"ls() read back {got}, expected {want}"
+        return f"{len(found)} containers read back from the scene"
+
+    def update() -> str:
+        target: Container = state["loaded"][0]
+        new: ContainerRecord = state["update_to"]
+        before = None
+        if transform is not None:
+            transform.set(target)
+            before = transform.get(target)
+        updated = host.update(target, new)
+        assert updated.version == new.version, f"update returned {updated.version}"
+        again = [c for c in host.ls() if c.node == updated.node]
+        assert again and again[0].version == new.version, (
+            f"after update, ls() shows {[c.version for c in again]} on {updated.node}"
+        )
+        if transform is not None:
+            after = transform.get(updated)
+            assert after == before, f"user transform changed by update: {before} -> {after}"
+        state["loaded"][0] = updated
+        return f"{target.asset} {target.version} -> {updated.version}" + (
+            ", user transform kept" if transform is not None else ""
+        )
+
+    def export() -> str:
+        path = str(work / "export.usda")
+        written = host.export_usd(path)
+        assert Path(written).is_file(), f"export_usd returned {written}, no such file"
+        assert Path(written).stat().st_size > 0, f"{written} is empty"
+        return written
+
+    def save() -> str:
+        ext = {"maya": ".ma", "houdini": ".hip", "nuke": ".nk"}.get(report.host, ".scene")
+        path = str(work / f"selftest{ext}")
+        saved = host.save_scene(path)
+        assert Path(saved).is_file(), f"save_scene returned {saved}, no such file"
+        current = host.current_scene()
+        assert current and Path(current).resolve() == Path(saved).resolve(), (
+            f"current_scene() is {current}, expected {saved}"
+        )
+        return saved
+
+    def remove() -> str:
+        victim: Container = state["loaded"][-1]
+        host.remove(victim)
+        left = [c.node for c in host.ls()]
+        assert victim.node not in left, f"{victim.node} still listed after remove"
+        return f"removed {victim.node}; {len(left)} left"
+
+    def reopen() -> str:
+        saved = host.current_scene()
+        assert saved, "no current scene to reopen"
+        host.new_scene()
+        assert not host.ls(), "new_scene() left containers behind"
+        host.open_scene(saved)
+        found = sorted(c.asset for c in host.ls())
+        want = sorted(c.asset for c in state["loaded"])
+        assert found == want, f"reopened scene lists {found}, expected {want}"
+        return f"{saved}: {len(found)} containers"
+
+    try:
+        step("identity", identity)
+        step("prepare scene", prepare, fatal=True)
+        step("load", load, fatal=True)
+        step("ls", listing)
+        step("update", update)
+        step("export_usd", export)
+        step("save_scene", save)
+        step("reopen", reopen)
+        step("remove", remove)
+    except _Abort:
+        pass
+    emit = out or (lambda line: print(line, file=sys.stdout))
+    for line in report.lines():
+        emit(line)
+    return report
+
+
+def selftest_argv(argv: Sequence[str] | None, host: str) -> Mapping[str, str | None]:
+    """Parse ``[--root-layer PATH] [--workdir DIR]`` for a host's selftest ``main``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=f"setpiece.hosts.{host}.selftest",
+        description=f"Check setpiece's {host} adapter inside the real app.",
+    )
+    parser.add_argument("--root-layer", help="a scene root layer to load instead of the sample set")
+    parser.add_argument("--workdir", help="where to write the sample, export and saved scene")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    return {"root_layer": args.root_layer, "workdir": args.workdir}

@@ -1,0 +1,340 @@
+"""``MayaHost``: setpiece inside Autodesk Maya 2024+ (mayaUsd plug-in).
+
+Containers: one ``mayaUsdProxyShape`` per container, under its own transform::
+
+    |Chair                    transform: the container; the artist moves this one
+      |ChairShape             mayaUsdProxyShape, filePath = the asset's interface layer
+
+The container transform carries the record as string attributes ``setpiece_name``,
+``setpiece_version``, ``setpiece_identifier``, ``setpiece_requirement``,
+``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``. ``update`` re-points
+the shape's ``filePath`` and rewrites the attributes; the transform (the artist's
+translate/rotate/scale, parenting, constraints) is never touched.
+
+Why one proxy per container rather than one per scene: each container is a Maya node
+the artist can select, move, hide, delete and that the Outliner shows; updating one
+container reloads one small stage, not the whole set.
+
+Maya modules are imported inside the methods (``from maya import cmds``), never at
+import time, so this module imports anywhere; tests install fakes in ``sys.modules``.
+API references (checked against ``maya-stubs``): ``cmds.createNode``, ``cmds.addAttr``,
+``cmds.setAttr(..., type="string")``, ``cmds.file``, ``cmds.menu``/``cmds.menuItem``,
+``cmds.evalDeferred(fn, lowestPriority=True)``,
+``maya.api.OpenMaya.MSceneMessage.addCallback(kAfterOpen, fn)``,
+``maya.OpenMayaUI.MQtUtil.mainWindow()``; the mayaUsd plug-in's ``mayaUsdProxyShape``
+node (``filePath``, ``time``) and ``mayaUSDExport`` command (Autodesk "USD for Maya"
+docs: Import and export USD data in Maya).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import (
+    MARKER,
+    layer_path,
+    node_name,
+    read_containers,
+    record_from_attrs,
+    record_to_attrs,
+)
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+
+PLUGIN = "mayaUsdPlugin"
+PROXY_TYPE = "mayaUsdProxyShape"
+MENU_NAME = "setpieceMenu"
+
+
+class MayaHost:
+    """The Maya adapter (see module docstring)."""
+
+    name = "maya"
+
+    def __init__(self) -> None:
+        self._callback_ids: list[Any] = []
+
+    # -- identity ----------------------------------------------------------------------
+    def app_version(self) -> str:
+        from maya import cmds
+
+        return str(cmds.about(version=True))
+
+    def is_headless(self) -> bool:
+        from maya import cmds
+
+        return bool(cmds.about(batch=True))
+
+    # -- scene files -------------------------------------------------------------------
+    def new_scene(self) -> None:
+        from maya import cmds
+
+        cmds.file(newFile=True, force=True)
+
+    def open_scene(self, path: str) -> None:
+        from maya import cmds
+
+        if not os.path.isfile(path):
+            raise SetpieceError(f"maya: cannot open {path}: no such file")
+        try:
+            cmds.file(path, open=True, force=True)
+        except RuntimeError as exc:
+            raise SetpieceError(f"maya: cannot open {path}: {exc}")
+
+    def save_scene(self, path: str | None = None) -> str:
+        from maya import cmds
+
+        if path is None:
+            path = self.current_scene()
+            if path is None:
+                raise SetpieceError("maya: the scene was never saved; give a path to save it to")
+        ext = Path(path).suffix.lower()
+        if ext not in (".ma", ".mb"):
+            raise SetpieceError(f"maya: cannot save {path}: use a .ma or .mb file name")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        cmds.file(rename=path)
+        cmds.file(save=True, force=True, type="mayaAscii" if ext == ".ma" else "mayaBinary")
+        return str(cmds.file(query=True, sceneName=True)) or path
+
+    def current_scene(self) -> str | None:
+        from maya import cmds
+
+        name = cmds.file(query=True, sceneName=True)
+        return str(name) if name else None
+
+    # -- containers --------------------------------------------------------------------
+    def ensure_plugin(self) -> None:
+        """Load the mayaUsd plug-in on demand; a one-line error when it is missing."""
+        from maya import cmds
+
+        if cmds.pluginInfo(PLUGIN, query=True, loaded=True):
+            return
+        try:
+            cmds.loadPlugin(PLUGIN, quiet=True)
+        except RuntimeError:
+            raise SetpieceError(
+                f"maya: the USD plug-in ({PLUGIN}) could not be loaded; install Autodesk's "
+                "'USD for Maya' for this Maya version and check MAYA_PLUG_IN_PATH"
+            )
+
+    def load(self, scene: SceneLoad) -> list[Container]:
+        from maya import cmds
+
+        self.ensure_plugin()
+        records = list(scene.containers) or read_containers(scene.root_layer)
+        loaded: list[Container] = []
+        for record in records:
+            xform = cmds.createNode("transform", name=node_name(record), skipSelect=True)
+            shape = cmds.createNode(
+                PROXY_TYPE, name=f"{xform}Shape", parent=xform, skipSelect=True
+            )
+            cmds.setAttr(
+                f"{shape}.filePath", layer_path(record, scene.root_layer), type="string"
+            )
+            cmds.connectAttr("time1.outTime", f"{shape}.time")
+            stored = _with_layer(record, scene.root_layer)
+            self._write_metadata(xform, stored)
+            loaded.append(Container(_long_name(xform), stored))
+        return loaded
+
+    def ls(self) -> list[Container]:
+        from maya import cmds
+
+        found: list[Container] = []
+        for node in cmds.ls(type="transform", long=True) or []:
+            if not cmds.attributeQuery(MARKER, node=node, exists=True):
+                continue
+            record = record_from_attrs(_reader(node))
+            if record is not None:
+                found.append(Container(node, record))
+        return found
+
+    def update(self, container: Container, record: ContainerRecord) -> Container:
+        from maya import cmds
+
+        self.ensure_plugin()
+        node = self._existing(container)
+        shape = self._proxy_shape(node)
+        new_path = layer_path(record)
+        old_path = cmds.getAttr(f"{shape}.filePath")
+        cmds.setAttr(f"{shape}.filePath", new_path, type="string")
+        if old_path == new_path:
+            # Same file (reinstalled in place): have mayaUsd reload the layer from disk.
+            reload_layer = getattr(cmds, "mayaUsdLayerEditor", None)
+            if reload_layer is not None:
+                try:
+                    reload_layer(new_path, edit=True, reload=True)
+                except RuntimeError:
+                    pass  # not open yet: the stage reads the file when it is next drawn
+        self._write_metadata(node, record)
+        return Container(node, record)
+
+    def remove(self, container: Container) -> None:
+        from maya import cmds
+
+        node = self._existing(container)
+        cmds.delete(node)
+
+    # -- export ------------------------------------------------------------------------
+    def export_usd(self, path: str, *, selection: bool = False) -> str:
+        from maya import cmds
+
+        self.ensure_plugin()
+        if selection and not cmds.ls(selection=True):
+            raise SetpieceError(
+                "maya: nothing is selected to export; select nodes or export the whole scene"
+            )
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        options: dict[str, Any] = {"file": path, "selection": selection}
+        if Path(path).suffix.lower() == ".usd":
+            options["defaultUSDFormat"] = "usdc"
+        # mayaUSDExport is registered by the plug-in, so the stubs cannot know it.
+        export: Callable[..., Any] = getattr(cmds, "mayaUSDExport")  # noqa: B009
+        try:
+            export(**options)
+        except RuntimeError as exc:
+            raise SetpieceError(f"maya: USD export to {path} failed: {exc}")
+        if not os.path.isfile(path):
+            raise SetpieceError(f"maya: mayaUSDExport wrote nothing to {path}; see the Script Editor")
+        return path
+
+    # -- integration -------------------------------------------------------------------
+    def install_menu(self, commands: Sequence[MenuCommand]) -> None:
+        from maya import cmds, mel
+
+        if self.is_headless():
+            return
+        parent = str(mel.eval("$setpieceTmp = $gMainWindow"))
+        if cmds.menu(MENU_NAME, exists=True):
+            cmds.deleteUI(MENU_NAME, menu=True)
+        menu = str(cmds.menu(MENU_NAME, label="setpiece", parent=parent, tearOff=True))
+        group: str | None = None
+        for command in commands:
+            if group is not None and command.group != group:
+                cmds.menuItem(divider=True, parent=menu)
+            group = command.group
+            cmds.menuItem(
+                label=command.label,
+                annotation=command.tooltip,
+                command=_menu_callback(command),
+                parent=menu,
+            )
+
+    def on_scene_opened(self, callback: Callable[[], None]) -> None:
+        from maya.api import OpenMaya
+
+        def _after_open(*_: Any) -> None:
+            callback()
+
+        callback_id = OpenMaya.MSceneMessage.addCallback(
+            OpenMaya.MSceneMessage.kAfterOpen, _after_open
+        )
+        self._callback_ids.append(callback_id)
+
+    def remove_callbacks(self) -> None:
+        """Remove every callback this adapter registered (for reloading setpiece)."""
+        from maya.api import OpenMaya
+
+        while self._callback_ids:
+            OpenMaya.MMessage.removeCallback(self._callback_ids.pop())
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        from maya import cmds
+
+        if self.is_headless():
+            fn()
+            return
+        cmds.evalDeferred(fn, lowestPriority=True)
+
+    def main_window(self) -> Any | None:
+        if self.is_headless():
+            return None
+        from maya import OpenMayaUI
+
+        pointer = OpenMayaUI.MQtUtil.mainWindow()
+        if pointer is None:
+            return None
+        try:
+            from Qt import QtCompat, QtWidgets
+        except ImportError:
+            return None
+        return QtCompat.wrapInstance(int(pointer), QtWidgets.QWidget)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _write_metadata(self, node: str, record: ContainerRecord) -> None:
+        from maya import cmds
+
+        for attr, value in record_to_attrs(record).items():
+            if not cmds.attributeQuery(attr, node=node, exists=True):
+                cmds.addAttr(node, longName=attr, dataType="string")
+            cmds.setAttr(f"{node}.{attr}", value, type="string")
+
+    def _existing(self, container: Container) -> str:
+        from maya import cmds
+
+        if not cmds.objExists(container.node):
+            raise SetpieceError(
+                f"maya: container {container.node} ({container.asset}) is no longer in the "
+                "scene; refresh the inventory"
+            )
+        return container.node
+
+    def _proxy_shape(self, node: str) -> str:
+        from maya import cmds
+
+        shapes = cmds.listRelatives(node, shapes=True, fullPath=True, type=PROXY_TYPE) or []
+        if not shapes:
+            raise SetpieceError(
+                f"maya: container {node} has no {PROXY_TYPE} under it; remove it and load again"
+            )
+        return shapes[0]
+
+
+def _with_layer(record: ContainerRecord, root_layer: str) -> ContainerRecord:
+    """The record as stored on the node: with the layer path actually loaded."""
+    import dataclasses
+
+    if record.layer:
+        return record
+    return dataclasses.replace(record, layer=layer_path(record, root_layer))
+
+
+def _long_name(node: str) -> str:
+    from maya import cmds
+
+    names = cmds.ls(node, long=True)
+    return names[0] if names else node
+
+
+def _reader(node: str) -> Callable[[str], str | None]:
+    return lambda attr: _get_string(node, attr)
+
+
+def _get_string(node: str, attr: str) -> str | None:
+    from maya import cmds
+
+    if not cmds.attributeQuery(attr, node=node, exists=True):
+        return None
+    value = cmds.getAttr(f"{node}.{attr}")
+    return None if value is None else str(value)
+
+
+def _menu_callback(command: MenuCommand) -> Callable[..., None]:
+    """Maya passes a ``checked`` argument to menu commands; setpiece callbacks take none.
+
+    A ``SetpieceError`` becomes a one-line Maya warning instead of a traceback.
+    """
+
+    def run(*_: Any) -> None:
+        try:
+            command.callback()
+        except SetpieceError as exc:
+            from maya import cmds
+
+            cmds.warning(f"setpiece: {exc}")
+
+    return run
