@@ -21,7 +21,6 @@ artist's transform on the container survives.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -105,6 +104,22 @@ class BlenderHost:
     def current_scene(self) -> str | None:
         return str(self.bpy.data.filepath) or None
 
+    def get_scene_data(self, key: str) -> Any:
+        """A value stored on the current scene (``bpy.types.Scene`` ID property)."""
+        return _plain(self.bpy.context.scene.get(key))
+
+    def set_scene_data(self, key: str, value: Any) -> None:
+        self.bpy.context.scene[key] = value
+
+    def notify(self, message: str) -> None:
+        """Tell the artist: a popup in the UI, the log when headless."""
+        if self.is_headless():
+            log.warning("%s", message)
+            return
+        from setpiece.hosts.blender import ui
+
+        ui.popup(self.bpy, message, None)
+
     def scene_handle(self) -> Any:
         """What setup code gets as its scene handle: the current ``bpy.types.Scene``."""
         return self.bpy.context.scene
@@ -134,7 +149,7 @@ class BlenderHost:
     def ls(self) -> list[Container]:
         out = []
         for coll in self.bpy.data.collections:
-            if CONTAINER_PROP in coll.keys():
+            if CONTAINER_PROP in coll:
                 out.append(self._container(coll))
         return sorted(out, key=lambda c: (c.record.prim_path, c.node))
 
@@ -160,7 +175,7 @@ class BlenderHost:
         """The ``bpy.types.Collection`` of a container (or of a collection name)."""
         name = container if isinstance(container, str) else container.node
         coll = self.bpy.data.collections.get(name)
-        if coll is None or CONTAINER_PROP not in coll.keys():
+        if coll is None or CONTAINER_PROP not in coll:
             raise SetpieceError(
                 f"container {name!r} is not in the scene any more: refresh the inventory"
             )
@@ -438,7 +453,9 @@ def _matrix(rows: Sequence[Sequence[float]]) -> Any:
     return Matrix([list(r) for r in rows])
 
 
-def _content_layer(record: ContainerRecord, root: str, search_paths: Iterable[str]) -> tuple[str, str]:
+def _content_layer(
+    record: ContainerRecord, root: str, search_paths: Iterable[str]
+) -> tuple[str, str]:
     """(layer to import, prim path mask) for one container's content."""
     candidates: list[Path] = []
     if record.layer:
@@ -544,12 +561,28 @@ def _matmul(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> list[
 
 def _conversion(mpu: float, up: str) -> tuple[list[list[float]], list[list[float]]]:
     """(C, C⁻¹): Blender's import conversion for a stage of these units and up axis."""
-    s = [[mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)] for i in range(4)]
-    si = [[1 / mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)] for i in range(4)]
-    if up.upper() == "Y":
-        c, s90 = math.cos(math.pi / 2), math.sin(math.pi / 2)
-        r = [[1, 0, 0, 0], [0, c, -s90, 0], [0, s90, c, 0], [0, 0, 0, 1]]
-        ri = [[1, 0, 0, 0], [0, c, s90, 0], [0, -s90, c, 0], [0, 0, 0, 1]]
+    s = [
+        [mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)] for i in range(4)
+    ]
+    si = [
+        [1 / mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)]
+        for i in range(4)
+    ]
+    r: list[list[float]]
+    ri: list[list[float]]
+    if up.upper() == "Y":  # +90° about X: USD's +Y becomes Blender's +Z
+        r = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, -1.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+        ri = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, -1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
     else:
         r = ri = [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]
     return _matmul(r, s), _matmul(si, ri)

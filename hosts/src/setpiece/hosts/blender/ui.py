@@ -100,15 +100,17 @@ def unregister(bpy: Any, registered: MutableSequence[Any]) -> None:
             pass
 
 
-def popup(bpy: Any, message: str, command: MenuCommand) -> None:
-    """A popup with ``message`` and one button running ``command``."""
+def popup(bpy: Any, message: str, command: MenuCommand | None) -> None:
+    """A popup with ``message`` and, when given, one button running ``command``."""
     from setpiece.hosts.blender.host import _MENU_COMMANDS
 
-    _MENU_COMMANDS[_POPUP_KEY] = command
+    if command is not None:
+        _MENU_COMMANDS[_POPUP_KEY] = command
 
     def draw(self: Any, context: Any) -> None:
         for line in message.splitlines() or [message]:
             self.layout.label(text=line)
-        self.layout.operator(OPERATOR_IDNAME, text=command.label).key = _POPUP_KEY
+        if command is not None:
+            self.layout.operator(OPERATOR_IDNAME, text=command.label).key = _POPUP_KEY
 
     bpy.context.window_manager.popup_menu(draw, title="setpiece", icon="INFO")

@@ -1,0 +1,203 @@
+"""Authoring output assets: create, require/unrequire (with cycle checks), bump."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import Requirement
+
+from setpiece.core import naming
+from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import atomic_write_text, staging_dir
+from setpiece.core.naming import normalize, validate_name
+from setpiece.core.project import OutputAsset, scaffold
+from setpiece.core.requirements import check_group, for_group, parse_requirement
+
+if TYPE_CHECKING:
+    from setpiece.core.workspace import Workspace
+
+SCAFFOLD_GROUP = "setpiece.scaffold"
+
+
+def _install_editable(ws: Workspace, asset: OutputAsset, *, deps: bool = True) -> None:
+    args = ["-e", str(asset.path), "--reinstall-package", asset.name]
+    if not deps:
+        args.insert(0, "--no-deps")
+    try:
+        ws.uv_pip("install", args, what=f"installing {asset.name} (editable)")
+    except SetpieceError as exc:
+        raise SetpieceError(explain_resolution_error(ws, str(exc)))
+
+
+def explain_resolution_error(ws: Workspace, message: str) -> str:
+    """Name the repos searched when uv found no version of something."""
+    import re
+
+    searched = ", ".join(f"{n} ({r.location})" for n, r in ws.repos().items()) or "no repos"
+    searched += f", {ws.external_dir}"
+    m = re.search(r"Because ([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])? was not found in the package registry", message)
+    if m:
+        return (
+            f"no repo has '{m.group(1)}' (searched: {searched}): publish it, or add the repo "
+            "that has it with 'setpiece repo add NAME LOCATION'"
+        )
+    m = re.search(r"(?:only|no) versions? of ([A-Za-z0-9_.\-]+)", message)
+    if m:
+        detail = message.split(":", 1)[-1].strip()
+        return f"no repo has a version of '{m.group(1)}' that satisfies the request ({detail}); searched: {searched}"
+    return message
+
+
+def create(ws: Workspace, name: str, *, kind: str, version: str, description: str) -> OutputAsset:
+    validate_name(name)
+    naming.validate_version(version)
+    if not kind or any(c.isspace() or c == "," for c in kind):
+        raise SetpieceError(f"invalid kind '{kind}': one word such as prop, set, shot or tool")
+    key = normalize(name)
+    if key in ws.output_assets() or (ws.outputs / name).exists():
+        raise SetpieceError(f"output asset '{name}' already exists in {ws.outputs}: pick another name")
+    ws.outputs.mkdir(exist_ok=True)
+    dest = ws.outputs / name
+    with staging_dir(ws.outputs, f"create-{name}") as tmp:
+        staged = scaffold(tmp / name, name, version, kind, description)
+        for ep in entry_points(group=SCAFFOLD_GROUP):
+            ep.load()(staged.package_dir, name, version, kind)
+        os.replace(tmp / name, dest)
+    asset = OutputAsset(dest)
+    try:
+        _install_editable(ws, asset, deps=False)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    ws.emit("created", asset=name, version=version, kind=kind)
+    ws.report(f"Created {name} {version} ({kind}) in {dest}")
+    return asset
+
+
+# -- dependency graph (for cycle checks) -------------------------------------------
+
+def _deps_of(ws: Workspace, key: str, cache: dict[str, list[str]]) -> list[str]:
+    """Names (normalised) that asset ``key`` depends on in any group, as known here."""
+    if key in cache:
+        return cache[key]
+    names: list[str] = []
+    outputs = ws.output_assets()
+    installed = ws.installed_assets()
+    groups: dict[str, list[Requirement]] | None = None
+    if key in outputs:
+        groups = outputs[key].groups()
+    elif key in installed:
+        groups = installed[key].groups()
+    else:
+        groups = _published_groups(ws, key)
+    for reqs in (groups or {}).values():
+        names.extend(normalize(r.name) for r in reqs)
+    cache[key] = sorted(set(names))
+    return cache[key]
+
+
+def _published_groups(ws: Workspace, key: str) -> dict[str, list[Requirement]] | None:
+    from setpiece.core.assets import requirements_by_group
+    from setpiece.core.wheels import parse_metadata
+
+    for repo in ws.repos().values():
+        try:
+            versions = repo.versions(key)
+            if versions:
+                return requirements_by_group(parse_metadata(repo.metadata(key, versions[-1])))
+        except SetpieceError:
+            continue
+    return None
+
+
+def find_cycle(ws: Workspace, source: str, target: str) -> list[str] | None:
+    """A path target -> ... -> source if adding ``source -> target`` closes a cycle."""
+    cache: dict[str, list[str]] = {}
+    src, start = normalize(source), normalize(target)
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == src:
+            return path
+        if node in seen:
+            continue
+        seen.add(node)
+        for dep in _deps_of(ws, node, cache):
+            stack.append((dep, [*path, dep]))
+    return None
+
+
+def require(ws: Workspace, name: str, reqs: Sequence[str], *, group: str | None) -> None:
+    asset = ws.output(name)
+    group = check_group(group)
+    parsed = [parse_requirement(r) for r in reqs]
+    if not parsed:
+        raise SetpieceError("give at least one requirement, e.g. 'Table>=1.2,<2'")
+    for req in parsed:
+        if normalize(req.name) == asset.key:
+            raise SetpieceError(f"{asset.name} cannot depend on itself")
+        cycle = find_cycle(ws, asset.name, req.name)
+        if cycle:
+            chain = " -> ".join([asset.name, *cycle])
+            raise SetpieceError(f"requiring '{req}' would make a dependency cycle: {chain}")
+    current = {normalize(r.name): str(r) for r in asset.requirements(group)}
+    for req in parsed:
+        current[normalize(req.name)] = str(for_group(req, group))
+    old = asset.pyproject.read_text(encoding="utf-8")
+    asset.set_requirements(group, list(current.values()))
+    try:
+        _install_editable(ws, asset)
+    except BaseException:
+        atomic_write_text(asset.pyproject, old)
+        raise
+    ws.report(f"{asset.name} [{group}] now requires {', '.join(str(r) for r in parsed)}")
+
+
+def unrequire(ws: Workspace, name: str, dep: str, *, group: str | None) -> None:
+    asset = ws.output(name)
+    groups = [check_group(group)] if group else ["", "build", "edit", "export"]
+    key = normalize(parse_requirement(dep).name)
+    removed = False
+    old = asset.pyproject.read_text(encoding="utf-8")
+    for g in groups:
+        reqs = asset.requirements(g)
+        keep = [str(r) for r in reqs if normalize(r.name) != key]
+        if len(keep) != len(reqs):
+            asset.set_requirements(g, keep)
+            removed = True
+    if not removed:
+        where = f"group '{group}'" if group else "any group"
+        raise SetpieceError(f"{asset.name} does not require '{dep}' in {where}: see 'setpiece info {asset.name}'")
+    try:
+        _install_editable(ws, asset, deps=False)
+    except BaseException:
+        atomic_write_text(asset.pyproject, old)
+        raise
+
+
+def bump(ws: Workspace, name: str, part: str) -> str:
+    asset = ws.output(name)
+    new = naming.bump(asset.version, part)
+    old_text = asset.pyproject.read_text(encoding="utf-8")
+    asset.set_version(new)
+    try:
+        _install_editable(ws, asset, deps=False)
+    except BaseException:
+        atomic_write_text(asset.pyproject, old_text)
+        raise
+    ws.report(f"{asset.name} {new}")
+    return new
+
+
+def asset_files_root(asset: OutputAsset) -> Path:
+    return asset.package_dir
+
+
+__all__ = ["Any", "bump", "create", "explain_resolution_error", "require", "unrequire"]

@@ -1,0 +1,160 @@
+"""The ``setpiece`` command line: a thin layer over ``setpiece.core.Workspace``.
+
+Commands are imported only when run (``setpiece --help`` imports no command module);
+setpiece-usd and setpiece-hosts add theirs through the ``setpiece.cli`` entry point group.
+Exit codes: 0 success, 1 user error (one line on stderr), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+# name -> (module:attribute, one-line help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("setpiece.core.cli.workspace_cmds:init", "Create a workspace."),
+    "repo": ("setpiece.core.cli.workspace_cmds:repo", "Add, list or remove repos."),
+    "list": ("setpiece.core.cli.workspace_cmds:list_", "List installed, output or published assets."),
+    "versions": ("setpiece.core.cli.workspace_cmds:versions", "Published versions of an asset."),
+    "info": ("setpiece.core.cli.workspace_cmds:info", "An asset's version, kind and dependencies."),
+    "events": ("setpiece.core.cli.workspace_cmds:events", "Show the workspace's event log."),
+    "create": ("setpiece.core.cli.asset_cmds:create", "Create a new editable asset in outputs/."),
+    "require": ("setpiece.core.cli.asset_cmds:require", "Add dependencies to an output asset."),
+    "unrequire": ("setpiece.core.cli.asset_cmds:unrequire", "Remove a dependency from an output asset."),
+    "bump": ("setpiece.core.cli.asset_cmds:bump", "Bump an output asset's version."),
+    "build": ("setpiece.core.cli.asset_cmds:build", "Build an output asset's wheel into build/."),
+    "publish": ("setpiece.core.cli.asset_cmds:publish", "Build and publish an output asset to a repo."),
+    "edit": ("setpiece.core.cli.asset_cmds:edit", "Turn a published version into an editable output."),
+    "promote": ("setpiece.core.cli.asset_cmds:promote", "Copy a published version to another repo."),
+    "install": ("setpiece.core.cli.install_cmds:install", "Install assets into inputs/ from the repos."),
+    "uninstall": ("setpiece.core.cli.install_cmds:uninstall", "Uninstall assets from inputs/."),
+    "external": ("setpiece.core.cli.install_cmds:external", "Manage non-asset wheels in external_packages/."),
+    "freeze": ("setpiece.core.cli.install_cmds:freeze", "Write the exact installed set with hashes."),
+    "sync": ("setpiece.core.cli.install_cmds:sync", "Recreate inputs/ exactly from a lock file."),
+    "files": ("setpiece.core.cli.files_cmds:files", "Track, push and pull an asset's big files (dvc)."),
+    "demo": ("setpiece.core.cli.demo_cmd:demo", "Run the demo: a workspace with sample assets."),
+}
+
+
+def _load(target: str) -> click.Command:
+    import importlib
+
+    module, _, attr = target.partition(":")
+    cmd = getattr(importlib.import_module(module), attr)
+    assert isinstance(cmd, click.Command)
+    return cmd
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def _plugins(self) -> dict[str, Any]:
+        if not hasattr(self, "_plugin_cache"):
+            from importlib.metadata import entry_points
+
+            self._plugin_cache = {ep.name: ep for ep in entry_points(group="setpiece.cli")}
+        return self._plugin_cache
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            return _load(COMMANDS[cmd_name][0])
+        ep = self._plugins().get(cmd_name)
+        if ep is None:
+            return None
+        try:
+            cmd = ep.load()
+        except ImportError as exc:
+            from setpiece.core.errors import SetpieceError
+
+            raise SetpieceError(
+                f"command '{cmd_name}' is unavailable ({exc}): reinstall its package ({ep.value})"
+            )
+        return cmd if isinstance(cmd, click.Command) else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in COMMANDS:
+                rows.append((name, COMMANDS[name][1]))
+            else:
+                try:
+                    cmd = self.get_command(ctx, name)
+                except Exception as exc:  # a broken plugin must not break --help
+                    rows.append((name, f"(unavailable: {exc})"))
+                    continue
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(60)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+class State:
+    """Options shared by every command (``-w``, ``-q``)."""
+
+    def __init__(self, workspace: str | None, quiet: bool) -> None:
+        self.workspace_path = workspace
+        self.quiet = quiet
+
+    def report(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True)
+
+    def workspace(self) -> Any:
+        from setpiece.core.workspace import Workspace
+
+        return Workspace.find(self.workspace_path, reporter=self.report)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-w", "--workspace", metavar="PATH", envvar="SETPIECE_WORKSPACE",
+              help="Workspace folder (default: $SETPIECE_WORKSPACE, else found from the current folder).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
+@click.version_option(package_name="setpiece-core", prog_name="setpiece")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, quiet: bool) -> None:
+    """setpiece: versioned assets, built into scenes, in every DCC."""
+    ctx.obj = State(workspace, quiet)
+
+
+def echo_json(data: Any) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from setpiece.core.errors import SetpieceError
+
+    try:
+        rv = cli.main(args=argv, prog_name="setpiece", standalone_mode=False)
+    except SetpieceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 1
+    return rv if isinstance(rv, int) else 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

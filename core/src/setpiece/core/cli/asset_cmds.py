@@ -1,0 +1,97 @@
+"""Commands on one asset: create, require, unrequire, bump, build, publish, edit, promote."""
+
+from __future__ import annotations
+
+import click
+
+from setpiece.core.cli import State, pass_state
+from setpiece.core.naming import BUMP_PARTS
+from setpiece.core.requirements import GROUPS
+
+
+@click.command()
+@click.argument("name")
+@click.option("--kind", default="prop", show_default=True, help="prop, set, shot, tool, ... (free text).")
+@click.option("--version", "version", default="0.1.0", show_default=True, help="First version.")
+@click.option("--description", default="", help="One line saying what the asset is.")
+@pass_state
+def create(state: State, name: str, kind: str, version: str, description: str) -> None:
+    """Create asset NAME in outputs/NAME, installed editable into inputs/."""
+    state.workspace().create(name, kind=kind, version=version, description=description)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("reqs", nargs=-1, required=True)
+@click.option("--group", type=click.Choice(GROUPS), default="build", show_default=True)
+@pass_state
+def require(state: State, name: str, reqs: tuple[str, ...], group: str) -> None:
+    """Add dependencies REQ... (Table, 'Table>=1.2,<2', Table==3.2.1) to output asset NAME."""
+    state.workspace().require(name, list(reqs), group=group)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("dep")
+@click.option("--group", type=click.Choice(GROUPS), default=None, help="Only this group (default: all).")
+@pass_state
+def unrequire(state: State, name: str, dep: str, group: str | None) -> None:
+    """Remove dependency DEP from output asset NAME."""
+    state.workspace().unrequire(name, dep, group=group)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("part", type=click.Choice(BUMP_PARTS))
+@pass_state
+def bump(state: State, name: str, part: str) -> None:
+    """Bump output asset NAME's version (major|minor|micro|pre|post|dev)."""
+    click.echo(state.workspace().bump(name, part))
+
+
+@click.command()
+@click.argument("name")
+@pass_state
+def build(state: State, name: str) -> None:
+    """Build output asset NAME's wheel into build/."""
+    click.echo(str(state.workspace().build(name)))
+
+
+@click.command()
+@click.argument("name")
+@click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
+@click.option("--resume", is_flag=True, help="Finish an interrupted in-app publish from its staging folder.")
+@pass_state
+def publish(state: State, name: str, repo_name: str | None, resume: bool) -> None:
+    """Build (if needed) and publish output asset NAME. A published version never changes."""
+    ws = state.workspace()
+    if resume:
+        from setpiece.core.errors import SetpieceError
+
+        try:
+            from setpiece.hosts.publish.resume import resume as resume_publish  # type: ignore[import-not-found]
+        except ImportError:
+            raise SetpieceError("--resume needs setpiece-hosts: pip install setpiece-hosts")
+        resume_publish(ws, name, repo=repo_name)
+        return
+    wheel = ws.publish(name, repo=repo_name)
+    state.report(f"Published {wheel.name}")
+
+
+@click.command()
+@click.argument("spec", metavar="NAME[==VER]")
+@pass_state
+def edit(state: State, spec: str) -> None:
+    """Make an editable output of a published version (its version moved past every published one)."""
+    asset = state.workspace().edit(spec)
+    click.echo(f"{asset.name} {asset.version} {asset.path}")
+
+
+@click.command()
+@click.argument("spec", metavar="NAME==VER")
+@click.option("--to", "to", required=True, metavar="REPO", help="Destination repo (e.g. blessed).")
+@click.option("--from", "from_", metavar="REPO", help="Source repo (default: the first that has it).")
+@pass_state
+def promote(state: State, spec: str, to: str, from_: str | None) -> None:
+    """Copy a published version between repos unchanged (review -> blessed)."""
+    state.workspace().promote(spec, to=to, from_=from_)

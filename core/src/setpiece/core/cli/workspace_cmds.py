@@ -1,0 +1,199 @@
+"""Commands on the workspace: init, repo, list, versions, info, events."""
+
+from __future__ import annotations
+
+import click
+
+from setpiece.core.cli import State, echo_json, pass_state
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--python", "python", metavar="VER", help="Python of the workspace venv (e.g. 3.11, the DCC's).")
+@click.option("--repo", "repos", multiple=True, metavar="NAME=LOCATION", help="A repo (folder or http(s) index URL); repeatable.")
+@click.option("--blessed", metavar="NAME", help="The repo assets install from first.")
+@click.option("--default", "default", metavar="NAME", help="The repo assets publish to.")
+@pass_state
+def init(state: State, path: str, python: str | None, repos: tuple[str, ...], blessed: str | None, default: str | None) -> None:
+    """Create a workspace: setpiece.toml, inputs/ (uv venv), outputs/, build/, external_packages/.
+
+    With no --repo, two folder repos 'blessed' (install source) and 'review' (publish
+    target) are created under the per-user data folder ($SETPIECE_HOME).
+    """
+    from setpiece.core.workspace import Workspace
+    from setpiece.core.workspace_init import parse_repo_option
+
+    ws = Workspace.init(
+        path, python=python, repos=[parse_repo_option(r) for r in repos],
+        blessed=blessed, default=default, reporter=state.report,
+    )
+    state.report(f"Initialized workspace {ws.root}")
+    for name, repo in ws.repos().items():
+        roles = [r for r in ("blessed", "default") if getattr(ws.config, r) == name]
+        state.report(f"  repo {name}: {repo.location}" + (f" ({', '.join(roles)})" if roles else ""))
+
+
+@click.group()
+def repo() -> None:
+    """Add, list or remove repos (folders or package index URLs)."""
+
+
+@repo.command("add")
+@click.argument("name")
+@click.argument("location")
+@click.option("--blessed", is_flag=True, help="Make it the install source.")
+@click.option("--default", "default", is_flag=True, help="Make it the publish target.")
+@pass_state
+def repo_add(state: State, name: str, location: str, blessed: bool, default: bool) -> None:
+    """Add repo NAME at LOCATION (a folder path or an http(s):// index URL)."""
+    ws = state.workspace()
+    r = ws.repo_add(name, location, blessed=blessed, default=default)
+    state.report(f"Added repo {name}: {r.location}")
+
+
+@repo.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def repo_list(state: State, as_json: bool) -> None:
+    """List the workspace's repos, blessed first."""
+    ws = state.workspace()
+    rows = []
+    for name, r in ws.repos().items():
+        d = r.describe()
+        d["blessed"] = ws.config.blessed == name
+        d["default"] = ws.config.default == name
+        rows.append(d)
+    if as_json:
+        echo_json(rows)
+        return
+    for d in rows:
+        roles = ",".join(k for k in ("blessed", "default") if d[k])
+        click.echo(f"{d['name']:<12} {d['kind']:<7} {d['location']}" + (f"  [{roles}]" if roles else ""))
+
+
+@repo.command("remove")
+@click.argument("name")
+@pass_state
+def repo_remove(state: State, name: str) -> None:
+    """Remove repo NAME from the workspace (its contents are left alone)."""
+    state.workspace().repo_remove(name)
+    state.report(f"Removed repo {name}")
+
+
+@repo.command("reindex")
+@click.argument("name")
+@pass_state
+def repo_reindex(state: State, name: str) -> None:
+    """Rebuild a folder repo's static index (simple/) from its wheels."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.repos.folder import FolderRepo
+
+    r = state.workspace().repo(name)
+    if not isinstance(r, FolderRepo):
+        raise SetpieceError(f"repo '{name}' is an index server: it keeps its own index")
+    state.report(f"Indexed {r.reindex()} assets in {r.location}")
+
+
+@click.command("list")
+@click.option("--installed", "which", flag_value="installed", help="Installed assets (default).")
+@click.option("--outputs", "which", flag_value="outputs", help="Editable output assets.")
+@click.option("--repo", "repo_name", metavar="R", help="Assets published in repo R.")
+@click.option("--all", "show_all", is_flag=True, help="With --installed: also list ordinary packages.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def list_(state: State, which: str | None, repo_name: str | None, show_all: bool, as_json: bool) -> None:
+    """List installed assets (default), output assets, or the assets of a repo."""
+    ws = state.workspace()
+    if repo_name:
+        data = ws.repo(repo_name).projects()
+        if as_json:
+            echo_json([{"name": n, "versions": v} for n, v in data.items()])
+        else:
+            for n, v in data.items():
+                click.echo(f"{n:<24} {', '.join(v)}")
+        return
+    if which == "outputs":
+        rows = [{"name": o.name, "version": o.version, "kind": o.kind, "path": str(o.path)}
+                for o in ws.output_assets().values()]
+        if as_json:
+            echo_json(rows)
+        else:
+            for r in rows:
+                click.echo(f"{r['name']:<24} {r['version']:<12} {r['kind']}")
+        return
+    assets, others = ws.installed()
+    if as_json:
+        out = {"assets": [a.to_json() for a in assets.values()]}
+        if show_all:
+            out["packages"] = [{"name": n, "version": v} for n, v in others]
+        echo_json(out if show_all else out["assets"])
+        return
+    for a in assets.values():
+        click.echo(f"{a.name:<24} {a.version:<12} {a.kind}" + ("  (editable)" if a.editable else ""))
+    if show_all and others:
+        click.echo("\nother packages (not assets):")
+        for n, v in others:
+            click.echo(f"  {n:<22} {v}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--repo", "repo_name", metavar="R", help="Only this repo.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def versions(state: State, name: str, repo_name: str | None, as_json: bool) -> None:
+    """Published versions of NAME in each repo."""
+    from setpiece.core.naming import validate_name
+
+    validate_name(name)
+    data = state.workspace().versions(name, repo_name)
+    if as_json:
+        echo_json(data)
+        return
+    for repo_, vs in data.items():
+        click.echo(f"{repo_:<12} {', '.join(vs) if vs else '-'}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def info(state: State, name: str, as_json: bool) -> None:
+    """An asset's version, kind, description and dependencies (with their kind)."""
+    from setpiece.core.naming import validate_name
+
+    validate_name(name)
+    data = state.workspace().info(name)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['name']} {data['version']}  ({data['kind'] or 'no kind'}, {data['source']})")
+    if data["description"]:
+        click.echo(f"  {data['description']}")
+    click.echo(f"  installed: {data['installed'] or '-'}")
+    for repo_, vs in data["published"].items():
+        click.echo(f"  published in {repo_}: {', '.join(vs)}")
+    if data["dependencies"]:
+        click.echo("  dependencies:")
+        for d in data["dependencies"]:
+            click.echo(f"    [{d['group']}] {d['requirement']:<28} {d['kind']}")
+
+
+@click.command()
+@click.option("--event", "kind", metavar="NAME", help="Only these events (published, installed, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_state
+def events(state: State, kind: str | None, as_json: bool) -> None:
+    """Show the workspace's append-only event log."""
+    import json
+    import time
+
+    from setpiece.core import events as ev
+
+    for e in ev.read(state.workspace().root, kind):
+        if as_json:
+            click.echo(json.dumps(e, sort_keys=True))
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["time"]))
+            rest = {k: v for k, v in e.items() if k not in ("time", "event", "user", "host", "workspace")}
+            click.echo(f"{when} {e['event']:<12} {e['user']}: " + " ".join(f"{k}={v}" for k, v in sorted(rest.items())))

@@ -1,0 +1,73 @@
+"""The demo: a fresh workspace with sample assets on the embedded defaults.
+
+Props Chair, Table and Lamp, and a set KitchenSet that needs them with an abstract
+(push), a bounded (semi-push) and a concrete (pull) requirement; several versions are
+published to the review repo, promoted to blessed, and ``KitchenSet[build]`` is
+installed. Later stages (files, USD scene, Blender) extend it through the entry point
+group ``setpiece.demo`` (``fn(ws, report) -> None``), run in name order.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.workspace import Workspace
+
+MARKER = ".setpiece-demo"
+
+#: (name, kind, description, versions to publish, build requirements)
+SAMPLES: list[tuple[str, str, str, list[str], list[str]]] = [
+    ("Chair", "prop", "A kitchen chair", ["1.0.0", "1.1.0"], []),
+    ("Table", "prop", "A kitchen table", ["1.2.3", "1.3.0", "2.0.0"], []),
+    ("Lamp", "prop", "A pendant lamp", ["3.2.1", "3.3.0"], []),
+    (
+        "KitchenSet",
+        "set",
+        "The kitchen: chairs around a table under a lamp",
+        ["1.0.0"],
+        ["Chair", "Table>=1.2.3,<2", "Lamp==3.2.1"],
+    ),
+]
+
+
+def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
+    root = path.expanduser().resolve()
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise SetpieceError(
+                f"{root} exists and is not a setpiece demo folder: pick an empty or new folder"
+            )
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("made by 'setpiece demo'; safe to delete\n")
+    repos = root / "repos"
+    ws = Workspace.init(
+        root / "workspace",
+        repos=[("blessed", str(repos / "blessed")), ("review", str(repos / "review"))],
+        blessed="blessed",
+        default="review",
+        reporter=report,
+    )
+    for name, kind, description, versions, reqs in SAMPLES:
+        ws.create(name, kind=kind, version=versions[0], description=description)
+        if reqs:
+            ws.require(name, reqs, group="build")
+        for i, version in enumerate(versions):
+            if i:
+                ws.output(name).set_version(version)
+            ws.publish(name)
+            ws.promote(f"{name}=={version}", to="blessed", from_="review")
+    # The outputs were the authoring side; a user installs what was published.
+    for name, *_ in SAMPLES:
+        shutil.rmtree(ws.output(name).path)
+    ws.uv_pip("uninstall", [n for n, *_ in SAMPLES], what="cleaning the demo", with_index=False)
+    changes = ws.install(["KitchenSet[build]"])
+    for ep in sorted(entry_points(group="setpiece.demo"), key=lambda e: e.name):
+        ep.load()(ws, report)
+    report(f"Demo workspace ready: {ws.root}")
+    return {"workspace": str(ws.root), "installed": changes}

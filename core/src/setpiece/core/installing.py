@@ -1,0 +1,199 @@
+"""Install, uninstall, external packages, freeze and sync: the ``inputs/`` venv.
+
+Every resolution goes through ``Workspace.uv_index_args``: the workspace's repos (blessed
+first) and ``external_packages/``, never a public index by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import atomic_write_text
+from setpiece.core.naming import normalize
+from setpiece.core.requirements import parse_requirement
+
+if TYPE_CHECKING:
+    from setpiece.core.workspace import Workspace
+
+_CHANGE_RE = re.compile(r"^\s*([+-~])\s+(\S+)")
+
+
+def _changes(uv_stderr: str) -> list[str]:
+    return [f"{m.group(1)} {m.group(2)}" for ln in uv_stderr.splitlines() if (m := _CHANGE_RE.match(ln))]
+
+
+def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
+    from setpiece.core.authoring import explain_resolution_error
+
+    if not reqs:
+        raise SetpieceError("give at least one requirement, e.g. 'setpiece install \"KitchenSet[build]\"'")
+    parsed = [parse_requirement(r) for r in reqs]
+    ws.report(f"Installing {', '.join(str(r) for r in parsed)}")
+    try:
+        out = ws.uv_pip("install", [str(r) for r in parsed], repo=repo, what="install")
+    except SetpieceError as exc:
+        ws.emit("failed", action="install", requirements=[str(r) for r in parsed], error=str(exc))
+        raise SetpieceError(explain_resolution_error(ws, str(exc)))
+    changes = _changes(out)
+    if record:
+        _record_requests(ws, [str(r) for r in parsed])
+    ws.emit("installed", requirements=[str(r) for r in parsed], changes=changes)
+    return changes
+
+
+def _record_requests(ws: Workspace, reqs: list[str]) -> None:
+    import tomlkit
+
+    from packaging.requirements import Requirement
+
+    with ws.config.edit() as doc:
+        if "requests" not in doc:
+            doc["requests"] = tomlkit.table()
+        current = [str(r) for r in doc["requests"].get("install", [])]
+        keys = {normalize(Requirement(r).name) for r in reqs}
+        kept = [r for r in current if normalize(Requirement(r).name) not in keys]
+        doc["requests"]["install"] = sorted([*kept, *reqs], key=lambda s: s.lower())
+
+
+def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
+    installed = ws.installed_assets()
+    _, others = ws.installed()
+    other_keys = {normalize(n) for n, _ in others}
+    for name in names:
+        key = normalize(parse_requirement(name).name)
+        if key not in installed and key not in other_keys:
+            raise SetpieceError(f"'{name}' is not installed in {ws.inputs}: see 'setpiece list --installed'")
+    out = ws.uv_pip("uninstall", list(names), what="uninstall", with_index=False)
+    keys = {normalize(n) for n in names}
+    with ws.config.edit() as doc:
+        if "requests" in doc and "install" in doc["requests"]:
+            from packaging.requirements import Requirement
+
+            doc["requests"]["install"] = [
+                r for r in doc["requests"]["install"] if normalize(Requirement(str(r)).name) not in keys
+            ]
+    try:
+        from setpiece.core.files import pulling
+
+        pulling.prune(ws)
+    except ImportError:
+        pass
+    ws.emit("uninstalled", assets=list(names))
+    return _changes(out)
+
+
+def external_add(ws: Workspace, reqs: Sequence[str]) -> list[str]:
+    """Download wheels of non-asset packages (and their dependencies) for the workspace's
+    Python into ``external_packages/``: the only place assets may take them from."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for r in reqs:
+        try:
+            Requirement(r)
+        except InvalidRequirement as exc:
+            raise SetpieceError(f"invalid requirement '{r}': {exc}")
+    ws.external_dir.mkdir(exist_ok=True)
+    before = {p.name for p in ws.external_dir.glob("*.whl")}
+    ws.report(f"Downloading {', '.join(reqs)} for Python {ws.python_version}")
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+        "--only-binary=:all:", "--python-version", ws.python_version,
+        "--dest", str(ws.external_dir), *reqs,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("ERROR")]
+        raise SetpieceError(
+            f"could not fetch {', '.join(reqs)} for Python {ws.python_version}: "
+            f"{' '.join(lines) or proc.stderr.strip()[-300:]}"
+        )
+    return sorted({p.name for p in ws.external_dir.glob("*.whl")} - before)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _wheel_hash(ws: Workspace, name: str, version: str) -> str:
+    from packaging.version import Version
+
+    from setpiece.core.repos.folder import FolderRepo
+    from setpiece.core.wheels import parse_wheel_name
+
+    for p in ws.external_dir.glob("*.whl"):
+        wn = parse_wheel_name(p.name)
+        if wn and wn.project == normalize(name) and Version(wn.version) == Version(version):
+            return _sha256(p)
+    for repo in ws.repos().values():
+        try:
+            if not repo.has_version(name, version):
+                continue
+            if isinstance(repo, FolderRepo):
+                return _sha256(repo.find_wheel(name, version))
+            with tempfile.TemporaryDirectory() as tmp:
+                return _sha256(repo.fetch(name, version, Path(tmp)))
+        except SetpieceError:
+            continue
+    raise SetpieceError(
+        f"cannot freeze {name}=={version}: no repo and not external_packages/ holds its wheel; "
+        f"publish it or 'setpiece external add {name}=={version}'"
+    )
+
+
+def freeze(ws: Workspace, output: Path | None = None) -> str:
+    """The exact installed set, pinned with hashes (editable outputs are listed as notes)."""
+    assets, others = ws.installed()
+    pins: list[tuple[str, str]] = []
+    notes: list[str] = []
+    for a in assets.values():
+        if a.editable:
+            notes.append(f"# editable output, not locked: {a.name} {a.version} ({a.source_dir})")
+        else:
+            pins.append((a.name, a.version))
+    pins.extend(others)
+    lines = [
+        f"# setpiece lock of {ws.root.name} (Python {ws.python_version})",
+        "# recreate with: setpiece sync THIS_FILE",
+        *notes,
+    ]
+    for name, version in sorted(pins, key=lambda p: normalize(p[0])):
+        lines.append(f"{normalize(name)}=={version} \\\n    --hash=sha256:{_wheel_hash(ws, name, version)}")
+    text = "\n".join(lines) + "\n"
+    if output is not None:
+        atomic_write_text(Path(output), text)
+    return text
+
+
+def sync(ws: Workspace, lock: Path) -> list[str]:
+    """Make ``inputs/`` exactly the locked set (then re-add the editable outputs)."""
+    from setpiece.core.uvrun import run_uv
+
+    lock = Path(lock)
+    if not lock.is_file():
+        raise SetpieceError(f"lock file {lock} does not exist: write one with 'setpiece freeze -o FILE'")
+    if not ws.python.exists():
+        run_uv(["venv", "--no-config", "--quiet", "--python", ws.python_version, str(ws.inputs)],
+               what="creating the workspace venv")
+    ws.report(f"Syncing {ws.inputs} to {lock}")
+    out = ws.uv_pip("sync", ["--require-hashes", str(lock)], what=f"sync from {lock.name}")
+    outputs = list(ws.output_assets().values())
+    if outputs:
+        args = ["--no-deps"]
+        for o in outputs:
+            args += ["-e", str(o.path)]
+        ws.uv_pip("install", args, what="reinstalling the editable outputs")
+    changes = _changes(out)
+    ws.emit("installed", lock=str(lock), changes=changes)
+    return changes

@@ -1,0 +1,123 @@
+"""Asset names and versions: validation, normalisation, bumping.
+
+Names: a letter, then letters, digits, ``_`` or ``-``; at most 64 characters; compared
+case-insensitively (PEP 503 normalisation); the import name (``my_chair``) must not be a
+Python keyword. Versions: ``major.minor.micro`` with an optional pre/post/dev suffix in
+PEP 440 spelling (``1.2.3``, ``1.2.3rc1``, ``1.2.3.post1``, ``1.2.3.dev2``).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from packaging.version import InvalidVersion, Version
+
+from setpiece.core.errors import SetpieceError
+
+MAX_NAME_LENGTH = 64
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
+
+BUMP_PARTS = ("major", "minor", "micro", "pre", "post", "dev")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised form, used for every comparison (``My_Chair`` -> ``my-chair``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def import_name(name: str) -> str:
+    """The Python package an asset ships (``My-Chair`` -> ``my_chair``)."""
+    return normalize(name).replace("-", "_")
+
+
+def wheel_name(name: str) -> str:
+    """The distribution part of a wheel file name (``My-Chair`` -> ``my_chair``)."""
+    return import_name(name)
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid asset name, else raise a one-line error."""
+    if not isinstance(name, str) or not name:
+        raise SetpieceError("asset name is empty: give a name such as 'Chair'")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SetpieceError(
+            f"asset name '{name[:20]}...' is {len(name)} characters long: "
+            f"use at most {MAX_NAME_LENGTH}"
+        )
+    if not _NAME_RE.match(name):
+        raise SetpieceError(
+            f"invalid asset name '{name}': start with a letter, then use only letters, "
+            "digits, '_' or '-' (e.g. 'Kitchen_Chair')"
+        )
+    if keyword.iskeyword(import_name(name)) or import_name(name) in {"setpiece", "test"}:
+        raise SetpieceError(
+            f"invalid asset name '{name}': its import name '{import_name(name)}' is reserved "
+            "in Python; choose another name (e.g. '{name}Asset')".replace("{name}", name)
+        )
+    return name
+
+
+def parse_version(text: str) -> Version:
+    """Parse a SemVer-shaped PEP 440 version or raise a one-line error."""
+    text = str(text).strip()
+    if not _VERSION_RE.match(text):
+        raise SetpieceError(
+            f"invalid version '{text}': use major.minor.micro with an optional suffix "
+            "(1.2.3, 1.2.3rc1, 1.2.3.post1, 1.2.3.dev2)"
+        )
+    try:
+        return Version(text)
+    except InvalidVersion:  # pragma: no cover - the regex is stricter than PEP 440
+        raise SetpieceError(f"invalid version '{text}'")
+
+
+def validate_version(text: str) -> str:
+    return str(parse_version(text))
+
+
+def bump(version: str, part: str) -> str:
+    """Next version for ``part`` (major|minor|micro|pre|post|dev).
+
+    ``major``/``minor``/``micro`` of a pre-release or dev release finish it when the
+    base matches (``1.3.0rc1`` + micro -> ``1.3.0``), like most release tools.
+    """
+    v = parse_version(version)
+    major, minor, micro = v.release
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "micro":
+        if v.pre or v.dev is not None and not v.post:
+            return f"{major}.{minor}.{micro}"
+        return f"{major}.{minor}.{micro + 1}"
+    if part == "pre":
+        if v.pre and v.post is None and v.dev is None:
+            tag, num = v.pre
+            return f"{major}.{minor}.{micro}{tag}{num + 1}"
+        base = f"{major}.{minor}.{micro + 1}" if not v.pre else f"{major}.{minor}.{micro}"
+        return f"{base}rc1" if not v.pre else f"{base}{v.pre[0]}{v.pre[1]}"
+    if part == "post":
+        base = str(Version(f"{major}.{minor}.{micro}"))
+        if v.pre:
+            base += f"{v.pre[0]}{v.pre[1]}"
+        post = (v.post or 0) + 1 if v.post is not None else 1
+        return f"{base}.post{post}"
+    if part == "dev":
+        if v.dev is not None:
+            return str(v).rsplit(".dev", 1)[0] + f".dev{v.dev + 1}"
+        return f"{major}.{minor}.{micro + 1}.dev1"
+    raise SetpieceError(f"unknown version part '{part}': use one of {', '.join(BUMP_PARTS)}")
+
+
+def next_after(versions: list[str], base: str) -> str:
+    """A version past every one in ``versions`` and ``base`` (micro bump of the newest)."""
+    newest = max([parse_version(base), *(Version(v) for v in versions)])
+    major, minor, micro = newest.release
+    if newest.is_prerelease and Version(f"{major}.{minor}.{micro}") not in {
+        Version(v) for v in versions
+    }:
+        return f"{major}.{minor}.{micro}"
+    return f"{major}.{minor}.{micro + 1}"

@@ -1,0 +1,207 @@
+"""Build, publish, promote and edit: moving asset versions between outputs and repos.
+
+Rules: a published version is never overwritten or changed ("bump first"); a wheel is
+checked before any repo accepts it; an asset's files are pushed before the package that
+points to them is published (see ``setpiece.core.files``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import staging_dir
+from setpiece.core.naming import next_after, normalize, validate_name, validate_version
+from setpiece.core.project import OutputAsset
+from setpiece.core.uvrun import run_uv
+
+if TYPE_CHECKING:
+    from setpiece.core.repos.base import Repo
+    from setpiece.core.workspace import Workspace
+
+
+def build(ws: Workspace, name: str) -> Path:
+    """Build the output asset's wheel into ``build/`` (atomic: a temp folder, then rename)."""
+    asset = ws.output(name)
+    validate_version(asset.version)
+    ws.build_dir.mkdir(exist_ok=True)
+    ws.report(f"Building {asset.name} {asset.version}")
+    with staging_dir(ws.build_dir, f"build-{asset.key}") as tmp:
+        run_uv(
+            ["build", "--no-config", "--wheel", "--quiet", "--out-dir", str(tmp), str(asset.path)],
+            what=f"building {asset.name}",
+        )
+        wheels = list(tmp.glob("*.whl"))
+        if len(wheels) != 1:
+            raise SetpieceError(f"building {asset.name} made {len(wheels)} wheels, expected one")
+        dest = ws.build_dir / wheels[0].name
+        os.replace(wheels[0], dest)
+    ws.emit("built", asset=asset.name, version=asset.version, wheel=dest.name)
+    return dest
+
+
+def publish(ws: Workspace, name: str, *, repo: str | None = None) -> Path:
+    asset = ws.output(name)
+    target = ws.repo(repo)
+    version = asset.version
+    if target.has_version(asset.name, version):
+        raise SetpieceError(
+            f"{asset.name} {version} is already published in repo '{target.name}': "
+            f"published versions never change; bump first ('setpiece bump {asset.name} micro')"
+        )
+    before_publish(ws, asset, target)
+    wheel = build(ws, asset.name)
+    ws.report(f"Publishing {wheel.name} to {target.name}")
+    target.publish(wheel)
+    ws.emit("published", asset=asset.name, version=version, repo=target.name, wheel=wheel.name)
+    return wheel
+
+
+def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
+    """Push the asset's tracked files and check the remote holds them all (files issue)."""
+    try:
+        from setpiece.core.files import publishing as files_publishing
+    except ImportError:
+        return
+    files_publishing.before_publish(ws, asset, repo)
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    name, sep, version = spec.partition("==")
+    validate_name(name.strip())
+    if sep:
+        return name.strip(), validate_version(version.strip())
+    return name.strip(), None
+
+
+def _repo_with(ws: Workspace, name: str, version: str, preferred: str | None = None) -> Repo:
+    repos = [ws.repo(preferred)] if preferred else list(ws.repos().values())
+    for r in repos:
+        try:
+            if r.has_version(name, version):
+                return r
+        except SetpieceError:
+            continue
+    where = preferred or ", ".join(ws.repos())
+    raise SetpieceError(
+        f"{name}=={version} is not published in {where}: see 'setpiece versions {name}'"
+    )
+
+
+def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> str:
+    name, version = parse_spec(spec)
+    if version is None:
+        raise SetpieceError(f"give an exact version to promote: '{name}==1.2.3'")
+    dest = ws.repo(to)
+    source = _repo_with(ws, name, version, from_)
+    if source.name == dest.name:
+        raise SetpieceError(f"{name} {version} is already in '{dest.name}': pick another --to repo")
+    if dest.has_version(name, version):
+        raise SetpieceError(f"{name} {version} is already published in repo '{dest.name}'")
+    with staging_dir(ws.build_dir, "promote") as tmp:
+        wheel = source.fetch(name, version, tmp)
+        try:
+            from setpiece.core.files import publishing as files_publishing
+        except ImportError:
+            files_publishing = None  # type: ignore[assignment]
+        if files_publishing is not None:
+            files_publishing.before_promote(ws, wheel, source, dest)
+        dest.publish(wheel)
+    ws.emit("promoted", asset=name, version=version, source=source.name, repo=dest.name)
+    ws.report(f"Promoted {name} {version}: {source.name} -> {dest.name}")
+    return version
+
+
+def edit(ws: Workspace, spec: str) -> OutputAsset:
+    """Make an editable output of a published version, moved past every published one."""
+    from setpiece.core.assets import kind_from_keywords, requirements_by_group
+    from setpiece.core.authoring import _install_editable
+    from setpiece.core.project import scaffold
+    from setpiece.core.wheels import parse_metadata
+
+    name, version = parse_spec(spec)
+    key = normalize(name)
+    if key in ws.output_assets():
+        raise SetpieceError(f"'{name}' is already an output asset in {ws.outputs}: edit it there")
+    available = ws.available_versions(name)
+    if version is None:
+        installed = ws.installed_assets().get(key)
+        if installed is not None and not installed.editable:
+            version = installed.version
+        elif available:
+            version = available[-1]
+        else:
+            raise SetpieceError(f"no repo has '{name}': see 'setpiece list --repo NAME'")
+    source = _repo_with(ws, name, version)
+    with staging_dir(ws.outputs, f"edit-{key}") as tmp:
+        wheel = source.fetch(name, version, tmp / "wheel")
+        meta = parse_metadata(source.metadata(name, version))
+        real_name = meta.get("Name", name)
+        groups = requirements_by_group(meta)
+        eps = _wheel_entry_points(wheel)
+        module = next(iter(eps.get("setpiece.asset", {}).values()), None)
+        new_version = next_after(available, version)
+        project = tmp / real_name
+        scaffold(
+            project,
+            real_name,
+            new_version,
+            kind_from_keywords(meta.get("Keywords", "")) or "prop",
+            meta.get("Summary", "") or "",
+            groups={g: [str(r) for r in reqs] for g, reqs in groups.items() if g},
+            dependencies=[str(r) for r in groups.get("", [])],
+            entry_points=eps,
+        )
+        if module:
+            _extract_package(wheel, module, project / "src")
+        dest = ws.outputs / real_name
+        os.replace(project, dest)
+    asset = OutputAsset(dest)
+    try:
+        _install_editable(ws, asset)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    ws.report(f"{real_name} {version} is now editable in {dest} as {new_version}")
+    return asset
+
+
+def _wheel_entry_points(wheel: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for n in zf.namelist():
+            if n.endswith(".dist-info/entry_points.txt") and n.count("/") == 1:
+                current: dict[str, str] | None = None
+                for line in zf.read(n).decode().splitlines():
+                    line = line.strip()
+                    if line.startswith("["):
+                        current = out.setdefault(line.strip("[]"), {})
+                    elif "=" in line and current is not None:
+                        k, v = line.split("=", 1)
+                        current[k.strip()] = v.strip()
+    return out
+
+
+def _extract_package(wheel: Path, module: str, dest: Path) -> None:
+    """Extract the asset's own package folder (checked entries only) into ``dest``."""
+    top = module.split(".")[0] + "/"
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            if info.filename.startswith(top) and not info.is_dir():
+                target = dest / info.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(info))
+
+
+def newest(versions: list[str]) -> str | None:
+    return str(max(Version(v) for v in versions)) if versions else None
+
+
+__all__ = ["Requirement", "build", "edit", "parse_spec", "promote", "publish"]

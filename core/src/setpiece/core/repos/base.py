@@ -1,0 +1,81 @@
+"""The repo interface and the factory that opens one from its configured location."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+
+
+class Repo(abc.ABC):
+    """Published asset versions: immutable once there."""
+
+    kind: str = ""
+
+    def __init__(self, name: str, location: str, options: Mapping[str, Any] | None = None):
+        self.name = name
+        self.location = location
+        self.options = dict(options or {})
+
+    # -- reading ---------------------------------------------------------------
+    @abc.abstractmethod
+    def versions(self, project: str) -> list[str]:
+        """Published versions of one asset, oldest first."""
+
+    @abc.abstractmethod
+    def projects(self) -> dict[str, list[str]]:
+        """Every asset in the repo with its versions (normalised name -> versions)."""
+
+    def has_version(self, project: str, version: str) -> bool:
+        from packaging.version import Version
+
+        return any(Version(v) == Version(version) for v in self.versions(project))
+
+    @abc.abstractmethod
+    def fetch(self, project: str, version: str, dest: Path) -> Path:
+        """Copy the wheel of ``project==version`` into folder ``dest``; return its path."""
+
+    @abc.abstractmethod
+    def metadata(self, project: str, version: str) -> bytes:
+        """The ``METADATA`` of one published version."""
+
+    # -- writing ---------------------------------------------------------------
+    @abc.abstractmethod
+    def publish(self, wheel: Path) -> None:
+        """Publish one wheel; refuse a version that is already there ("bump first")."""
+
+    # -- installing ------------------------------------------------------------
+    @abc.abstractmethod
+    def index_url(self) -> str:
+        """A PEP 503 index URL uv can resolve from."""
+
+    def uv_env(self) -> dict[str, str]:
+        return {}
+
+    def check(self) -> None:
+        """Raise a one-line error when the repo cannot be used (missing, unreachable)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "location": self.location}
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def open_repo(name: str, location: str, options: Mapping[str, Any] | None = None) -> Repo:
+    if is_url(location):
+        from setpiece.core.repos.index import IndexRepo
+
+        return IndexRepo(name, location, options)
+    if "://" in location:
+        raise SetpieceError(
+            f"repo '{name}': unsupported location '{location}': use a folder path or an "
+            "http(s):// package index URL"
+        )
+    from setpiece.core.repos.folder import FolderRepo
+
+    return FolderRepo(name, location, options)

@@ -1,0 +1,143 @@
+"""A folder repo: a flat folder of wheels (uv find-links) plus a static PEP 503 index.
+
+Publishing is atomic and safe with several machines publishing into one shared folder
+at once: the wheel is written to a hidden temp file, fsynced, and hard-linked to its
+final name, which fails if the name exists, so exactly one publisher of a version wins.
+Publishing never lists the whole folder for the version check: it tests one file name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import publish_file_exclusive
+from setpiece.core.naming import normalize, wheel_name
+from setpiece.core.repos import simple_index
+from setpiece.core.repos.base import Repo
+from setpiece.core.wheels import check_wheel, parse_wheel_name, read_metadata_bytes
+
+
+def _sort_versions(versions: list[str]) -> list[str]:
+    def key(v: str) -> Version:
+        try:
+            return Version(v)
+        except InvalidVersion:
+            return Version("0")
+
+    return sorted(set(versions), key=key)
+
+
+class FolderRepo(Repo):
+    kind = "folder"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.location)
+
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise SetpieceError(
+                f"repo '{self.name}': folder {self.root} does not exist: create it or fix the "
+                f"location with 'setpiece repo add {self.name} PATH'"
+            )
+
+    def create(self) -> None:
+        (self.root / "simple").mkdir(parents=True, exist_ok=True)
+        if not (self.root / "simple" / "index.html").exists():
+            simple_index.write_root_index(self.root)
+
+    def _wheel_path(self, project: str, version: str) -> Path:
+        return self.root / f"{wheel_name(project)}-{Version(version)}-py3-none-any.whl"
+
+    def versions(self, project: str) -> list[str]:
+        self.check()
+        return _sort_versions(
+            [
+                parse_wheel_name(p.name).version  # type: ignore[union-attr]
+                for p in simple_index.project_wheels(self.root, project)
+            ]
+        )
+
+    def projects(self) -> dict[str, list[str]]:
+        self.check()
+        out: dict[str, list[str]] = {}
+        with os.scandir(self.root) as it:
+            for entry in it:
+                wn = parse_wheel_name(entry.name)
+                if wn:
+                    out.setdefault(wn.project, []).append(wn.version)
+        return {k: _sort_versions(v) for k, v in sorted(out.items())}
+
+    def has_version(self, project: str, version: str) -> bool:
+        if self._wheel_path(project, version).exists():
+            return True
+        # Other spellings of the same version (1.0 vs 1.0.0) only from other tools.
+        return False
+
+    def find_wheel(self, project: str, version: str) -> Path:
+        path = self._wheel_path(project, version)
+        if path.exists():
+            return path
+        for p in simple_index.project_wheels(self.root, project):
+            wn = parse_wheel_name(p.name)
+            if wn and Version(wn.version) == Version(version):
+                return p
+        raise SetpieceError(
+            f"{project}=={version} is not in repo '{self.name}' ({self.root}): "
+            f"see 'setpiece versions {project} --repo {self.name}'"
+        )
+
+    def fetch(self, project: str, version: str, dest: Path) -> Path:
+        src = self.find_wheel(project, version)
+        check_wheel(src)
+        dest.mkdir(parents=True, exist_ok=True)
+        out = dest / src.name
+        shutil.copyfile(src, out)
+        return out
+
+    def metadata(self, project: str, version: str) -> bytes:
+        wheel = self.find_wheel(project, version)
+        meta = wheel.with_name(wheel.name + ".metadata")
+        if meta.exists():
+            return meta.read_bytes()
+        return read_metadata_bytes(wheel)
+
+    def publish(self, wheel: Path) -> None:
+        self.check()
+        check_wheel(wheel)
+        wn = parse_wheel_name(wheel.name)
+        if wn is None:
+            raise SetpieceError(f"{wheel.name} is not a wheel file name")
+        dest = self.root / wheel.name
+        if dest.exists() or self.has_version(wn.project, wn.version):
+            raise SetpieceError(
+                f"{wn.project} {wn.version} is already published in repo '{self.name}': "
+                f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
+            )
+        if not publish_file_exclusive(wheel, dest):
+            raise SetpieceError(
+                f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
+                f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
+            )
+        simple_index.write_project_index(self.root, wn.project)
+
+    def index_url(self) -> str:
+        simple = self.root / "simple"
+        if not (simple / "index.html").exists():
+            simple_index.reindex(self.root)
+        return simple.resolve().as_uri()
+
+    def reindex(self) -> int:
+        return simple_index.reindex(self.root)
+
+
+def normalize_location(location: str) -> str:
+    return str(Path(location).expanduser().resolve())
+
+
+__all__ = ["FolderRepo", "normalize", "normalize_location"]

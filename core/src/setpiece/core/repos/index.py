@@ -1,0 +1,233 @@
+"""An index repo: any PEP 503 package index that accepts uploads (pypiserver, devpi, ...).
+
+Reads use the simple API; uploads use the legacy upload API that twine and uv speak.
+Small index servers queue only a few pending connections, so installs from an index
+repo cap uv's download concurrency (``UV_CONCURRENT_DOWNLOADS``, 4 by default here;
+``concurrency = N`` in the repo's config).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html.parser
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.naming import normalize
+from setpiece.core.repos.base import Repo
+from setpiece.core.wheels import check_wheel, parse_metadata, parse_wheel_name, read_metadata_bytes
+
+TIMEOUT = 15.0
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self.links.append((self._href, data.strip()))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+
+class IndexRepo(Repo):
+    kind = "index"
+
+    @property
+    def simple_url(self) -> str:
+        url = self.location
+        return url if url.endswith("/") else url + "/"
+
+    @property
+    def upload_url(self) -> str:
+        url = self.options.get("upload_url")
+        if url:
+            return str(url)
+        base = self.simple_url
+        for suffix in ("simple/", "+simple/"):
+            if base.endswith(suffix):
+                return base[: -len(suffix)]
+        return base
+
+    def _auth_header(self) -> dict[str, str]:
+        key = self.name.upper().replace("-", "_")
+        user = os.environ.get(f"SETPIECE_REPO_{key}_USERNAME") or self.options.get("username")
+        password = os.environ.get(f"SETPIECE_REPO_{key}_PASSWORD") or self.options.get("password")
+        if not user and not password:
+            return {}
+        token = base64.b64encode(f"{user or ''}:{password or ''}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def _get(self, url: str) -> bytes | None:
+        req = urllib.request.Request(url, headers=self._auth_header())
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                data: bytes = resp.read()
+                return data
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise SetpieceError(
+                f"index repo '{self.name}' answered {exc.code} {exc.reason} for {url}: "
+                "check the URL and credentials in setpiece.toml"
+            )
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise SetpieceError(
+                f"index repo '{self.name}' at {self.location} is unreachable ({reason}): "
+                "check the URL or start the server"
+            )
+
+    def check(self) -> None:
+        self._get(self.simple_url)
+
+    def _files(self, project: str) -> list[tuple[str, str]]:
+        """(absolute url, filename) of every wheel of ``project``."""
+        url = urllib.parse.urljoin(self.simple_url, normalize(project) + "/")
+        data = self._get(url)
+        if data is None:
+            return []
+        parser = _Links()
+        parser.feed(data.decode("utf-8", "replace"))
+        out = []
+        for href, text in parser.links:
+            absolute = urllib.parse.urljoin(url, href)
+            filename = text or urllib.parse.urlparse(absolute).path.rsplit("/", 1)[-1]
+            if filename.endswith(".whl"):
+                out.append((absolute, filename))
+        return out
+
+    def versions(self, project: str) -> list[str]:
+        vs = set()
+        for _, filename in self._files(project):
+            wn = parse_wheel_name(filename)
+            if wn and wn.project == normalize(project):
+                vs.add(wn.version)
+
+        def key(v: str) -> Any:
+            try:
+                return Version(v)
+            except InvalidVersion:
+                return Version("0")
+
+        return sorted(vs, key=key)
+
+    def projects(self) -> dict[str, list[str]]:
+        data = self._get(self.simple_url) or b""
+        parser = _Links()
+        parser.feed(data.decode("utf-8", "replace"))
+        names = sorted({normalize(text or href.strip("/").rsplit("/", 1)[-1]) for href, text in parser.links})
+        return {n: self.versions(n) for n in names}
+
+    def _find(self, project: str, version: str) -> tuple[str, str]:
+        for url, filename in self._files(project):
+            wn = parse_wheel_name(filename)
+            if wn and wn.project == normalize(project) and Version(wn.version) == Version(version):
+                return url, filename
+        raise SetpieceError(
+            f"{project}=={version} is not in repo '{self.name}' ({self.location}): "
+            f"see 'setpiece versions {project} --repo {self.name}'"
+        )
+
+    def fetch(self, project: str, version: str, dest: Path) -> Path:
+        url, filename = self._find(project, version)
+        data = self._get(url.split("#", 1)[0])
+        if data is None:
+            raise SetpieceError(f"index repo '{self.name}' lost {filename}: publish it again")
+        frag = urllib.parse.urlparse(url).fragment
+        if frag.startswith("sha256=") and hashlib.sha256(data).hexdigest() != frag[7:]:
+            raise SetpieceError(
+                f"corrupted wheel {filename} in repo '{self.name}': its sha256 does not match "
+                "the index; remove it from the server and publish again"
+            )
+        dest.mkdir(parents=True, exist_ok=True)
+        out = dest / filename
+        out.write_bytes(data)
+        check_wheel(out)
+        return out
+
+    def metadata(self, project: str, version: str) -> bytes:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            return read_metadata_bytes(self.fetch(project, version, Path(tmp)))
+
+    def publish(self, wheel: Path) -> None:
+        check_wheel(wheel)
+        wn = parse_wheel_name(wheel.name)
+        if wn is None:
+            raise SetpieceError(f"{wheel.name} is not a wheel file name")
+        if self.has_version(wn.project, wn.version):
+            raise SetpieceError(
+                f"{wn.project} {wn.version} is already published in repo '{self.name}': "
+                f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
+            )
+        meta = parse_metadata(read_metadata_bytes(wheel))
+        data = wheel.read_bytes()
+        fields = {
+            ":action": "file_upload",
+            "protocol_version": "1",
+            "metadata_version": meta.get("Metadata-Version", "2.3"),
+            "name": meta.get("Name", wn.name),
+            "version": meta.get("Version", wn.version),
+            "filetype": "bdist_wheel",
+            "pyversion": "py3",
+            "summary": meta.get("Summary", ""),
+            "sha256_digest": hashlib.sha256(data).hexdigest(),
+            "md5_digest": hashlib.md5(data).hexdigest(),
+        }
+        boundary = uuid.uuid4().hex
+        body = bytearray()
+        for key, value in fields.items():
+            body += (
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n"
+            ).encode()
+        body += (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; "
+            f"filename=\"{wheel.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        body += data + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", **self._auth_header()}
+        req = urllib.request.Request(self.upload_url, data=bytes(body), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 409:
+                raise SetpieceError(
+                    f"{wn.project} {wn.version} is already published in repo '{self.name}': "
+                    f"bump first ('setpiece bump {wn.project} micro')"
+                )
+            raise SetpieceError(
+                f"upload of {wheel.name} to repo '{self.name}' failed: {exc.code} {exc.reason}; "
+                "check upload_url and credentials (SETPIECE_REPO_<NAME>_USERNAME/_PASSWORD)"
+            )
+        except (urllib.error.URLError, OSError) as exc:
+            raise SetpieceError(
+                f"index repo '{self.name}' at {self.upload_url} is unreachable "
+                f"({getattr(exc, 'reason', exc)}): check the URL or start the server"
+            )
+
+    def index_url(self) -> str:
+        return self.simple_url
+
+    def uv_env(self) -> dict[str, str]:
+        return {"UV_CONCURRENT_DOWNLOADS": str(self.options.get("concurrency", 4))}

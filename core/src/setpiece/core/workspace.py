@@ -1,0 +1,388 @@
+"""The workspace: ``setpiece.toml``, ``inputs/`` (uv venv), ``outputs/``, ``build/``,
+``external_packages/``. ``Workspace`` is the Python API; the CLI is a thin layer over it.
+
+Found (like git) from an explicit path, then ``SETPIECE_WORKSPACE``, then by walking up
+from the current folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.config import CONFIG_NAME, Config, write_new
+from setpiece.core.errors import SetpieceError
+from setpiece.core.naming import normalize, validate_name
+from setpiece.core.repos.base import Repo, is_url, open_repo
+
+Reporter = Callable[[str], None]
+
+HEADER = """setpiece workspace: edit by hand or with 'setpiece repo ...' / 'setpiece install ...'
+repos: name -> location (a folder or an http(s):// package index URL)
+"""
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class Workspace:
+    """One workspace folder. Every method that changes something is atomic or undoable."""
+
+    def __init__(self, root: Path | str, reporter: Reporter | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.report: Reporter = reporter or _quiet
+        if not (self.root / CONFIG_NAME).is_file():
+            raise SetpieceError(
+                f"{self.root} is not a setpiece workspace (no {CONFIG_NAME}): "
+                f"create one with 'setpiece init {self.root}'"
+            )
+
+    # -- finding / creating ----------------------------------------------------
+    @classmethod
+    def find(cls, path: Path | str | None = None, reporter: Reporter | None = None) -> Workspace:
+        """From ``path``, else ``$SETPIECE_WORKSPACE``, else the nearest parent with a config."""
+        if path is not None:
+            return cls(path, reporter)
+        env = os.environ.get("SETPIECE_WORKSPACE")
+        if env:
+            return cls(env, reporter)
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_NAME).is_file():
+                return cls(folder, reporter)
+        raise SetpieceError(
+            "not inside a setpiece workspace: run 'setpiece init PATH' to create one, or pass "
+            "-w PATH / set SETPIECE_WORKSPACE"
+        )
+
+    @classmethod
+    def init(
+        cls,
+        path: Path | str = ".",
+        *,
+        python: str | None = None,
+        repos: Sequence[tuple[str, str]] = (),
+        blessed: str | None = None,
+        default: str | None = None,
+        reporter: Reporter | None = None,
+    ) -> Workspace:
+        from setpiece.core.workspace_init import init_workspace
+
+        return init_workspace(
+            cls, Path(path), python=python, repos=repos, blessed=blessed, default=default,
+            reporter=reporter or _quiet,
+        )
+
+    # -- layout ----------------------------------------------------------------
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(self.root / CONFIG_NAME)
+
+    @property
+    def inputs(self) -> Path:
+        return self.root / "inputs"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def external_dir(self) -> Path:
+        return self.root / "external_packages"
+
+    @property
+    def state_dir(self) -> Path:
+        """Private state: event log, staging, locks (``.setpiece/``)."""
+        return self.root / ".setpiece"
+
+    @property
+    def python(self) -> Path:
+        if sys.platform == "win32":
+            return self.inputs / "Scripts" / "python.exe"
+        return self.inputs / "bin" / "python"
+
+    @property
+    def python_version(self) -> str:
+        """``major.minor`` of the inputs venv (from its pyvenv.cfg, without running it)."""
+        cfg = self.inputs / "pyvenv.cfg"
+        try:
+            for line in cfg.read_text(encoding="utf-8").splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() in ("version_info", "version"):
+                    return ".".join(value.strip().split(".")[:2])
+        except FileNotFoundError:
+            pass
+        return str(self.config.workspace.get("python", f"{sys.version_info[0]}.{sys.version_info[1]}"))
+
+    @property
+    def site_packages(self) -> Path:
+        if sys.platform == "win32":
+            return self.inputs / "Lib" / "site-packages"
+        return self.inputs / "lib" / f"python{self.python_version}" / "site-packages"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.config.settings
+
+    def _check_inputs(self) -> None:
+        if not self.python.exists():
+            raise SetpieceError(
+                f"the workspace venv {self.inputs} is missing: recreate it with "
+                f"'setpiece sync' from a lock or 'setpiece init {self.root}'"
+            )
+
+    # -- repos -------------------------------------------------------------------
+    def repos(self) -> dict[str, Repo]:
+        """Configured repos, blessed first, then the others in the order of setpiece.toml."""
+        cfg = self.config.repos
+        order = list(cfg)
+        blessed = self.config.blessed
+        if blessed in cfg:
+            order.remove(blessed)
+            order.insert(0, blessed)
+        out = {}
+        for name in order:
+            entry = dict(cfg[name])
+            location = str(entry.pop("location", ""))
+            if not location:
+                raise SetpieceError(f"repo '{name}' in setpiece.toml has no location: add one")
+            if not is_url(location) and not Path(location).is_absolute():
+                location = str((self.root / location).resolve())
+            out[name] = open_repo(name, location, entry)
+        return out
+
+    def repo(self, name: str | None = None, *, purpose: str = "default") -> Repo:
+        """A repo by name; with no name, the ``default`` (publish) or ``blessed`` one."""
+        repos = self.repos()
+        if name is None:
+            name = self.config.default if purpose == "default" else self.config.blessed
+            if name is None:
+                raise SetpieceError(
+                    f"the workspace has no {purpose} repo: add one with "
+                    f"'setpiece repo add NAME LOCATION --{purpose}'"
+                )
+        if name not in repos:
+            known = ", ".join(repos) or "none"
+            raise SetpieceError(
+                f"unknown repo '{name}' (configured: {known}): add it with "
+                f"'setpiece repo add {name} LOCATION'"
+            )
+        return repos[name]
+
+    def repo_add(
+        self, name: str, location: str, *, blessed: bool = False, default: bool = False
+    ) -> Repo:
+        from setpiece.core.repos.folder import FolderRepo
+
+        validate_name(name)
+        if not is_url(location):
+            location = str(Path(location).expanduser().resolve())
+        repo = open_repo(name, location)
+        if isinstance(repo, FolderRepo):
+            repo.create()
+        else:
+            repo.check()
+        with self.config.edit() as doc:
+            import tomlkit
+
+            if "repos" not in doc:
+                doc["repos"] = tomlkit.table(is_super_table=True)
+            table = tomlkit.table()
+            table["location"] = location
+            doc["repos"][name] = table
+            if blessed:
+                doc["workspace"]["blessed"] = name
+            if default:
+                doc["workspace"]["default"] = name
+        return repo
+
+    def repo_remove(self, name: str) -> None:
+        self.repo(name)
+        with self.config.edit() as doc:
+            del doc["repos"][name]
+            for role in ("blessed", "default"):
+                if doc["workspace"].get(role) == name:
+                    del doc["workspace"][role]
+
+    # -- assets ------------------------------------------------------------------
+    def installed(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        from setpiece.core.assets import scan_site_packages
+
+        return scan_site_packages(self.site_packages)
+
+    def installed_assets(self) -> dict[str, Any]:
+        """Installed assets by normalised name (``InstalledAsset``)."""
+        return self.installed()[0]
+
+    def installed_asset(self, name: str) -> Any:
+        assets = self.installed_assets()
+        key = normalize(name)
+        if key not in assets:
+            raise SetpieceError(
+                f"asset '{name}' is not installed in {self.inputs}: "
+                f"run 'setpiece install {name}'"
+            )
+        return assets[key]
+
+    def output_assets(self) -> dict[str, Any]:
+        from setpiece.core.project import OutputAsset
+
+        out = {}
+        if self.outputs.is_dir():
+            for child in sorted(self.outputs.iterdir()):
+                if (child / "pyproject.toml").is_file():
+                    asset = OutputAsset(child)
+                    out[asset.key] = asset
+        return out
+
+    def output(self, name: str) -> Any:
+        outputs = self.output_assets()
+        key = normalize(name)
+        if key not in outputs:
+            raise SetpieceError(
+                f"'{name}' is not an output asset of this workspace: create it with "
+                f"'setpiece create {name}' or make an editable copy with 'setpiece edit {name}'"
+            )
+        return outputs[key]
+
+    def available_versions(self, name: str) -> list[str]:
+        """Every published version of ``name`` across the workspace's repos, oldest first."""
+        from packaging.version import Version
+
+        found: set[str] = set()
+        for repo in self.repos().values():
+            try:
+                found.update(repo.versions(name))
+            except SetpieceError:
+                continue
+        return sorted(found, key=Version)
+
+    def versions(self, name: str, repo: str | None = None) -> dict[str, list[str]]:
+        repos = {repo: self.repo(repo)} if repo else self.repos()
+        return {n: r.versions(name) for n, r in repos.items()}
+
+    # -- uv ----------------------------------------------------------------------
+    def uv_index_args(self, repo: str | None = None) -> tuple[list[str], dict[str, str]]:
+        """uv arguments that resolve only from the workspace's repos, blessed first.
+
+        Every repo is a PEP 503 index (folder repos keep a static one), passed in order
+        with ``--index-strategy unsafe-first-match``: the first repo that has a matching
+        version wins. ``--default-index`` replaces PyPI, so nothing ever comes from a
+        public index by name; ``external_packages/`` is the only other source.
+        """
+        repos = [self.repo(repo)] if repo else list(self.repos().values())
+        args = ["--no-config", "--index-strategy", "unsafe-first-match"]
+        env: dict[str, str] = {}
+        urls = [r.index_url() for r in repos]
+        for r in repos:
+            env.update(r.uv_env())
+        if urls:
+            for url in urls[:-1]:
+                args += ["--index", url]
+            args += ["--default-index", urls[-1]]
+        else:
+            args += ["--no-index"]
+        self.external_dir.mkdir(exist_ok=True)
+        args += ["--find-links", str(self.external_dir)]
+        return args, env
+
+    def uv_pip(self, command: str, args: Iterable[str], *, repo: str | None = None,
+               what: str = "install", with_index: bool = True) -> str:
+        from setpiece.core.uvrun import run_uv
+
+        self._check_inputs()
+        idx, env = self.uv_index_args(repo) if with_index else ([], {})
+        proc = run_uv(
+            ["pip", command, "--python", str(self.python), *idx, *args],
+            env=env,
+            what=what,
+        )
+        return proc.stderr
+
+    # -- events --------------------------------------------------------------------
+    def emit(self, event: str, **data: Any) -> None:
+        """Append ``event`` (published, installed, ...) to the event log and notify subscribers."""
+        from setpiece.core.events import emit
+
+        emit(self, event, **data)
+
+    # -- operations (implemented in their own modules) ------------------------------
+    def create(self, name: str, *, kind: str = "prop", version: str = "0.1.0",
+               description: str = "") -> Any:
+        from setpiece.core.authoring import create
+
+        return create(self, name, kind=kind, version=version, description=description)
+
+    def require(self, name: str, reqs: Sequence[str], *, group: str | None = None) -> None:
+        from setpiece.core.authoring import require
+
+        require(self, name, reqs, group=group)
+
+    def unrequire(self, name: str, dep: str, *, group: str | None = None) -> None:
+        from setpiece.core.authoring import unrequire
+
+        unrequire(self, name, dep, group=group)
+
+    def bump(self, name: str, part: str) -> str:
+        from setpiece.core.authoring import bump
+
+        return bump(self, name, part)
+
+    def build(self, name: str) -> Path:
+        from setpiece.core.publishing import build
+
+        return build(self, name)
+
+    def publish(self, name: str, *, repo: str | None = None) -> Path:
+        from setpiece.core.publishing import publish
+
+        return publish(self, name, repo=repo)
+
+    def promote(self, spec: str, *, to: str, from_: str | None = None) -> str:
+        from setpiece.core.publishing import promote
+
+        return promote(self, spec, to=to, from_=from_)
+
+    def edit(self, spec: str) -> Any:
+        from setpiece.core.publishing import edit
+
+        return edit(self, spec)
+
+    def install(self, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
+        from setpiece.core.installing import install
+
+        return install(self, reqs, repo=repo, record=record)
+
+    def uninstall(self, names: Sequence[str]) -> list[str]:
+        from setpiece.core.installing import uninstall
+
+        return uninstall(self, names)
+
+    def external_add(self, reqs: Sequence[str]) -> list[str]:
+        from setpiece.core.installing import external_add
+
+        return external_add(self, reqs)
+
+    def freeze(self, output: Path | None = None) -> str:
+        from setpiece.core.installing import freeze
+
+        return freeze(self, output)
+
+    def sync(self, lock: Path) -> list[str]:
+        from setpiece.core.installing import sync
+
+        return sync(self, lock)
+
+    def info(self, name: str) -> dict[str, Any]:
+        from setpiece.core.listing import info
+
+        return info(self, name)

@@ -1,0 +1,525 @@
+"""The in-app runtime: what a DCC's startup file calls, and what the ``setpiece`` menu does.
+
+``setpiece.hosts.install(host)`` costs the DCC's startup a few milliseconds: it adds the
+``setpiece`` menu with the built-in entries, registers the scene-opened callback and
+defers everything else (finding the workspace, configuring USD's resolver, putting the
+workspace packages on ``sys.path``, adding the entries of installed tool assets) to the
+app's first idle moment through ``host.defer``. No ``pxr``, Qt or workspace scan at import.
+
+Built-in menu entries (registered commands, looked up lazily by ``module:function``, so
+another package fills or replaces them with :func:`register_command`):
+
+- **Build scene**: build the open scene's asset from the installed packages and load it;
+- **Update all**: update every container to the installed version;
+- **Inventory**: the containers against what is installed;
+- **Publish**: ``setpiece.hosts.publish:publish`` (provided by the publishing package).
+
+Tool assets add entries through the entry point group ``setpiece.menu``
+(``"Chair: Randomise" = "chair_tools.menu:randomise"``); each callable gets the
+:class:`Runtime`. Safe mode skips them as it skips setup code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+
+log = logging.getLogger("setpiece.hosts")
+
+MENU_GROUP = "setpiece.menu"
+ON_OPEN_CHOICES = ("update", "ask", "report", "off")
+#: scene-level property naming the output asset a scene belongs to
+SCENE_ASSET_KEY = "setpiece_asset"
+
+Command = Callable[["Runtime"], Any]
+
+#: key -> (label, target): target is "module:function" (imported when run) or a callable
+_COMMANDS: dict[str, tuple[str, str | Command]] = {
+    "build": ("Build scene", "setpiece.hosts.runtime:build_command"),
+    "update": ("Update all", "setpiece.hosts.runtime:update_command"),
+    "inventory": ("Inventory", "setpiece.hosts.runtime:inventory_command"),
+    "publish": ("Publish", "setpiece.hosts.publish:publish"),
+}
+
+_current: Runtime | None = None
+
+
+def register_command(key: str, label: str, target: str | Command) -> None:
+    """Add or replace a built-in menu command (``target``: callable or ``"module:fn"``).
+
+    The publishing package calls ``register_command("publish", "Publish", ...)`` or simply
+    provides ``setpiece.hosts.publish:publish(runtime)``.
+    """
+    _COMMANDS[key] = (label, target)
+
+
+def commands() -> dict[str, tuple[str, str | Command]]:
+    return dict(_COMMANDS)
+
+
+def _resolve(target: str | Command, what: str) -> Command:
+    if callable(target):
+        return target
+    module_name, _, attr = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SetpieceError(
+            f"{what} is not available ({module_name} cannot be imported: {exc}): install the "
+            "package that provides it"
+        )
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise SetpieceError(f"{what} is not available ({target} is missing): update setpiece")
+    fn: Command = obj
+    return fn
+
+
+def current() -> Runtime | None:
+    """The runtime installed in this process, if any."""
+    return _current
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """One container against what is installed."""
+
+    asset: str
+    node: str
+    scene_version: str
+    installed_version: str | None  # None: not installed any more
+    status: str  # current | outdated | missing
+
+    def line(self) -> str:
+        if self.status == "missing":
+            return f"{self.asset} {self.scene_version}: not installed (run 'setpiece install {self.asset}')"
+        if self.status == "outdated":
+            return f"{self.asset}: {self.scene_version} in the scene, {self.installed_version} installed"
+        return f"{self.asset} {self.scene_version}: up to date"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "node": self.node,
+            "scene_version": self.scene_version,
+            "installed_version": self.installed_version,
+            "status": self.status,
+        }
+
+
+@dataclass
+class OpenCheck:
+    """What the scene-opened check found and did."""
+
+    scene: str | None
+    asset: str | None
+    policy: str
+    changes: list[Change] = field(default_factory=list)
+    updated: list[Container] = field(default_factory=list)
+    asked: bool = False
+    setup: Any = None
+
+    @property
+    def outdated(self) -> list[Change]:
+        return [c for c in self.changes if c.status != "current"]
+
+    def message(self) -> str:
+        if self.asset is None:
+            return "scene belongs to no output asset of the workspace: nothing checked"
+        if self.policy == "off":
+            return "on_open = off: nothing checked"
+        if not self.outdated:
+            return f"{self.asset}: every container is up to date"
+        lines = [c.line() for c in self.outdated]
+        if self.updated:
+            head = f"{self.asset}: updated {len(self.updated)} container(s)"
+        else:
+            head = f"{self.asset}: {len(self.outdated)} container(s) changed upstream"
+        return "\n".join([head, *lines])
+
+
+# -- the runtime ------------------------------------------------------------------------
+
+
+class Runtime:
+    """setpiece inside one running app: its host adapter and (lazily) its workspace."""
+
+    def __init__(
+        self,
+        host: Any,
+        workspace: Any = None,
+        *,
+        no_setup: bool | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.host = host
+        self._workspace = workspace
+        self.no_setup = no_setup
+        self.log = logger or log
+        self.last_check: OpenCheck | None = None
+        self.startup_seconds = 0.0
+
+    # -- workspace ---------------------------------------------------------------
+    @property
+    def workspace(self) -> Any:
+        """The workspace: given, else ``SETPIECE_WORKSPACE``, else found from the open scene
+        or the current folder (a SetpieceError saying how to fix it when there is none)."""
+        if self._workspace is None:
+            from setpiece.core.workspace import Workspace
+
+            self._workspace = _find_workspace(Workspace, self.host)
+        elif isinstance(self._workspace, (str, Path)):
+            from setpiece.core.workspace import Workspace
+
+            self._workspace = Workspace(self._workspace)
+        return self._workspace
+
+    def configure_usd(self) -> list[str]:
+        """Point USD's resolver at the workspace's installed packages (and the env var)."""
+        ws = self.workspace
+        paths = resolver_search_paths(ws)
+        os.environ["PXR_AR_DEFAULT_SEARCH_PATH"] = os.pathsep.join(paths)
+        try:
+            from setpiece.usd.resolver import configure_resolver
+        except ImportError:
+            return paths
+        try:
+            configure_resolver(paths)
+        except SetpieceError as exc:  # no pxr in this interpreter: the env var is set
+            self.log.debug("USD resolver not configured in Python: %s", exc)
+        return paths
+
+    def finish_startup(self) -> None:
+        """The deferred half of :func:`install` (runs when the app is idle)."""
+        try:
+            ws = self.workspace
+        except SetpieceError as exc:
+            self.log.info("setpiece: %s", exc)
+            return
+        from setpiece.hosts.setup_code import ensure_importable
+
+        self.configure_usd()
+        ensure_importable(ws)
+        self.host.install_menu(self.menu_commands(with_tools=True))
+
+    # -- menu --------------------------------------------------------------------
+    def menu_commands(self, with_tools: bool = False) -> list[MenuCommand]:
+        out = [
+            MenuCommand(label, self._runner(key, label, target))
+            for key, (label, target) in _COMMANDS.items()
+        ]
+        if with_tools:
+            out.extend(self.tool_commands())
+        return out
+
+    def tool_commands(self) -> list[MenuCommand]:
+        """Entries contributed by installed tool assets (``setpiece.menu``)."""
+        from setpiece.hosts.setup_code import safe_mode
+
+        if safe_mode(self.no_setup or None):
+            return []
+        out: list[MenuCommand] = []
+        try:
+            assets = self.workspace.installed_assets()
+        except SetpieceError:
+            return out
+        for asset in assets.values():
+            for label, target in sorted(asset.entry_point_groups().get(MENU_GROUP, {}).items()):
+                out.append(
+                    MenuCommand(
+                        label, self._runner(f"tool:{label}", label, target), group=asset.name
+                    )
+                )
+        return out
+
+    def _runner(self, key: str, label: str, target: str | Command) -> Callable[[], Any]:
+        def run() -> Any:
+            try:
+                return _resolve(target, label)(self)
+            except SetpieceError as exc:
+                self.log.error("setpiece: %s", exc)
+                raise
+
+        run.__name__ = f"setpiece_{re.sub(r'[^0-9a-zA-Z]+', '_', key)}"
+        return run
+
+    # -- scene ownership -------------------------------------------------------------
+    def scene_asset(self) -> str | None:
+        """The output asset the open scene belongs to: recorded on the scene at build,
+        else the ``outputs/<Asset>/`` folder it is saved in."""
+        getter = getattr(self.host, "get_scene_data", None)
+        if callable(getter):
+            name = getter(SCENE_ASSET_KEY)
+            if name:
+                return str(name)
+        path = self.host.current_scene()
+        if not path:
+            return None
+        try:
+            outputs = Path(self.workspace.outputs).resolve()
+        except SetpieceError:
+            return None
+        try:
+            rel = Path(path).resolve().relative_to(outputs)
+        except ValueError:
+            return None
+        if len(rel.parts) < 2:
+            return None
+        folder = rel.parts[0]
+        try:
+            return str(self.workspace.output(folder).name)
+        except (SetpieceError, AttributeError):
+            return folder
+
+    # -- build / update / inventory ------------------------------------------------------
+    def build(
+        self, asset: str, *, output: str | Path | None = None, group: str = "build"
+    ) -> tuple[list[Container], Any]:
+        """Build ``asset``'s scene from the installed packages, load it, run setup code."""
+        from setpiece.hosts.setup_code import run_setups
+
+        ws = self.workspace
+        self.configure_usd()
+        root, records = build_layer(ws, asset, output=output, group=group)
+        containers = self.host.load(SceneLoad(str(root), tuple(records)))
+        setter = getattr(self.host, "set_scene_data", None)
+        if callable(setter):
+            setter(SCENE_ASSET_KEY, asset)
+            setter("setpiece_root_layer", str(root))
+        report = run_setups(
+            self.host, containers, workspace=ws, no_setup=self.no_setup, logger=self.log
+        )
+        self.log.info("built %s: %d container(s); %s", asset, len(containers), report.summary())
+        return containers, report
+
+    def check(self) -> list[Change]:
+        """Every container of the open scene against the installed version."""
+        installed = self.workspace.installed_assets()
+        out = []
+        for c in self.host.ls():
+            inst = installed.get(_norm(c.asset))
+            if inst is None:
+                out.append(Change(c.asset, c.node, c.version, None, "missing"))
+            elif str(inst.version) != c.version:
+                out.append(Change(c.asset, c.node, c.version, str(inst.version), "outdated"))
+            else:
+                out.append(Change(c.asset, c.node, c.version, c.version, "current"))
+        return out
+
+    def update(
+        self, changes: Sequence[Change] | None = None, *, assets: Sequence[str] = ()
+    ) -> tuple[list[Container], Any]:
+        """Update outdated containers to the installed version, then run their setup."""
+        from setpiece.hosts.setup_code import run_setups
+
+        ws = self.workspace
+        self.configure_usd()
+        changes = list(changes) if changes is not None else self.check()
+        wanted = {_norm(a) for a in assets}
+        installed = ws.installed_assets()
+        by_node = {c.node: c for c in self.host.ls()}
+        updated: list[Container] = []
+        for change in changes:
+            if change.status != "outdated" or (wanted and _norm(change.asset) not in wanted):
+                continue
+            container = by_node.get(change.node)
+            if container is None:
+                continue
+            inst = installed[_norm(change.asset)]
+            record = replace(
+                container.record,
+                version=str(inst.version),
+                layer=str(interface_layer(inst) or ""),
+            )
+            updated.append(self.host.update(container, record))
+            self.log.info("updated %s %s -> %s", change.asset, change.scene_version, inst.version)
+        report = run_setups(
+            self.host, updated, workspace=ws, no_setup=self.no_setup, logger=self.log
+        )
+        return updated, report
+
+    def scene_opened(self) -> OpenCheck:
+        """The scene-opened callback: check (and per ``on_open``, update) the containers."""
+        scene = self.host.current_scene()
+        try:
+            ws = self.workspace
+            policy = str(ws.config.settings.get("on_open", "report")).lower()
+        except SetpieceError as exc:
+            self.log.debug("setpiece: no workspace for %s: %s", scene, exc)
+            result = OpenCheck(scene, None, "off")
+            self.last_check = result
+            return result
+        if policy not in ON_OPEN_CHOICES:
+            self.log.error(
+                "setpiece: on_open = %r is not valid: set it to one of %s in setpiece.toml [settings]",
+                policy,
+                ", ".join(ON_OPEN_CHOICES),
+            )
+            policy = "report"
+        asset = self.scene_asset()
+        result = OpenCheck(scene, asset, policy)
+        self.last_check = result
+        if asset is None or policy == "off":
+            return result
+        result.changes = self.check()
+        if not result.outdated:
+            self.log.info("setpiece: %s", result.message())
+            return result
+        if policy == "update":
+            result.updated, result.setup = self.update(result.changes)
+        elif policy == "ask":
+            ask = getattr(self.host, "ask", None)
+            if callable(ask):
+                result.asked = bool(
+                    ask(
+                        result.message() + "\nUpdate them now?",
+                        lambda: self.update(result.changes),
+                        "Update all",
+                    )
+                )
+        self.log.warning("setpiece: %s", result.message())
+        notify = getattr(self.host, "notify", None)
+        if callable(notify) and not result.asked:
+            notify(result.message())
+        return result
+
+
+# -- module-level API ---------------------------------------------------------------
+
+
+def install(
+    host: Any,
+    workspace: Any = None,
+    *,
+    no_setup: bool | None = None,
+    defer: bool = True,
+) -> Runtime:
+    """What each DCC's startup file calls: menu, scene-opened callback, deferred rest."""
+    global _current
+    start = time.perf_counter()
+    if _current is not None and _current.host is not host:
+        _current.host = host
+    runtime = Runtime(host, workspace, no_setup=no_setup)
+    host.install_menu(runtime.menu_commands())
+    host.on_scene_opened(runtime.scene_opened)
+    if defer:
+        host.defer(runtime.finish_startup)
+    _current = runtime
+    runtime.startup_seconds = time.perf_counter() - start
+    return runtime
+
+
+def resolver_search_paths(ws: Any) -> list[str]:
+    try:
+        from setpiece.usd.resolver import search_paths
+    except ImportError:
+        return [str(ws.site_packages)]
+    return search_paths(Path(ws.site_packages), ws.installed_assets().values())
+
+
+def interface_layer(installed: Any) -> Path | None:
+    """The interface layer of an installed asset version, if it ships one."""
+    try:
+        from setpiece.usd.interface import find_interface
+    except ImportError:
+        find_interface = None
+    package_dir = Path(installed.package_dir)
+    if find_interface is not None:
+        return find_interface(package_dir)
+    for name in ("asset.usda", "asset.usd", "asset.usdc"):
+        if (package_dir / name).is_file():
+            return package_dir / name
+    return None
+
+
+def build_layer(
+    ws: Any, asset: str, *, output: str | Path | None = None, group: str = "build"
+) -> tuple[Path, list[Any]]:
+    """Author ``asset``'s scene layer with ``setpiece.usd`` and return (path, containers)."""
+    try:
+        from setpiece.usd import scene as usd_scene  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise SetpieceError(f"scene build needs setpiece-usd ({exc}): install setpiece-usd")
+    result = usd_scene.build_scene(ws, asset, output=Path(output) if output else None, group=group)
+    path = Path(getattr(result, "path", result))
+    records = list(getattr(result, "containers", ()) or ())
+    return path, records
+
+
+def _find_workspace(workspace_cls: Any, host: Any) -> Any:
+    if os.environ.get("SETPIECE_WORKSPACE"):
+        return workspace_cls.find()
+    scene = None
+    try:
+        scene = host.current_scene()
+    except Exception:
+        scene = None
+    if scene:
+        for folder in Path(scene).resolve().parents:
+            if (folder / "setpiece.toml").is_file():
+                return workspace_cls(folder)
+    return workspace_cls.find()
+
+
+# -- built-in menu commands (each takes the Runtime) ------------------------------------
+
+
+def build_command(runtime: Runtime) -> Any:
+    asset = runtime.scene_asset()
+    if asset is None:
+        raise SetpieceError(
+            "this scene belongs to no output asset: save it under outputs/<Asset>/ of the "
+            "workspace, or run 'setpiece batch HOST build ASSET -o FILE'"
+        )
+    return runtime.build(asset)
+
+
+def update_command(runtime: Runtime) -> Any:
+    updated, report = runtime.update()
+    runtime.log.warning("setpiece: updated %d container(s); %s", len(updated), report.summary())
+    return updated
+
+
+def inventory_command(runtime: Runtime) -> Any:
+    try:
+        ui = importlib.import_module("setpiece.hosts.ui.inventory")
+    except ImportError:
+        ui = None
+    show = getattr(ui, "show", None)
+    if callable(show):
+        return show(runtime)
+    changes = runtime.check()
+    text = "\n".join(c.line() for c in changes) or "no containers in this scene"
+    runtime.log.warning("setpiece inventory:\n%s", text)
+    notify = getattr(runtime.host, "notify", None)
+    if callable(notify):
+        notify(text)
+    return changes
+
+
+__all__ = [
+    "Change",
+    "OpenCheck",
+    "Runtime",
+    "current",
+    "install",
+    "register_command",
+]

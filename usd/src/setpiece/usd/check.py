@@ -1,0 +1,327 @@
+"""Validate a layer: parse, defaultPrim, absolute paths, resolution, composition, metadata.
+
+``check_layer`` never raises for a problem in the layer: it returns :class:`Problem` items,
+each one line naming the thing and the fix; ``setpiece usd check NAME`` prints them and
+exits 1 when any is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from setpiece.usd._pxr import captured_diagnostics, first_line, pxr
+from setpiece.usd.interface import is_absolute_asset_path
+from setpiece.usd.metadata import StageMetadata
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. ``severity``: ``error`` (the layer is unusable) or ``warning``."""
+
+    severity: str
+    code: str
+    message: str
+    layer: str = ""
+    prim: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def errors(problems: Sequence[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+@dataclass(frozen=True)
+class _Arc:
+    kind: str  # reference | payload | sublayer | attribute
+    asset_path: str
+    prim: str
+
+
+def _open(path: Path, out: list[Problem]) -> Any:
+    Sdf, _, _, Tf = pxr()
+    if not path.is_file():
+        out.append(
+            Problem(
+                "error",
+                "missing-layer",
+                f"{path} does not exist: scaffold it with 'setpiece create --kind ...' "
+                "or add an asset.usda to the asset's package",
+                str(path),
+            )
+        )
+        return None
+    try:
+        with captured_diagnostics():
+            layer = Sdf.Layer.Find(str(path))
+            if layer is not None:
+                layer.Reload()
+            else:
+                layer = Sdf.Layer.FindOrOpen(str(path))
+    except Tf.ErrorException as exc:
+        out.append(
+            Problem(
+                "error",
+                "parse",
+                f"{path} fails to parse: {first_line(exc)}; fix the file",
+                str(path),
+            )
+        )
+        return None
+    if layer is None:
+        out.append(
+            Problem(
+                "error",
+                "parse",
+                f"{path} is not a USD layer USD can read: check its extension and format",
+                str(path),
+            )
+        )
+    return layer
+
+
+def _arcs(layer: Any) -> list[_Arc]:
+    """Every external asset path a layer authors, with the prim that authors it."""
+    Sdf, _, _, _ = pxr()
+    arcs = [_Arc("sublayer", p, "") for p in layer.subLayerPaths]
+
+    def visit(path: Any) -> None:
+        if path.IsPrimPath() or path.IsPrimVariantSelectionPath():
+            spec = layer.GetPrimAtPath(path)
+            if spec is None:
+                return
+            prim = str(path.StripAllVariantSelections())
+            for ref in spec.referenceList.GetAddedOrExplicitItems():
+                if ref.assetPath:
+                    arcs.append(_Arc("reference", ref.assetPath, prim))
+            for pay in spec.payloadList.GetAddedOrExplicitItems():
+                if pay.assetPath:
+                    arcs.append(_Arc("payload", pay.assetPath, prim))
+        elif path.IsPropertyPath():
+            spec = layer.GetAttributeAtPath(path)
+            if spec is None or not spec.HasDefaultValue():
+                return
+            if spec.typeName not in (Sdf.ValueTypeNames.Asset, Sdf.ValueTypeNames.AssetArray):
+                return
+            value = spec.default
+            values = [value] if isinstance(value, Sdf.AssetPath) else list(value or [])
+            for v in values:
+                if v.path:
+                    arcs.append(_Arc("attribute", v.path, str(path)))
+
+    layer.Traverse(Sdf.Path.absoluteRootPath, visit)
+    return arcs
+
+
+def check_layer(
+    path: Path,
+    expect_name: str | None = None,
+    expect_version: str | None = None,
+    metadata: StageMetadata | None = None,
+    expected_paths: Mapping[str, Path] | None = None,
+    label: str | None = None,
+) -> list[Problem]:
+    """Problems of the layer at ``path`` (empty list: the layer is fine).
+
+    Resolution uses the search paths configured with
+    :func:`setpiece.usd.resolver.configure_resolver` (the CLI configures the workspace's).
+    ``expect_name``/``expect_version``: the asset the layer belongs to (assetInfo is
+    compared with them). ``metadata``: the workspace's stage metadata (compared too).
+    ``expected_paths``: identifier -> installed file, to report shadowed identifiers.
+    """
+    path = Path(path).absolute()
+    name = label or str(path)
+    out: list[Problem] = []
+    layer = _open(path, out)
+    if layer is None:
+        return out
+    where = str(path)
+    _check_default_prim(layer, path, name, expect_name, expect_version, out)
+
+    from setpiece.usd.resolver import resolve, shadowing
+
+    unresolved = False
+    for arc in _arcs(layer):
+        what = f"{arc.kind} @{arc.asset_path}@" + (f" on {arc.prim}" if arc.prim else "")
+        if is_absolute_asset_path(arc.asset_path):
+            out.append(
+                Problem(
+                    "error",
+                    "absolute-path",
+                    f"{name}: {what} is absolute: use an identifier such as "
+                    "'chair/asset.usda' or a path relative to the layer ('./payload.usdc')",
+                    where,
+                    arc.prim,
+                )
+            )
+            continue
+        if arc.kind == "attribute":
+            continue  # textures and the like: resolved by renderers, not composition
+        resolved = resolve(arc.asset_path, path)
+        if resolved is None:
+            pointer = (path.parent / (arc.asset_path + ".dvc")).resolve()
+            if arc.kind == "payload" and pointer.is_file():
+                out.append(
+                    Problem(
+                        "warning",
+                        "not-pulled",
+                        f"{name}: {what} is not pulled yet: it loads once the file "
+                        "is pulled ('setpiece pull')",
+                        where,
+                        arc.prim,
+                    )
+                )
+                continue
+            unresolved = True
+            hint = (
+                "install the asset that provides it ('setpiece install ...')"
+                if not arc.asset_path.startswith(".")
+                else "create the file or fix the path"
+            )
+            out.append(
+                Problem(
+                    "error",
+                    "unresolved",
+                    f"{name}: {what} does not resolve: {hint}",
+                    where,
+                    arc.prim,
+                )
+            )
+            continue
+        expected = (expected_paths or {}).get(arc.asset_path)
+        if expected is not None:
+            other = shadowing(arc.asset_path, expected, path)
+            if other is not None:
+                out.append(
+                    Problem(
+                        "warning",
+                        "shadowed",
+                        f"{name}: {what} resolves to {other}, which shadows the "
+                        f"installed {expected}: move or rename that file",
+                        where,
+                        arc.prim,
+                    )
+                )
+
+    out.extend(_composition(layer, path, name, skip_asset_errors=unresolved))
+    if metadata is not None:
+        for diff in metadata.differences(layer):
+            out.append(
+                Problem(
+                    "warning",
+                    "metadata",
+                    f"{name}: {diff}: author it to match setpiece.toml [settings]",
+                    where,
+                )
+            )
+    return out
+
+
+def _check_default_prim(
+    layer: Any,
+    path: Path,
+    name: str,
+    expect_name: str | None,
+    expect_version: str | None,
+    out: list[Problem],
+) -> None:
+    where = str(path)
+    if not layer.defaultPrim:
+        out.append(
+            Problem(
+                "error",
+                "default-prim",
+                f"{name} has no defaultPrim: add defaultPrim = \"<AssetPrim>\" to the "
+                "layer metadata so it can be referenced by identifier",
+                where,
+            )
+        )
+        return
+    prim = layer.GetPrimAtPath("/" + layer.defaultPrim)
+    if prim is None:
+        out.append(
+            Problem(
+                "error",
+                "default-prim",
+                f"{name}: defaultPrim '{layer.defaultPrim}' names no prim in the layer: "
+                "define it or fix defaultPrim",
+                where,
+            )
+        )
+        return
+    if not prim.kind:
+        out.append(
+            Problem(
+                "warning",
+                "kind",
+                f"{name}: /{layer.defaultPrim} has no model kind: set kind = "
+                "\"component\" (prop) or \"assembly\" (set, shot)",
+                where,
+                prim.path.pathString,
+            )
+        )
+    info = dict(prim.assetInfo) if prim.HasInfo("assetInfo") else {}
+    if expect_name is not None and info.get("name") not in (None, expect_name):
+        out.append(
+            Problem(
+                "warning",
+                "asset-info",
+                f"{name}: assetInfo name is '{info.get('name')}', the package is "
+                f"'{expect_name}': fix assetInfo",
+                where,
+                prim.path.pathString,
+            )
+        )
+    if expect_version is not None and info.get("version") not in (None, expect_version):
+        out.append(
+            Problem(
+                "warning",
+                "asset-info",
+                f"{name}: assetInfo version is '{info.get('version')}', the package is "
+                f"{expect_version}: run 'setpiece usd stamp NAME' or fix assetInfo",
+                where,
+                prim.path.pathString,
+            )
+        )
+
+
+def _composition(layer: Any, path: Path, name: str, skip_asset_errors: bool) -> list[Problem]:
+    _, Usd, _, Tf = pxr()
+    out: list[Problem] = []
+    try:
+        with captured_diagnostics():
+            stage = Usd.Stage.Open(layer, Usd.Stage.LoadNone)
+            errs = list(stage.GetCompositionErrors())
+    except Tf.ErrorException as exc:
+        return [
+            Problem(
+                "error",
+                "composition",
+                f"{name} does not compose: {first_line(exc)}",
+                str(path),
+            )
+        ]
+    seen: set[str] = set()
+    for err in errs:
+        text = " ".join(str(err).split())
+        if skip_asset_errors and "Could not open asset" in text:
+            continue
+        if text in seen:
+            continue
+        seen.add(text)
+        out.append(
+            Problem(
+                "error",
+                "composition",
+                f"{name}: composition error: {text}",
+                str(path),
+            )
+        )
+    return out

@@ -1,0 +1,211 @@
+"""The assets a scene build loads: an asset's dependency group, resolved as installed.
+
+Starting from the root asset's ``group`` (``build`` by default), every requirement is
+matched to the installed asset that satisfies it, transitively, like an installer does:
+a requirement carries extras (``Table[build]>=1``, which setpiece writes for every group
+dependency) and those extras select the dependency's own groups. Assets reached through
+the group are the scene's *containers*; assets reached only through base dependencies
+compose inside their dependents' interface layers and are checked (installed, admitted
+by the requirement) but not loaded separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from setpiece.core.errors import SetpieceError
+
+KIND_ORDER = {"push": 0, "semi-push": 1, "pull": 2}
+
+
+class AssetLike(Protocol):
+    """What the scene build needs of an installed asset (``setpiece.core`` InstalledAsset)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def import_name(self) -> str: ...
+    @property
+    def package_dir(self) -> Path: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def editable(self) -> bool: ...
+    def requirements(self, group: str = "") -> list[Requirement]: ...
+
+
+def normalize(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dependency_kind(req: Requirement) -> str:
+    try:
+        from setpiece.core.requirements import dependency_kind as core_kind
+
+        return core_kind(req)
+    except ImportError:  # pragma: no cover - core without requirements (never shipped)
+        specs = list(req.specifier)
+        if not specs:
+            return "push"
+        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+            return "pull"
+        return "semi-push"
+
+
+def admits(requirement: str, version: str) -> bool:
+    """Whether ``requirement`` (``Table>=1,<2``, or ``""``) admits ``version``."""
+    if not requirement:
+        return True
+    try:
+        spec = Requirement(requirement).specifier
+    except Exception:
+        try:
+            spec = SpecifierSet(requirement)
+        except InvalidSpecifier:
+            return False
+    try:
+        return spec.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+@dataclass
+class ClosureEntry:
+    asset: AssetLike
+    requirement: str = ""  # merged requirement(s) on it; "" for the root
+    dependency_kind: str = "push"
+    required_by: list[str] = field(default_factory=list)
+    container: bool = False
+    is_root: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.asset.name
+
+
+@dataclass
+class Closure:
+    root: ClosureEntry
+    group: str
+    entries: dict[str, ClosureEntry]  # by normalised name, root included
+    warnings: list[str] = field(default_factory=list)
+
+    def containers(self) -> list[ClosureEntry]:
+        return [e for e in self.entries.values() if e.container]
+
+
+def resolve_closure(
+    root: str,
+    installed: Mapping[str, AssetLike],
+    group: str = "build",
+) -> Closure:
+    """The root asset's ``group`` closure as installed; raises on missing/refused/cycles.
+
+    ``installed``: installed assets by normalised name (``Workspace.installed_assets()``).
+    """
+    key = normalize(root)
+    root_asset = installed.get(key)
+    if root_asset is None:
+        raise SetpieceError(
+            f"asset '{root}' is not installed in this workspace: run "
+            f"'setpiece install \"{root}[{group}]\"' (or check the name with 'setpiece list')"
+        )
+    root_entry = ClosureEntry(root_asset, container=True, is_root=True)
+    closure = Closure(root_entry, group, {key: root_entry})
+    specs: dict[str, list[Requirement]] = {}
+
+    # Iterative DFS over (asset, active extras, is-container); the stack finds cycles.
+    visited: set[tuple[str, frozenset[str], bool]] = set()
+
+    def visit(node_key: str, extras: frozenset[str], container: bool, path: list[str]) -> None:
+        state = (node_key, extras, container)
+        if state in visited:
+            return
+        visited.add(state)
+        asset = installed[node_key]
+        edges: list[tuple[Requirement, bool]] = [(r, False) for r in asset.requirements("")]
+        for extra in sorted(extras):
+            for r in asset.requirements(extra):
+                edges.append((r, container and extra == group))
+        for req, via_group in edges:
+            dep_key = normalize(req.name)
+            names = [*path, asset.name]
+            if dep_key in [normalize(n) for n in names]:
+                start = [normalize(n) for n in names].index(dep_key)
+                cycle = " -> ".join([*names[start:], names[start]])
+                raise SetpieceError(
+                    f"dependency cycle: {cycle}: remove one of these requirements "
+                    f"('setpiece unrequire {asset.name} {req.name}')"
+                )
+            dep = installed.get(dep_key)
+            shown = f"{req.name}{req.specifier}"
+            if dep is None:
+                raise SetpieceError(
+                    f"{req.name} (required by {asset.name} as '{shown}') is not installed: "
+                    f"run 'setpiece install \"{root}[{group}]\"'"
+                )
+            if req.specifier and not req.specifier.contains(dep.version, prereleases=True):
+                message = (
+                    f"{dep.name} {dep.version} is installed but {asset.name} requires "
+                    f"'{shown}': run 'setpiece install \"{root}[{group}]\"'"
+                )
+                if dep.editable:
+                    closure.warnings.append(message + " (editable: kept)")
+                else:
+                    raise SetpieceError(message)
+            entry = closure.entries.get(dep_key)
+            if entry is None:
+                entry = closure.entries[dep_key] = ClosureEntry(dep)
+            if not entry.is_root:
+                specs.setdefault(dep_key, []).append(req)
+                if asset.name not in entry.required_by:
+                    entry.required_by.append(asset.name)
+                entry.container = entry.container or via_group
+            visit(dep_key, frozenset(req.extras), via_group, names)
+
+    visit(key, frozenset({group}), True, [])
+
+    for dep_key, reqs in specs.items():
+        entry = closure.entries[dep_key]
+        entry.required_by.sort(key=normalize)
+        entry.dependency_kind = max(
+            (dependency_kind(r) for r in reqs), key=lambda k: KIND_ORDER.get(k, 0)
+        )
+        merged = SpecifierSet()
+        for r in reqs:
+            merged &= r.specifier
+        entry.requirement = f"{entry.asset.name}{merged}"
+    return closure
+
+
+def closure_from_entries(
+    root: AssetLike, deps: Sequence[tuple[AssetLike, str]], group: str = "build"
+) -> Closure:
+    """A closure given directly (API users, tests): ``deps`` = (asset, requirement)."""
+    root_entry = ClosureEntry(root, container=True, is_root=True)
+    entries = {normalize(root.name): root_entry}
+    for asset, requirement in deps:
+        if normalize(asset.name) in entries:
+            raise SetpieceError(
+                f"asset {asset.name} appears twice in the closure: list it once"
+            )
+        req = Requirement(requirement) if requirement else Requirement(asset.name)
+        entries[normalize(asset.name)] = ClosureEntry(
+            asset,
+            requirement=f"{req.name}{req.specifier}",
+            dependency_kind=dependency_kind(req),
+            required_by=[root.name],
+            container=True,
+        )
+    return Closure(root_entry, group, entries)
