@@ -437,12 +437,12 @@ def resolver_search_paths(ws: Any) -> list[str]:
 
 def interface_layer(installed: Any) -> Path | None:
     """The interface layer of an installed asset version, if it ships one."""
+    package_dir = Path(installed.package_dir)
     try:
         from setpiece.usd.interface import find_interface
     except ImportError:
-        find_interface = None
-    package_dir = Path(installed.package_dir)
-    if find_interface is not None:
+        pass
+    else:
         return find_interface(package_dir)
     for name in ("asset.usda", "asset.usd", "asset.usdc"):
         if (package_dir / name).is_file():
