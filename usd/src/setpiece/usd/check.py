@@ -7,6 +7,7 @@ exits 1 when any is an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -245,6 +246,8 @@ def _check_default_prim(
         )
         return
     prim = layer.GetPrimAtPath("/" + layer.defaultPrim)
+    if prim is None and layer.subLayerPaths:
+        return  # defined by a sublayer (a scene layer): checked on the composed stage
     if prim is None:
         out.append(
             Problem(
@@ -299,6 +302,11 @@ def _composition(layer: Any, path: Path, name: str, skip_asset_errors: bool) -> 
         with captured_diagnostics():
             stage = Usd.Stage.Open(layer, Usd.Stage.LoadNone)
             errs = list(stage.GetCompositionErrors())
+            missing_default = (
+                bool(layer.defaultPrim)
+                and layer.GetPrimAtPath("/" + layer.defaultPrim) is None
+                and not stage.GetDefaultPrim()
+            )
     except Tf.ErrorException as exc:
         return [
             Problem(
@@ -308,6 +316,16 @@ def _composition(layer: Any, path: Path, name: str, skip_asset_errors: bool) -> 
                 str(path),
             )
         ]
+    if missing_default:
+        out.append(
+            Problem(
+                "error",
+                "default-prim",
+                f"{name}: defaultPrim '{layer.defaultPrim}' names no prim, in the layer or its "
+                "sublayers: define it or fix defaultPrim",
+                str(path),
+            )
+        )
     seen: set[str] = set()
     for err in errs:
         text = " ".join(str(err).split())
@@ -316,6 +334,12 @@ def _composition(layer: Any, path: Path, name: str, skip_asset_errors: bool) -> 
         if text in seen:
             continue
         seen.add(text)
+        match = re.match(r"Could not open asset @([^@]*)@ for (\w+) introduced by @[^@]*@<([^>]*)>", text)
+        if match:
+            text = (
+                f"{match.group(2)} @{match.group(1)}@ on {match.group(3)} does not resolve: "
+                "install the asset that provides it ('setpiece install ...') or fix the path"
+            )
         out.append(
             Problem(
                 "error",

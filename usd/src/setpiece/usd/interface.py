@@ -272,7 +272,6 @@ def scaffold_interface(
 
 def set_interface_version(path: Path, version: str) -> bool:
     """Update ``assetInfo.version`` of an interface layer (for ``bump``). True if changed."""
-    Sdf, _, _, _ = pxr()
     layer = _open_layer(Path(path))
     prim = layer.GetPrimAtPath(f"/{layer.defaultPrim}") if layer.defaultPrim else None
     if prim is None:

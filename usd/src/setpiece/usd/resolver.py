@@ -48,8 +48,7 @@ def search_paths(site_packages: Path, assets: Iterable[_HasPackage] = ()) -> lis
         {str(Path(a.package_dir).parent) for a in assets if getattr(a, "editable", False)}
     )
     out = [*editable, str(site_packages)]
-    seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))
 
 
 def configure_resolver(paths: Sequence[str | os.PathLike[str]], env: bool = True) -> None:

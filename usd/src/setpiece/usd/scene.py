@@ -1,0 +1,502 @@
+"""Scene build: a generated layer referencing every container, under the user's layer.
+
+Files, for ``-o shots/sh010.usda``::
+
+    shots/sh010.usda            the user's layer (created once, never rewritten):
+                                    subLayers = [@./sh010.setpiece.usda@]
+    shots/sh010.setpiece.usda   generated: rewritten by every build whose inputs changed
+    shots/.sh010.setpiece.usda.stamp   what the last build saw (fast no-op rebuilds)
+
+The user's edits (overrides, new prims, deactivations) live in the stronger user layer,
+so a rebuild never loses one. The generated layer holds ``/World`` (kind ``group``) and
+one prim per container, ``/World/<Asset>`` (``layout="flat"``, the default) or
+``/World/<kind>/<Asset>`` (``layout="kind"``), each with ``assetInfo`` (name, version,
+identifier, requirement, kind, requiredBy) and a reference (or payload, ``arc="payload"``)
+to the asset's interface layer by identifier. It is authored with the Sdf API only, sorted
+and free of timestamps and absolute paths: the same inputs give the same bytes, and an
+unchanged result is not written at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.core.errors import SetpieceError
+from setpiece.usd._pxr import pxr
+from setpiece.usd.closure import AssetLike, Closure, ClosureEntry, resolve_closure
+from setpiece.usd.fileio import write_if_changed
+from setpiece.usd.interface import find_interface, identifier_for, prim_name
+from setpiece.usd.metadata import StageMetadata
+
+WORLD = "World"
+GENERATED_SUFFIX = ".setpiece.usda"
+LAYOUTS = ("flat", "kind")
+ARCS = ("reference", "payload")
+STAMP_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a scene is built. Everything here is part of the build's inputs."""
+
+    group: str = "build"
+    metadata: StageMetadata = field(default_factory=StageMetadata)
+    layout: str = "flat"  # flat: /World/<Asset>; kind: /World/<kind>/<Asset>
+    arc: str = "reference"  # reference | payload
+    include_root: bool = True
+    skip_kinds: tuple[str, ...] = ("tool",)  # asset kinds that carry no USD
+    force: bool = False  # ignore the stamp (the bytes are still compared)
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise SetpieceError(f"unknown layout '{self.layout}': use one of {', '.join(LAYOUTS)}")
+        if self.arc not in ARCS:
+            raise SetpieceError(f"unknown arc '{self.arc}': use one of {', '.join(ARCS)}")
+
+    def key(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("force")
+        data["metadata"] = self.metadata.to_json()
+        data["skip_kinds"] = sorted(self.skip_kinds)
+        return data
+
+
+@dataclass
+class BuildResult:
+    scene: Path
+    generated: Path
+    status: str  # written | unchanged
+    scene_created: bool = False
+    containers: list[ContainerRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.status == "written" or self.scene_created
+
+    def summary(self) -> str:
+        what = "written" if self.status == "written" else "unchanged (nothing written)"
+        line = f"{self.generated}: {what}"
+        if self.containers:
+            line += f", {len(self.containers)} containers"
+        if self.scene_created:
+            line += f"; created {self.scene}"
+        return line
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scene": str(self.scene),
+            "generated": str(self.generated),
+            "status": self.status,
+            "scene_created": self.scene_created,
+            "containers": [c.to_json() for c in self.containers],
+            "warnings": list(self.warnings),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def generated_path(scene: Path) -> Path:
+    """The generated layer that ``scene`` sublayers (``sh010.usda`` -> ``sh010.setpiece.usda``)."""
+    scene = Path(scene)
+    return scene.with_name(scene.stem + GENERATED_SUFFIX)
+
+
+def _stamp_path(generated: Path) -> Path:
+    return generated.with_name(f".{generated.name}.stamp")
+
+
+def _check_out_path(scene: Path) -> Path:
+    scene = Path(scene)
+    if scene.suffix not in (".usda", ".usd"):
+        raise SetpieceError(
+            f"scene file '{scene}' must end in .usda or .usd: e.g. -o shots/sh010.usda"
+        )
+    if scene.name.endswith(GENERATED_SUFFIX):
+        raise SetpieceError(
+            f"'{scene}' is a generated layer name: give the user's scene file "
+            f"(e.g. {scene.name[: -len(GENERATED_SUFFIX)]}.usda)"
+        )
+    if scene.exists() and scene.is_dir():
+        raise SetpieceError(f"'{scene}' is a folder: give a file name such as sh010.usda")
+    return scene
+
+
+@dataclass(frozen=True)
+class _Container:
+    entry: ClosureEntry
+    prim_path: str
+    identifier: str
+    layer: Path
+
+
+def _plan(closure: Closure, options: BuildOptions, warnings: list[str]) -> list[_Container]:
+    skip = {k.lower() for k in options.skip_kinds}
+    planned: dict[str, _Container] = {}
+    for entry in closure.containers():
+        if entry.is_root and not options.include_root:
+            continue
+        asset = entry.asset
+        kind = (asset.kind or "").strip()
+        if kind.lower() in skip:
+            continue
+        layer = find_interface(Path(asset.package_dir))
+        if layer is None:
+            if entry.is_root:
+                continue  # a root asset without USD is just a recipe: its deps are the scene
+            by = f" (required by {', '.join(entry.required_by)})" if entry.required_by else ""
+            raise SetpieceError(
+                f"{asset.name} {asset.version}{by} has no interface layer "
+                f"({Path(asset.package_dir) / 'asset.usda'} is missing): add asset.usda to "
+                f"the asset, or give it kind 'tool' if it carries no USD"
+            )
+        name = prim_name(asset.name)
+        if options.layout == "kind":
+            prim_path = f"/{WORLD}/{prim_name(kind or 'asset')}/{name}"
+        else:
+            prim_path = f"/{WORLD}/{name}"
+        other = planned.get(prim_path.lower())
+        if other is not None:
+            raise SetpieceError(
+                f"duplicate prim name {prim_path}: assets {other.entry.name} and {asset.name} "
+                "map to it; rename one asset or use --layout kind"
+            )
+        planned[prim_path.lower()] = _Container(
+            entry, prim_path, identifier_for(asset.import_name, layer.name), layer
+        )
+    return sorted(planned.values(), key=lambda c: c.prim_path)
+
+
+def _record(c: _Container) -> ContainerRecord:
+    e = c.entry
+    extra = {"requiredBy": ", ".join(e.required_by)} if e.required_by else {}
+    return ContainerRecord(
+        prim_path=c.prim_path,
+        asset=e.asset.name,
+        version=str(e.asset.version),
+        identifier=c.identifier,
+        requirement=e.requirement,
+        kind=e.dependency_kind,
+        layer=str(c.layer),
+        extra=extra,
+    )
+
+
+def generated_layer_text(
+    closure: Closure, options: BuildOptions, planned: list[_Container]
+) -> str:
+    """The generated layer's text for these containers (deterministic)."""
+    Sdf, _, _, _ = pxr()
+    layer = Sdf.Layer.CreateAnonymous(".usda")
+    root = closure.root.asset
+    with Sdf.ChangeBlock():
+        options.metadata.apply(layer)
+        layer.defaultPrim = WORLD
+        layer.customLayerData = {
+            "setpiece": {
+                "root": root.name,
+                "rootVersion": str(root.version),
+                "group": closure.group,
+                "layout": options.layout,
+                "arc": options.arc,
+            }
+        }
+        world = Sdf.PrimSpec(layer.pseudoRoot, WORLD, Sdf.SpecifierDef, "Xform")
+        world.kind = "group"
+        groups: dict[str, Any] = {}
+        payload = options.arc == "payload"
+        for c in planned:
+            parent_path, _, name = c.prim_path.rpartition("/")
+            parent = world
+            if parent_path != f"/{WORLD}":
+                parent = groups.get(parent_path)
+                if parent is None:
+                    parent = Sdf.PrimSpec(
+                        world, parent_path.rpartition("/")[2], Sdf.SpecifierDef, "Xform"
+                    )
+                    parent.kind = "group"
+                    groups[parent_path] = parent
+            spec = Sdf.PrimSpec(parent, name, Sdf.SpecifierDef, "Xform")
+            e = c.entry
+            info: dict[str, Any] = {
+                "name": e.asset.name,
+                "version": str(e.asset.version),
+                "identifier": Sdf.AssetPath(c.identifier),
+                "requirement": e.requirement,
+                "kind": e.dependency_kind,
+            }
+            if e.required_by:
+                info["requiredBy"] = ", ".join(e.required_by)
+            spec.assetInfo = info
+            if payload:
+                spec.payloadList.Prepend(Sdf.Payload(c.identifier))
+            else:
+                spec.referenceList.Prepend(Sdf.Reference(c.identifier))
+    return str(layer.ExportToString())
+
+
+def scene_layer_text(generated: Path, metadata: StageMetadata) -> str:
+    """The user's scene layer as first created: metadata + the generated sublayer."""
+    Sdf, _, _, _ = pxr()
+    layer = Sdf.Layer.CreateAnonymous(".usda")
+    metadata.apply(layer)
+    layer.defaultPrim = WORLD
+    layer.subLayerPaths.append(f"./{generated.name}")
+    return str(layer.ExportToString())
+
+
+def _shadow_warnings(planned: list[_Container], out_dir: Path) -> list[str]:
+    """Identifiers that a folder next to the scene, or the current folder, would shadow."""
+    out: list[str] = []
+    for folder in {out_dir.resolve(), Path.cwd().resolve()}:
+        try:
+            names = set(os.listdir(folder))
+        except OSError:
+            continue
+        for c in planned:
+            top = c.identifier.split("/", 1)[0]
+            if top in names:
+                candidate = folder / c.identifier
+                if candidate.is_file() and candidate.resolve() != c.layer.resolve():
+                    out.append(
+                        f"{candidate} shadows the installed {c.entry.name} for "
+                        f"@{c.identifier}@: move or rename that folder"
+                    )
+    return sorted(out)
+
+
+def build_scene(
+    root_asset: str | AssetLike,
+    closure: Closure | Mapping[str, AssetLike],
+    out_path: Path,
+    options: BuildOptions | None = None,
+    site_packages: Path | None = None,
+) -> BuildResult:
+    """Build (or rebuild) the scene ``out_path`` for ``root_asset``'s closure.
+
+    ``closure``: a :class:`Closure` (from :func:`resolve_closure`), or the installed
+    assets by normalised name, from which it is resolved. Raises SetpieceError (nothing
+    written) for a missing interface layer, a duplicate prim name, a missing or refused
+    dependency, or a cycle. ``site_packages``: recorded in the stamp so that
+    :func:`build_workspace_scene` can skip discovery on a no-op rebuild.
+    """
+    start = time.perf_counter()
+    options = options or BuildOptions()
+    scene = _check_out_path(Path(out_path))
+    root_name = root_asset if isinstance(root_asset, str) else root_asset.name
+    if not isinstance(closure, Closure):
+        closure = resolve_closure(root_name, closure, options.group)
+    elif _norm(closure.root.asset.name) != _norm(root_name):
+        raise SetpieceError(
+            f"the closure is for {closure.root.asset.name}, not {root_name}: resolve it again"
+        )
+    warnings = list(closure.warnings)
+    planned = _plan(closure, options, warnings)
+    generated = generated_path(scene)
+    text = generated_layer_text(closure, options, planned)
+    warnings.extend(_shadow_warnings(planned, scene.parent))
+
+    written = write_if_changed(generated, text)
+    created = False
+    if not scene.exists():
+        write_if_changed(scene, scene_layer_text(generated, options.metadata))
+        created = True
+    else:
+        try:
+            if f"{generated.name}".encode() not in scene.read_bytes():
+                warnings.append(
+                    f"{scene} does not sublayer ./{generated.name}: add it to its subLayers "
+                    "to see the built containers"
+                )
+        except OSError:
+            pass
+    _write_stamp(generated, scene, closure, options, planned, site_packages)
+    return BuildResult(
+        scene=scene,
+        generated=generated,
+        status="written" if written else "unchanged",
+        scene_created=created,
+        containers=[_record(c) for c in planned],
+        warnings=warnings,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _norm(name: str) -> str:
+    from setpiece.usd.closure import normalize
+
+    return normalize(name)
+
+
+# -- stamps: no-op rebuilds without discovery ------------------------------------------
+
+
+def _stat(path: Path) -> list[int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [0, -1]
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _stamp_key(root: str, options: BuildOptions, search: list[str]) -> str:
+    return json.dumps(
+        {"v": STAMP_VERSION, "root": _norm(root), "options": options.key(), "search": search},
+        sort_keys=True,
+    )
+
+
+def _write_stamp(
+    generated: Path,
+    scene: Path,
+    closure: Closure,
+    options: BuildOptions,
+    planned: list[_Container],
+    site_packages: Path | None,
+) -> None:
+    if site_packages is None:
+        return
+    watch = [str(site_packages)]
+    for entry in closure.entries.values():
+        if entry.asset.editable:
+            watch.append(str(entry.asset.package_dir))
+    stamp = {
+        "key": _stamp_key(closure.root.asset.name, options, [str(site_packages)]),
+        "generated": _stat(generated),
+        "scene": str(scene.name),
+        "watch": {p: _stat(Path(p)) for p in sorted(set(watch))},
+        "containers": len(planned),
+    }
+    try:
+        write_if_changed(_stamp_path(generated), json.dumps(stamp, sort_keys=True))
+    except OSError:
+        pass  # a stamp is only a cache
+
+
+def up_to_date(
+    root: str, out_path: Path, options: BuildOptions, site_packages: Path
+) -> int | None:
+    """Number of containers if the last build of ``out_path`` saw these exact inputs."""
+    scene = Path(out_path)
+    generated = generated_path(scene)
+    try:
+        stamp = json.loads(_stamp_path(generated).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stamp.get("key") != _stamp_key(root, options, [str(site_packages)]):
+        return None
+    if stamp.get("generated") != _stat(generated) or not scene.exists():
+        return None
+    for path, st in stamp.get("watch", {}).items():
+        if _stat(Path(path)) != st:
+            return None
+    count = stamp.get("containers")
+    return count if isinstance(count, int) else None
+
+
+# -- reading containers --------------------------------------------------------------
+
+
+def _is_container(info: Mapping[str, Any]) -> bool:
+    return "name" in info and "requirement" in info and "kind" in info
+
+
+def _record_from_info(prim_path: str, info: Mapping[str, Any]) -> ContainerRecord:
+    ident = info.get("identifier")
+    identifier = getattr(ident, "path", ident) or ""
+    extra = {k: v for k, v in info.items() if k == "requiredBy"}
+    return ContainerRecord(
+        prim_path=prim_path,
+        asset=str(info.get("name", "")),
+        version=str(info.get("version", "")),
+        identifier=str(identifier),
+        requirement=str(info.get("requirement", "")),
+        kind=str(info.get("kind", "push")),
+        extra=extra,
+    )
+
+
+def read_containers(scene_path: Path, composed: bool = True) -> list[ContainerRecord]:
+    """The containers of a scene, read without loading any payload.
+
+    ``composed`` (default): open the scene with ``Usd.Stage.LoadNone`` and read the
+    composed ``assetInfo`` (the user's layer counts: a deactivated container is not
+    listed). Otherwise read the generated layer alone with Sdf (fastest, no resolution).
+    """
+    Sdf, Usd, _, Tf = pxr()
+    from setpiece.usd._pxr import captured_diagnostics, first_line
+
+    scene_path = Path(scene_path)
+    if not scene_path.is_file():
+        raise SetpieceError(
+            f"scene {scene_path} does not exist: build it with 'setpiece scene build NAME -o "
+            f"{scene_path}'"
+        )
+    out: list[ContainerRecord] = []
+    try:
+        with captured_diagnostics():
+            if not composed:
+                target = scene_path
+                if not scene_path.name.endswith(GENERATED_SUFFIX):
+                    target = generated_path(scene_path)
+                layer = Sdf.Layer.FindOrOpen(str(target))
+                if layer is None:
+                    raise SetpieceError(f"{target} cannot be opened: rebuild the scene")
+
+                def visit(path: Any) -> None:
+                    if path.IsPrimPath():
+                        spec = layer.GetPrimAtPath(path)
+                        if spec is not None and spec.HasInfo("assetInfo"):
+                            info = spec.assetInfo
+                            if _is_container(info):
+                                out.append(_record_from_info(path.pathString, info))
+
+                layer.Traverse(Sdf.Path.absoluteRootPath, visit)
+                out.sort(key=lambda r: r.prim_path)
+                return out
+            stage = Usd.Stage.Open(str(scene_path), Usd.Stage.LoadNone)
+            # Unloaded prims are not "loaded": the default predicate would skip them.
+            predicate = Usd.PrimIsActive & Usd.PrimIsDefined & ~Usd.PrimIsAbstract
+            it = iter(Usd.PrimRange(stage.GetPseudoRoot(), predicate))
+            for prim in it:
+                if not prim.HasAuthoredAssetInfo():
+                    continue
+                info = prim.GetAssetInfo()
+                if _is_container(info):
+                    out.append(_record_from_info(prim.GetPath().pathString, info))
+                    it.PruneChildren()
+            del stage
+    except Tf.ErrorException as exc:
+        raise SetpieceError(f"{scene_path} fails to parse: {first_line(exc)}; fix the file")
+    return out
+
+
+def scene_settings(scene_path: Path) -> dict[str, Any]:
+    """What the generated layer of ``scene_path`` was built from (root, group, layout, arc)."""
+    Sdf, _, _, Tf = pxr()
+    generated = generated_path(Path(scene_path))
+    if Path(scene_path).name.endswith(GENERATED_SUFFIX):
+        generated = Path(scene_path)
+    if not generated.is_file():
+        raise SetpieceError(
+            f"{generated} is missing: {scene_path} was not built by setpiece; build it with "
+            "'setpiece scene build NAME -o FILE'"
+        )
+    try:
+        layer = Sdf.Layer.OpenAsAnonymous(str(generated), True)  # metadata only
+    except Tf.ErrorException:
+        layer = None
+    data = dict(layer.customLayerData.get("setpiece", {})) if layer is not None else {}
+    if not data.get("root"):
+        raise SetpieceError(
+            f"{generated} has no setpiece build settings: rebuild it with "
+            "'setpiece scene build NAME -o FILE'"
+        )
+    return data
