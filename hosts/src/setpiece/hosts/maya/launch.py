@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+import traceback
 from collections.abc import Sequence
 
 from setpiece.hosts.protocol import LaunchSpec
@@ -55,6 +56,9 @@ def run_batch(argv: Sequence[str]) -> int:
     except SetpieceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception:
+        traceback.print_exc()
+        return 1
     return 0
 
 

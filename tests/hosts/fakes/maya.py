@@ -1,0 +1,521 @@
+"""A small fake of Maya's Python API: ``maya.cmds``, ``maya.mel``, ``maya.api.OpenMaya``,
+``maya.OpenMayaUI``, ``maya.standalone`` and the mayaUsd plug-in's commands.
+
+It models the scene the way Maya does, for the parts setpiece uses:
+
+- DAG nodes with unique names (``Chair`` then ``Chair1``), long names (``|Chair|ChairShape``),
+  parents, and deletion of a node's descendants with it;
+- typed attributes: ``string`` (an unset string reads back as ``None``), ``double3``;
+  ``setAttr`` on a string attribute without ``type="string"`` fails as in Maya;
+- the errors Maya raises: ``ValueError("No object matches name: ...")`` for missing
+  objects in ``setAttr``/``getAttr``/``delete``/``listRelatives``, ``RuntimeError`` for
+  unknown node types, duplicate attributes and missing plug-ins;
+- the mayaUsd plug-in: ``mayaUsdProxyShape`` and ``mayaUSDExport`` exist only after
+  ``loadPlugin("mayaUsdPlugin")``, which fails when the plug-in is not installed;
+- scene files: ``file(save=True)`` writes the scene (as JSON) and ``file(open=True)``
+  reads it back and fires ``kAfterOpen`` callbacks;
+- UI: in batch mode menu commands fail like Maya's (no UI).
+
+Every call is recorded in ``FakeMaya.calls`` as ``(command, args, kwargs)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLUGIN = "mayaUsdPlugin"
+
+_NODE_ATTRS: dict[str, dict[str, tuple[str, Any]]] = {
+    "transform": {
+        "translate": ("double3", (0.0, 0.0, 0.0)),
+        "rotate": ("double3", (0.0, 0.0, 0.0)),
+        "scale": ("double3", (1.0, 1.0, 1.0)),
+    },
+    "mayaUsdProxyShape": {
+        "filePath": ("string", None),
+        "primPath": ("string", None),
+        "time": ("time", 0.0),
+        "loadPayloads": ("bool", True),
+    },
+    "time": {"outTime": ("time", 1.0)},
+}
+_DAG_TYPES = {"transform", "mayaUsdProxyShape"}
+
+
+@dataclass
+class Node:
+    name: str
+    type: str
+    parent: str | None = None
+    attrs: dict[str, list[Any]] = field(default_factory=dict)  # name -> [kind, value]
+
+
+class FakeMaya:
+    """The fake Maya session: scene state plus the module objects handed to setpiece."""
+
+    def __init__(self, *, batch: bool = True, version: str = "2025", plugins: tuple[str, ...] = (PLUGIN,)) -> None:
+        self.batch = batch
+        self.version = version
+        self.plugins_available = set(plugins)
+        self.plugins_loaded: set[str] = set()
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.nodes: dict[str, Node] = {}
+        self.connections: list[tuple[str, str]] = []
+        self.selection: list[str] = []
+        self.scene_name = ""
+        self.menus: dict[str, dict[str, Any]] = {}
+        self.deferred: list[Callable[[], Any]] = []
+        self.warnings: list[str] = []
+        self.callbacks: dict[int, tuple[int, Callable[..., Any]]] = {}
+        self.standalone_initialized = not batch
+        self.layer_reloads: list[str] = []
+        self._next_callback = 1
+        self._reset_scene()
+        self.cmds = self._make_cmds()
+        self.mel = types.ModuleType("maya.mel")
+        self.mel.eval = self._record("mel.eval", self._mel_eval)  # type: ignore[attr-defined]
+        self.OpenMaya = self._make_openmaya()
+        self.OpenMayaUI = self._make_openmayaui()
+        self.standalone = types.ModuleType("maya.standalone")
+        self.standalone.initialize = self._record("standalone.initialize", self._initialize)  # type: ignore[attr-defined]
+
+    # -- install into sys.modules ------------------------------------------------------
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeMaya:
+        maya = types.ModuleType("maya")
+        maya.__path__ = []  # a package
+        api = types.ModuleType("maya.api")
+        api.__path__ = []
+        api.OpenMaya = self.OpenMaya  # type: ignore[attr-defined]
+        for attr, module in (
+            ("cmds", self.cmds),
+            ("mel", self.mel),
+            ("api", api),
+            ("OpenMayaUI", self.OpenMayaUI),
+            ("standalone", self.standalone),
+        ):
+            setattr(maya, attr, module)
+        modules = {
+            "maya": maya,
+            "maya.cmds": self.cmds,
+            "maya.mel": self.mel,
+            "maya.api": api,
+            "maya.api.OpenMaya": self.OpenMaya,
+            "maya.OpenMayaUI": self.OpenMayaUI,
+            "maya.standalone": self.standalone,
+        }
+        for name, module in modules.items():
+            monkeypatch.setitem(sys.modules, name, module)
+        return self
+
+    # -- helpers for tests -------------------------------------------------------------
+    def called(self, command: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        return [(a, k) for c, a, k in self.calls if c == command]
+
+    def run_deferred(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)()
+
+    def long_name(self, name: str) -> str:
+        node = self.nodes[name]
+        parts = [node.name]
+        while node.parent is not None:
+            node = self.nodes[node.parent]
+            parts.append(node.name)
+        return "|" + "|".join(reversed(parts))
+
+    def attr(self, plug: str) -> Any:
+        node, attr = self._plug(plug)
+        return self.nodes[node].attrs[attr][1]
+
+    # -- internals ---------------------------------------------------------------------
+    def _record(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+            return fn(*args, **kwargs)
+
+        wrapper.__name__ = name
+        return wrapper
+
+    def _reset_scene(self) -> None:
+        self.nodes = {"time1": Node("time1", "time", attrs=_default_attrs("time"))}
+        self.connections = []
+        self.selection = []
+        self.scene_name = ""
+
+    def _find(self, name: str) -> str | None:
+        """The unique (short) name of the node called ``name`` (short, long or partial)."""
+        if "|" not in name:
+            return name if name in self.nodes else None
+        wanted = [p for p in name.split("|") if p]
+        for key in self.nodes:
+            chain = self.long_name(key).split("|")[1:]
+            if chain[-len(wanted):] == wanted and (not name.startswith("|") or chain == wanted):
+                return key
+        return None
+
+    def _node(self, name: str, error: type[Exception] = ValueError) -> str:
+        key = self._find(name)
+        if key is None:
+            raise error(f"No object matches name: {name}")
+        return key
+
+    def _plug(self, plug: str) -> tuple[str, str]:
+        node_part, _, attr = plug.rpartition(".")
+        key = self._find(node_part) if node_part else None
+        if key is None or attr not in self.nodes[key].attrs:
+            raise ValueError(f"No object matches name: {plug}")
+        return key, attr
+
+    def _unique(self, wanted: str) -> str:
+        if wanted not in self.nodes:
+            return wanted
+        base = re.sub(r"\d+$", "", wanted)
+        n = 1
+        while f"{base}{n}" in self.nodes:
+            n += 1
+        return f"{base}{n}"
+
+    # -- maya.cmds ---------------------------------------------------------------------
+    def _make_cmds(self) -> types.ModuleType:
+        cmds = types.ModuleType("maya.cmds")
+        commands: dict[str, Callable[..., Any]] = {
+            "about": self._about,
+            "file": self._file,
+            "createNode": self._create_node,
+            "setAttr": self._set_attr,
+            "getAttr": self._get_attr,
+            "addAttr": self._add_attr,
+            "attributeQuery": self._attribute_query,
+            "connectAttr": self._connect_attr,
+            "objExists": lambda name="": self._find(name.split(".")[0]) is not None,
+            "ls": self._ls,
+            "listRelatives": self._list_relatives,
+            "delete": self._delete,
+            "select": self._select,
+            "xform": self._xform,
+            "pluginInfo": self._plugin_info,
+            "loadPlugin": self._load_plugin,
+            "menu": self._menu,
+            "menuItem": self._menu_item,
+            "deleteUI": self._delete_ui,
+            "evalDeferred": self._eval_deferred,
+            "warning": lambda *args, **_: self.warnings.append(" ".join(args)),
+        }
+        for name, fn in commands.items():
+            setattr(cmds, name, self._record(name, fn))
+        if self.batch:
+            # before maya.standalone.initialize(), mayapy's maya.cmds has no commands
+            self._uninitialized_commands = {n: getattr(cmds, n) for n in commands}
+            for name in commands:
+                delattr(cmds, name)
+        return cmds
+
+    def _initialize(self, name: str = "python") -> None:
+        if self.standalone_initialized:
+            raise RuntimeError("maya.standalone is already initialized")
+        self.standalone_initialized = True
+        for cmd_name, fn in self._uninitialized_commands.items():
+            setattr(self.cmds, cmd_name, fn)
+
+    def _about(self, *, version: bool = False, batch: bool = False, **_: Any) -> Any:
+        if version:
+            return self.version
+        if batch:
+            return self.batch
+        raise TypeError("about: give one query flag")
+
+    def _file(
+        self,
+        path: str = "",
+        *,
+        newFile: bool = False,  # noqa: N803 - Maya's flag names
+        open: bool = False,
+        force: bool = False,
+        rename: str | None = None,
+        save: bool = False,
+        type: str | None = None,
+        query: bool = False,
+        sceneName: bool = False,  # noqa: N803
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise TypeError(f"file: unexpected flags {sorted(kwargs)}")
+        if query and sceneName:
+            return self.scene_name
+        if newFile:
+            self._reset_scene()
+            return ""
+        if rename is not None:
+            self.scene_name = rename
+            return rename
+        if save:
+            if not self.scene_name:
+                raise RuntimeError("File has not been named; use file -rename first")
+            data = {
+                "format": type,
+                "nodes": [
+                    {"name": n.name, "type": n.type, "parent": n.parent, "attrs": n.attrs}
+                    for n in self.nodes.values()
+                ],
+                "connections": self.connections,
+            }
+            Path(self.scene_name).write_text(json.dumps(data), encoding="utf-8")
+            return self.scene_name
+        if open:
+            if not Path(path).is_file():
+                raise RuntimeError(f"File not found: {path}")
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            self._reset_scene()
+            self.nodes = {
+                n["name"]: Node(n["name"], n["type"], n["parent"], {k: list(v) for k, v in n["attrs"].items()})
+                for n in data["nodes"]
+            }
+            self.connections = [tuple(c) for c in data["connections"]]  # type: ignore[misc]
+            self.scene_name = path
+            for message, fn in list(self.callbacks.values()):
+                if message == self.OpenMaya.MSceneMessage.kAfterOpen:
+                    fn(None)
+            return path
+        raise TypeError("file: no action flag")
+
+    def _create_node(
+        self, node_type: str, *, name: str | None = None, parent: str | None = None, skipSelect: bool = False  # noqa: N803
+    ) -> str:
+        if node_type not in _NODE_ATTRS or (node_type == "mayaUsdProxyShape" and PLUGIN not in self.plugins_loaded):
+            raise RuntimeError(f"Unknown object type: {node_type}")
+        parent_key = self._node(parent, RuntimeError) if parent else None
+        if parent_key is not None and node_type not in _DAG_TYPES:
+            raise RuntimeError(f"{node_type} is not a DAG node and cannot have a parent")
+        if node_type == "mayaUsdProxyShape" and parent_key is None:
+            parent_key = self._unique("transform1")
+            self.nodes[parent_key] = Node(parent_key, "transform", attrs=_default_attrs("transform"))
+        key = self._unique(name or f"{node_type}1")
+        self.nodes[key] = Node(key, node_type, parent_key, _default_attrs(node_type))
+        if not skipSelect:
+            self.selection = [key]
+        return key
+
+    def _set_attr(self, plug: str, *values: Any, type: str | None = None, lock: bool | None = None) -> None:
+        key, attr = self._plug(plug)
+        slot = self.nodes[key].attrs[attr]
+        if len(slot) > 2 and slot[2] and lock is None:
+            raise RuntimeError(f"setAttr: The attribute '{plug}' is locked or connected and cannot be modified.")
+        if lock is not None and not values:
+            slot[2:] = [lock]
+            return
+        kind = slot[0]
+        if kind == "string":
+            if type != "string" or len(values) != 1 or not isinstance(values[0], str):
+                raise RuntimeError(f"setAttr: Error reading data element number 1: {values[0] if values else ''}")
+            slot[1] = values[0]
+        elif kind == "double3":
+            flat = values[0] if len(values) == 1 else values
+            if len(flat) != 3:
+                raise RuntimeError(f"setAttr: '{plug}' needs 3 values")
+            slot[1] = tuple(float(v) for v in flat)
+        else:
+            slot[1] = values[0]
+
+    def _get_attr(self, plug: str, **_: Any) -> Any:
+        key, attr = self._plug(plug)
+        kind, value = self.nodes[key].attrs[attr][:2]
+        if kind == "double3":
+            return [tuple(value)]
+        return value
+
+    def _add_attr(self, node: str, *, longName: str, dataType: str | None = None, attributeType: str | None = None) -> None:  # noqa: N803
+        key = self._node(node)
+        if longName in self.nodes[key].attrs:
+            raise RuntimeError(f"Found attribute with the same name '{longName}' on node '{node}'")
+        kind = dataType or attributeType
+        if kind not in ("string", "double", "bool", "long"):
+            raise RuntimeError(f"addAttr: unsupported type {kind}")
+        self.nodes[key].attrs[longName] = [kind, None if kind == "string" else 0]
+
+    def _attribute_query(self, attr: str, *, node: str, exists: bool = False) -> bool:
+        key = self._find(node)
+        if key is None:
+            raise RuntimeError(f"No object matches name: {node}")
+        return attr in self.nodes[key].attrs
+
+    def _connect_attr(self, src: str, dst: str) -> None:
+        for plug in (src, dst):
+            try:
+                self._plug(plug)
+            except ValueError:
+                raise RuntimeError(f"The source attribute '{plug}' cannot be found.")
+        self.connections.append((src.split("|")[-1], dst.split("|")[-1]))
+
+    def _ls(self, *names: str, type: str | None = None, long: bool = False, selection: bool = False, **_: Any) -> list[str]:
+        keys = list(self.selection) if selection else (
+            [k for k in (self._find(n) for n in names) if k] if names else list(self.nodes)
+        )
+        if type is not None:
+            keys = [k for k in keys if self.nodes[k].type == type]
+        return [self.long_name(k) if long and self.nodes[k].type in _DAG_TYPES else k for k in keys]
+
+    def _list_relatives(
+        self, node: str, *, shapes: bool = False, fullPath: bool = False, type: str | None = None,  # noqa: N803
+        parent: bool = False, children: bool = False,
+    ) -> list[str] | None:
+        key = self._node(node)
+        if parent:
+            found = [self.nodes[key].parent] if self.nodes[key].parent else []
+        else:
+            found = [k for k, n in self.nodes.items() if n.parent == key]
+            if shapes:
+                found = [k for k in found if self.nodes[k].type != "transform"]
+        if type is not None:
+            found = [k for k in found if self.nodes[k].type == type]
+        result = [self.long_name(k) if fullPath else k for k in found if k]
+        return result or None  # Maya returns None, not [], when nothing matches
+
+    def _delete(self, *names: str) -> None:
+        keys = [self._node(n) for n in names]
+        doomed: set[str] = set()
+        for key in keys:
+            stack = [key]
+            while stack:
+                k = stack.pop()
+                doomed.add(k)
+                stack.extend(c for c, n in self.nodes.items() if n.parent == k)
+        for k in doomed:
+            del self.nodes[k]
+        self.selection = [s for s in self.selection if s not in doomed]
+        self.connections = [c for c in self.connections if c[0].split(".")[0] not in doomed and c[1].split(".")[0] not in doomed]
+
+    def _select(self, *names: str, replace: bool = True, clear: bool = False) -> None:
+        if clear:
+            self.selection = []
+            return
+        self.selection = [self._node(n) for n in names]
+
+    def _xform(self, node: str, *, query: bool = False, translation: Any = None, objectSpace: bool = False, **_: Any) -> Any:  # noqa: N803
+        key = self._node(node)
+        if query:
+            return list(self.nodes[key].attrs["translate"][1])
+        self.nodes[key].attrs["translate"][1] = tuple(float(v) for v in translation)
+        return None
+
+    def _plugin_info(self, name: str, *, query: bool = False, loaded: bool = False) -> bool:
+        return name in self.plugins_loaded
+
+    def _load_plugin(self, name: str, *, quiet: bool = False) -> list[str]:
+        if name not in self.plugins_available:
+            raise RuntimeError(f'Plug-in, "{name}", was not found on MAYA_PLUG_IN_PATH.')
+        if name not in self.plugins_loaded:
+            self.plugins_loaded.add(name)
+            if name == PLUGIN:
+                self.cmds.mayaUSDExport = self._record("mayaUSDExport", self._usd_export)  # type: ignore[attr-defined]
+                self.cmds.mayaUsdLayerEditor = self._record("mayaUsdLayerEditor", self._layer_editor)  # type: ignore[attr-defined]
+        return [name]
+
+    def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc", **_: Any) -> None:  # noqa: N803
+        roots = (
+            [k for k in self.selection if self.nodes[k].type == "transform"]
+            if selection
+            else [k for k, n in self.nodes.items() if n.type == "transform" and n.parent is None]
+        )
+        lines = ["#usda 1.0", ""]
+        for key in roots:  # proxy shapes are not exported by mayaUSDExport
+            tx, ty, tz = self.nodes[key].attrs["translate"][1]
+            lines += [f'def Xform "{key}"', "{", f"    double3 xformOp:translate = ({tx}, {ty}, {tz})", "}", ""]
+        Path(file).write_text("\n".join(lines), encoding="utf-8")
+
+    def _layer_editor(self, layer: str, *, edit: bool = False, reload: bool = False) -> None:
+        self.layer_reloads.append(layer)
+
+    def _no_ui(self, command: str) -> None:
+        if self.batch:
+            raise RuntimeError(f"{command}: this command is not available in batch mode (no UI)")
+
+    def _menu(self, name: str = "", *, exists: bool = False, label: str = "", parent: str = "", tearOff: bool = False) -> Any:  # noqa: N803
+        if exists:
+            return name in self.menus
+        self._no_ui("menu")
+        if parent != "MayaWindow":
+            raise RuntimeError(f"menu: parent window '{parent}' not found")
+        key = self._unique_menu(name or "menu1")
+        self.menus[key] = {"label": label, "parent": parent, "items": []}
+        return key
+
+    def _unique_menu(self, name: str) -> str:
+        n, key = 1, name
+        while key in self.menus:
+            key = f"{name}{n}"
+            n += 1
+        return key
+
+    def _menu_item(self, *, parent: str, label: str = "", divider: bool = False, command: Any = None, annotation: str = "") -> str:
+        self._no_ui("menuItem")
+        if parent not in self.menus:
+            raise RuntimeError(f"menuItem: menu '{parent}' not found")
+        self.menus[parent]["items"].append({"label": label, "divider": divider, "command": command, "annotation": annotation})
+        return f"{parent}|item{len(self.menus[parent]['items'])}"
+
+    def _delete_ui(self, name: str, *, menu: bool = False) -> None:
+        if name not in self.menus:
+            raise RuntimeError(f"Object '{name}' not found.")
+        del self.menus[name]
+
+    def _eval_deferred(self, fn: Callable[[], Any], *, lowestPriority: bool = False) -> list[str]:  # noqa: N803
+        self.deferred.append(fn)
+        return []
+
+    def _mel_eval(self, code: str) -> Any:
+        if "$gMainWindow" in code:
+            return "" if self.batch else "MayaWindow"
+        raise RuntimeError(f"mel: unknown code {code!r}")
+
+    # -- maya.api.OpenMaya / maya.OpenMayaUI --------------------------------------------
+    def _make_openmaya(self) -> types.ModuleType:
+        om = types.ModuleType("maya.api.OpenMaya")
+        fake = self
+
+        class MMessage:
+            @staticmethod
+            def removeCallback(callback_id: int) -> None:  # noqa: N802
+                if callback_id not in fake.callbacks:
+                    raise RuntimeError("(kInvalidParameter): Invalid callback id")
+                del fake.callbacks[callback_id]
+
+        class MSceneMessage(MMessage):
+            kAfterOpen = 6
+            kAfterNew = 3
+
+            @staticmethod
+            def addCallback(message: int, fn: Callable[..., Any], client_data: Any = None) -> int:  # noqa: N802
+                fake.calls.append(("MSceneMessage.addCallback", (message, fn), {}))
+                callback_id = fake._next_callback
+                fake._next_callback += 1
+                fake.callbacks[callback_id] = (message, fn)
+                return callback_id
+
+        om.MMessage = MMessage  # type: ignore[attr-defined]
+        om.MSceneMessage = MSceneMessage  # type: ignore[attr-defined]
+        return om
+
+    def _make_openmayaui(self) -> types.ModuleType:
+        omui = types.ModuleType("maya.OpenMayaUI")
+        fake = self
+
+        class MQtUtil:
+            @staticmethod
+            def mainWindow() -> int | None:  # noqa: N802
+                return None if fake.batch else 0x7F00DEAD
+
+        omui.MQtUtil = MQtUtil  # type: ignore[attr-defined]
+        return omui
+
+
+def _default_attrs(node_type: str) -> dict[str, list[Any]]:
+    return {name: [kind, value] for name, (kind, value) in _NODE_ATTRS[node_type].items()}

@@ -1,0 +1,371 @@
+"""The Maya adapter's full protocol, run against the Maya fake (tests/hosts/fakes/maya.py).
+
+Maya cannot be installed here: these tests check what setpiece asks of Maya's API and
+what an artist would see in the scene; ``setpiece.hosts.maya.selftest`` repeats the
+same journey inside the real Maya.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes.maya import FakeMaya  # noqa: E402
+
+from setpiece.core.errors import SetpieceError  # noqa: E402
+from setpiece.hosts._dcc_common import read_containers, write_sample_scene  # noqa: E402
+from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad  # noqa: E402
+
+
+@pytest.fixture
+def maya(monkeypatch: pytest.MonkeyPatch) -> FakeMaya:
+    fake = FakeMaya(batch=True).install(monkeypatch)
+    fake.standalone.initialize()  # what mayapy scripts do first
+    return fake
+
+
+@pytest.fixture
+def gui_maya(monkeypatch: pytest.MonkeyPatch) -> FakeMaya:
+    return FakeMaya(batch=False).install(monkeypatch)
+
+
+@pytest.fixture
+def host():  # type: ignore[no-untyped-def]
+    from setpiece.hosts.maya import MayaHost
+
+    return MayaHost()
+
+
+@pytest.fixture
+def sample(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return write_sample_scene(tmp_path / "sample")
+
+
+def test_importing_the_adapter_needs_no_maya() -> None:
+    import importlib
+
+    for name in ("setpiece.hosts.maya", "setpiece.hosts.maya.adapter", "setpiece.hosts.maya.selftest", "setpiece.hosts.maya.launch"):
+        importlib.import_module(name)
+    assert "maya.cmds" not in sys.modules or not hasattr(sys.modules["maya.cmds"], "createNode")
+
+
+def test_adapter_satisfies_the_host_protocol(host) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(host, Host)
+    assert host.name == "maya"
+
+
+def test_identity(maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    assert host.app_version() == "2025"
+    assert host.is_headless() is True
+
+
+def test_load_creates_one_proxy_shape_per_container_with_metadata(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    loaded = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert [c.node for c in loaded] == ["|Chair", "|Table"]
+    assert [(c.asset, c.version) for c in loaded] == [("Chair", "1.0.0"), ("Table", "1.0.0")]
+    # the plug-in was loaded on demand, once
+    assert [a for a, _ in maya.called("loadPlugin")] == [("mayaUsdPlugin",)]
+    chair = maya.nodes["ChairShape"]
+    assert chair.type == "mayaUsdProxyShape" and chair.parent == "Chair"
+    assert maya.attr("ChairShape.filePath") == sample.records[0].layer
+    assert ("time1.outTime", "ChairShape.time") in maya.connections
+    assert maya.attr("Chair.setpiece_name") == "Chair"
+    assert maya.attr("Chair.setpiece_version") == "1.0.0"
+    assert maya.attr("Chair.setpiece_requirement") == "Chair>=1"
+    assert maya.attr("Chair.setpiece_kind") == "semi-push"
+    assert maya.attr("Chair.setpiece_prim_path") == "/World/Chair"
+    assert maya.attr("Table.setpiece_identifier") == "table/1.0.0/asset.usda"
+
+
+def test_ls_reads_containers_back_from_the_scene_only(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.createNode("transform", name="notAContainer")
+
+    found = host.ls()
+
+    assert [c.node for c in found] == ["|Chair", "|Table"]
+    assert [c.record.prim_path for c in found] == ["/World/Chair", "/World/Table"]
+    assert [c.record.requirement for c in found] == ["Chair>=1", "Table"]
+    assert found[0].record.identifier == sample.records[0].identifier
+
+
+def test_loading_twice_uniquifies_node_names(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    second = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert [c.node for c in second] == ["|Chair1", "|Table1"]
+    assert sorted(c.node for c in host.ls()) == ["|Chair", "|Chair1", "|Table", "|Table1"]
+
+
+def test_load_without_records_reads_the_root_layers_asset_info(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    loaded = host.load(SceneLoad(sample.root_layer))
+
+    assert [(c.asset, c.version, c.record.kind) for c in loaded] == [
+        ("Chair", "1.0.0", "semi-push"),
+        ("Table", "1.0.0", "push"),
+    ]
+    # the identifier was resolved next to the root layer
+    assert maya.attr("ChairShape.filePath") == sample.records[0].layer
+
+
+def test_update_repoints_the_proxy_and_keeps_the_users_transform(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.xform(chair.node, translation=(4.0, 0.0, -2.0), objectSpace=True)
+
+    updated = host.update(chair, sample.update_to)
+
+    assert updated.node == chair.node and updated.version == "2.0.0"
+    assert maya.attr("ChairShape.filePath") == sample.update_to.layer
+    assert maya.attr("Chair.translate") == (4.0, 0.0, -2.0)
+    assert maya.attr("Chair.setpiece_version") == "2.0.0"
+    assert [c.version for c in host.ls() if c.asset == "Chair"] == ["2.0.0"]
+
+
+def test_update_to_the_same_file_reloads_the_layer(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    host.update(chair, sample.records[0])
+
+    assert maya.layer_reloads == [sample.records[0].layer]
+
+
+def test_update_or_remove_of_a_deleted_container_is_a_one_line_error(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.delete("Chair")
+
+    with pytest.raises(SetpieceError, match=r"container \|Chair \(Chair\) is no longer in the scene") as err:
+        host.update(chair, sample.update_to)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SetpieceError):
+        host.remove(chair)
+
+
+def test_remove_deletes_the_container_and_its_shape(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, table = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    host.remove(chair)
+
+    assert "Chair" not in maya.nodes and "ChairShape" not in maya.nodes
+    assert [c.node for c in host.ls()] == [table.node]
+
+
+def test_missing_mayausd_plugin_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, sample) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.maya import MayaHost
+
+    fake = FakeMaya(batch=False, plugins=()).install(monkeypatch)
+
+    with pytest.raises(SetpieceError) as err:
+        MayaHost().load(SceneLoad(sample.root_layer, sample.records))
+
+    message = str(err.value)
+    assert "mayaUsdPlugin" in message and "USD for Maya" in message and "\n" not in message
+    assert not [n for n in fake.nodes.values() if n.type == "transform"]  # nothing half-loaded
+
+
+def test_export_writes_usd_through_mayausdexport(maya: FakeMaya, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.xform(chair.node, translation=(1.0, 2.0, 3.0), objectSpace=True)
+
+    written = host.export_usd(str(tmp_path / "out" / "scene.usd"))
+
+    assert Path(written).is_file()
+    (_, kwargs), = maya.called("mayaUSDExport")
+    assert kwargs == {"file": written, "selection": False, "defaultUSDFormat": "usdc"}
+    assert '"Chair"' in Path(written).read_text() and "(1.0, 2.0, 3.0)" in Path(written).read_text()
+
+
+def test_export_selection_needs_a_selection(maya: FakeMaya, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.select(clear=True)
+
+    with pytest.raises(SetpieceError, match="nothing is selected"):
+        host.export_usd(str(tmp_path / "sel.usda"), selection=True)
+
+    maya.cmds.select("Table")
+    written = host.export_usd(str(tmp_path / "sel.usda"), selection=True)
+    assert '"Table"' in Path(written).read_text() and '"Chair"' not in Path(written).read_text()
+
+
+def test_save_open_and_scene_opened_callback(maya: FakeMaya, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str | None] = []
+    host.on_scene_opened(lambda: opened.append(host.current_scene()))
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    assert host.current_scene() is None
+
+    saved = host.save_scene(str(tmp_path / "shot.ma"))
+    assert saved == str(tmp_path / "shot.ma") and Path(saved).is_file()
+    assert [k["type"] for _, k in maya.called("file") if k.get("save")] == ["mayaAscii"]
+    host.new_scene()
+    assert host.ls() == [] and host.current_scene() is None
+
+    host.open_scene(saved)
+
+    assert opened == [saved]
+    assert [c.asset for c in host.ls()] == ["Chair", "Table"]
+    host.remove_callbacks()
+    host.open_scene(saved)
+    assert opened == [saved]
+
+
+def test_scene_file_errors_are_one_line(maya: FakeMaya, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SetpieceError, match="no such file"):
+        host.open_scene(str(tmp_path / "missing.ma"))
+    with pytest.raises(SetpieceError, match="never saved"):
+        host.save_scene()
+    with pytest.raises(SetpieceError, match=r"\.ma or \.mb"):
+        host.save_scene(str(tmp_path / "shot.blend"))
+
+
+def test_menu_under_the_main_window_replaced_on_reinstall(gui_maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[str] = []
+
+    def fail() -> None:
+        raise SetpieceError("no workspace here")
+
+    commands = [
+        MenuCommand("Build scene", lambda: ran.append("build"), tooltip="Build the scene"),
+        MenuCommand("Update all", lambda: ran.append("update")),
+        MenuCommand("Chair tool", fail, group="tools"),
+    ]
+    host.install_menu(commands)
+    host.install_menu(commands)  # reinstall: replaced, not duplicated
+
+    assert list(gui_maya.menus) == ["setpieceMenu"]
+    menu = gui_maya.menus["setpieceMenu"]
+    assert menu["parent"] == "MayaWindow" and menu["label"] == "setpiece"
+    assert [(i["label"], i["divider"]) for i in menu["items"]] == [
+        ("Build scene", False), ("Update all", False), ("", True), ("Chair tool", False)
+    ]
+    assert menu["items"][0]["annotation"] == "Build the scene"
+    menu["items"][0]["command"](False)  # Maya passes the checked state
+    menu["items"][3]["command"](False)
+    assert ran == ["build"]
+    assert gui_maya.warnings == ["setpiece: no workspace here"]
+
+
+def test_no_menu_in_batch(maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    host.install_menu([MenuCommand("Build scene", lambda: None)])
+    assert maya.menus == {}
+
+
+def test_defer_uses_evaldeferred_in_the_gui_and_runs_now_in_batch(gui_maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[int] = []
+    host.defer(lambda: ran.append(1))
+    assert ran == [] and gui_maya.called("evalDeferred")[0][1] == {"lowestPriority": True}
+    gui_maya.run_deferred()
+    assert ran == [1]
+
+
+def test_defer_in_batch_runs_immediately(maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[int] = []
+    host.defer(lambda: ran.append(1))
+    assert ran == [1] and not maya.called("evalDeferred")
+
+
+def test_main_window(gui_maya: FakeMaya, host, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from Qt import QtCompat, QtWidgets
+
+    wrapped: list[tuple[int, type]] = []
+    monkeypatch.setattr(QtCompat, "wrapInstance", lambda ptr, cls: wrapped.append((ptr, cls)) or "MAIN")
+    assert host.main_window() == "MAIN"
+    assert wrapped == [(0x7F00DEAD, QtWidgets.QWidget)]
+
+
+def test_main_window_is_none_in_batch(maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    assert host.main_window() is None
+
+
+def test_bootstrap_installs_the_runtime_when_maya_is_idle(gui_maya: FakeMaya, monkeypatch: pytest.MonkeyPatch) -> None:
+    import setpiece.hosts
+    import setpiece.hosts.maya
+
+    installed: list[object] = []
+    monkeypatch.setattr(setpiece.hosts, "install", installed.append, raising=False)
+    userSetup = Path(setpiece.hosts.maya.startup_dir(), "userSetup.py")  # noqa: N806
+    exec(compile(userSetup.read_text(), str(userSetup), "exec"), {"__name__": "__main__"})
+
+    assert installed == []  # deferred: nothing at Maya's startup
+    gui_maya.run_deferred()
+    assert len(installed) == 1 and installed[0].name == "maya"  # type: ignore[attr-defined]
+
+
+def test_bootstrap_never_breaks_startup(gui_maya: FakeMaya, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import setpiece.hosts
+    import setpiece.hosts.maya
+
+    def broken(host: object) -> None:
+        raise RuntimeError("resolver\nexploded")
+
+    monkeypatch.setattr(setpiece.hosts, "install", broken, raising=False)
+    setpiece.hosts.maya.bootstrap()
+    gui_maya.run_deferred()
+    assert "setpiece: not installed in Maya: resolver exploded" in capsys.readouterr().err
+
+
+def test_selftest_passes_against_the_fake(maya: FakeMaya, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from setpiece.hosts.maya import selftest
+
+    report = selftest.run(workdir=str(tmp_path))
+
+    out = capsys.readouterr().out
+    assert report.ok, out
+    assert [name for name, _, _ in report.steps] == [
+        "identity", "prepare scene", "load", "ls", "update", "export_usd", "save_scene", "reopen", "remove"
+    ]
+    assert "user transform kept" in out and out.strip().endswith("9 passed, 0 failed")
+
+
+def test_selftest_main_initializes_mayapy_and_takes_a_root_layer(monkeypatch: pytest.MonkeyPatch, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.maya import selftest
+
+    fake = FakeMaya(batch=True).install(monkeypatch)  # not initialized: like a fresh mayapy
+
+    code = selftest.main(["--root-layer", sample.root_layer, "--workdir", str(tmp_path / "w")])
+
+    assert code == 0
+    assert fake.standalone_initialized and len(fake.called("standalone.initialize")) == 1
+    assert sorted(n for n, node in fake.nodes.items() if node.type == "transform") == ["Chair"]  # Table removed
+
+
+def test_selftest_fails_loudly_when_the_plugin_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from setpiece.hosts.maya import selftest
+
+    FakeMaya(batch=False, plugins=()).install(monkeypatch)
+    report = selftest.run(workdir=str(tmp_path))
+
+    assert report.exit_code == 1
+    assert "FAIL  load: SetpieceError: maya: the USD plug-in (mayaUsdPlugin)" in capsys.readouterr().out
+
+
+def test_sample_root_layer_round_trips_through_pxr(sample) -> None:  # type: ignore[no-untyped-def]
+    records = read_containers(sample.root_layer)
+    assert [(r.prim_path, r.asset, r.version, r.identifier, r.requirement, r.kind) for r in records] == [
+        (r.prim_path, r.asset, r.version, r.identifier, r.requirement, r.kind) for r in sample.records
+    ]
+    from pxr import Usd
+
+    stage = Usd.Stage.Open(sample.root_layer)
+    assert stage.GetPrimAtPath("/World/Chair/geo").IsValid()
+
+
+def test_launch_spec_and_batch_runner(maya: FakeMaya, tmp_path: Path) -> None:
+    from setpiece.hosts.maya.launch import launch_spec, run_batch
+
+    spec = launch_spec()
+    assert spec.host == "maya" and spec.batch_executables == ("mayapy",)
+    assert spec.python_by_app_version["2024"] == "3.10" and spec.python_by_app_version["2025"] == "3.11"
+    assert any(g.startswith("/usr/autodesk/maya") for g in spec.install_globs)
+    assert spec.batch_args == ("-m", "setpiece.hosts.maya.launch", "{script}")
+
+    ok = tmp_path / "ok.py"
+    ok.write_text("import sys\nfrom maya import cmds\nassert cmds.about(batch=True)\nprint(sys.argv[1:])\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise ValueError('boom')\n")
+    assert run_batch([str(ok), "--flag"]) == 0
+    assert run_batch([str(bad)]) == 1
+    assert run_batch([]) == 2
