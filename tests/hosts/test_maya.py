@@ -14,11 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes.maya import FakeMaya  # noqa: E402
+from fakes.maya import FakeMaya
 
-from setpiece.core.errors import SetpieceError  # noqa: E402
-from setpiece.hosts._dcc_common import read_containers, write_sample_scene  # noqa: E402
-from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad  # noqa: E402
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import read_containers, write_sample_scene
+from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
 
 
 @pytest.fixture
@@ -286,7 +286,7 @@ def test_bootstrap_installs_the_runtime_when_maya_is_idle(gui_maya: FakeMaya, mo
 
     installed: list[object] = []
     monkeypatch.setattr(setpiece.hosts, "install", installed.append, raising=False)
-    userSetup = Path(setpiece.hosts.maya.startup_dir(), "userSetup.py")  # noqa: N806
+    userSetup = Path(setpiece.hosts.maya.startup_dir(), "userSetup.py")
     exec(compile(userSetup.read_text(), str(userSetup), "exec"), {"__name__": "__main__"})
 
     assert installed == []  # deferred: nothing at Maya's startup

@@ -237,14 +237,14 @@ class FakeMaya:
         self,
         path: str = "",
         *,
-        newFile: bool = False,  # noqa: N803 - Maya's flag names
+        newFile: bool = False,
         open: bool = False,
         force: bool = False,
         rename: str | None = None,
         save: bool = False,
         type: str | None = None,
         query: bool = False,
-        sceneName: bool = False,  # noqa: N803
+        sceneName: bool = False,
         **kwargs: Any,
     ) -> Any:
         if kwargs:
@@ -288,7 +288,7 @@ class FakeMaya:
         raise TypeError("file: no action flag")
 
     def _create_node(
-        self, node_type: str, *, name: str | None = None, parent: str | None = None, skipSelect: bool = False  # noqa: N803
+        self, node_type: str, *, name: str | None = None, parent: str | None = None, skipSelect: bool = False
     ) -> str:
         if node_type not in _NODE_ATTRS or (node_type == "mayaUsdProxyShape" and PLUGIN not in self.plugins_loaded):
             raise RuntimeError(f"Unknown object type: {node_type}")
@@ -332,7 +332,7 @@ class FakeMaya:
             return [tuple(value)]
         return value
 
-    def _add_attr(self, node: str, *, longName: str, dataType: str | None = None, attributeType: str | None = None) -> None:  # noqa: N803
+    def _add_attr(self, node: str, *, longName: str, dataType: str | None = None, attributeType: str | None = None) -> None:
         key = self._node(node)
         if longName in self.nodes[key].attrs:
             raise RuntimeError(f"Found attribute with the same name '{longName}' on node '{node}'")
@@ -364,7 +364,7 @@ class FakeMaya:
         return [self.long_name(k) if long and self.nodes[k].type in _DAG_TYPES else k for k in keys]
 
     def _list_relatives(
-        self, node: str, *, shapes: bool = False, fullPath: bool = False, type: str | None = None,  # noqa: N803
+        self, node: str, *, shapes: bool = False, fullPath: bool = False, type: str | None = None,
         parent: bool = False, children: bool = False,
     ) -> list[str] | None:
         key = self._node(node)
@@ -399,7 +399,7 @@ class FakeMaya:
             return
         self.selection = [self._node(n) for n in names]
 
-    def _xform(self, node: str, *, query: bool = False, translation: Any = None, objectSpace: bool = False, **_: Any) -> Any:  # noqa: N803
+    def _xform(self, node: str, *, query: bool = False, translation: Any = None, objectSpace: bool = False, **_: Any) -> Any:
         key = self._node(node)
         if query:
             return list(self.nodes[key].attrs["translate"][1])
@@ -419,7 +419,7 @@ class FakeMaya:
                 self.cmds.mayaUsdLayerEditor = self._record("mayaUsdLayerEditor", self._layer_editor)  # type: ignore[attr-defined]
         return [name]
 
-    def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc", **_: Any) -> None:  # noqa: N803
+    def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc", **_: Any) -> None:
         roots = (
             [k for k in self.selection if self.nodes[k].type == "transform"]
             if selection
@@ -438,7 +438,7 @@ class FakeMaya:
         if self.batch:
             raise RuntimeError(f"{command}: this command is not available in batch mode (no UI)")
 
-    def _menu(self, name: str = "", *, exists: bool = False, label: str = "", parent: str = "", tearOff: bool = False) -> Any:  # noqa: N803
+    def _menu(self, name: str = "", *, exists: bool = False, label: str = "", parent: str = "", tearOff: bool = False) -> Any:
         if exists:
             return name in self.menus
         self._no_ui("menu")
@@ -467,7 +467,7 @@ class FakeMaya:
             raise RuntimeError(f"Object '{name}' not found.")
         del self.menus[name]
 
-    def _eval_deferred(self, fn: Callable[[], Any], *, lowestPriority: bool = False) -> list[str]:  # noqa: N803
+    def _eval_deferred(self, fn: Callable[[], Any], *, lowestPriority: bool = False) -> list[str]:
         self.deferred.append(fn)
         return []
 
@@ -483,7 +483,7 @@ class FakeMaya:
 
         class MMessage:
             @staticmethod
-            def removeCallback(callback_id: int) -> None:  # noqa: N802
+            def removeCallback(callback_id: int) -> None:
                 if callback_id not in fake.callbacks:
                     raise RuntimeError("(kInvalidParameter): Invalid callback id")
                 del fake.callbacks[callback_id]
@@ -493,7 +493,7 @@ class FakeMaya:
             kAfterNew = 3
 
             @staticmethod
-            def addCallback(message: int, fn: Callable[..., Any], client_data: Any = None) -> int:  # noqa: N802
+            def addCallback(message: int, fn: Callable[..., Any], client_data: Any = None) -> int:
                 fake.calls.append(("MSceneMessage.addCallback", (message, fn), {}))
                 callback_id = fake._next_callback
                 fake._next_callback += 1
@@ -510,7 +510,7 @@ class FakeMaya:
 
         class MQtUtil:
             @staticmethod
-            def mainWindow() -> int | None:  # noqa: N802
+            def mainWindow() -> int | None:
                 return None if fake.batch else 0x7F00DEAD
 
         omui.MQtUtil = MQtUtil  # type: ignore[attr-defined]
