@@ -432,7 +432,7 @@ def resolver_search_paths(ws: Any) -> list[str]:
         from setpiece.usd.resolver import search_paths
     except ImportError:
         return [str(ws.site_packages)]
-    return search_paths(Path(ws.site_packages), ws.installed_assets().values())
+    return search_paths(Path(ws.site_packages))
 
 
 def interface_layer(installed: Any) -> Path | None:
@@ -453,15 +453,25 @@ def interface_layer(installed: Any) -> Path | None:
 def build_layer(
     ws: Any, asset: str, *, output: str | Path | None = None, group: str = "build"
 ) -> tuple[Path, list[Any]]:
-    """Author ``asset``'s scene layer with ``setpiece.usd`` and return (path, containers)."""
+    """Author ``asset``'s scene layer with ``setpiece.usd`` and return (path, containers).
+
+    Default output: ``<workspace>/.setpiece/scenes/<Asset>.usda`` (a private stepping stone:
+    in a DCC the artist's work lives in the DCC's own scene file).
+    """
     try:
-        from setpiece.usd import scene as usd_scene  # type: ignore[attr-defined]
+        from setpiece.usd.metadata import StageMetadata
+        from setpiece.usd.scene import BuildOptions, build_scene
     except ImportError as exc:
         raise SetpieceError(f"scene build needs setpiece-usd ({exc}): install setpiece-usd")
-    result = usd_scene.build_scene(ws, asset, output=Path(output) if output else None, group=group)
-    path = Path(getattr(result, "path", result))
-    records = list(getattr(result, "containers", ()) or ())
-    return path, records
+    out = Path(output) if output else Path(ws.state_dir) / "scenes" / f"{asset}.usda"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    options = BuildOptions(group=group, metadata=StageMetadata.from_settings(ws.settings))
+    result = build_scene(
+        asset, ws.installed_assets(), out, options, site_packages=Path(ws.site_packages)
+    )
+    for warning in result.warnings:
+        log.warning("setpiece: %s", warning)
+    return Path(result.scene), list(result.containers)
 
 
 def _find_workspace(workspace_cls: Any, host: Any) -> Any:

@@ -6,12 +6,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from setpiece.hosts.blender.host import BlenderHost
 
-__all__ = ["BlenderHost"]
+__all__ = ["BlenderHost", "startup_dir"]
+
+
+def startup_dir() -> Path:
+    """The scripts folder ``BLENDER_USER_SCRIPTS`` points at (its ``startup/`` holds the
+    module that calls ``setpiece.hosts.install(BlenderHost())``)."""
+    return Path(__file__).parent / "startup_scripts"
 
 
 def __getattr__(name: str) -> Any:

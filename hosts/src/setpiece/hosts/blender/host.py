@@ -241,6 +241,14 @@ class BlenderHost:
             _MENU_COMMANDS[f"{index:03d}"] = command
         ui.register(self.bpy, _MENU_COMMANDS, _REGISTERED)
 
+    def uninstall(self) -> None:
+        """Remove setpiece's menu and scene-opened handler from this Blender session."""
+        from setpiece.hosts.blender import ui
+
+        ui.unregister(self.bpy, _REGISTERED)
+        _MENU_COMMANDS.clear()
+        self.clear_scene_callbacks()
+
     def menu_commands(self) -> list[MenuCommand]:
         """The entries of the installed ``setpiece`` menu, in order."""
         return [_MENU_COMMANDS[k] for k in sorted(_MENU_COMMANDS)]

@@ -1,0 +1,107 @@
+"""``setpiece env / launch / batch / selftest HOST``: the hosts' commands.
+
+Registered through the ``setpiece.cli`` entry point group (hosts/pyproject.toml). Kept
+light: no bpy, pxr or Qt import here; the work happens in ``setpiece.hosts.launching``
+and, inside the app, in ``setpiece.hosts.runtime``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from setpiece.core.cli import State, echo_json, pass_state
+
+
+def _workspace(state: State, required: bool = True) -> Any:
+    from setpiece.core.errors import SetpieceError
+
+    try:
+        return state.workspace()
+    except SetpieceError:
+        if required:
+            raise
+        return None
+
+
+@click.command()
+@click.argument("host")
+@click.option("--json", "as_json", is_flag=True, help="Print the variables as JSON.")
+@click.option("--no-setup", is_flag=True, help="Safe mode: the app runs no asset code.")
+@pass_state
+def env(state: State, host: str, as_json: bool, no_setup: bool) -> None:
+    """Print the environment HOST needs (for rez or any launcher)."""
+    from setpiece.hosts.launching import environment, format_env
+
+    click.echo(format_env(environment(host, _workspace(state), no_setup=no_setup), as_json=as_json))
+
+
+@click.command()
+@click.argument("host")
+@click.argument("scene", required=False)
+@click.option("--no-setup", is_flag=True, help="Safe mode: the app runs no asset code.")
+@click.option("--dry-run", is_flag=True, help="Print the command instead of starting the app.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print it as JSON.")
+@pass_state
+def launch(
+    state: State, host: str, scene: str | None, no_setup: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Start HOST (optionally opening SCENE) with the workspace's environment."""
+    from setpiece.hosts import launching
+
+    ws = _workspace(state)
+    if dry_run:
+        plan = launching.launch_plan(host, ws, scene, no_setup=no_setup)
+        if as_json:
+            echo_json(plan.__dict__)
+        else:
+            click.echo(launching.format_env(plan.env))
+            click.echo(" ".join(plan.command))
+        return
+    proc = launching.launch(host, ws, scene, no_setup=no_setup)
+    state.report(f"started {host} (pid {proc.pid})")
+
+
+@click.group()
+def batch() -> None:
+    """Run HOST headless: build a scene, or run a script."""
+
+
+@batch.command("build")
+@click.argument("host")
+@click.argument("spec")
+@click.option("-o", "--output", required=True, help="Scene file to save (.blend, .ma, .usda...).")
+@click.option("--no-setup", is_flag=True, help="Safe mode: skip all asset setup code.")
+@click.option("--json", "json_out", metavar="FILE", default="", help="Write a JSON summary to FILE.")
+@pass_state
+def batch_build(state: State, host: str, spec: str, output: str, no_setup: bool, json_out: str) -> int:
+    """Build SPEC's scene in HOST from the installed packages, run setup code, save it."""
+    from setpiece.hosts.launching import batch_build as run
+
+    return run(host, _workspace(state), spec, output, no_setup=no_setup, json_out=json_out)
+
+
+@batch.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("host")
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--no-setup", is_flag=True, help="Safe mode: skip all asset setup code.")
+@pass_state
+def batch_run(state: State, host: str, script: str, args: tuple[str, ...], no_setup: bool) -> int:
+    """Run SCRIPT (with ARGS) headless in HOST; exits with the script's status."""
+    from setpiece.hosts.launching import batch_run as run
+
+    return run(host, _workspace(state, required=False), script, args, no_setup=no_setup)
+
+
+@click.command()
+@click.argument("host")
+@click.option("--workdir", default=None, help="Where the sample, export and saved scene go.")
+@pass_state
+def selftest(state: State, host: str, workdir: str | None) -> int:
+    """Check setpiece's HOST adapter inside the real app and print a pass/fail report."""
+    from setpiece.hosts.launching import selftest as run
+
+    argv = ["--workdir", workdir] if workdir else []
+    return run(host, _workspace(state, required=False), argv)

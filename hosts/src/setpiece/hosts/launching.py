@@ -1,0 +1,367 @@
+"""Generic launch, environment and batch for every host (``setpiece env/launch/batch``).
+
+Each adapter package ships ``launch.py`` with ``launch_spec() -> LaunchSpec`` and may
+define, for what is app-specific:
+
+- ``<adapter package>.startup_dir() -> Path``: the folder the app's startup variable
+  (``LaunchSpec.startup_var``) must point at;
+- ``launch.app_info(executable) -> (app_version, python "major.minor")``: how to ask the
+  app (default: the version in the executable's path and ``python_by_app_version``);
+- ``launch.batch_command(script, args, workspace) -> list[str] | None``: a headless
+  command that needs no executable (Blender: the ``bpy`` module in this Python).
+
+The executable is found in this order: ``setpiece.toml`` ``[hosts.<host>] executable``
+(``batch_executable`` for batch), ``SETPIECE_<HOST>_EXECUTABLE`` (``..._BATCH_EXECUTABLE``),
+PATH, then the standard install locations (``install_globs``, newest last).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts import registry
+from setpiece.hosts.protocol import LaunchSpec
+
+PATH_LIKE = {"PYTHONPATH", "HOUDINI_PACKAGE_PATH", "NUKE_PATH", "PATH"}
+
+
+def spec_for(host: str) -> LaunchSpec:
+    module = _launch_module(host)
+    fn = getattr(module, "launch_spec", None)
+    if fn is None:
+        raise SetpieceError(f"host {host!r} has no launch_spec(): update its adapter package")
+    spec: LaunchSpec = fn()
+    return spec
+
+
+def _launch_module(host: str) -> Any:
+    name = registry.launch_module(host)
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise SetpieceError(f"host {host!r} cannot be launched ({name}: {exc}): reinstall it")
+
+
+def _adapter_package(host: str) -> Any:
+    return importlib.import_module(registry.target(host).partition(":")[0])
+
+
+def startup_dir(host: str) -> Path | None:
+    fn = getattr(_adapter_package(host), "startup_dir", None)
+    return Path(fn()) if callable(fn) else None
+
+
+# -- finding the app ---------------------------------------------------------------------
+
+
+def _config_section(ws: Any, host: str) -> dict[str, Any]:
+    if ws is None:
+        return {}
+    hosts = ws.config.section("hosts") if hasattr(ws.config, "section") else {}
+    section = dict(hosts.get(host, {}) or {})
+    return section
+
+
+def find_executable(host: str, ws: Any = None, *, batch: bool = False) -> Path | None:
+    """The app's executable, or None when none is configured or installed."""
+    spec = spec_for(host)
+    section = _config_section(ws, host)
+    key = "batch_executable" if batch else "executable"
+    env_var = f"SETPIECE_{host.upper()}_{'BATCH_' if batch else ''}EXECUTABLE"
+    for source, value in (
+        (f"setpiece.toml [hosts.{host}] {key}", section.get(key)),
+        (env_var, os.environ.get(env_var)),
+    ):
+        if value:
+            path = Path(str(value)).expanduser()
+            if not path.is_file():
+                raise SetpieceError(f"{source} = {value} does not exist: fix the path")
+            return path
+    names = spec.batch_executables if batch else spec.executables
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    candidates: list[str] = []
+    for pattern in spec.install_globs:
+        candidates.extend(glob(pattern))
+    wanted = {Path(n).stem for n in names}
+    matching = [c for c in candidates if Path(c).stem in wanted] or (
+        candidates if not batch else []
+    )
+    if matching:
+        return Path(sorted(matching, key=_version_key)[-1])
+    return None
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", path)[:4])
+
+
+def app_info(host: str, executable: Path) -> tuple[str, str | None]:
+    """(app version, its Python ``major.minor`` or None when unknown)."""
+    module = _launch_module(host)
+    fn = getattr(module, "app_info", None)
+    if callable(fn):
+        version, python = fn(executable)
+        return str(version), (str(python) if python else None)
+    spec = spec_for(host)
+    text = str(executable)
+    for app_version in sorted(spec.python_by_app_version, key=len, reverse=True):
+        if app_version in text:
+            return app_version, spec.python_by_app_version[app_version]
+    return "", None
+
+
+def check_python(host: str, app_python: str | None, ws: Any, app_version: str = "") -> None:
+    """Refuse an app whose Python differs from the workspace's, saying how to fix it."""
+    if ws is None or not app_python:
+        return
+    wanted = str(ws.python_version)
+    if app_python != wanted:
+        app = f"{host} {app_version}".strip()
+        raise SetpieceError(
+            f"{app} runs Python {app_python} but workspace {ws.root} uses Python {wanted}: "
+            f"create a workspace for it with 'setpiece init PATH --python {app_python}', or "
+            f"use a {host} version that ships Python {wanted}"
+        )
+
+
+# -- environment ---------------------------------------------------------------------
+
+
+def setpiece_paths() -> list[str]:
+    """Folders that make setpiece itself importable (its packages' roots, deduplicated)."""
+    out: list[str] = []
+    for name in ("setpiece.core", "setpiece.usd", "setpiece.hosts"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        root = str(Path(module.__file__ or "").resolve().parents[2])
+        if root not in out:
+            out.append(root)
+    return out
+
+
+def environment(host: str, ws: Any, *, no_setup: bool = False) -> dict[str, str]:
+    """The variables a DCC needs (not the whole environment): what ``setpiece env`` prints."""
+    spec = spec_for(host)
+    env: dict[str, str] = {"SETPIECE_HOST": host}
+    pythonpath: list[str] = []
+    if ws is not None:
+        from setpiece.hosts.runtime import resolver_search_paths
+
+        env["SETPIECE_WORKSPACE"] = str(ws.root)
+        search = resolver_search_paths(ws)
+        env["PXR_AR_DEFAULT_SEARCH_PATH"] = os.pathsep.join(search)
+        pythonpath.append(str(ws.site_packages))
+    pythonpath.extend(setpiece_paths())
+    startup = startup_dir(host)
+    if startup is not None:
+        if spec.startup_var == "PYTHONPATH":
+            pythonpath.insert(0, str(startup))
+        else:
+            env[spec.startup_var] = str(startup)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(pythonpath))
+    if no_setup:
+        env["SETPIECE_SAFE_MODE"] = "1"
+    return env
+
+
+def merged_environment(
+    env: Mapping[str, str], base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``env`` over ``base`` (default: os.environ); path-like variables are prepended."""
+    out = dict(os.environ if base is None else base)
+    for key, value in env.items():
+        if key in PATH_LIKE and out.get(key):
+            out[key] = value + os.pathsep + out[key]
+        else:
+            out[key] = value
+    return out
+
+
+def format_env(env: Mapping[str, str], *, as_json: bool = False, shell: str = "sh") -> str:
+    if as_json:
+        return json.dumps(dict(env), indent=2, sort_keys=True)
+    import shlex
+
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items()))
+
+
+# -- launch and batch --------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What will run: the command, the extra environment, and the app found."""
+
+    command: list[str]
+    env: dict[str, str]
+    executable: str | None = None
+    app_version: str = ""
+    python: str | None = None
+
+
+def launch_plan(host: str, ws: Any, scene: str | None = None, *, no_setup: bool = False) -> Plan:
+    exe = find_executable(host, ws)
+    if exe is None:
+        spec = spec_for(host)
+        raise SetpieceError(
+            f"{host} is not installed here (looked for {', '.join(spec.executables)} on PATH and "
+            f"in the standard locations): set SETPIECE_{host.upper()}_EXECUTABLE or "
+            f"[hosts.{host}] executable in setpiece.toml"
+        )
+    version, python = app_info(host, exe)
+    check_python(host, python, ws, version)
+    command = [str(exe)]
+    if scene:
+        if not Path(scene).is_file():
+            raise SetpieceError(f"scene {scene} does not exist: check the path")
+        command.append(str(Path(scene).resolve()))
+    return Plan(command, environment(host, ws, no_setup=no_setup), str(exe), version, python)
+
+
+def launch(
+    host: str, ws: Any, scene: str | None = None, *, no_setup: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start the app with setpiece's environment (returns at once)."""
+    plan = launch_plan(host, ws, scene, no_setup=no_setup)
+    return subprocess.Popen(plan.command, env=merged_environment(plan.env))
+
+
+def batch_plan(
+    host: str, ws: Any, script: str, args: Sequence[str] = (), *, no_setup: bool = False
+) -> Plan:
+    """How to run ``script`` headless in ``host``."""
+    env = environment(host, ws, no_setup=no_setup)
+    module = _launch_module(host)
+    custom = getattr(module, "batch_command", None)
+    if callable(custom):
+        command = custom(script, list(args), ws)
+        if command:
+            return Plan(list(command), env)
+    spec = spec_for(host)
+    exe = find_executable(host, ws, batch=True)
+    if exe is None:
+        raise SetpieceError(
+            f"no headless {host} found (looked for {', '.join(spec.batch_executables)}): set "
+            f"SETPIECE_{host.upper()}_BATCH_EXECUTABLE or [hosts.{host}] batch_executable in "
+            "setpiece.toml"
+        )
+    version, python = app_info(host, exe)
+    check_python(host, python, ws, version)
+    command = [str(exe)]
+    for arg in spec.batch_args:
+        command.append(arg.replace("{script}", str(script)))
+    command.extend(args)
+    return Plan(command, env, str(exe), version, python)
+
+
+def batch_run(
+    host: str, ws: Any, script: str, args: Sequence[str] = (), *, no_setup: bool = False
+) -> int:
+    """Run ``script`` headless in ``host``; the app's exit code (non-zero on failure)."""
+    if not Path(script).is_file():
+        raise SetpieceError(f"script {script} does not exist: check the path")
+    plan = batch_plan(host, ws, str(Path(script).resolve()), args, no_setup=no_setup)
+    return subprocess.call(plan.command, env=merged_environment(plan.env))
+
+
+BUILD_SCRIPT = """\
+import sys
+from setpiece.hosts.launching import build_in_host
+sys.exit(build_in_host({host!r}, {spec!r}, {output!r}, no_setup={no_setup!r}, json_out={json_out!r}))
+"""
+
+SELFTEST_SCRIPT = """\
+import sys
+from setpiece.hosts.{host}.selftest import main
+sys.exit(main({argv!r}))
+"""
+
+
+def _temp_script(text: str) -> str:
+    fd, path = tempfile.mkstemp(prefix="setpiece-batch-", suffix=".py")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
+def batch_build(
+    host: str, ws: Any, spec: str, output: str, *, no_setup: bool = False, json_out: str = ""
+) -> int:
+    """``setpiece batch HOST build SPEC -o FILE``: build, load, run setup, save (or export)."""
+    script = _temp_script(
+        BUILD_SCRIPT.format(
+            host=host,
+            spec=spec,
+            output=str(Path(output).resolve()),
+            no_setup=no_setup,
+            json_out=json_out,
+        )
+    )
+    try:
+        return batch_run(host, ws, script, no_setup=no_setup)
+    finally:
+        os.unlink(script)
+
+
+def selftest(host: str, ws: Any, argv: Sequence[str] = ()) -> int:
+    script = _temp_script(SELFTEST_SCRIPT.format(host=host, argv=list(argv)))
+    try:
+        return batch_run(host, ws, script)
+    finally:
+        os.unlink(script)
+
+
+def build_in_host(
+    host_name: str, spec: str, output: str, *, no_setup: bool = False, json_out: str = ""
+) -> int:
+    """Runs inside the app (the batch script): returns the process exit code."""
+    from setpiece.hosts.registry import get_host
+    from setpiece.hosts.runtime import Runtime
+
+    try:
+        host = get_host(host_name)
+        runtime = Runtime(host, no_setup=no_setup or None)
+        host.new_scene()
+        asset = re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0]
+        containers, report = runtime.build(asset)
+        out = Path(output)
+        if out.suffix.lower() in (".usd", ".usda", ".usdc", ".usdz"):
+            saved = host.export_usd(str(out))
+        else:
+            saved = host.save_scene(str(out))
+    except SetpieceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    summary = {
+        "host": host_name,
+        "asset": asset,
+        "output": saved,
+        "containers": [
+            {"asset": c.asset, "version": c.version, "node": c.node} for c in containers
+        ],
+        "setup": report.to_json(),
+    }
+    if json_out:
+        Path(json_out).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(
+        f"built {asset} in {host_name}: {len(containers)} container(s), {report.summary()}; saved {saved}"
+    )
+    return 1 if report.failed else 0
