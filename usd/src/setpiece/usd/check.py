@@ -8,7 +8,7 @@ exits 1 when any is an error.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def check_layer(
     expect_name: str | None = None,
     expect_version: str | None = None,
     metadata: StageMetadata | None = None,
-    expected_paths: Mapping[str, Path] | None = None,
+    expected_paths: Callable[[str], Path | None] | None = None,
     label: str | None = None,
 ) -> list[Problem]:
     """Problems of the layer at ``path`` (empty list: the layer is fine).
@@ -135,7 +135,7 @@ def check_layer(
     :func:`setpiece.usd.resolver.configure_resolver` (the CLI configures the workspace's).
     ``expect_name``/``expect_version``: the asset the layer belongs to (assetInfo is
     compared with them). ``metadata``: the workspace's stage metadata (compared too).
-    ``expected_paths``: identifier -> installed file, to report shadowed identifiers.
+    ``expected_paths``: identifier -> installed file (or None), to report shadowing.
     """
     path = Path(path).absolute()
     name = label or str(path)
@@ -196,7 +196,7 @@ def check_layer(
                 )
             )
             continue
-        expected = (expected_paths or {}).get(arc.asset_path)
+        expected = expected_paths(arc.asset_path) if expected_paths else None
         if expected is not None:
             other = shadowing(arc.asset_path, expected, path)
             if other is not None:

@@ -2,9 +2,11 @@
 
 Mechanism: USD's default resolver *search paths* (ArDefaultResolver). An identifier is
 ``<import name>/<file>``; the search path is the workspace's ``inputs/`` site-packages
-folder, preceded by the source folders of editable assets (``outputs/<Name>/src``). The
+folder, followed by the source folders of editable assets (``outputs/<Name>/src``). The
 installed package folder *is* the version that composes, so a layer composes identically
 in any workspace and on any machine, in every USD build (no variable expressions needed).
+The search path mirrors Python's import path (site-packages, then ``.pth`` folders), so
+the layer that composes belongs to the package Python imports.
 
 USD tries, in order: the folder of the referencing layer, the current working directory,
 the bound ``Ar.DefaultResolverContext``, ``Ar.DefaultResolver.SetDefaultSearchPath``, then
@@ -20,9 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from setpiece.usd._pxr import pxr
 
@@ -31,23 +33,32 @@ ENV_VAR = "PXR_AR_DEFAULT_SEARCH_PATH"
 _current: list[str] = []
 
 
-class _HasPackage(Protocol):
-    @property
-    def editable(self) -> bool: ...
-    @property
-    def package_dir(self) -> Path: ...
+def search_paths(site_packages: Path) -> list[str]:
+    """A workspace's search paths: its site-packages, then the folders its ``.pth`` add.
 
-
-def search_paths(site_packages: Path, assets: Iterable[_HasPackage] = ()) -> list[str]:
-    """Search paths for a workspace: editable assets' source folders, then site-packages.
-
-    Editable source folders come first so that an asset being edited in ``outputs/``
-    shadows any stale copy of the same package left in site-packages.
+    This is exactly where the workspace's Python imports packages from (editable assets
+    are installed as a ``.pth`` line naming ``outputs/<Name>/src``), so the interface layer
+    that composes is the one of the package Python would import: the installed version.
+    Reading the ``.pth`` files costs a few stats, not a scan of the installed assets.
     """
-    editable = sorted(
-        {str(Path(a.package_dir).parent) for a in assets if getattr(a, "editable", False)}
-    )
-    out = [*editable, str(site_packages)]
+    site_packages = Path(site_packages)
+    out = [str(site_packages)]
+    try:
+        pth_files = sorted(p for p in os.listdir(site_packages) if p.endswith(".pth"))
+    except OSError:
+        return out
+    for name in pth_files:
+        try:
+            lines = (site_packages / name).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith(("#", "import ", "import\t")):
+                continue
+            folder = Path(line) if Path(line).is_absolute() else site_packages / line
+            if folder.is_dir():
+                out.append(str(folder))
     return list(dict.fromkeys(out))
 
 

@@ -77,6 +77,11 @@ class BuildResult:
     containers: list[ContainerRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    container_count: int | None = None  # set when the containers were not re-read
+
+    @property
+    def count(self) -> int:
+        return self.container_count if self.container_count is not None else len(self.containers)
 
     @property
     def changed(self) -> bool:
@@ -85,8 +90,7 @@ class BuildResult:
     def summary(self) -> str:
         what = "written" if self.status == "written" else "unchanged (nothing written)"
         line = f"{self.generated}: {what}"
-        if self.containers:
-            line += f", {len(self.containers)} containers"
+        line += f", {self.count} containers"
         if self.scene_created:
             line += f"; created {self.scene}"
         return line
@@ -97,6 +101,7 @@ class BuildResult:
             "generated": str(self.generated),
             "status": self.status,
             "scene_created": self.scene_created,
+            "count": self.count,
             "containers": [c.to_json() for c in self.containers],
             "warnings": list(self.warnings),
             "seconds": round(self.seconds, 4),

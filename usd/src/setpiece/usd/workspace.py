@@ -1,0 +1,153 @@
+"""The USD layer on a setpiece workspace: resolver set-up, scene build, checks.
+
+Everything here takes a ``setpiece.core.Workspace``; the functions it calls take plain
+objects, so host adapters can use either level.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.usd.check import Problem, check_layer
+from setpiece.usd.closure import normalize, resolve_closure
+from setpiece.usd.interface import find_interface
+from setpiece.usd.metadata import StageMetadata
+from setpiece.usd.resolver import configure_resolver, search_paths
+from setpiece.usd.scene import BuildOptions, BuildResult, build_scene, generated_path, up_to_date
+
+
+def configure_workspace(ws: Any) -> list[str]:
+    """Point USD's default resolver at ``ws``'s installed packages; returns the paths."""
+    paths = search_paths(Path(ws.site_packages))
+    configure_resolver(paths)
+    return paths
+
+
+def stage_metadata(ws: Any) -> StageMetadata:
+    return StageMetadata.from_settings(ws.config.settings)
+
+
+def parse_spec(spec: str, group: str | None) -> tuple[str, str]:
+    """``KitchenSet`` or ``KitchenSet[build]`` -> (name, group)."""
+    name, _, rest = spec.partition("[")
+    name = name.strip()
+    if rest:
+        extra = rest.rstrip("]").strip()
+        if group and extra and extra != group:
+            raise SetpieceError(
+                f"'{spec}' names group '{extra}' but --group is '{group}': give one of them"
+            )
+        group = extra or group
+    from setpiece.core.naming import validate_name
+    from setpiece.core.requirements import check_group
+
+    validate_name(name)
+    return name, check_group(group)
+
+
+def default_scene_path(ws: Any, name: str) -> Path:
+    return Path(ws.root) / "scenes" / f"{name}.usda"
+
+
+def build_workspace_scene(
+    ws: Any,
+    spec: str,
+    out: Path | None = None,
+    *,
+    group: str | None = None,
+    layout: str = "flat",
+    arc: str = "reference",
+    force: bool = False,
+    check: str = "editable",
+) -> BuildResult:
+    """``setpiece scene build``: resolve ``spec``'s group closure as installed and build.
+
+    A rebuild whose inputs (installed set, editable assets' folders, options, the
+    generated file itself) are unchanged since the last build returns at once, without
+    discovering the installed assets. ``check``: which interface layers are validated
+    before writing (``editable``: those being edited in outputs/, ``all``, ``none``).
+    """
+    start = time.perf_counter()
+    name, group = parse_spec(spec, group)
+    options = BuildOptions(
+        group=group, metadata=stage_metadata(ws), layout=layout, arc=arc, force=force
+    )
+    scene = Path(out) if out is not None else default_scene_path(ws, name)
+    site = Path(ws.site_packages)
+    if not force:
+        count = up_to_date(name, scene, options, site)
+        if count is not None:
+            return BuildResult(
+                scene=scene,
+                generated=generated_path(scene),
+                status="unchanged",
+                container_count=count,
+                seconds=time.perf_counter() - start,
+            )
+    configure_workspace(ws)
+    installed = ws.installed_assets()
+    closure = resolve_closure(name, installed, group)
+    if check != "none":
+        _validate(closure, installed, check, stage_metadata(ws))
+    result = build_scene(name, closure, scene, options, site_packages=site)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _validate(closure: Any, installed: Any, check: str, metadata: StageMetadata) -> None:
+    """Refuse to build on an interface layer that fails to parse or has no defaultPrim."""
+    for entry in closure.containers():
+        asset = entry.asset
+        if check == "editable" and not asset.editable:
+            continue
+        layer = find_interface(Path(asset.package_dir))
+        if layer is None:
+            continue  # reported by build_scene with its own message
+        for problem in check_layer(layer, label=f"{asset.name} {asset.version} ({layer})"):
+            if problem.severity == "error" and problem.code in ("parse", "default-prim"):
+                raise SetpieceError(
+                    f"{problem.message} (see 'setpiece usd check {asset.name}')"
+                )
+
+
+def interface_of(ws: Any, name: str) -> tuple[Any, Path]:
+    """(asset, interface layer path) of an installed or output asset."""
+    key = normalize(name)
+    asset = ws.installed_assets().get(key)
+    if asset is None:
+        outputs = ws.output_assets()
+        asset = outputs.get(key)
+        if asset is None:
+            raise SetpieceError(
+                f"asset '{name}' is neither installed nor in outputs/: "
+                f"run 'setpiece install {name}' or 'setpiece create {name}'"
+            )
+    package_dir = Path(asset.package_dir)
+    layer = find_interface(package_dir) or package_dir / "asset.usda"
+    return asset, layer
+
+
+def check_asset(ws: Any, name: str) -> tuple[Any, Path, list[Problem]]:
+    """``setpiece usd check NAME``: the asset's interface layer against the workspace."""
+    configure_workspace(ws)
+    asset, layer = interface_of(ws, name)
+    installed = ws.installed_assets()
+    by_import = {a.import_name: a for a in installed.values()}
+
+    def expected(identifier: str) -> Path | None:
+        top, _, rest = identifier.partition("/")
+        owner = by_import.get(top)
+        return Path(owner.package_dir) / rest if owner is not None and rest else None
+
+    problems = check_layer(
+        layer,
+        expect_name=asset.name,
+        expect_version=str(asset.version),
+        metadata=stage_metadata(ws),
+        expected_paths=expected,
+        label=f"{asset.name} ({layer})",
+    )
+    return asset, layer, problems
