@@ -1,0 +1,51 @@
+"""Write the CLI reference (docs/cli.md) from the commands' own help.
+
+    python -m setpiece.core.cli.reference > docs/cli.md
+
+A test checks the committed page against this output, so the reference never drifts.
+"""
+
+from __future__ import annotations
+
+import click
+
+from setpiece.core.cli import cli
+
+INTRO = """# CLI reference
+
+Generated from the commands' own `--help` by `python -m setpiece.core.cli.reference`
+(a test fails when this page is out of date). Every command accepts the global options
+`-w/--workspace PATH` (else `$SETPIECE_WORKSPACE`, else the nearest folder upwards with a
+`setpiece.toml`) and `-q/--quiet`. Exit codes: `0` success, `1` a user error (one line
+on stderr starting with `error:`), `2` a usage error. Listings take `--json`.
+"""
+
+
+def _walk(cmd: click.Command, path: list[str], ctx: click.Context) -> list[str]:
+    out: list[str] = []
+    sub_ctx = click.Context(cmd, info_name=path[-1], parent=ctx)
+    if isinstance(cmd, click.Group) and path != ["setpiece"]:
+        out.append(f"## {' '.join(path)}\n")
+        out.append((cmd.help or "").strip() + "\n")
+    elif path != ["setpiece"]:
+        out.append(f"## {' '.join(path)}\n")
+        out.append("```\n" + cmd.get_help(sub_ctx).replace("Usage: " + path[-1], "Usage: " + " ".join(path)) + "\n```\n")
+    if isinstance(cmd, click.Group):
+        for name in cmd.list_commands(sub_ctx):
+            sub = cmd.get_command(sub_ctx, name)
+            if sub is not None and not sub.hidden:
+                out.extend(_walk(sub, [*path, name], sub_ctx))
+    return out
+
+
+def render() -> str:
+    root_ctx = click.Context(cli, info_name="setpiece")
+    parts = [INTRO, "```\n" + cli.get_help(root_ctx) + "\n```\n"]
+    parts.extend(_walk(cli, ["setpiece"], root_ctx)[0:])
+    return "\n".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.stdout.write(render())
