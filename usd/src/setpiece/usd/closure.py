@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-
-from packaging.requirements import Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Protocol
 
 from setpiece.core.errors import SetpieceError
+
+if TYPE_CHECKING:  # packaging is imported when used: keeps no-op rebuilds fast
+    from packaging.requirements import Requirement
 
 KIND_ORDER = {"push": 0, "semi-push": 1, "pull": 2}
 
@@ -50,6 +49,7 @@ def normalize(name: str) -> str:
 
 
 def dependency_kind(req: Requirement) -> str:
+    """push / semi-push / pull, as ``setpiece.core.requirements`` defines them."""
     try:
         from setpiece.core.requirements import dependency_kind as core_kind
 
@@ -67,6 +67,10 @@ def admits(requirement: str, version: str) -> bool:
     """Whether ``requirement`` (``Table>=1,<2``, or ``""``) admits ``version``."""
     if not requirement:
         return True
+    from packaging.requirements import Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     try:
         spec = Requirement(requirement).specifier
     except Exception:
@@ -114,6 +118,8 @@ def resolve_closure(
 
     ``installed``: installed assets by normalised name (``Workspace.installed_assets()``).
     """
+    from packaging.specifiers import SpecifierSet
+
     key = normalize(root)
     root_asset = installed.get(key)
     if root_asset is None:
@@ -193,6 +199,8 @@ def closure_from_entries(
     root: AssetLike, deps: Sequence[tuple[AssetLike, str]], group: str = "build"
 ) -> Closure:
     """A closure given directly (API users, tests): ``deps`` = (asset, requirement)."""
+    from packaging.requirements import Requirement
+
     root_entry = ClosureEntry(root, container=True, is_root=True)
     entries = {normalize(root.name): root_entry}
     for asset, requirement in deps:

@@ -18,6 +18,8 @@ from setpiece.usd.metadata import StageMetadata
 from setpiece.usd.resolver import configure_resolver, search_paths
 from setpiece.usd.scene import BuildOptions, BuildResult, build_scene, generated_path, up_to_date
 
+GROUPS = ("build", "edit", "export")  # setpiece.core.requirements.GROUPS (without its import cost)
+
 
 def configure_workspace(ws: Any) -> list[str]:
     """Point USD's default resolver at ``ws``'s installed packages; returns the paths."""
@@ -42,10 +44,12 @@ def parse_spec(spec: str, group: str | None) -> tuple[str, str]:
             )
         group = extra or group
     from setpiece.core.naming import validate_name
-    from setpiece.core.requirements import check_group
 
     validate_name(name)
-    return name, check_group(group)
+    group = group or "build"
+    if group not in GROUPS:
+        raise SetpieceError(f"unknown dependency group '{group}': use one of {', '.join(GROUPS)}")
+    return name, group
 
 
 def default_scene_path(ws: Any, name: str) -> Path:
