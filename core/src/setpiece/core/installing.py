@@ -51,7 +51,6 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
 
 def _record_requests(ws: Workspace, reqs: list[str]) -> None:
     import tomlkit
-
     from packaging.requirements import Requirement
 
     with ws.config.edit() as doc:

@@ -90,7 +90,7 @@ def bump(version: str, part: str) -> str:
     if part == "minor":
         return f"{major}.{minor + 1}.0"
     if part == "micro":
-        if v.pre or v.dev is not None and not v.post:
+        if v.pre or (v.dev is not None and not v.post):
             return f"{major}.{minor}.{micro}"
         return f"{major}.{minor}.{micro + 1}"
     if part == "pre":

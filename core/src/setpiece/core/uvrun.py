@@ -87,13 +87,13 @@ def summarize_uv_error(text: str) -> str:
     started = False
     for ln in lines:
         low = ln.lower()
-        if low.startswith(("error:", "×", "caused by:", "╰─▶")) or "no solution found" in low:
+        if low.startswith(("error:", "×", "caused by:", "╰─▶")) or "no solution found" in low:  # noqa: RUF001
             started = True
         if not started:
             continue
         if low.startswith("hint:") or low.startswith("help:"):
             break
-        ln = ln.lstrip("×╰─▶│ ").removeprefix("error:").removeprefix("Caused by:").strip()
+        ln = ln.lstrip("×╰─▶│ ").removeprefix("error:").removeprefix("Caused by:").strip()  # noqa: RUF001
         if ln and ln not in keep:
             keep.append(ln)
     if not keep:

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.config import CONFIG_NAME, Config, write_new
+from setpiece.core.config import CONFIG_NAME, Config
 from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize, validate_name
 from setpiece.core.repos.base import Repo, is_url, open_repo

@@ -55,7 +55,7 @@ class Repo(abc.ABC):
     def uv_env(self) -> dict[str, str]:
         return {}
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Raise a one-line error when the repo cannot be used (missing, unreachable)."""
 
     def describe(self) -> dict[str, Any]:

@@ -74,10 +74,8 @@ class FolderRepo(Repo):
         return {k: _sort_versions(v) for k, v in sorted(out.items())}
 
     def has_version(self, project: str, version: str) -> bool:
-        if self._wheel_path(project, version).exists():
-            return True
-        # Other spellings of the same version (1.0 vs 1.0.0) only from other tools.
-        return False
+        """One ``stat`` of the canonical file name: no scan of the folder."""
+        return self._wheel_path(project, version).exists()
 
     def find_wheel(self, project: str, version: str) -> Path:
         path = self._wheel_path(project, version)
