@@ -1,0 +1,335 @@
+"""``HoudiniHost``: setpiece inside SideFX Houdini 20+ (Solaris / LOPs).
+
+Containers: one ``reference`` LOP per container in ``/stage``, chained in load order
+(each takes the previous one as input; the last one carries the display flag)::
+
+    /stage/Chair   reference LOP: filepath1 = Chair's interface layer, primpath = /World/Chair
+    /stage/Table   reference LOP, input = Chair
+
+Each container node carries the record as spare string parameters in a ``setpiece``
+folder (``setpiece_name``, ``setpiece_version``, ``setpiece_identifier``,
+``setpiece_requirement``, ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``),
+added through ``hou.ParmTemplateGroup`` / ``hou.StringParmTemplate``. ``update`` changes
+``filepath1`` and presses ``reload``; the node keeps its name, its place in the network
+and whatever the artist wired after it (transform edits live in downstream LOPs), so
+those survive an update.
+
+``hou`` is imported inside the methods, never at import time; tests put a fake ``hou``
+in ``sys.modules``. Signatures checked against ``types-houdini`` (hou-stubs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import (
+    FIELDS,
+    MARKER,
+    PREFIX,
+    layer_path,
+    node_name,
+    read_containers,
+    record_from_attrs,
+    record_to_attrs,
+)
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+
+if TYPE_CHECKING:
+    import hou
+
+STAGE = "/stage"
+FOLDER_NAME = "setpiece_folder"
+FOLDER_LABEL = "setpiece"
+
+#: The commands of the ``setpiece`` main menu (MainMenuCommon.xml reads them through
+#: ``setpiece.hosts.houdini.menu_items`` / ``run_menu_item``). One Houdini per process.
+MENU: list[MenuCommand] = []
+
+
+class HoudiniHost:
+    """The Houdini adapter (see module docstring)."""
+
+    name = "houdini"
+
+    def __init__(self) -> None:
+        self._scene_callbacks: list[Callable[[Any], None]] = []
+
+    # -- identity ----------------------------------------------------------------------
+    def app_version(self) -> str:
+        import hou
+
+        return hou.applicationVersionString()
+
+    def is_headless(self) -> bool:
+        import hou
+
+        return not hou.isUIAvailable()
+
+    # -- scene files -------------------------------------------------------------------
+    def new_scene(self) -> None:
+        import hou
+
+        hou.hipFile.clear(suppress_save_prompt=True)
+
+    def open_scene(self, path: str) -> None:
+        import hou
+
+        if not os.path.isfile(path):
+            raise SetpieceError(f"houdini: cannot open {path}: no such file")
+        try:
+            hou.hipFile.load(path, suppress_save_prompt=True, ignore_load_warnings=True)
+        except hou.OperationFailed as exc:
+            raise SetpieceError(f"houdini: cannot open {path}: {exc}")
+
+    def save_scene(self, path: str | None = None) -> str:
+        import hou
+
+        if path is None and hou.hipFile.isNewFile():
+            raise SetpieceError("houdini: the scene was never saved; give a path to save it to")
+        if path is not None:
+            if Path(path).suffix.lower() not in (".hip", ".hiplc", ".hipnc"):
+                raise SetpieceError(f"houdini: cannot save {path}: use a .hip, .hiplc or .hipnc file name")
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            hou.hipFile.save(path)
+        except hou.OperationFailed as exc:
+            raise SetpieceError(f"houdini: cannot save {path or hou.hipFile.path()}: {exc}")
+        return hou.hipFile.path()
+
+    def current_scene(self) -> str | None:
+        import hou
+
+        return None if hou.hipFile.isNewFile() else hou.hipFile.path()
+
+    # -- containers --------------------------------------------------------------------
+    def load(self, scene: SceneLoad) -> list[Container]:
+        import hou
+
+        stage = self._stage()
+        records = list(scene.containers) or read_containers(scene.root_layer)
+        previous = cast("hou.LopNetwork", stage).displayNode()
+        loaded: list[Container] = []
+        for record in records:
+            try:
+                node = cast("hou.LopNode", stage.createNode("reference", node_name(record)))
+            except hou.OperationFailed as exc:
+                raise SetpieceError(f"houdini: cannot create a reference LOP for {record.asset}: {exc}")
+            if previous is not None:
+                node.setInput(0, previous)
+            path = layer_path(record, scene.root_layer)
+            _parm(node, "filepath1").set(path)
+            prim_parm = node.parm("primpath") or node.parm("primpath1")
+            if prim_parm is not None and record.prim_path:
+                prim_parm.set(record.prim_path)
+            stored = record if record.layer else _replace_layer(record, path)
+            _write_metadata(node, stored)
+            node.setDisplayFlag(True)
+            node.moveToGoodPosition()
+            previous = node
+            loaded.append(Container(node.path(), stored))
+        return loaded
+
+    def ls(self) -> list[Container]:
+        import hou
+
+        stage = hou.node(STAGE)
+        if stage is None:
+            return []
+        found: list[Container] = []
+        for child in stage.children():
+            node = cast("hou.OpNode", child)
+            if node.parm(MARKER) is None:
+                continue
+            record = record_from_attrs(_reader(node))
+            if record is not None:
+                found.append(Container(node.path(), record))
+        return found
+
+    def update(self, container: Container, record: ContainerRecord) -> Container:
+        import hou
+
+        node = self._existing(container)
+        try:
+            _parm(node, "filepath1").set(layer_path(record))
+            reload = node.parm("reload")
+            if reload is not None:
+                reload.pressButton()
+        except hou.OperationFailed as exc:
+            raise SetpieceError(f"houdini: cannot update {container.node}: {exc}")
+        _write_metadata(node, record)
+        return Container(node.path(), record)
+
+    def remove(self, container: Container) -> None:
+        node = self._existing(container)
+        upstream = node.inputs()[0] if node.inputs() else None
+        for downstream in node.outputs():
+            for index, source in enumerate(downstream.inputs()):
+                if source is not None and source.path() == node.path():
+                    downstream.setInput(index, upstream)
+        if node.isDisplayFlagSet() and upstream is not None:
+            upstream.setDisplayFlag(True)
+        node.destroy()
+
+    # -- export ------------------------------------------------------------------------
+    def export_usd(self, path: str, *, selection: bool = False) -> str:
+        import hou
+
+        stage = self._stage()
+        if selection:
+            chosen = [n for n in hou.selectedNodes() if (p := n.parent()) is not None and p.path() == STAGE]
+            if not chosen:
+                raise SetpieceError(
+                    "houdini: no LOP node is selected in /stage to export; select one or export the scene"
+                )
+            source: hou.Node | None = chosen[-1]
+        else:
+            source = cast("hou.LopNetwork", stage).displayNode()
+            if source is None:
+                raise SetpieceError("houdini: /stage is empty; load a scene before exporting it")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        rop = cast("hou.LopNode", stage.createNode("usd_rop", "setpiece_export"))
+        try:
+            rop.setInput(0, source)
+            _parm(rop, "lopoutput").set(path)
+            _parm(rop, "execute").pressButton()
+        except hou.OperationFailed as exc:
+            raise SetpieceError(f"houdini: USD export to {path} failed: {exc}")
+        finally:
+            rop.destroy()
+        if not os.path.isfile(path):
+            raise SetpieceError(f"houdini: the USD ROP wrote nothing to {path}; check the node's errors")
+        return path
+
+    # -- integration -------------------------------------------------------------------
+    def install_menu(self, commands: Sequence[MenuCommand]) -> None:
+        """Houdini's main menu is XML (``startup/setpiece/MainMenuCommon.xml``); its
+        ``setpiece`` submenu is a dynamic strip that lists these commands when opened."""
+        MENU[:] = list(commands)
+
+    def on_scene_opened(self, callback: Callable[[], None]) -> None:
+        import hou
+
+        after_load = hou.hipFileEventType.AfterLoad
+
+        def _on_event(event_type: Any) -> None:
+            if event_type == after_load:
+                callback()
+
+        hou.hipFile.addEventCallback(_on_event)
+        self._scene_callbacks.append(_on_event)
+
+    def remove_callbacks(self) -> None:
+        import hou
+
+        while self._scene_callbacks:
+            hou.hipFile.removeEventCallback(self._scene_callbacks.pop())
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        if self.is_headless():
+            fn()
+            return
+        import hdefereval  # Houdini's own module (not in the stubs)
+
+        hdefereval.executeDeferred(fn)
+
+    def main_window(self) -> Any | None:
+        import hou
+
+        if not hou.isUIAvailable():
+            return None
+        return hou.qt.mainWindow()
+
+    # -- helpers -----------------------------------------------------------------------
+    def _stage(self) -> hou.Node:
+        import hou
+
+        stage = hou.node(STAGE)
+        if stage is None:
+            raise SetpieceError("houdini: there is no /stage LOP network in this scene; create one (Solaris)")
+        return stage
+
+    def _existing(self, container: Container) -> hou.LopNode:
+        import hou
+
+        node = hou.node(container.node)
+        if node is None:
+            raise SetpieceError(
+                f"houdini: container {container.node} ({container.asset}) is no longer in the "
+                "scene; refresh the inventory"
+            )
+        return cast("hou.LopNode", node)
+
+
+def menu_items() -> list[str]:
+    """For ``scriptMenuStripDynamic``: ``[token, label, token, label, ...]``."""
+    items: list[str] = []
+    group: str | None = None
+    for index, command in enumerate(MENU):
+        if group is not None and command.group != group:
+            items += ["_separator_", ""]
+        group = command.group
+        items += [str(index), command.label]
+    return items
+
+
+def run_menu_item(token: str) -> None:
+    """Run the command chosen in the ``setpiece`` menu; a SetpieceError is a one-line message."""
+    if not token.isdigit() or int(token) >= len(MENU):
+        return
+    try:
+        MENU[int(token)].callback()
+    except SetpieceError as exc:
+        import hou
+
+        if hou.isUIAvailable():
+            hou.ui.displayMessage(f"setpiece: {exc}", severity=hou.severityType.Error)
+        else:
+            print(f"setpiece: {exc}")
+
+
+def _parm(node: hou.OpNode, name: str) -> hou.Parm:
+    parm = node.parm(name)
+    if parm is None:
+        raise SetpieceError(
+            f"houdini: {node.path()} ({node.type().name()}) has no parameter {name!r}; "
+            "this Houdini version is not supported"
+        )
+    return parm
+
+
+def _write_metadata(node: hou.OpNode, record: ContainerRecord) -> None:
+    import hou
+
+    values = record_to_attrs(record)
+    group = node.parmTemplateGroup()
+    if group.find(MARKER) is None:
+        folder = hou.FolderParmTemplate(
+            FOLDER_NAME,
+            FOLDER_LABEL,
+            parm_templates=[
+                hou.StringParmTemplate(PREFIX + key, key.replace("_", " "), 1) for key in FIELDS
+            ],
+        )
+        group.append(folder)
+        node.setParmTemplateGroup(group)
+    for name, value in values.items():
+        _parm(node, name).set(value)
+
+
+def _reader(node: hou.OpNode) -> Callable[[str], str | None]:
+    def get(name: str) -> str | None:
+        parm = node.parm(name)
+        return None if parm is None else parm.evalAsString()
+
+    return get
+
+
+def _replace_layer(record: ContainerRecord, path: str) -> ContainerRecord:
+    import dataclasses
+
+    return dataclasses.replace(record, layer=path)
