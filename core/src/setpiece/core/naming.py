@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 from setpiece.core.errors import SetpieceError
 
 MAX_NAME_LENGTH = 64
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$")
 
 BUMP_PARTS = ("major", "minor", "micro", "pre", "post", "dev")
@@ -46,7 +46,7 @@ def validate_name(name: str) -> str:
             f"asset name '{name[:20]}...' is {len(name)} characters long: "
             f"use at most {MAX_NAME_LENGTH}"
         )
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):  # fullmatch: "$" would accept a trailing newline
         raise SetpieceError(
             f"invalid asset name '{name}': start with a letter, then use only letters, "
             "digits, '_' or '-' (e.g. 'Kitchen_Chair')"
