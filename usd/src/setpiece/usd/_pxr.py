@@ -65,4 +65,5 @@ def first_line(exc: BaseException) -> str:
     match = re.search(r" in file \S+ : '(.*)'$", text)
     if match:
         text = match.group(1)
+    text = re.sub(r"pxrInternal_\w+?__pxrReserved__(::)?_?(pegtl::internal::)?", "", text)
     return text[:300]

@@ -46,14 +46,14 @@ class _Arc:
     prim: str
 
 
-def _open(path: Path, out: list[Problem]) -> Any:
+def _open(path: Path, name: str, out: list[Problem]) -> Any:
     Sdf, _, _, Tf = pxr()
     if not path.is_file():
         out.append(
             Problem(
                 "error",
                 "missing-layer",
-                f"{path} does not exist: scaffold it with 'setpiece create --kind ...' "
+                f"{name} does not exist: scaffold it with 'setpiece create --kind ...' "
                 "or add an asset.usda to the asset's package",
                 str(path),
             )
@@ -71,7 +71,7 @@ def _open(path: Path, out: list[Problem]) -> Any:
             Problem(
                 "error",
                 "parse",
-                f"{path} fails to parse: {first_line(exc)}; fix the file",
+                f"{name} fails to parse: {first_line(exc)}; fix the file",
                 str(path),
             )
         )
@@ -81,7 +81,7 @@ def _open(path: Path, out: list[Problem]) -> Any:
             Problem(
                 "error",
                 "parse",
-                f"{path} is not a USD layer USD can read: check its extension and format",
+                f"{name} is not a USD layer USD can read: check its extension and format",
                 str(path),
             )
         )
@@ -140,7 +140,7 @@ def check_layer(
     path = Path(path).absolute()
     name = label or str(path)
     out: list[Problem] = []
-    layer = _open(path, out)
+    layer = _open(path, name, out)
     if layer is None:
         return out
     where = str(path)

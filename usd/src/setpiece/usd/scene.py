@@ -167,13 +167,13 @@ def _plan(closure: Closure, options: BuildOptions, warnings: list[str]) -> list[
             prim_path = f"/{WORLD}/{prim_name(kind or 'asset')}/{name}"
         else:
             prim_path = f"/{WORLD}/{name}"
-        other = planned.get(prim_path.lower())
+        other = planned.get(prim_path)
         if other is not None:
             raise SetpieceError(
                 f"duplicate prim name {prim_path}: assets {other.entry.name} and {asset.name} "
                 "map to it; rename one asset or use --layout kind"
             )
-        planned[prim_path.lower()] = _Container(
+        planned[prim_path] = _Container(
             entry, prim_path, identifier_for(asset.import_name, layer.name), layer
         )
     return sorted(planned.values(), key=lambda c: c.prim_path)
