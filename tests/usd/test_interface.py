@@ -96,7 +96,7 @@ def test_bad_metadata_is_refused_with_the_setting_to_fix():
 @pytest.mark.parametrize("ident", ["/abs/chair/asset.usda", "C:/x/asset.usda", "../chair/asset.usda"])
 def test_non_portable_identifiers_are_refused_and_nothing_written(tmp_path, ident):
     path = tmp_path / "asset.usda"
-    with pytest.raises(SetpieceError, match="chair/asset.usda"):
+    with pytest.raises(SetpieceError, match=r"chair/asset\.usda"):
         write_interface_layer(path, "Set", "1.0.0", "set", "set/asset.usda",
                               dependencies=[InterfaceDependency("Chair", ident)])
     assert not path.exists()

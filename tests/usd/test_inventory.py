@@ -67,7 +67,7 @@ def test_update_one_asset_outside_its_requirement_is_refused():
         plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="chair", to="2.0.0")
     with pytest.raises(SetpieceError, match=r"pinned to 'Table==3.2.1' \(pull\)"):
         plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Table", to="3.3.0")
-    with pytest.raises(SetpieceError, match="Chair 9.9.9 is not in the workspace's repos"):
+    with pytest.raises(SetpieceError, match=r"Chair 9\.9\.9 is not in the workspace's repos"):
         plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Chair", to="9.9.9")
     with pytest.raises(SetpieceError, match="no container of asset 'Sofa'"):
         plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Sofa")

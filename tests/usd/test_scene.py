@@ -180,7 +180,7 @@ def test_duplicate_prim_names_are_refused(site, tmp_path):
 
 
 def test_bad_output_names(kitchen, tmp_path):
-    with pytest.raises(SetpieceError, match="must end in .usda or .usd"):
+    with pytest.raises(SetpieceError, match=r"must end in \.usda or \.usd"):
         build_scene("Kitchen", kitchen.installed, tmp_path / "s.abc")
     with pytest.raises(SetpieceError, match="generated layer name"):
         build_scene("Kitchen", kitchen.installed, tmp_path / "s.setpiece.usda")
