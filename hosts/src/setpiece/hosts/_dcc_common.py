@@ -311,6 +311,7 @@ class TransformProbe:
 
     set: Callable[[Container], None]
     get: Callable[[Container], Any]
+    label: str = "user transform kept"
 
 
 class _Abort(Exception):
@@ -409,10 +410,10 @@ def run_selftest(
         )
         if transform is not None:
             after = transform.get(updated)
-            assert after == before, f"user transform changed by update: {before} -> {after}"
+            assert after == before, f"changed by update: {before} -> {after}"
         state["loaded"][0] = updated
         return f"{target.asset} {target.version} -> {updated.version}" + (
-            ", user transform kept" if transform is not None else ""
+            f", {transform.label}" if transform is not None else ""
         )
 
     def export() -> str:

@@ -12,9 +12,29 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from setpiece.hosts._dcc_common import SelftestReport, run_selftest, selftest_argv
+from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.houdini.adapter import HoudiniHost
+from setpiece.hosts.protocol import Container
+
+
+def _wiring(container: Container) -> Any:
+    """In Solaris an artist's transform is a LOP wired after the container: an update
+    must keep the container's node, its inputs and its outputs."""
+    import hou
+
+    node = hou.node(container.node)
+    assert node is not None, f"{container.node} is gone"
+    return (
+        node.path(),
+        tuple(i.path() if i is not None else None for i in node.inputs()),
+        tuple(o.path() for o in node.outputs()),
+    )
+
+
+def _no_op(container: Container) -> None:
+    return None
 
 
 def run(
@@ -24,7 +44,12 @@ def run(
     workdir: str | None = None,
 ) -> SelftestReport:
     """The selftest against ``host`` (a fresh ``HoudiniHost`` by default)."""
-    return run_selftest(host or HoudiniHost(), root_layer=root_layer, workdir=workdir)
+    return run_selftest(
+        host or HoudiniHost(),
+        root_layer=root_layer,
+        workdir=workdir,
+        transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,592 @@
+"""A small fake of Houdini's ``hou`` module (and ``hdefereval``), for the parts setpiece uses.
+
+It models a Houdini session the way ``hou`` documents it:
+
+- ``/stage`` is a LOP network; ``createNode(type, name)`` makes a child, appends a
+  number when the name is taken (``Chair`` then ``Chair1``), raises
+  ``hou.OperationFailed`` for an unknown node type or an invalid name;
+- a destroyed node raises ``hou.ObjectWasDeleted`` on any further use;
+- parameters are typed: string parms take strings (``TypeError`` otherwise), buttons
+  are pressed, not set; ``node.parm(name)`` is None for a missing parm and
+  ``setParms`` with an unknown name raises ``hou.OperationFailed``;
+- ``parmTemplateGroup()`` returns a copy; only ``setParmTemplateGroup`` adds the new
+  (spare) parameters to the node;
+- wiring (``setInput``, ``inputs``, ``outputs``) and one display flag per network;
+- the ``reference`` LOP (``filepath1``, ``primpath`` defaulting to ``/$OS``, ``reload``)
+  and ``usd_rop`` (``lopoutput``; pressing ``execute`` writes a .usda of its input's
+  chain of references, or raises ``hou.OperationFailed`` when it has no input);
+- ``hou.hipFile``: ``save`` writes the scene (JSON), ``load`` reads it back and fires
+  ``AfterLoad`` event callbacks, ``clear`` resets to an empty ``/stage``.
+
+Calls are recorded in ``FakeHou.calls``.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import json
+import re
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+class Error(Exception):
+    def instanceMessage(self) -> str:
+        return str(self)
+
+
+class OperationFailed(Error):
+    pass
+
+
+class ObjectWasDeleted(Error):
+    pass
+
+
+class hipFileEventType(enum.Enum):
+    BeforeClear = 0
+    AfterClear = 1
+    BeforeLoad = 2
+    AfterLoad = 3
+    BeforeMerge = 4
+    AfterMerge = 5
+    BeforeSave = 6
+    AfterSave = 7
+
+
+class severityType(enum.Enum):
+    Message = 0
+    ImportantMessage = 1
+    Warning = 2
+    Error = 3
+    Fatal = 4
+
+
+# -- parm templates --------------------------------------------------------------------
+
+
+class ParmTemplate:
+    def __init__(self, name: str, label: str) -> None:
+        self._name, self._label = name, label
+
+    def name(self) -> str:
+        return self._name
+
+    def label(self) -> str:
+        return self._label
+
+
+class StringParmTemplate(ParmTemplate):
+    def __init__(self, name: str, label: str, num_components: int, default_value: tuple[str, ...] = (), **_: Any) -> None:
+        super().__init__(name, label)
+        if num_components != 1:
+            raise OperationFailed("the fake only models 1-component string parms")
+        self.default = default_value[0] if default_value else ""
+
+
+class FolderParmTemplate(ParmTemplate):
+    def __init__(self, name: str, label: str, parm_templates: list[ParmTemplate] | tuple[ParmTemplate, ...] = (), **_: Any) -> None:
+        super().__init__(name, label)
+        self.templates = list(parm_templates)
+
+
+class ParmTemplateGroup:
+    def __init__(self, parm_templates: list[ParmTemplate] | tuple[ParmTemplate, ...] = ()) -> None:
+        self.templates = list(parm_templates)
+
+    def _walk(self) -> list[ParmTemplate]:
+        out: list[ParmTemplate] = []
+        stack = list(self.templates)
+        while stack:
+            t = stack.pop(0)
+            out.append(t)
+            if isinstance(t, FolderParmTemplate):
+                stack[0:0] = t.templates
+        return out
+
+    def find(self, name: str) -> ParmTemplate | None:
+        return next((t for t in self._walk() if t.name() == name), None)
+
+    def findFolder(self, label: str) -> ParmTemplate | None:
+        return next((t for t in self._walk() if isinstance(t, FolderParmTemplate) and t.label() == label), None)
+
+    def append(self, template: ParmTemplate) -> None:
+        if self.find(template.name()) is not None:
+            raise OperationFailed(f"Duplicate parameter name: {template.name()}")
+        self.templates.append(template)
+
+    addParmTemplate = append
+
+    def entries(self) -> tuple[ParmTemplate, ...]:
+        return tuple(self.templates)
+
+
+# -- nodes and parms -------------------------------------------------------------------
+
+_NODE_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
+    "lopnet": {},
+    "reference": {
+        "primpath": ("string", "/$OS"),
+        "reftype": ("string", "file"),
+        "filepath1": ("string", ""),
+        "reload": ("button", None),
+    },
+    "sublayer": {"filepath1": ("string", ""), "reload": ("button", None)},
+    "usd_rop": {"lopoutput": ("string", "$HIP/usd/$OS.usd"), "execute": ("button", None)},
+}
+_VALID_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+class NodeType:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def name(self) -> str:
+        return self._name
+
+
+class Parm:
+    def __init__(self, node: Node, name: str, kind: str, value: Any, spare: bool = False) -> None:
+        self._node, self._name, self.kind, self.value, self.spare = node, name, kind, value, spare
+        self.presses = 0
+
+    def name(self) -> str:
+        return self._name
+
+    def node(self) -> Node:
+        return self._node
+
+    def path(self) -> str:
+        return f"{self._node.path()}/{self._name}"
+
+    def set(self, value: Any) -> None:
+        self._node._alive()
+        self._node.session.calls.append(("Parm.set", (self.path(), value), {}))
+        if self.kind == "button":
+            raise OperationFailed(f"{self.path()} is a button: press it, do not set it")
+        if self.kind == "string" and not isinstance(value, str):
+            raise TypeError(f"Invalid value for string parameter {self.path()}: {value!r}")
+        self.value = value
+
+    def eval(self) -> Any:
+        self._node._alive()
+        return self.evalAsString() if self.kind == "string" else self.value
+
+    def unexpandedString(self) -> str:
+        return str(self.value)
+
+    def evalAsString(self) -> str:
+        self._node._alive()
+        return str(self.value).replace("$OS", self._node.name())
+
+    def pressButton(self) -> None:
+        self._node._alive()
+        self._node.session.calls.append(("Parm.pressButton", (self.path(),), {}))
+        self.presses += 1
+        self._node._pressed(self._name)
+
+
+class Node:
+    def __init__(self, session: FakeHou, parent: Node | None, type_name: str, name: str) -> None:
+        self.session = session
+        self._parent = parent
+        self._type = NodeType(type_name)
+        self._name = name
+        self._children: list[Node] = []
+        self._inputs: list[Node | None] = []
+        self._display = False
+        self._selected = False
+        self.destroyed = False
+        self.parms: dict[str, Parm] = {
+            n: Parm(self, n, kind, value) for n, (kind, value) in _NODE_TYPES.get(type_name, {}).items()
+        }
+        self.spare_templates: list[ParmTemplate] = []
+
+    def __repr__(self) -> str:
+        return f"<hou.LopNode of type {self._type.name()} at {self.path()}>"
+
+    def _alive(self) -> None:
+        if self.destroyed:
+            raise ObjectWasDeleted("Attempt to access an object that no longer exists in Houdini.")
+
+    # identity
+    def name(self) -> str:
+        self._alive()
+        return self._name
+
+    def path(self) -> str:
+        self._alive()
+        if self._parent is None:
+            return "/"
+        base = self._parent.path().rstrip("/")
+        return f"{base}/{self._name}"
+
+    def type(self) -> NodeType:
+        self._alive()
+        return self._type
+
+    def parent(self) -> Node | None:
+        self._alive()
+        return self._parent
+
+    # children
+    def children(self) -> tuple[Node, ...]:
+        self._alive()
+        return tuple(self._children)
+
+    def node(self, path: str) -> Node | None:
+        self._alive()
+        return self.session.node(path if path.startswith("/") else f"{self.path().rstrip('/')}/{path}")
+
+    def createNode(self, node_type_name: str, node_name: str | None = None, **_: Any) -> Node:
+        self._alive()
+        self.session.calls.append(("createNode", (self.path(), node_type_name, node_name), {}))
+        if node_type_name not in _NODE_TYPES or node_type_name == "lopnet":
+            raise OperationFailed(f"Invalid node type name: {node_type_name}")
+        if node_name is not None and not _VALID_NAME.match(node_name):
+            raise OperationFailed(f"Invalid node name: {node_name}")
+        wanted = node_name or f"{node_type_name}1"
+        taken = {c._name for c in self._children}
+        name = wanted
+        if name in taken:
+            base = re.sub(r"\d+$", "", wanted)
+            n = 1
+            while f"{base}{n}" in taken:
+                n += 1
+            name = f"{base}{n}"
+        node = Node(self.session, self, node_type_name, name)
+        self._children.append(node)
+        return node
+
+    def displayNode(self) -> Node | None:
+        self._alive()
+        return next((c for c in self._children if c._display), None)
+
+    # flags, wiring, layout
+    def setDisplayFlag(self, on: bool) -> None:
+        self._alive()
+        if on and self._parent is not None:
+            for sibling in self._parent._children:
+                sibling._display = False
+        self._display = on
+
+    def isDisplayFlagSet(self) -> bool:
+        self._alive()
+        return self._display
+
+    def setSelected(self, on: bool, clear_all_selected: bool = False) -> None:
+        self._alive()
+        if clear_all_selected:
+            for n in self.session.all_nodes():
+                n._selected = False
+        self._selected = on
+
+    def setInput(self, input_index: int, item: Node | None, output_index: int = 0) -> None:
+        self._alive()
+        if item is not None:
+            item._alive()
+            if item._parent is not self._parent:
+                raise OperationFailed("Cannot connect nodes in different networks")
+        while len(self._inputs) <= input_index:
+            self._inputs.append(None)
+        self._inputs[input_index] = item
+
+    def inputs(self) -> tuple[Node | None, ...]:
+        self._alive()
+        inputs = list(self._inputs)
+        while inputs and inputs[-1] is None:
+            inputs.pop()
+        return tuple(inputs)
+
+    def outputs(self) -> tuple[Node, ...]:
+        self._alive()
+        if self._parent is None:
+            return ()
+        return tuple(c for c in self._parent._children if self in c._inputs)
+
+    def moveToGoodPosition(self, *_: Any, **__: Any) -> tuple[float, float]:
+        self._alive()
+        return (0.0, float(-len(self._parent._children) if self._parent else 0))
+
+    def destroy(self, disable_safety_checks: bool = False) -> None:
+        self._alive()
+        self.session.calls.append(("destroy", (self.path(),), {}))
+        if self._parent is not None:
+            self._parent._children.remove(self)
+            for sibling in self._parent._children:
+                sibling._inputs = [None if i is self else i for i in sibling._inputs]
+        for child in list(self._children):
+            child.destroy()
+        self.destroyed = True
+
+    # parms
+    def parm(self, parm_path: str) -> Parm | None:
+        self._alive()
+        return self.parms.get(parm_path)
+
+    def evalParm(self, parm_path: str) -> Any:
+        parm = self.parm(parm_path)
+        if parm is None:
+            raise OperationFailed(f"Invalid parameter name: {parm_path}")
+        return parm.eval()
+
+    def setParms(self, parm_dict: dict[str, Any]) -> None:
+        self._alive()
+        for name in parm_dict:
+            if name not in self.parms:
+                raise OperationFailed(f"Invalid parameter name: {name}")
+        for name, value in parm_dict.items():
+            self.parms[name].set(value)
+
+    def parmTemplateGroup(self) -> ParmTemplateGroup:
+        self._alive()
+        return ParmTemplateGroup(copy.deepcopy(self.spare_templates))
+
+    def setParmTemplateGroup(self, group: ParmTemplateGroup, rename_conflicting_parms: bool = False) -> None:
+        self._alive()
+        self.session.calls.append(("setParmTemplateGroup", (self.path(),), {}))
+        self.spare_templates = copy.deepcopy(group.templates)
+        wanted = {t.name(): t for t in group._walk() if isinstance(t, StringParmTemplate)}
+        for name, template in wanted.items():
+            if name in self.parms and not self.parms[name].spare:
+                raise OperationFailed(f"Parameter {name} already exists on {self.path()}")
+            if name not in self.parms:
+                self.parms[name] = Parm(self, name, "string", template.default, spare=True)
+        for name in [n for n, p in self.parms.items() if p.spare and n not in wanted]:
+            del self.parms[name]
+
+    # buttons
+    def _pressed(self, parm_name: str) -> None:
+        if self._type.name() == "usd_rop" and parm_name == "execute":
+            self.session._execute_rop(self)
+
+
+class FakeHou:
+    """The fake Houdini session; ``module`` is what ``import hou`` returns."""
+
+    def __init__(self, *, ui: bool = False, version: str = "20.5.410") -> None:
+        self.ui_available = ui
+        self.version = version
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.event_callbacks: list[Callable[[Any], None]] = []
+        self.deferred: list[Callable[[], Any]] = []
+        self.messages: list[tuple[str, Any]] = []
+        self.hip_path = ""
+        self.main_window = object()
+        self._clear()
+        self.module = self._make_module()
+        self.hdefereval = types.ModuleType("hdefereval")
+        self.hdefereval.executeDeferred = self.deferred.append  # type: ignore[attr-defined]
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeHou:
+        monkeypatch.setitem(sys.modules, "hou", self.module)
+        monkeypatch.setitem(sys.modules, "hdefereval", self.hdefereval)
+        return self
+
+    # -- session -----------------------------------------------------------------------
+    def _clear(self) -> None:
+        self.root = Node(self, None, "root", "")
+        stage = Node(self, self.root, "lopnet", "stage")
+        self.root._children.append(stage)
+        self.hip_path = ""
+
+    def all_nodes(self) -> list[Node]:
+        out, stack = [], [self.root]
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(n._children)
+        return out
+
+    def node(self, path: str) -> Node | None:
+        if not path.startswith("/"):
+            raise OperationFailed(f"Invalid node path: {path}")
+        current: Node | None = self.root
+        for part in [p for p in path.split("/") if p]:
+            current = next((c for c in current._children if c._name == part), None) if current else None
+        return current
+
+    @property
+    def stage(self) -> Node:
+        stage = self.node("/stage")
+        assert stage is not None
+        return stage
+
+    def run_deferred(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)()
+
+    def _fire(self, event: hipFileEventType) -> None:
+        for callback in list(self.event_callbacks):
+            callback(event)
+
+    def _execute_rop(self, rop: Node) -> None:
+        source = rop.inputs()[0] if rop.inputs() else None
+        if source is None:
+            raise OperationFailed(f"The attempted operation failed.\nError: {rop.path()}: No input LOP")
+        out = rop.parms["lopoutput"].evalAsString()
+        if "$HIP" in out:
+            raise OperationFailed(f"{rop.path()}: unexpanded output path {out}")
+        chain: list[Node] = []
+        node: Node | None = source
+        while node is not None:
+            chain.insert(0, node)
+            node = node.inputs()[0] if node.inputs() else None
+        prims: dict[str, str] = {}
+        for n in chain:
+            if n.type().name() == "reference":
+                prims[n.parms["primpath"].evalAsString()] = n.parms["filepath1"].evalAsString()
+        Path(out).write_text(_usda(prims), encoding="utf-8")
+
+    # -- the hou module ----------------------------------------------------------------
+    def _make_module(self) -> types.ModuleType:
+        hou = types.ModuleType("hou")
+        fake = self
+
+        class hipFile:
+            @staticmethod
+            def clear(suppress_save_prompt: bool = False) -> bool:
+                fake.calls.append(("hipFile.clear", (), {"suppress_save_prompt": suppress_save_prompt}))
+                fake._fire(hipFileEventType.BeforeClear)
+                fake._clear()
+                fake._fire(hipFileEventType.AfterClear)
+                return True
+
+            @staticmethod
+            def save(file_name: str | None = None, save_to_recent_files: bool = True) -> None:
+                fake.calls.append(("hipFile.save", (file_name,), {}))
+                target = file_name or fake.hip_path
+                if not target:
+                    raise OperationFailed("No file name given for a new file")
+                if not Path(target).parent.is_dir():
+                    raise OperationFailed(f"Unable to save {target}: no such directory")
+                stage = fake.stage
+                data = [
+                    {
+                        "name": c._name,
+                        "type": c._type.name(),
+                        "inputs": [i._name if i else None for i in c._inputs],
+                        "display": c._display,
+                        "parms": {n: p.value for n, p in c.parms.items() if p.kind == "string"},
+                        "spare": [n for n, p in c.parms.items() if p.spare],
+                    }
+                    for c in stage._children
+                ]
+                Path(target).write_text(json.dumps(data), encoding="utf-8")
+                fake.hip_path = target
+
+            @staticmethod
+            def load(file_name: str, suppress_save_prompt: bool = False, ignore_load_warnings: bool = False) -> None:
+                fake.calls.append(("hipFile.load", (file_name,), {}))
+                if not Path(file_name).is_file():
+                    raise OperationFailed(f"Unable to open file: {file_name}")
+                try:
+                    data = json.loads(Path(file_name).read_text(encoding="utf-8"))
+                except ValueError:
+                    raise OperationFailed(f"{file_name} is not a valid hip file")
+                fake._fire(hipFileEventType.BeforeLoad)
+                fake._clear()
+                stage = fake.stage
+                by_name: dict[str, Node] = {}
+                for item in data:
+                    node = Node(fake, stage, item["type"], item["name"])
+                    for name in item["spare"]:
+                        node.parms[name] = Parm(node, name, "string", "", spare=True)
+                    for name, value in item["parms"].items():
+                        node.parms[name].value = value
+                    node._display = item["display"]
+                    stage._children.append(node)
+                    by_name[node._name] = node
+                for item in data:
+                    by_name[item["name"]]._inputs = [by_name[i] if i else None for i in item["inputs"]]
+                fake.hip_path = file_name
+                fake._fire(hipFileEventType.AfterLoad)
+
+            @staticmethod
+            def path() -> str:
+                return fake.hip_path or str(Path.cwd() / "untitled.hip")
+
+            @staticmethod
+            def name() -> str:
+                return Path(hipFile.path()).name
+
+            @staticmethod
+            def isNewFile() -> bool:
+                return not fake.hip_path
+
+            @staticmethod
+            def addEventCallback(callback: Callable[[Any], None]) -> None:
+                fake.event_callbacks.append(callback)
+
+            @staticmethod
+            def removeEventCallback(callback: Callable[[Any], None]) -> None:
+                if callback not in fake.event_callbacks:
+                    raise OperationFailed("Callback is not registered")
+                fake.event_callbacks.remove(callback)
+
+        class qt:
+            @staticmethod
+            def mainWindow() -> Any:
+                if not fake.ui_available:
+                    raise RuntimeError("hou.qt.mainWindow: no UI")
+                return fake.main_window
+
+        class ui:
+            @staticmethod
+            def displayMessage(text: str, severity: Any = severityType.Message, **_: Any) -> int:
+                if not fake.ui_available:
+                    raise RuntimeError("hou.ui is not available")
+                fake.messages.append((text, severity))
+                return 0
+
+        attrs: dict[str, Any] = {
+            "Error": Error,
+            "OperationFailed": OperationFailed,
+            "ObjectWasDeleted": ObjectWasDeleted,
+            "hipFileEventType": hipFileEventType,
+            "severityType": severityType,
+            "ParmTemplateGroup": ParmTemplateGroup,
+            "StringParmTemplate": StringParmTemplate,
+            "FolderParmTemplate": FolderParmTemplate,
+            "hipFile": hipFile,
+            "qt": qt,
+            "ui": ui,
+            "node": self.node,
+            "selectedNodes": lambda: tuple(n for n in self.all_nodes() if n._selected and not n.destroyed),
+            "isUIAvailable": lambda: self.ui_available,
+            "applicationVersionString": lambda: self.version,
+            "applicationVersion": lambda include_patch=False: tuple(int(p) for p in self.version.split(".")),
+        }
+        for name, value in attrs.items():
+            setattr(hou, name, value)
+        return hou
+
+
+def _usda(prims: dict[str, str]) -> str:
+    """A .usda with one referencing prim per path (nesting parents as Xforms)."""
+    tree: dict[str, Any] = {}
+    for path, ref in sorted(prims.items()):
+        node = tree
+        parts = [p for p in path.split("/") if p]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(parts[-1], {})["__ref__"] = ref
+
+    def emit(children: dict[str, Any], indent: int) -> list[str]:
+        lines = []
+        pad = "    " * indent
+        for name, sub in children.items():
+            if name == "__ref__":
+                continue
+            ref = sub.get("__ref__")
+            meta = f" (\n{pad}    prepend references = @{ref}@\n{pad})" if ref else ""
+            lines += [f'{pad}def Xform "{name}"{meta}', f"{pad}{{", *emit(sub, indent + 1), f"{pad}}}"]
+        return lines
+
+    return "\n".join(["#usda 1.0", "", *emit(tree, 0), ""])
