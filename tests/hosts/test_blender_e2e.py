@@ -275,6 +275,29 @@ def test_menu_in_top_bar(built: dict[str, Any]) -> None:
     assert r["menu"][:4] == ["Build scene", "Update all", "Inventory", "Publish"]
 
 
+def test_batch_build_in_safe_mode_skips_asset_code(kitchen: dict[str, Any]) -> None:
+    """``setpiece batch blender build KitchenSet -o F --no-setup``: headless, no asset code."""
+    from setpiece.hosts.launching import batch_build
+
+    out = kitchen["base"] / "batch" / "kitchen.blend"
+    summary = kitchen["base"] / "batch" / "summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    code = batch_build(
+        "blender", kitchen["ws"], "KitchenSet", str(out), no_setup=True, json_out=str(summary)
+    )
+    assert code == 0
+    assert out.is_file()
+    data = json.loads(summary.read_text())
+    assert {c["asset"]: c["version"] for c in data["containers"]}["Chair"] == "1.0.0"
+    assert data["setup"]["safe_mode"] is True
+    assert {r["status"] for r in data["setup"]["results"]} == {"skipped"}
+
+    # without safe mode the failing Table setup makes the batch exit non-zero (file still saved)
+    out2 = kitchen["base"] / "batch" / "kitchen2.blend"
+    assert batch_build("blender", kitchen["ws"], "KitchenSet", str(out2)) == 1
+    assert out2.is_file()
+
+
 def _publish_chair(ws: Any, version: str, size: float) -> None:
     out = ws.output("Chair")
     out.set_version(version)

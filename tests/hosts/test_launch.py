@@ -1,0 +1,180 @@
+"""``setpiece env / launch / batch HOST``: environment, executable lookup, Python check, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HOST_COMMANDS = {
+    "env": "setpiece.hosts.cli:env",
+    "launch": "setpiece.hosts.cli:launch",
+    "batch": "setpiece.hosts.cli:batch",
+    "selftest": "setpiece.hosts.cli:selftest",
+}
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """``setpiece ARGS`` in-process, with the hosts' commands registered even when the
+    ``setpiece.cli`` entry points of hosts/pyproject.toml are not installed yet."""
+    from setpiece.core.cli import cli as group
+    from setpiece.core.cli import main
+
+    plugins = dict(group._plugins())
+    for name, value in HOST_COMMANDS.items():
+        plugins.setdefault(name, EntryPoint(name=name, value=value, group="setpiece.cli"))
+    monkeypatch.setattr(group, "_plugin_cache", plugins, raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def ws(make_workspace: Callable[..., Any]) -> Any:
+    return make_workspace()
+
+
+def fake_blender(tmp_path: Path, version: str = "5.0.1") -> Path:
+    exe = tmp_path / "bin" / "blender"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_text(
+        f"#!/bin/sh\necho 'Blender {version}'\necho 'build hash: fake'\n", encoding="utf-8"
+    )
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return exe
+
+
+def test_env_json_has_what_a_launcher_needs(cli: Callable[..., Any], ws: Any) -> None:
+    code, out, err = cli("-w", str(ws.root), "env", "blender", "--json")
+    assert code == 0, err
+    env = json.loads(out)
+    assert env["SETPIECE_WORKSPACE"] == str(ws.root)
+    assert str(ws.site_packages) in env["PYTHONPATH"].split(os.pathsep)
+    assert str(ws.site_packages) in env["PXR_AR_DEFAULT_SEARCH_PATH"].split(os.pathsep)
+    startup = Path(env["BLENDER_USER_SCRIPTS"]) / "startup" / "setpiece_blender.py"
+    assert startup.is_file() and "install(BlenderHost())" in startup.read_text()
+    # setpiece itself is importable from that PYTHONPATH
+    assert any(
+        (Path(p) / "setpiece" / "hosts").is_dir() for p in env["PYTHONPATH"].split(os.pathsep)
+    )
+
+
+def test_env_shell_and_safe_mode(cli: Callable[..., Any], ws: Any) -> None:
+    code, out, _ = cli("-w", str(ws.root), "env", "blender", "--no-setup")
+    assert code == 0
+    assert "export SETPIECE_SAFE_MODE=1" in out and "export PYTHONPATH=" in out
+
+
+def test_unknown_host_is_one_line_error(cli: Callable[..., Any], ws: Any) -> None:
+    code, _, err = cli("-w", str(ws.root), "env", "max")
+    assert code == 1
+    assert err.count("\n") == 1 and "unknown host 'max'" in err and "blender" in err
+
+
+def test_launch_refuses_other_python_with_the_fix(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(fake_blender(tmp_path, "4.0.2")))
+    code, _, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run")
+    assert code == 1
+    assert "blender 4.0 runs Python 3.10" in err
+    assert f"uses Python {ws.python_version}" in err
+    assert "setpiece init PATH --python 3.10" in err
+
+
+def test_launch_dry_run_uses_env_var_then_config(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = fake_blender(tmp_path / "env")
+    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(from_env))
+    code, out, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["command"] == [str(from_env)]
+    assert plan["app_version"] == "5.0" and plan["python"] == "3.11"
+
+    from_config = fake_blender(tmp_path / "cfg")
+    with ws.config.edit() as doc:
+        import tomlkit
+
+        doc["hosts"] = tomlkit.table()
+        doc["hosts"]["blender"] = {"executable": str(from_config)}
+    code, out, _ = cli("-w", str(ws.root), "launch", "blender", "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["command"] == [str(from_config)]
+
+    with ws.config.edit() as doc:
+        doc["hosts"]["blender"] = {"executable": str(tmp_path / "nope")}
+    code, _, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run")
+    assert code == 1 and "does not exist: fix the path" in err
+
+
+def test_launch_without_blender_says_how_to_point_at_it(
+    cli: Callable[..., Any], ws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("SETPIECE_BLENDER_EXECUTABLE", raising=False)
+    from setpiece.hosts import launching
+
+    monkeypatch.setattr(launching, "glob", lambda pattern: [])
+    code, _, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run")
+    assert code == 1 and "SETPIECE_BLENDER_EXECUTABLE" in err
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
+)
+def test_batch_run_in_bpy_module_and_exit_codes(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path
+) -> None:
+    ok = tmp_path / "ok.py"
+    marker = tmp_path / "marker.txt"
+    ok.write_text(
+        "import sys, bpy\n"
+        f"open({str(marker)!r}, 'w').write(bpy.app.version_string + ' ' + ' '.join(sys.argv[1:]))\n"
+    )
+    code, _, err = cli("-w", str(ws.root), "batch", "run", "blender", str(ok), "a", "b")
+    assert code == 0, err
+    assert marker.read_text().endswith(" a b") and marker.read_text().startswith("5.")
+
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise RuntimeError('boom')\n")
+    code, _, _ = cli("-w", str(ws.root), "batch", "run", "blender", str(bad))
+    assert code != 0
+
+    code, _, err = cli("-w", str(ws.root), "batch", "run", "blender", str(tmp_path / "missing.py"))
+    assert code == 1 and "does not exist" in err
+
+
+def test_registry_lists_builtin_hosts_and_refuses_unknown() -> None:
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts import registry
+
+    assert {"blender", "maya", "houdini", "nuke"} <= set(registry.available())
+    assert registry.load_class("blender").__name__ == "BlenderHost"
+    with pytest.raises(SetpieceError, match="unknown host"):
+        registry.target("max")
+
+
+def test_cli_module_imports_no_dcc_or_usd() -> None:
+    import subprocess
+
+    code = (
+        "import sys, setpiece.hosts.cli, setpiece.hosts.launching, setpiece.hosts.runtime;"
+        "bad = [m for m in ('bpy', 'pxr', 'Qt', 'PySide6') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
