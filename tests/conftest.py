@@ -281,3 +281,19 @@ def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | Non
 def snap() -> Callable[..., dict[str, bytes | None]]:
     """``snap(path)``: a comparable picture of a folder tree (see ``snapshot``)."""
     return snapshot
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 with no server: connections are refused (an unreachable index)."""
+    return free_port()

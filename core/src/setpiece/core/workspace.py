@@ -184,6 +184,7 @@ class Workspace:
         from setpiece.core.repos.folder import FolderRepo
 
         validate_name(name)
+        open_repo(name, location)  # refuses unsupported schemes before the path is resolved
         if not is_url(location):
             location = str(Path(location).expanduser().resolve())
         repo = open_repo(name, location)

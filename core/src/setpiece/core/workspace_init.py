@@ -64,6 +64,7 @@ def init_workspace(
     resolved: dict[str, Any] = {}
     opened = []
     for name, location in repo_list:
+        open_repo(name, location)  # refuses unsupported schemes before the path is resolved
         if not is_url(location):
             location = str(Path(location).expanduser().resolve())
         resolved[name] = {"location": location}

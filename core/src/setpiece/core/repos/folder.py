@@ -125,6 +125,7 @@ class FolderRepo(Repo):
         simple_index.write_project_index(self.root, wn.project)
 
     def index_url(self) -> str:
+        self.check()  # a missing (e.g. unmounted) folder is a clear error, not a traceback
         simple = self.root / "simple"
         if not (simple / "index.html").exists():
             simple_index.reindex(self.root)
