@@ -1,0 +1,321 @@
+"""The in-app runtime and the setup runner, against a small in-memory host.
+
+The Blender end-to-end tests (test_blender_e2e.py) prove the same in real bpy; these pin
+the rules: dependency order, once per container and version, failures isolated, safe
+mode, the on_open policies, tool menu entries, and the cost of ``install(host)``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+
+
+class MemoryHost:
+    """A host whose 'scene' is a dict of containers (node -> record) plus container data."""
+
+    name = "memory"
+
+    def __init__(self, headless: bool = True) -> None:
+        self.headless = headless
+        self.nodes: dict[str, ContainerRecord] = {}
+        self.data: dict[tuple[str, str], Any] = {}
+        self.menu: list[MenuCommand] = []
+        self.opened: list[Callable[[], None]] = []
+        self.deferred: list[Callable[[], None]] = []
+        self.scene: str | None = None
+        self.asked: list[str] = []
+        self.scene_data: dict[str, Any] = {}
+
+    def app_version(self) -> str:
+        return "1.0"
+
+    def is_headless(self) -> bool:
+        return self.headless
+
+    def new_scene(self) -> None:
+        self.nodes.clear()
+
+    def open_scene(self, path: str) -> None:
+        self.scene = path
+        for fn in self.opened:
+            fn()
+
+    def save_scene(self, path: str | None = None) -> str:
+        self.scene = path or self.scene
+        return str(self.scene)
+
+    def current_scene(self) -> str | None:
+        return self.scene
+
+    def load(self, scene: SceneLoad) -> list[Container]:
+        for r in scene.containers:
+            self.nodes[r.asset] = r
+        return [Container(r.asset, r) for r in scene.containers]
+
+    def ls(self) -> list[Container]:
+        return [Container(n, r) for n, r in sorted(self.nodes.items())]
+
+    def update(self, container: Container, record: ContainerRecord) -> Container:
+        self.nodes[container.node] = record
+        return Container(container.node, record)
+
+    def remove(self, container: Container) -> None:
+        del self.nodes[container.node]
+
+    def export_usd(self, path: str, *, selection: bool = False) -> str:
+        return path
+
+    def install_menu(self, commands: Sequence[MenuCommand]) -> None:
+        self.menu = list(commands)
+
+    def on_scene_opened(self, callback: Callable[[], None]) -> None:
+        self.opened.append(callback)
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        self.deferred.append(fn)
+
+    def main_window(self) -> Any | None:
+        return None
+
+    def get_container_data(self, container: Container, key: str) -> Any:
+        return self.data.get((container.node, key))
+
+    def set_container_data(self, container: Container, key: str, value: Any) -> None:
+        self.data[(container.node, key)] = value
+
+    def get_scene_data(self, key: str) -> Any:
+        return self.scene_data.get(key)
+
+    def ask(self, message: str, on_yes: Callable[[], None], label: str = "Update") -> bool:
+        if self.headless:
+            return False
+        self.asked.append(message)
+        on_yes()
+        return True
+
+
+@dataclass
+class FakeAsset:
+    name: str
+    version: str
+    deps: list[str] = field(default_factory=list)
+    eps: dict[str, dict[str, str]] = field(default_factory=dict)
+    package_dir: Path = Path("/nowhere")
+    editable: bool = False
+
+    def groups(self) -> dict[str, list[Requirement]]:
+        return {"build": [Requirement(d) for d in self.deps]}
+
+    def entry_point_groups(self) -> dict[str, dict[str, str]]:
+        return self.eps
+
+
+class FakeWorkspace:
+    def __init__(self, root: Path, assets: list[FakeAsset], on_open: str = "report") -> None:
+        self.root = root
+        self.outputs = root / "outputs"
+        self.site_packages = root / "site-packages"
+        self.site_packages.mkdir(parents=True, exist_ok=True)
+        self.assets = {a.name.lower(): a for a in assets}
+        self.settings = {"on_open": on_open}
+        self.config = type("C", (), {"settings": self.settings})()
+
+    def installed_assets(self) -> dict[str, FakeAsset]:
+        return self.assets
+
+
+CALLS: list[str] = []
+
+
+def setup_ok(ctx: Any) -> None:
+    CALLS.append(f"{ctx.asset}=={ctx.version}")
+    ctx.logger.info("ok")
+
+
+def setup_fail(ctx: Any) -> None:
+    CALLS.append(f"{ctx.asset}=={ctx.version}")
+    raise ValueError(f"{ctx.asset} is broken")
+
+
+def record(name: str, version: str) -> ContainerRecord:
+    return ContainerRecord(f"/World/{name}", name, version, f"{name.lower()}/asset.usda")
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    CALLS.clear()
+
+
+HERE = f"{__name__}"
+
+
+def test_setups_run_in_dependency_order_once_per_version(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from setpiece.hosts.setup_code import run_setups
+
+    ws = FakeWorkspace(
+        tmp_path,
+        [
+            FakeAsset("Set", "1.0.0", ["Table", "Chair"]),
+            FakeAsset("Table", "1.0.0", ["Chair"]),
+            FakeAsset("Chair", "1.0.0"),
+        ],
+    )
+    host = MemoryHost()
+    containers = host.load(
+        SceneLoad(
+            "x.usda", [record("Set", "1.0.0"), record("Table", "1.0.0"), record("Chair", "1.0.0")]
+        )
+    )
+    targets = {
+        "set": f"{HERE}:setup_ok",
+        "table": f"{HERE}:setup_fail",
+        "chair": f"{HERE}:setup_ok",
+    }
+    report = run_setups(host, containers, workspace=ws, targets=targets)
+    assert CALLS == ["Chair==1.0.0", "Table==1.0.0", "Set==1.0.0"]
+    assert [r.status for r in report.results] == ["ok", "failed", "ok"]
+    assert "setup of Table 1.0.0 failed: ValueError: Table is broken" in caplog.text
+    assert "Traceback" in caplog.text
+    assert report.summary() == "2 setup(s) ran; 1 failed (Table 1.0.0): see the log"
+
+    # again: nothing runs (once per container and version) ...
+    CALLS.clear()
+    report = run_setups(host, host.ls(), workspace=ws, targets=targets)
+    assert CALLS == [] and {r.status for r in report.results} == {"already"}
+    # ... until a container's version changes
+    chair = next(c for c in host.ls() if c.asset == "Chair")
+    host.update(chair, replace(chair.record, version="1.1.0"))
+    run_setups(host, host.ls(), workspace=ws, targets=targets)
+    assert CALLS == ["Chair==1.1.0"]
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_safe_mode_skips_all_asset_code(
+    how: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from setpiece.hosts.runtime import Runtime
+    from setpiece.hosts.setup_code import run_setups
+
+    host = MemoryHost()
+    containers = host.load(SceneLoad("x.usda", [record("Chair", "1.0.0")]))
+    if how == "env":
+        monkeypatch.setenv("SETPIECE_SAFE_MODE", "1")
+    report = run_setups(
+        host, containers, targets={"chair": f"{HERE}:setup_ok"}, no_setup=how == "flag" or None
+    )
+    assert CALLS == [] and report.safe_mode and report.results[0].status == "skipped"
+
+    tool = FakeAsset("Tools", "1.0.0", eps={"setpiece.menu": {"Randomise": f"{HERE}:setup_ok"}})
+    rt = Runtime(host, FakeWorkspace(tmp_path, [tool]), no_setup=how == "flag" or None)
+    assert rt.tool_commands() == []
+
+
+def test_menu_has_builtins_then_tool_entries_and_publish_is_lazy(tmp_path: Path) -> None:
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.runtime import Runtime, register_command
+
+    tool = FakeAsset(
+        "Tools", "1.0.0", eps={"setpiece.menu": {"Randomise chairs": f"{HERE}:setup_ok"}}
+    )
+    host = MemoryHost()
+    rt = Runtime(host, FakeWorkspace(tmp_path, [tool]))
+    labels = [c.label for c in rt.menu_commands(with_tools=True)]
+    assert labels == ["Build scene", "Update all", "Inventory", "Publish", "Randomise chairs"]
+    publish = rt.menu_commands()[3]
+    if "setpiece.hosts.publish" not in sys.modules:
+        try:
+            import setpiece.hosts.publish  # noqa: F401
+        except ImportError:
+            with pytest.raises(SetpieceError, match="Publish is not available"):
+                publish.callback()
+    seen: list[Any] = []
+    register_command("publish", "Publish", lambda runtime: seen.append(runtime))
+    try:
+        Runtime(host, FakeWorkspace(tmp_path, [])).menu_commands()[3].callback()
+        assert len(seen) == 1
+    finally:
+        register_command("publish", "Publish", "setpiece.hosts.publish:publish")
+
+
+def _opened_scene(tmp_path: Path, policy: str, headless: bool = True) -> tuple[MemoryHost, Any]:
+    from setpiece.hosts.runtime import install
+
+    ws = FakeWorkspace(
+        tmp_path, [FakeAsset("Chair", "1.1.0"), FakeAsset("Table", "1.0.0")], on_open=policy
+    )
+    host = MemoryHost(headless=headless)
+    host.load(SceneLoad("x.usda", [record("Chair", "1.0.0"), record("Table", "1.0.0")]))
+    host.scene_data["setpiece_asset"] = "KitchenSet"
+    rt = install(host, ws, defer=False)
+    rt.configure_usd = lambda: []  # type: ignore[method-assign]
+    host.open_scene(str(tmp_path / "kitchen.scene"))
+    return host, rt
+
+
+@pytest.mark.parametrize(
+    ("policy", "headless", "chair_after", "asked"),
+    [
+        ("report", True, "1.0.0", False),
+        ("off", True, "1.0.0", False),
+        ("update", True, "1.1.0", False),
+        ("ask", False, "1.1.0", True),  # the artist said yes
+        ("ask", True, "1.0.0", False),  # headless: nobody to ask, so report
+    ],
+)
+def test_on_open_policies(
+    tmp_path: Path, policy: str, headless: bool, chair_after: str, asked: bool
+) -> None:
+    host, rt = _opened_scene(tmp_path, policy, headless)
+    check = rt.last_check
+    assert check.policy == policy and check.asset == "KitchenSet"
+    assert host.nodes["Chair"].version == chair_after
+    assert check.asked is asked
+    if policy != "off":
+        assert [c.to_json()["status"] for c in check.changes] == ["outdated", "current"]
+        assert "Chair: 1.0.0 in the scene, 1.1.0 installed" in check.message()
+
+
+def test_scene_outside_outputs_and_unknown_policy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from setpiece.hosts.runtime import Runtime
+
+    ws = FakeWorkspace(tmp_path, [FakeAsset("Chair", "1.1.0")], on_open="sometimes")
+    host = MemoryHost()
+    host.scene = str(tmp_path / "elsewhere" / "x.scene")
+    check = Runtime(host, ws).scene_opened()
+    assert check.asset is None and check.changes == []
+    assert "on_open = 'sometimes' is not valid" in caplog.text
+
+
+def test_install_is_cheap_and_defers_the_rest(tmp_path: Path) -> None:
+    from setpiece.hosts.runtime import install
+
+    host = MemoryHost(headless=False)
+    best = min(_timed(lambda: install(host, FakeWorkspace(tmp_path, []))) for _ in range(20))
+    assert best < 0.05
+    assert host.deferred and [c.label for c in host.menu][:4] == [
+        "Build scene",
+        "Update all",
+        "Inventory",
+        "Publish",
+    ]
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
