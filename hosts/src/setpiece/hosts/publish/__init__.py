@@ -1,0 +1,83 @@
+"""Publishing from inside the app, on pyblish-base.
+
+    from setpiece.hosts.publish import publish_scene, run_in_app, repair, resume
+    report = publish_scene(host)            # raises PublishFailed(report) when it fails
+    report = run_in_app(host)               # what the menu's Publish entry runs
+
+Collect (which output asset, what to publish) -> validate -> extract (to a staging folder
+in the workspace) -> integrate (files into the asset, interface layer, version, wheel,
+push, publish, ``published`` event). See docs/publish.md.
+
+Nothing here imports pyblish, pxr, bpy or Qt at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "PublishFailed",
+    "PublishReport",
+    "publish",
+    "publish_scene",
+    "repair",
+    "resume",
+    "run_in_app",
+    "show_report",
+]
+
+_LAZY = {
+    "PublishFailed": "setpiece.hosts.publish.report",
+    "PublishReport": "setpiece.hosts.publish.report",
+    "publish_scene": "setpiece.hosts.publish.run",
+    "repair": "setpiece.hosts.publish.run",
+    "resume": "setpiece.hosts.publish.resume",
+    "show_report": "setpiece.hosts.publish.ui",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: bool = True) -> Any:
+    """Publish the open scene and show the report (Qt window, else console and the host's
+    notification). Never raises for a failed publish: the artist reads the report."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.publish.report import PublishReport
+    from setpiece.hosts.publish.run import publish_scene, repair
+    from setpiece.hosts.publish.ui import show_report
+
+    try:
+        report = publish_scene(host, ws, asset=asset, raise_on_failure=False)
+    except SetpieceError as exc:  # no workspace, bad config...: still a report
+        report = PublishReport(host=str(getattr(host, "name", "")), load_errors=[str(exc)])
+    notify = getattr(host, "notify", None)
+    if callable(notify):
+        notify(("OK: " if report.success else "FAILED: ") + report.summary())
+    if show:
+        def again() -> None:
+            repair(report)
+            run_in_app(host, ws, asset=asset, show=show)
+
+        parent = None
+        main_window = getattr(host, "main_window", None)
+        if callable(main_window):
+            parent = main_window()
+        show_report(report, parent, on_repair=again if getattr(report, "_context", None) else None)
+    return report
+
+
+def publish(runtime: Any) -> Any:
+    """The ``Publish`` entry of the in-app ``setpiece`` menu (gets the Runtime)."""
+    ws = None
+    try:
+        ws = runtime.workspace
+    except Exception:
+        ws = None
+    return run_in_app(runtime.host, ws)

@@ -1,0 +1,186 @@
+"""Run a publish on pyblish-base, isolated, with borders, and turn it into a report.
+
+pyblish never raises and stops silently; :func:`publish_scene` reads every result, says
+where and why it stopped, and raises :class:`PublishFailed` (a ``SetpieceError``
+carrying the report) when anything failed, unless ``raise_on_failure=False``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts.publish.borders import BorderTest, borders_from_config, installed_test, parse_border
+from setpiece.hosts.publish.report import PublishFailed, PublishReport, from_context, result_item
+from setpiece.hosts.publish.session import KEY, Session
+
+log = logging.getLogger("setpiece.publish")
+
+Progress = Callable[[Any], None]
+
+
+def _workspace_for(host: Any, ws: Any) -> Any:
+    from setpiece.core.workspace import Workspace
+
+    if ws is None:
+        from setpiece.hosts.runtime import _find_workspace
+
+        return _find_workspace(Workspace, host)
+    if isinstance(ws, Workspace):
+        return ws
+    return Workspace(ws)
+
+
+def support_for(host: Any, ws: Any) -> Any:
+    if str(getattr(host, "name", "")) == "blender":
+        from setpiece.hosts.publish.blender import BlenderSupport
+
+        return BlenderSupport(host, ws)
+    from setpiece.hosts.publish.support import HostSupport
+
+    return HostSupport(host, ws)
+
+
+@contextlib.contextmanager
+def _isolated(test: BorderTest, progress: Progress | None) -> Iterator[None]:
+    """pyblish's globals (stop test, callbacks, its own noisy loggers) for one run only;
+    pyblish prints errors to stdout, which belongs to ``--json``: send it to stderr."""
+    import pyblish.api
+
+    def on_processed(result: Any) -> None:
+        if progress is not None:
+            try:
+                progress(result_item(result))
+            except Exception:  # progress display never breaks a publish
+                log.debug("progress callback failed", exc_info=True)
+
+    quiet = [logging.getLogger(n) for n in ("pyblish.plugin", "pyblish.util", "pyblish.logic")]
+    levels = [lg.level for lg in quiet]
+    with installed_test(test):
+        pyblish.api.register_callback("pluginProcessed", on_processed)
+        for lg in quiet:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                yield
+        finally:
+            for lg, level in zip(quiet, levels):
+                lg.setLevel(level)
+            pyblish.api.deregister_callback("pluginProcessed", on_processed)
+
+
+def run_plugins(
+    session: Session,
+    plugins: Sequence[Any],
+    *,
+    sources: dict[Any, str] | None = None,
+    borders: Sequence[str] | None = None,
+    load_errors: Sequence[str] = (),
+    progress: Progress | None = None,
+    raise_on_failure: bool = True,
+    context: Any = None,
+) -> PublishReport:
+    """Process ``plugins`` over a fresh context holding ``session``; return the report."""
+    import pyblish.api
+    import pyblish.util
+
+    ws = session.ws
+    border_list = (
+        [parse_border(b) for b in borders] if borders is not None
+        else borders_from_config(ws.config.section("publish"))
+    )
+    if context is None:
+        context = pyblish.api.Context()
+    context.data[KEY] = session
+    if session.staging is not None:
+        context.data["staging"] = session.staging
+    test = BorderTest(border_list, context)
+    internal: list[str] = []
+    if not load_errors:
+        try:
+            with _isolated(test, progress):
+                pyblish.util.publish(context, plugins=list(plugins))
+        except Exception as exc:  # a bug in pyblish or a plugin's class: still report it
+            internal.append(f"the publish run broke: {type(exc).__name__}: {exc}")
+            log.debug("%s", traceback.format_exc())
+        finally:
+            lock = session.extras.pop("lock", None)
+            if lock is not None:
+                lock.release()
+    report = from_context(
+        context, list(plugins), sources=sources,
+        stopped_before=test.stopped_before, stop_reason=test.reason,
+    )
+    report.load_errors = [*load_errors, *internal]
+    if session.asset_name and not report.asset:
+        report.asset = session.asset_name
+    report.host = report.host or str(getattr(session.host, "name", "") or "")
+    staging = session.staging
+    if staging is not None and not report.published and staging.state in ("extracted", "integrating"):
+        report.resume = f"setpiece publish {session.asset_name} --resume"
+    report._context = context  # type: ignore[attr-defined]
+    report._plugins = list(plugins)  # type: ignore[attr-defined]
+    if not report.success and raise_on_failure:
+        raise PublishFailed(report)
+    return report
+
+
+def publish_scene(
+    host: Any,
+    ws: Any = None,
+    *,
+    asset: str | None = None,
+    repo: str | None = None,
+    extra_plugins: Sequence[Any] = (),
+    borders: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    raise_on_failure: bool = True,
+) -> PublishReport:
+    """Publish the scene open in ``host``: collect, validate, extract, integrate.
+
+    ``ws``: a Workspace or its path (default: found from the scene or the environment);
+    ``asset``: the output asset (default: the scene's ``setpiece_asset`` property, else
+    the ``outputs/<Asset>/`` folder it is saved in); ``repo``: the target (default: the
+    workspace's default repo); ``extra_plugins``: more pyblish plugins for this run only.
+    """
+    from setpiece.hosts.publish.discovery import discover
+
+    workspace = _workspace_for(host, ws)
+    found = discover(host, workspace, extra=list(extra_plugins))
+    session = Session(workspace, host, support_for(host, workspace), asset_name=asset,
+                      repo_name=repo, asset_source="given" if asset else "")
+    return run_plugins(
+        session, found.plugins, sources=found.sources, borders=borders,
+        load_errors=found.errors, progress=progress, raise_on_failure=raise_on_failure,
+    )
+
+
+def repair(report: PublishReport) -> list[str]:
+    """Run the Repair action of every failed validator that has one (in the app, on the
+    open scene). Returns what was repaired; publish again afterwards."""
+    import pyblish.plugin
+
+    from setpiece.hosts.publish.actions import RepairAction, repairable
+
+    context = getattr(report, "_context", None)
+    plugins = getattr(report, "_plugins", [])
+    if context is None:
+        raise SetpieceError("this report has no publish run attached: publish again first")
+    done: list[str] = []
+    failed_names = {i.plugin for i in report.failed}
+    for plugin in plugins:
+        if plugin.__name__ not in failed_names or not repairable(plugin):
+            continue
+        action = next(a for a in plugin.actions if issubclass(a, RepairAction))
+        result = pyblish.plugin.process(plugin, context, None, action=action.id)
+        if result.get("error") is not None:
+            raise SetpieceError(
+                f"repairing '{getattr(plugin, 'label', plugin.__name__)}' failed: {result['error']}"
+            )
+        done.append(str(getattr(plugin, "label", plugin.__name__)))
+    return done
