@@ -1,0 +1,320 @@
+"""``NukeHost``: setpiece inside Foundry Nuke 15+ (file in / file out for USD).
+
+Nuke gives Python no documented access to a composed USD stage, so a container is the
+node that reads one asset's interface layer:
+
+- new 3D system (Nuke 15+): one ``GeoImport`` per container, chained in load order (each
+  takes the previous one as its input stage, so the last one holds the whole set);
+- otherwise (or ``SETPIECE_NUKE_3D=classic``): one ``ReadGeo2`` per container.
+
+Each container node carries the record as ``String_Knob``s on a ``setpiece`` tab
+(``setpiece_name``, ``setpiece_version``, ``setpiece_identifier``,
+``setpiece_requirement``, ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``).
+``update`` sets the ``file`` knob and presses ``reload``; the node keeps its name and
+its connections, so transforms wired after it (GeoTransform, TransformGeo) survive.
+Export writes the chain's stage with ``GeoExport`` (new 3D system only).
+
+``nuke`` is imported inside the methods (typed by ``_nuke_api``), never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from setpiece.core.containers import ContainerRecord
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import (
+    FIELDS,
+    MARKER,
+    PREFIX,
+    layer_path,
+    node_name,
+    read_containers,
+    record_from_attrs,
+    record_to_attrs,
+)
+from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+
+NEW_READER = "GeoImport"
+CLASSIC_READER = "ReadGeo2"
+EXPORTER = "GeoExport"
+TAB = "setpiece_tab"
+MENU_LABEL = "setpiece"
+
+
+class NukeHost:
+    """The Nuke adapter (see module docstring)."""
+
+    name = "nuke"
+
+    def __init__(self) -> None:
+        self._reader: str | None = None
+        self._script_callbacks: list[Callable[[], None]] = []
+
+    # -- identity ----------------------------------------------------------------------
+    def app_version(self) -> str:
+        return str(import_nuke().NUKE_VERSION_STRING)
+
+    def is_headless(self) -> bool:
+        return not bool(import_nuke().env.get("gui", False))
+
+    # -- scene files -------------------------------------------------------------------
+    def new_scene(self) -> None:
+        import_nuke().scriptClear()
+
+    def open_scene(self, path: str) -> None:
+        nuke = import_nuke()
+        if not os.path.isfile(path):
+            raise SetpieceError(f"nuke: cannot open {path}: no such file")
+        nuke.scriptClear()
+        try:
+            nuke.scriptOpen(path)
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: cannot open {path}: {exc}")
+
+    def save_scene(self, path: str | None = None) -> str:
+        nuke = import_nuke()
+        target = path or self.current_scene()
+        if target is None:
+            raise SetpieceError("nuke: the script was never saved; give a path to save it to")
+        if Path(target).suffix.lower() != ".nk":
+            raise SetpieceError(f"nuke: cannot save {target}: use a .nk file name")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            nuke.scriptSaveAs(target, overwrite=1)
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: cannot save {target}: {exc}")
+        return self.current_scene() or target
+
+    def current_scene(self) -> str | None:
+        name = import_nuke().root()["name"].value()
+        return str(name) if name else None
+
+    # -- containers --------------------------------------------------------------------
+    def reader_class(self) -> str:
+        """``GeoImport`` (new 3D system) or ``ReadGeo2`` (classic) for this Nuke."""
+        if self._reader is None:
+            choice = os.environ.get("SETPIECE_NUKE_3D", "").strip().lower()
+            if choice == "classic":
+                self._reader = CLASSIC_READER
+            elif choice == "new" or import_nuke().NUKE_VERSION_MAJOR >= 15:
+                self._reader = NEW_READER
+            else:
+                self._reader = CLASSIC_READER
+        return self._reader
+
+    def load(self, scene: SceneLoad) -> list[Container]:
+        nuke = import_nuke()
+        records = list(scene.containers) or read_containers(scene.root_layer)
+        for selected in nuke.selectedNodes():
+            selected.setSelected(False)
+        previous = self._tail()
+        loaded: list[Container] = []
+        for record in records:
+            node = self._create_reader(nuke)
+            # createNode selects the new node and wires it to what was selected: undo both
+            node.setSelected(False)
+            node.setName(node_name(record))
+            if node.Class() == NEW_READER:
+                node.setInput(0, previous)
+                previous = node
+            else:
+                node.setInput(0, None)
+            path = layer_path(record, scene.root_layer)
+            node["file"].setValue(path)
+            stored = record if record.layer else _replace_layer(record, path)
+            _write_metadata(nuke, node, stored)
+            loaded.append(Container(node.fullName(), stored))
+        return loaded
+
+    def ls(self) -> list[Container]:
+        found: list[Container] = []
+        for node in import_nuke().allNodes():
+            if node.knob(MARKER) is None:
+                continue
+            record = record_from_attrs(_reader(node))
+            if record is not None:
+                found.append(Container(node.fullName(), record))
+        return found
+
+    def update(self, container: Container, record: ContainerRecord) -> Container:
+        nuke = import_nuke()
+        node = self._existing(container)
+        node["file"].setValue(layer_path(record))
+        reload = node.knob("reload")
+        if reload is not None:
+            reload.execute()
+        _write_metadata(nuke, node, record)
+        return Container(node.fullName(), record)
+
+    def remove(self, container: Container) -> None:
+        nuke = import_nuke()
+        node = self._existing(container)
+        upstream = node.input(0) if node.inputs() else None
+        for downstream in node.dependent(nuke.INPUTS, forceEvaluate=False):
+            for index in range(downstream.inputs()):
+                source = downstream.input(index)
+                if source is not None and source.fullName() == node.fullName():
+                    downstream.setInput(index, upstream)
+        nuke.delete(node)
+
+    # -- export ------------------------------------------------------------------------
+    def export_usd(self, path: str, *, selection: bool = False) -> str:
+        nuke = import_nuke()
+        if self.reader_class() != NEW_READER:
+            raise SetpieceError(
+                "nuke: USD export needs the new 3D system (GeoExport, Nuke 15+); unset "
+                "SETPIECE_NUKE_3D=classic or export from another host"
+            )
+        if selection:
+            chosen = nuke.selectedNodes()
+            if not chosen:
+                raise SetpieceError("nuke: nothing is selected to export; select a 3D node or export the script")
+            source: Node | None = chosen[0]
+        else:
+            source = self._tail()
+            if source is None:
+                raise SetpieceError("nuke: the script has no containers to export; load a scene first")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        frame = int(nuke.root()["first_frame"].value())
+        try:
+            exporter = nuke.createNode(EXPORTER, inpanel=False)
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: cannot create a {EXPORTER} node: {exc}")
+        try:
+            exporter.setSelected(False)
+            exporter.setInput(0, source)
+            exporter["file"].setValue(path.replace("\\", "/"))
+            nuke.execute(exporter, frame, frame)
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: USD export to {path} failed: {exc}")
+        finally:
+            nuke.delete(exporter)
+        if not os.path.isfile(path):
+            raise SetpieceError(f"nuke: {EXPORTER} wrote nothing to {path}; check the node's errors")
+        return path
+
+    # -- integration -------------------------------------------------------------------
+    def install_menu(self, commands: Sequence[MenuCommand]) -> None:
+        if self.is_headless():
+            return
+        bar = import_nuke().menu("Nuke")
+        menu = bar.findItem(MENU_LABEL)
+        if menu is None:
+            menu = bar.addMenu(MENU_LABEL)
+        else:
+            menu.clearMenu()
+        group: str | None = None
+        for command in commands:
+            if group is not None and command.group != group:
+                menu.addSeparator()
+            group = command.group
+            # "/" in a Nuke menu path makes a submenu: escape it in labels
+            menu.addCommand(command.label.replace("/", "\\/"), _menu_callback(command), tooltip=command.tooltip)
+
+    def on_scene_opened(self, callback: Callable[[], None]) -> None:
+        import_nuke().addOnScriptLoad(callback)
+        self._script_callbacks.append(callback)
+
+    def remove_callbacks(self) -> None:
+        nuke = import_nuke()
+        while self._script_callbacks:
+            nuke.removeOnScriptLoad(self._script_callbacks.pop())
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        if self.is_headless():
+            fn()
+            return
+        import_nuke().executeInMainThread(fn)
+
+    def main_window(self) -> Any | None:
+        if self.is_headless():
+            return None
+        try:
+            from Qt import QtWidgets
+        except ImportError:
+            return None
+        app = QtWidgets.QApplication.instance()
+        if app is None:
+            return None
+        for widget in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(widget, QtWidgets.QMainWindow) and widget.metaObject().className() == "Foundry::UI::DockMainWindow":
+                return widget
+        return None
+
+    # -- helpers -----------------------------------------------------------------------
+    def _create_reader(self, nuke: NukeModule) -> Node:
+        cls = self.reader_class()
+        try:
+            return nuke.createNode(cls, inpanel=False)
+        except RuntimeError as exc:
+            if cls != NEW_READER:
+                raise SetpieceError(f"nuke: cannot create a {cls} node: {exc}")
+        # GeoImport missing (new 3D system not available): fall back to the classic reader
+        self._reader = CLASSIC_READER
+        try:
+            return nuke.createNode(CLASSIC_READER, inpanel=False)
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: cannot create a {NEW_READER} or {CLASSIC_READER} node: {exc}")
+
+    def _tail(self) -> Node | None:
+        """The last container of the GeoImport chain (the one feeding no other container)."""
+        nuke = import_nuke()
+        nodes = [n for n in nuke.allNodes(NEW_READER) if n.knob(MARKER) is not None]
+        names = {n.fullName() for n in nodes}
+        tails = [
+            n for n in nodes
+            if not any(d.fullName() in names for d in n.dependent(nuke.INPUTS, forceEvaluate=False))
+        ]
+        return tails[-1] if tails else None
+
+    def _existing(self, container: Container) -> Node:
+        node = import_nuke().toNode(container.node)
+        if node is None:
+            raise SetpieceError(
+                f"nuke: container {container.node} ({container.asset}) is no longer in the "
+                "script; refresh the inventory"
+            )
+        return node
+
+
+def _write_metadata(nuke: NukeModule, node: Node, record: ContainerRecord) -> None:
+    values = record_to_attrs(record)
+    if node.knob(TAB) is None:
+        node.addKnob(nuke.Tab_Knob(TAB, "setpiece"))
+        for key in FIELDS:
+            node.addKnob(nuke.String_Knob(PREFIX + key, key.replace("_", " ")))
+    for name, value in values.items():
+        node[name].setValue(value)
+
+
+def _reader(node: Node) -> Callable[[str], str | None]:
+    def get(name: str) -> str | None:
+        knob = node.knob(name)
+        return None if knob is None else str(knob.value())
+
+    return get
+
+
+def _replace_layer(record: ContainerRecord, path: str) -> ContainerRecord:
+    import dataclasses
+
+    return dataclasses.replace(record, layer=path)
+
+
+def _menu_callback(command: MenuCommand) -> Callable[[], None]:
+    """A SetpieceError becomes a one-line ``nuke.message`` instead of a traceback."""
+
+    def run() -> None:
+        try:
+            command.callback()
+        except SetpieceError as exc:
+            import nuke
+
+            nuke.message(f"setpiece: {exc}")
+
+    return run

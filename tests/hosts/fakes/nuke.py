@@ -1,0 +1,436 @@
+"""A small fake of Nuke's ``nuke`` module, for the parts setpiece uses.
+
+It models a Nuke script the way the Nuke Python API documents it:
+
+- ``createNode(cls)`` names nodes ``<Class>1``, ``<Class>2``..., selects the new node and
+  connects it to the node that was selected (so callers must deselect first), and raises
+  ``RuntimeError("<cls>: unknown command")`` for a class this Nuke lacks (GeoImport and
+  GeoExport exist from Nuke 15 only);
+- ``setName`` uniquifies (``Chair`` then ``Chair1``) and raises ``ValueError`` for an
+  invalid name; ``node["missing"]`` raises ``NameError``, ``node.knob("missing")`` is None;
+- knobs are typed: a ``String_Knob``/``File_Knob`` takes strings only (``TypeError``);
+  buttons are executed; adding a knob twice raises ``ValueError``;
+- a deleted node raises ``ValueError("A PythonObject is not attached to a node")``;
+- ``scriptSaveAs`` writes the script (JSON) and refuses to overwrite unless asked;
+  ``scriptOpen`` reads it back and runs ``onScriptLoad`` callbacks;
+- ``execute`` on a ``GeoExport`` writes a .usda of its input chain of GeoImports;
+- in terminal mode (``nuke -t``: ``env["gui"]`` False) there are no menus.
+
+Calls are recorded in ``FakeNuke.calls``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .hou import _usda
+
+DETACHED = "A PythonObject is not attached to a node"
+_VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Knob:
+    kind = "knob"
+
+    def __init__(self, name: str, label: str = "", value: Any = "") -> None:
+        self._name, self.label, self._value = name, label, value
+        self.node: Node | None = None
+        self.executed = 0
+
+    def name(self) -> str:
+        return self._name
+
+    def value(self) -> Any:
+        if self.node is not None:
+            self.node._alive()
+        return self._value
+
+    def getValue(self) -> Any:
+        return self.value()
+
+    def setValue(self, value: Any) -> bool:
+        if self.node is not None:
+            self.node._alive()
+            self.node.session.calls.append(("Knob.setValue", (f"{self.node._name}.{self._name}", value), {}))
+        self._check(value)
+        self._value = value
+        return True
+
+    def _check(self, value: Any) -> None:
+        pass
+
+    def execute(self) -> Any:
+        raise TypeError(f"{self._name} is not a button")
+
+
+class String_Knob(Knob):
+    kind = "string"
+
+    def __init__(self, name: str, label: str = "", text: str = "") -> None:
+        super().__init__(name, label or name, text)
+
+    def _check(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"{self._name}: expected a string, got {type(value).__name__}")
+
+
+class File_Knob(String_Knob):
+    kind = "file"
+
+
+class Tab_Knob(Knob):
+    kind = "tab"
+
+    def __init__(self, name: str, label: str = "") -> None:
+        super().__init__(name, label or name, None)
+
+
+class Int_Knob(Knob):
+    kind = "int"
+
+    def _check(self, value: Any) -> None:
+        if not isinstance(value, int):
+            raise TypeError(f"{self._name}: expected an int")
+
+
+class PyScript_Knob(Knob):
+    kind = "button"
+
+    def execute(self) -> Any:
+        if self.node is not None:
+            self.node._alive()
+        self.executed += 1
+        return None
+
+
+_CLASSES: dict[str, tuple[int, Callable[[], list[Knob]]]] = {
+    # class: (max inputs, knobs)
+    "GeoImport": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
+    "GeoExport": (1, lambda: [File_Knob("file")]),
+    "ReadGeo2": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
+    "GeoTransform": (1, lambda: []),
+    "Root": (0, lambda: [String_Knob("name"), Int_Knob("first_frame", value=1), Int_Knob("last_frame", value=100)]),
+}
+_NEW_3D = {"GeoImport", "GeoExport", "GeoTransform"}
+
+
+class Node:
+    def __init__(self, session: FakeNuke, cls: str, name: str) -> None:
+        self.session, self._class, self._name = session, cls, name
+        self.max_inputs, make_knobs = _CLASSES[cls]
+        self.knobs_by_name: dict[str, Knob] = {}
+        self._inputs: list[Node | None] = []
+        self._selected = False
+        self.deleted = False
+        for knob in make_knobs():
+            self._attach(knob)
+
+    def __repr__(self) -> str:
+        return f"<{self._class} {self._name}>"
+
+    def _alive(self) -> None:
+        if self.deleted:
+            raise ValueError(DETACHED)
+
+    def _attach(self, knob: Knob) -> None:
+        if knob.name() in self.knobs_by_name:
+            raise ValueError(f"{self._name}: knob {knob.name()} already exists")
+        knob.node = self
+        self.knobs_by_name[knob.name()] = knob
+
+    def name(self) -> str:
+        self._alive()
+        return self._name
+
+    def fullName(self) -> str:
+        return self.name()
+
+    def Class(self) -> str:
+        self._alive()
+        return self._class
+
+    def setName(self, name: str, uncollide: bool = True, updateExpressions: bool = False) -> None:
+        self._alive()
+        if not _VALID_NAME.match(name):
+            raise ValueError(f"Invalid name: {name!r}")
+        taken = {n._name for n in self.session.nodes if n is not self}
+        if name in taken:
+            if not uncollide:
+                raise ValueError(f"A node called {name} already exists")
+            base, n = re.sub(r"\d+$", "", name), 1
+            while f"{base}{n}" in taken:
+                n += 1
+            name = f"{base}{n}"
+        self._name = name
+
+    def knob(self, name: str) -> Knob | None:
+        self._alive()
+        return self.knobs_by_name.get(name)
+
+    def knobs(self) -> dict[str, Knob]:
+        self._alive()
+        return dict(self.knobs_by_name)
+
+    def __getitem__(self, name: str) -> Knob:
+        self._alive()
+        if name not in self.knobs_by_name:
+            raise NameError(f"knob {name} does not exist")
+        return self.knobs_by_name[name]
+
+    def addKnob(self, knob: Knob) -> None:
+        self._alive()
+        self._attach(knob)
+
+    def setInput(self, i: int, node: Node | None) -> bool:
+        self._alive()
+        if node is not None:
+            node._alive()
+        if i >= self.max_inputs:
+            return False
+        while len(self._inputs) <= i:
+            self._inputs.append(None)
+        self._inputs[i] = node
+        return True
+
+    def input(self, i: int) -> Node | None:
+        self._alive()
+        return self._inputs[i] if i < len(self._inputs) else None
+
+    def inputs(self) -> int:
+        self._alive()
+        return len(self._inputs)
+
+    def dependent(self, what: int = 1, forceEvaluate: bool = True) -> list[Node]:
+        self._alive()
+        return [n for n in self.session.nodes if self in n._inputs]
+
+    def setSelected(self, selected: bool) -> None:
+        self._alive()
+        self._selected = selected
+
+    def isSelected(self) -> bool:
+        self._alive()
+        return self._selected
+
+
+class Menu:
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.items: list[Any] = []  # Menu, ("command", label, fn, tooltip), ("separator",)
+
+    def name(self) -> str:
+        return self._name
+
+    def addMenu(self, name: str, icon: str = "", tooltip: str = "", index: int = -1) -> Menu:
+        sub = Menu(name)
+        self.items.append(sub)
+        return sub
+
+    def addCommand(self, name: str, command: Any = None, shortcut: str = "", icon: str = "", tooltip: str = "") -> Any:
+        if "/" in name.replace("\\/", ""):
+            head, _, rest = name.partition("/")
+            sub = self.findItem(head) or self.addMenu(head)
+            assert isinstance(sub, Menu)
+            return sub.addCommand(rest, command, shortcut, icon, tooltip)
+        self.items.append(("command", name.replace("\\/", "/"), command, tooltip))
+        return self.items[-1]
+
+    def addSeparator(self) -> Any:
+        self.items.append(("separator",))
+        return self.items[-1]
+
+    def findItem(self, name: str) -> Menu | None:
+        return next((m for m in self.items if isinstance(m, Menu) and m._name == name), None)
+
+    def clearMenu(self) -> None:
+        self.items.clear()
+
+
+class FakeNuke:
+    """The fake Nuke session; ``module`` is what ``import nuke`` returns."""
+
+    def __init__(self, *, gui: bool = False, major: int = 15, version: str | None = None) -> None:
+        self.gui = gui
+        self.major = major
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.nodes: list[Node] = []
+        self.menus = {"Nuke": Menu("Nuke"), "Nodes": Menu("Nodes")}
+        self.on_script_load: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        self.main_thread: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.messages: list[str] = []
+        self.executed: list[tuple[str, int, int]] = []
+        self._root = Node(self, "Root", "root")
+        self.module = self._make_module(version or f"{major}.1v3")
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
+        monkeypatch.setitem(sys.modules, "nuke", self.module)
+        return self
+
+    # -- helpers for tests -------------------------------------------------------------
+    def node(self, name: str) -> Node:
+        found = self.to_node(name)
+        assert found is not None, f"no node {name}"
+        return found
+
+    def to_node(self, name: str) -> Node | None:
+        return next((n for n in self.nodes if n._name == name), None)
+
+    def run_main_thread(self) -> None:
+        while self.main_thread:
+            fn, args = self.main_thread.pop(0)
+            fn(*args)
+
+    # -- internals ---------------------------------------------------------------------
+    def _record(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _create_node(self, node: str, knobs: str = "", inpanel: bool = True) -> Node:
+        if node not in _CLASSES or node == "Root" or (node in _NEW_3D and self.major < 15):
+            raise RuntimeError(f"{node}: unknown command")
+        if knobs:
+            raise NotImplementedError("the fake does not parse TCL knob strings")
+        taken = {n._name for n in self.nodes}
+        n = 1
+        while f"{node}{n}" in taken:
+            n += 1
+        created = Node(self, node, f"{node}{n}")
+        selected = [s for s in self.nodes if s._selected]
+        if selected and created.max_inputs:
+            created.setInput(0, selected[0])
+        for s in self.nodes:
+            s._selected = False
+        created._selected = True
+        self.nodes.append(created)
+        return created
+
+    def _delete(self, node: Node) -> None:
+        node._alive()
+        for other in self.nodes:
+            other._inputs = [None if i is node else i for i in other._inputs]
+        self.nodes.remove(node)
+        node.deleted = True
+
+    def _script_clear(self) -> None:
+        for node in list(self.nodes):
+            self._delete(node)
+        self._root = Node(self, "Root", "root")
+
+    def _script_save_as(self, filename: str, overwrite: int = -1) -> None:
+        if Path(filename).exists() and overwrite != 1:
+            raise RuntimeError(f"{filename} already exists")
+        if not Path(filename).parent.is_dir():
+            raise RuntimeError(f"Can't write {filename}: no such directory")
+        data = [
+            {
+                "class": n._class,
+                "name": n._name,
+                "inputs": [i._name if i else None for i in n._inputs],
+                "knobs": [[k.kind, k.name(), k.label, k._value] for k in n.knobs_by_name.values()],
+            }
+            for n in self.nodes
+        ]
+        Path(filename).write_text(json.dumps(data), encoding="utf-8")
+        self._root["name"].setValue(filename)
+
+    def _script_open(self, filename: str) -> None:
+        if not Path(filename).is_file():
+            raise RuntimeError(f"{filename}: No such file or directory")
+        data = json.loads(Path(filename).read_text(encoding="utf-8"))
+        kinds: dict[str, Callable[..., Knob]] = {
+            "string": String_Knob, "file": File_Knob, "tab": Tab_Knob, "button": PyScript_Knob,
+        }
+        by_name: dict[str, Node] = {}
+        for item in data:
+            node = Node(self, item["class"], item["name"])
+            for kind, name, label, value in item["knobs"]:
+                if name not in node.knobs_by_name:
+                    node._attach(kinds[kind](name, label))
+                node.knobs_by_name[name]._value = value
+            self.nodes.append(node)
+            by_name[node._name] = node
+        for item in data:
+            by_name[item["name"]]._inputs = [by_name[i] if i else None for i in item["inputs"]]
+        self._root["name"].setValue(filename)
+        for call, args, kwargs in list(self.on_script_load):
+            call(*args, **kwargs)
+
+    def _execute(self, node: Node, start: int = 1, end: int = 1, incr: int = 1) -> None:
+        node._alive()
+        self.executed.append((node._name, start, end))
+        if node._class != "GeoExport":
+            raise RuntimeError(f"{node._name} cannot be executed")
+        source = node.input(0)
+        if source is None:
+            raise RuntimeError(f"{node._name}: no input stage")
+        out = node["file"].value()
+        if not out:
+            raise RuntimeError(f"{node._name}: no file name")
+        chain: list[Node] = []
+        current: Node | None = source
+        while current is not None:
+            chain.insert(0, current)
+            current = current.input(0)
+        prims: dict[str, str] = {}
+        for n in chain:
+            if n._class == "GeoImport" and n.knob("setpiece_prim_path") is not None:
+                prims[n["setpiece_prim_path"].value()] = n["file"].value()
+        Path(out).write_text(_usda(prims), encoding="utf-8")
+
+    def _menu(self, name: str) -> Menu:
+        if not self.gui:
+            raise RuntimeError("menus are not available in terminal mode")
+        return self.menus[name]
+
+    def _make_module(self, version: str) -> types.ModuleType:
+        nuke = types.ModuleType("nuke")
+        fake = self
+
+        def add_on_script_load(call: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, nodeClass: str = "Root") -> None:
+            fake.on_script_load.append((call, tuple(args), dict(kwargs or {})))
+
+        def remove_on_script_load(call: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, nodeClass: str = "Root") -> None:
+            fake.on_script_load.remove((call, tuple(args), dict(kwargs or {})))
+
+        attrs: dict[str, Any] = {
+            "NUKE_VERSION_MAJOR": self.major,
+            "NUKE_VERSION_STRING": version,
+            "INPUTS": 1,
+            "HIDDEN_INPUTS": 2,
+            "env": {"gui": self.gui, "NukeVersionMajor": self.major},
+            "GUI": self.gui,
+            "createNode": self._create_node,
+            "toNode": self.to_node,
+            "allNodes": lambda filter=None, group=None, recurseGroups=False: [
+                n for n in self.nodes if filter is None or n._class == filter
+            ],
+            "selectedNodes": lambda filter=None: [n for n in self.nodes if n._selected and (filter is None or n._class == filter)],
+            "delete": self._delete,
+            "root": lambda: self._root,
+            "scriptClear": self._script_clear,
+            "scriptOpen": self._script_open,
+            "scriptSaveAs": self._script_save_as,
+            "execute": self._execute,
+            "menu": self._menu,
+            "addOnScriptLoad": add_on_script_load,
+            "removeOnScriptLoad": remove_on_script_load,
+            "executeInMainThread": lambda call, args=(): self.main_thread.append((call, tuple(args))),
+            "message": self.messages.append,
+            "String_Knob": String_Knob,
+            "File_Knob": File_Knob,
+            "Tab_Knob": Tab_Knob,
+        }
+        for name, value in attrs.items():
+            setattr(nuke, name, self._record(name, value) if callable(value) and not isinstance(value, type) else value)
+        return nuke

@@ -1,0 +1,361 @@
+"""The Nuke adapter's full protocol, run against the ``nuke`` fake (tests/hosts/fakes/nuke.py).
+
+Nuke cannot be installed here: these tests check what setpiece asks of the ``nuke``
+module and what an artist sees in the node graph; ``setpiece.hosts.nuke.selftest``
+repeats the same journey inside the real Nuke.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes.nuke import DETACHED, FakeNuke, Menu
+
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import write_sample_scene
+from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
+
+
+@pytest.fixture
+def nuke(monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
+    monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
+    return FakeNuke(gui=False, major=15).install(monkeypatch)
+
+
+@pytest.fixture
+def gui_nuke(monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
+    monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
+    return FakeNuke(gui=True, major=16).install(monkeypatch)
+
+
+@pytest.fixture
+def host():  # type: ignore[no-untyped-def]
+    from setpiece.hosts.nuke import NukeHost
+
+    return NukeHost()
+
+
+@pytest.fixture
+def sample(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return write_sample_scene(tmp_path / "sample")
+
+
+def test_importing_the_adapter_needs_no_nuke() -> None:
+    import importlib
+
+    for name in ("setpiece.hosts.nuke", "setpiece.hosts.nuke.selftest", "setpiece.hosts.nuke.launch"):
+        importlib.import_module(name)
+    assert "nuke" not in sys.modules
+
+
+def test_adapter_satisfies_the_host_protocol(host) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(host, Host) and host.name == "nuke"
+
+
+def test_identity(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    assert host.app_version() == "15.1v3"
+    assert host.is_headless() is True
+
+
+def test_load_chains_geoimport_nodes_with_metadata_knobs(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    stray = nuke.module.createNode("GeoTransform")  # selected: createNode would wire to it
+    assert stray.isSelected()
+
+    loaded = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert [c.node for c in loaded] == ["Chair", "Table"]
+    chair, table = nuke.node("Chair"), nuke.node("Table")
+    assert chair.Class() == table.Class() == "GeoImport"
+    assert chair.input(0) is None  # not wired to the stray selected node
+    assert table.input(0) is chair
+    assert chair["file"].value() == sample.records[0].layer
+    assert chair.knob("setpiece_tab") is not None
+    assert chair["setpiece_name"].value() == "Chair"
+    assert chair["setpiece_version"].value() == "1.0.0"
+    assert chair["setpiece_requirement"].value() == "Chair>=1"
+    assert chair["setpiece_prim_path"].value() == "/World/Chair"
+    assert table["setpiece_identifier"].value() == "table/1.0.0/asset.usda"
+
+
+def test_loading_twice_uniquifies_and_extends_the_chain(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    second = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert [c.node for c in second] == ["Chair1", "Table1"]
+    assert nuke.node("Chair1").input(0) is nuke.node("Table")
+    assert [c.node for c in host.ls()] == ["Chair", "Table", "Chair1", "Table1"]
+
+
+def test_ls_reads_containers_back_from_knobs(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    nuke.module.createNode("GeoImport")  # a plain GeoImport is not a container
+
+    found = host.ls()
+
+    assert [(c.node, c.asset, c.version, c.record.kind) for c in found] == [
+        ("Chair", "Chair", "1.0.0", "semi-push"),
+        ("Table", "Table", "1.0.0", "push"),
+    ]
+
+
+def test_load_without_records_reads_the_root_layer(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    loaded = host.load(SceneLoad(sample.root_layer))
+    assert [c.asset for c in loaded] == ["Chair", "Table"]
+    assert nuke.node("Table")["file"].value() == sample.records[1].layer
+
+
+def test_classic_3d_uses_readgeo2_when_geoimport_is_missing(monkeypatch: pytest.MonkeyPatch, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.nuke import NukeHost
+
+    monkeypatch.setenv("SETPIECE_NUKE_3D", "new")  # asks for GeoImport, but this Nuke lacks it
+    fake = FakeNuke(gui=False, major=14).install(monkeypatch)
+    host = NukeHost()
+
+    loaded = host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert [fake.node(c.node).Class() for c in loaded] == ["ReadGeo2", "ReadGeo2"]
+    assert fake.node("Table").input(0) is None  # ReadGeo2 nodes are not chained
+    assert host.reader_class() == "ReadGeo2"
+    with pytest.raises(SetpieceError, match="USD export needs the new 3D system"):
+        host.export_usd(str(tmp_path / "x.usda"))
+
+
+def test_classic_3d_on_request(monkeypatch: pytest.MonkeyPatch, sample) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.nuke import NukeHost
+
+    monkeypatch.setenv("SETPIECE_NUKE_3D", "classic")
+    fake = FakeNuke(gui=False, major=16).install(monkeypatch)
+    NukeHost().load(SceneLoad(sample.root_layer, sample.records))
+    assert fake.node("Chair").Class() == "ReadGeo2"
+
+
+def test_update_sets_the_file_reloads_and_keeps_connections(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    user_xform = nuke.module.createNode("GeoTransform")
+    user_xform.setInput(0, nuke.node("Chair"))
+
+    updated = host.update(chair, sample.update_to)
+
+    node = nuke.node("Chair")
+    assert updated.node == "Chair" and updated.version == "2.0.0"
+    assert node["file"].value() == sample.update_to.layer
+    assert node["reload"].executed == 1
+    assert node["setpiece_version"].value() == "2.0.0"
+    assert user_xform.input(0) is node and nuke.node("Table").input(0) is node
+    assert [c.version for c in host.ls()] == ["2.0.0", "1.0.0"]
+
+
+def test_remove_reconnects_what_followed(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    host.load(SceneLoad(sample.root_layer, sample.records[:1]))  # Chair1 after Table
+
+    table = host.ls()[1]
+    table_node = nuke.node("Table")
+    host.remove(table)
+
+    assert nuke.to_node("Table") is None
+    assert nuke.node("Chair1").input(0) is nuke.node("Chair")
+    with pytest.raises(ValueError, match=DETACHED):
+        table_node.name()
+
+
+def test_update_or_remove_of_a_deleted_container_is_a_one_line_error(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    nuke.module.delete(nuke.node("Chair"))
+
+    with pytest.raises(SetpieceError, match=r"container Chair \(Chair\) is no longer in the script") as err:
+        host.update(chair, sample.update_to)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SetpieceError):
+        host.remove(chair)
+
+
+def test_export_writes_the_chain_with_geoexport_and_cleans_up(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    host.update(chair, sample.update_to)
+
+    written = host.export_usd(str(tmp_path / "out" / "scene.usda"))
+
+    assert [n.Class() for n in nuke.nodes] == ["GeoImport", "GeoImport"]  # exporter deleted
+    assert nuke.executed == [("GeoExport1", 1, 1)]
+    from pxr import Usd
+
+    stage = Usd.Stage.Open(written)
+    assert stage.GetPrimAtPath("/World/Chair/geo").IsValid()
+    refs = stage.GetPrimAtPath("/World/Chair").GetMetadata("references").GetAddedOrExplicitItems()
+    assert refs[0].assetPath == sample.update_to.layer
+
+
+def test_export_selection_and_empty_script(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SetpieceError, match="no containers to export"):
+        host.export_usd(str(tmp_path / "x.usda"))
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    with pytest.raises(SetpieceError, match="nothing is selected"):
+        host.export_usd(str(tmp_path / "x.usda"), selection=True)
+
+    nuke.node("Chair").setSelected(True)
+    text = Path(host.export_usd(str(tmp_path / "sel.usda"), selection=True)).read_text()
+    assert '"Chair"' in text and '"Table"' not in text
+
+
+def test_failed_export_is_a_one_line_error_and_leaves_no_exporter(nuke: FakeNuke, host, sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    def boom(node, start=1, end=1, incr=1):  # type: ignore[no-untyped-def]
+        raise RuntimeError("GeoExport1: cannot write\nread-only disk")
+
+    monkeypatch.setattr(nuke.module, "execute", boom)
+    with pytest.raises(SetpieceError, match=r"USD export to .* failed: GeoExport1: cannot write read-only disk"):
+        host.export_usd(str(tmp_path / "x.usda"))
+    assert [n.Class() for n in nuke.nodes] == ["GeoImport", "GeoImport"]
+
+
+def test_save_open_and_script_load_callback(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str | None] = []
+    host.on_scene_opened(lambda: opened.append(host.current_scene()))
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    assert host.current_scene() is None
+
+    saved = host.save_scene(str(tmp_path / "comp.nk"))
+    host.save_scene()  # again, to the same file: overwrite allowed
+    host.new_scene()
+    assert host.ls() == [] and host.current_scene() is None
+
+    host.open_scene(saved)
+
+    assert opened == [saved]
+    assert [(c.asset, c.version) for c in host.ls()] == [("Chair", "1.0.0"), ("Table", "1.0.0")]
+    assert nuke.node("Table").input(0) is nuke.node("Chair")
+    host.remove_callbacks()
+    host.open_scene(saved)
+    assert opened == [saved]
+
+
+def test_scene_file_errors_are_one_line(nuke: FakeNuke, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SetpieceError, match="no such file"):
+        host.open_scene(str(tmp_path / "missing.nk"))
+    with pytest.raises(SetpieceError, match="never saved"):
+        host.save_scene()
+    with pytest.raises(SetpieceError, match=r"\.nk"):
+        host.save_scene(str(tmp_path / "comp.hip"))
+
+
+def test_menu_in_the_nuke_menu_bar_replaced_on_reinstall(gui_nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[str] = []
+
+    def fail() -> None:
+        raise SetpieceError("no workspace here")
+
+    commands = [
+        MenuCommand("Build scene", lambda: ran.append("build"), tooltip="Build the scene"),
+        MenuCommand("Update all", lambda: ran.append("update")),
+        MenuCommand("Chair/Props tool", fail, group="tools"),
+    ]
+    host.install_menu(commands)
+    host.install_menu(commands)
+
+    bar = gui_nuke.menus["Nuke"]
+    menus = [m for m in bar.items if isinstance(m, Menu)]
+    assert [m.name() for m in menus] == ["setpiece"]
+    items = menus[0].items
+    assert [i[1] if i[0] == "command" else "---" for i in items] == [
+        "Build scene", "Update all", "---", "Chair/Props tool"
+    ]
+    assert items[0][3] == "Build the scene"
+    items[0][2]()
+    items[3][2]()
+    assert ran == ["build"]
+    assert gui_nuke.messages == ["setpiece: no workspace here"]
+
+
+def test_no_menu_in_terminal_mode(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    host.install_menu([MenuCommand("Build scene", lambda: None)])
+    assert not nuke.menus["Nuke"].items
+
+
+def test_defer(gui_nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[int] = []
+    host.defer(lambda: ran.append(1))
+    assert ran == []
+    gui_nuke.run_main_thread()
+    assert ran == [1]
+
+
+def test_headless_defer_and_main_window(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    ran: list[int] = []
+    host.defer(lambda: ran.append(1))
+    assert ran == [1] and nuke.main_thread == []
+    assert host.main_window() is None
+
+
+def test_startup_files(gui_nuke: FakeNuke, monkeypatch: pytest.MonkeyPatch) -> None:
+    import setpiece.hosts
+    import setpiece.hosts.nuke as nuke_pkg
+
+    installed: list[object] = []
+    monkeypatch.setattr(setpiece.hosts, "install", installed.append, raising=False)
+    monkeypatch.setattr(nuke_pkg, "_installed", [])
+    folder = nuke_pkg.startup_dir()
+    for name in ("init.py", "menu.py"):
+        exec(compile((folder / name).read_text(), name, "exec"), {"__name__": name[:-3]})
+        if name == "init.py":
+            assert installed == []  # GUI: init.py leaves it to menu.py
+    assert len(installed) == 1 and installed[0].name == "nuke"  # type: ignore[attr-defined]
+    nuke_pkg.bootstrap()  # only once per session
+    assert len(installed) == 1
+
+
+def test_terminal_mode_installs_from_init_py(nuke: FakeNuke, monkeypatch: pytest.MonkeyPatch) -> None:
+    import setpiece.hosts
+    import setpiece.hosts.nuke as nuke_pkg
+
+    installed: list[object] = []
+    monkeypatch.setattr(setpiece.hosts, "install", installed.append, raising=False)
+    monkeypatch.setattr(nuke_pkg, "_installed", [])
+    init = nuke_pkg.startup_dir() / "init.py"
+    exec(compile(init.read_text(), "init.py", "exec"), {"__name__": "init"})
+    assert len(installed) == 1
+
+
+def test_selftest_passes_against_the_fake(nuke: FakeNuke, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from setpiece.hosts.nuke import selftest
+
+    report = selftest.run(workdir=str(tmp_path))
+
+    out = capsys.readouterr().out
+    assert report.ok, out
+    assert "node and wiring kept" in out and out.strip().endswith("9 passed, 0 failed")
+
+
+def test_selftest_main_with_a_root_layer(nuke: FakeNuke, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.nuke import selftest
+
+    assert selftest.main(["--root-layer", sample.root_layer, "--workdir", str(tmp_path / "w")]) == 0
+
+
+def test_selftest_fails_on_classic_nuke_export(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from setpiece.hosts.nuke import selftest
+
+    monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
+    FakeNuke(gui=False, major=14).install(monkeypatch)
+    report = selftest.run(workdir=str(tmp_path))
+
+    out = capsys.readouterr().out
+    assert report.exit_code == 1
+    assert "FAIL  export_usd: SetpieceError: nuke: USD export needs the new 3D system" in out
+    assert "PASS  reopen" in out
+
+
+def test_launch_spec() -> None:
+    from setpiece.hosts.nuke.launch import launch_spec
+
+    spec = launch_spec()
+    assert spec.host == "nuke" and spec.startup_var == "NUKE_PATH"
+    assert spec.batch_args == ("-t", "{script}")
+    assert spec.python_by_app_version["15"] == "3.10" and spec.python_by_app_version["16"] == "3.11"
+    assert any(g.startswith("/usr/local/Nuke") for g in spec.install_globs)
