@@ -95,6 +95,29 @@ def batch_run(state: State, host: str, script: str, args: tuple[str, ...], no_se
     return run(host, _workspace(state, required=False), script, args, no_setup=no_setup)
 
 
+
+@batch.command("publish")
+@click.argument("host")
+@click.argument("scene", type=click.Path(dir_okay=False))
+@click.option("--asset", metavar="NAME", help="Output asset to publish (default: found from the scene).")
+@click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
+@click.option("--repair", is_flag=True, help="Run the Repair actions of failed validators, save, publish again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the publish report as JSON.")
+@click.option("--no-setup", is_flag=True, help="Safe mode: skip all asset code.")
+@pass_state
+def batch_publish(
+    state: State, host: str, scene: str, asset: str | None, repo_name: str | None,
+    repair: bool, as_json: bool, no_setup: bool,
+) -> int:
+    """Publish SCENE headless from HOST (pyblish: collect, validate, extract, integrate)."""
+    from setpiece.hosts.publish.cli import batch_publish as run
+
+    code, report = run(host, _workspace(state), scene, asset=asset, repo=repo_name,
+                       repair=repair, no_setup=no_setup)
+    if as_json and report is not None:
+        echo_json(report)
+    return code
+
 @click.command()
 @click.argument("host")
 @click.option("--workdir", default=None, help="Where the sample, export and saved scene go.")

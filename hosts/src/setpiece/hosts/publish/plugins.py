@@ -33,7 +33,13 @@ import pyblish.api
 from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.hosts.publish.actions import RepairAction
-from setpiece.hosts.publish.session import MANUAL_POLICIES, find_asset, plan_version, policy, session
+from setpiece.hosts.publish.session import (
+    MANUAL_POLICIES,
+    find_asset,
+    plan_version,
+    policy,
+    session,
+)
 
 FAMILY = "setpiece.usd"
 _PRIM_BAD = re.compile(r"[^A-Za-z0-9_]")
@@ -695,7 +701,7 @@ class IntegratePublish(pyblish.api.ContextPlugin):
                     f"{s.asset_name} --resume'"
                 )
             taken = s.planned_version
-            set_version(s, plan_version(s.ws, s.asset_name))
+            set_version(s, plan_version(s.ws, s.asset_name or ""))
             self.log.warning("%s %s was just published by someone else: publishing %s",
                              s.asset_name, taken, s.planned_version)
             write_interface(s, staging)

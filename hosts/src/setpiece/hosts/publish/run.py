@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts.publish.borders import BorderTest, borders_from_config, installed_test, parse_border
+from setpiece.hosts.publish.borders import (
+    BorderTest,
+    borders_from_config,
+    installed_test,
+    parse_border,
+)
 from setpiece.hosts.publish.report import PublishFailed, PublishReport, from_context, result_item
 from setpiece.hosts.publish.session import KEY, Session
 
@@ -69,7 +74,7 @@ def _isolated(test: BorderTest, progress: Progress | None) -> Iterator[None]:
             with contextlib.redirect_stdout(sys.stderr):
                 yield
         finally:
-            for lg, level in zip(quiet, levels):
+            for lg, level in zip(quiet, levels, strict=False):
                 lg.setLevel(level)
             pyblish.api.deregister_callback("pluginProcessed", on_processed)
 

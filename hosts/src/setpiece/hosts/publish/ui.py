@@ -41,7 +41,7 @@ def show_report(report: PublishReport, parent: Any = None, *, on_repair: Any = N
 
 
 def _window_class() -> Any:
-    from Qt import QtCore, QtGui, QtWidgets
+    from Qt import QtGui, QtWidgets
 
     class _ReportWindow(QtWidgets.QDialog):
         def __init__(self, report: PublishReport, parent: Any = None, on_repair: Any = None):
@@ -73,7 +73,8 @@ def _window_class() -> Any:
                 self.tree.addTopLevelItem(row)
                 if item.status == "failed":
                     row.setExpanded(True)
-            self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.Stretch)
+            mode: Any = getattr(QtWidgets.QHeaderView, "ResizeMode", QtWidgets.QHeaderView)
+            self.tree.header().setSectionResizeMode(0, mode.Stretch)
             layout.addWidget(self.tree)
             self.details = QtWidgets.QLabel(
                 "\n".join(x for x in (
@@ -94,10 +95,9 @@ def _window_class() -> Any:
             buttons.addWidget(self.repair_button)
             buttons.addWidget(close)
             layout.addLayout(buttons)
-            self.setWindowFlags(self.windowFlags() | QtCore.Qt.WindowStaysOnTopHint)
 
     return _ReportWindow
 
 
-def ReportWindow(report: PublishReport, parent: Any = None, on_repair: Any = None) -> Any:  # noqa: N802
+def ReportWindow(report: PublishReport, parent: Any = None, on_repair: Any = None) -> Any:
     return _window_class()(report, parent, on_repair)
