@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 SCAFFOLD_GROUP = "setpiece.scaffold"
 
 
-def _install_editable(ws: Workspace, asset: OutputAsset, *, deps: bool = True) -> None:
-    args = ["-e", str(asset.path), "--reinstall-package", asset.name]
+def _install_editable(
+    ws: Workspace, asset: OutputAsset, *, deps: bool = True, extras: Sequence[str] = ()
+) -> None:
+    target = f"{asset.path}[{','.join(extras)}]" if extras else str(asset.path)
+    args = ["-e", target, "--reinstall-package", asset.name]
     if not deps:
         args.insert(0, "--no-deps")
     try:
@@ -153,7 +156,8 @@ def require(ws: Workspace, name: str, reqs: Sequence[str], *, group: str | None)
     old = asset.pyproject.read_text(encoding="utf-8")
     asset.set_requirements(group, list(current.values()))
     try:
-        _install_editable(ws, asset)
+        # With the group's extra: its dependencies must resolve from the repos (else refused).
+        _install_editable(ws, asset, extras=[group])
     except BaseException:
         atomic_write_text(asset.pyproject, old)
         raise
