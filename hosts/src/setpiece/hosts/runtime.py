@@ -25,6 +25,7 @@ import importlib
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -197,6 +198,11 @@ class Runtime:
         ws = self.workspace
         paths = resolver_search_paths(ws)
         os.environ["PXR_AR_DEFAULT_SEARCH_PATH"] = os.pathsep.join(paths)
+        if "pxr" not in sys.modules:
+            # USD reads the variable when its resolver is first made: no need to import
+            # pxr (hundreds of ms) at startup. Blender's importer uses its own USD, which
+            # only ever sees the variable.
+            return paths
         try:
             from setpiece.usd.resolver import configure_resolver
         except ImportError:
