@@ -363,3 +363,38 @@ def test_launch_spec() -> None:
     assert spec.startup_var == "HOUDINI_PACKAGE_DIR"
     assert spec.python_by_app_version == {"20.0": "3.10", "20.5": "3.11", "21.0": "3.11"}
     assert any(g.startswith("/opt/hfs") for g in spec.install_globs)
+
+
+def test_scene_data_is_saved_with_the_hip(hou: FakeHou, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert host.get_scene_data("setpiece_asset") is None
+    host.set_scene_data("setpiece_asset", "Kitchen")
+    saved = host.save_scene(str(tmp_path / "kitchen.hip"))
+    host.new_scene()
+    assert host.get_scene_data("setpiece_asset") is None
+    host.open_scene(saved)
+    assert host.get_scene_data("setpiece_asset") == "Kitchen"
+
+
+def test_notify_and_ask(gui_hou: FakeHou, host) -> None:  # type: ignore[no-untyped-def]
+    done: list[int] = []
+    host.notify("2 containers are out of date")
+    assert host.ask("Update them now?", lambda: done.append(1), "Update all") is True
+    gui_hou.answer = 1  # "Later"
+    assert host.ask("Update them now?", lambda: done.append(2), "Update all") is True
+    assert done == [1] and len(gui_hou.messages) == 3
+
+
+def test_notify_and_ask_in_hython(hou: FakeHou, host, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    host.notify("2 containers are out of date")
+    assert capsys.readouterr().err == "setpiece: 2 containers are out of date\n"
+    assert host.ask("Update?", lambda: None) is False
+
+
+def test_the_runtime_installs_its_menu_through_the_adapter(gui_hou: FakeHou, host) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+    from setpiece.hosts.houdini import menu_items
+
+    setpiece.hosts.install(host)
+
+    assert "Build scene" in menu_items() and "Update all" in menu_items()
+    assert len(gui_hou.event_callbacks) == 1

@@ -369,3 +369,39 @@ def test_launch_spec_and_batch_runner(maya: FakeMaya, tmp_path: Path) -> None:
     assert run_batch([str(ok), "--flag"]) == 0
     assert run_batch([str(bad)]) == 1
     assert run_batch([]) == 2
+
+
+def test_scene_data_is_saved_with_the_scene(maya: FakeMaya, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert host.get_scene_data("setpiece_asset") is None
+    host.set_scene_data("setpiece_asset", "Kitchen")
+    saved = host.save_scene(str(tmp_path / "kitchen.ma"))
+    host.new_scene()
+    assert host.get_scene_data("setpiece_asset") is None
+    host.open_scene(saved)
+    assert host.get_scene_data("setpiece_asset") == "Kitchen"
+
+
+def test_notify_and_ask(gui_maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    done: list[int] = []
+    host.notify("2 containers are out of date")
+    assert host.ask("Update them now?", lambda: done.append(1), "Update all") is True
+    gui_maya.dialog_answer = "Later"
+    assert host.ask("Update them now?", lambda: done.append(2), "Update all") is True
+    assert done == [1]
+    assert [d["buttons"] for d in gui_maya.dialogs] == [["OK"], ["Update all", "Later"], ["Update all", "Later"]]
+
+
+def test_notify_and_ask_in_batch(maya: FakeMaya, host, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    host.notify("2 containers are out of date")
+    assert capsys.readouterr().err == "setpiece: 2 containers are out of date\n"
+    assert host.ask("Update?", lambda: None) is False
+
+
+def test_the_runtime_installs_its_menu_through_the_adapter(gui_maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+
+    setpiece.hosts.install(host)
+
+    labels = [i["label"] for i in gui_maya.menus["setpieceMenu"]["items"]]
+    assert "Build scene" in labels and "Update all" in labels
+    assert gui_maya.called("MSceneMessage.addCallback")

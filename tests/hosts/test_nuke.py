@@ -359,3 +359,41 @@ def test_launch_spec() -> None:
     assert spec.batch_args == ("-t", "{script}")
     assert spec.python_by_app_version["15"] == "3.10" and spec.python_by_app_version["16"] == "3.11"
     assert any(g.startswith("/usr/local/Nuke") for g in spec.install_globs)
+
+
+def test_scene_data_is_saved_with_the_script(nuke: FakeNuke, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert host.get_scene_data("setpiece_asset") is None
+    host.set_scene_data("setpiece_asset", "Kitchen")
+    host.set_scene_data("setpiece_asset", "Kitchen")  # the knob is added once
+    saved = host.save_scene(str(tmp_path / "kitchen.nk"))
+    host.new_scene()
+    assert host.get_scene_data("setpiece_asset") is None
+    host.open_scene(saved)
+    assert host.get_scene_data("setpiece_asset") == "Kitchen"
+
+
+def test_notify_and_ask(gui_nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    done: list[int] = []
+    host.notify("2 containers are out of date")
+    assert host.ask("Update them now?", lambda: done.append(1)) is True
+    gui_nuke.answer = False
+    assert host.ask("Update them now?", lambda: done.append(2)) is True
+    assert done == [1] and gui_nuke.messages == ["2 containers are out of date"]
+
+
+def test_notify_and_ask_in_terminal_mode(nuke: FakeNuke, host, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    host.notify("2 containers are out of date")
+    assert capsys.readouterr().err == "setpiece: 2 containers are out of date\n"
+    assert host.ask("Update?", lambda: None) is False
+
+
+def test_the_runtime_installs_its_menu_through_the_adapter(gui_nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+
+    setpiece.hosts.install(host)
+
+    menu = gui_nuke.menus["Nuke"].findItem("setpiece")
+    assert menu is not None
+    labels = [i[1] for i in menu.items if i[0] == "command"]
+    assert "Build scene" in labels and "Update all" in labels
+    assert len(gui_nuke.on_script_load) == 1

@@ -207,6 +207,7 @@ class Node:
             n: Parm(self, n, kind, value) for n, (kind, value) in _NODE_TYPES.get(type_name, {}).items()
         }
         self.spare_templates: list[ParmTemplate] = []
+        self.user_data: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<hou.LopNode of type {self._type.name()} at {self.path()}>"
@@ -325,6 +326,17 @@ class Node:
             child.destroy()
         self.destroyed = True
 
+    # user data (saved with the .hip)
+    def setUserData(self, name: str, value: str) -> None:
+        self._alive()
+        if not isinstance(value, str):
+            raise TypeError("setUserData: value must be a string")
+        self.user_data[name] = value
+
+    def userData(self, name: str) -> str | None:
+        self._alive()
+        return self.user_data.get(name)
+
     # parms
     def parm(self, parm_path: str) -> Parm | None:
         self._alive()
@@ -377,6 +389,7 @@ class FakeHou:
         self.event_callbacks: list[Callable[[Any], None]] = []
         self.deferred: list[Callable[[], Any]] = []
         self.messages: list[tuple[str, Any]] = []
+        self.answer = 0  # the button index displayMessage returns
         self.hip_path = ""
         self.main_window = object()
         self._clear()
@@ -478,7 +491,7 @@ class FakeHou:
                     }
                     for c in stage._children
                 ]
-                Path(target).write_text(json.dumps(data), encoding="utf-8")
+                Path(target).write_text(json.dumps({"nodes": data, "user_data": fake.root.user_data}), encoding="utf-8")
                 fake.hip_path = target
 
             @staticmethod
@@ -487,7 +500,8 @@ class FakeHou:
                 if not Path(file_name).is_file():
                     raise OperationFailed(f"Unable to open file: {file_name}")
                 try:
-                    data = json.loads(Path(file_name).read_text(encoding="utf-8"))
+                    saved = json.loads(Path(file_name).read_text(encoding="utf-8"))
+                    data = saved["nodes"]
                 except ValueError:
                     raise OperationFailed(f"{file_name} is not a valid hip file")
                 fake._fire(hipFileEventType.BeforeLoad)
@@ -505,6 +519,7 @@ class FakeHou:
                     by_name[node._name] = node
                 for item in data:
                     by_name[item["name"]]._inputs = [by_name[i] if i else None for i in item["inputs"]]
+                fake.root.user_data = dict(saved["user_data"])
                 fake.hip_path = file_name
                 fake._fire(hipFileEventType.AfterLoad)
 
@@ -539,11 +554,11 @@ class FakeHou:
 
         class ui:
             @staticmethod
-            def displayMessage(text: str, severity: Any = severityType.Message, **_: Any) -> int:
+            def displayMessage(text: str, buttons: tuple[str, ...] = ("OK",), severity: Any = severityType.Message, **_: Any) -> int:
                 if not fake.ui_available:
                     raise RuntimeError("hou.ui is not available")
                 fake.messages.append((text, severity))
-                return 0
+                return fake.answer if len(buttons) > 1 else 0
 
         attrs: dict[str, Any] = {
             "Error": Error,

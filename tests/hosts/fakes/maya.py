@@ -78,6 +78,9 @@ class FakeMaya:
         self.callbacks: dict[int, tuple[int, Callable[..., Any]]] = {}
         self.standalone_initialized = not batch
         self.layer_reloads: list[str] = []
+        self.file_info: dict[str, str] = {}
+        self.dialogs: list[dict[str, Any]] = []
+        self.dialog_answer: str | None = None  # None: the default button
         self._next_callback = 1
         self._reset_scene()
         self.cmds = self._make_cmds()
@@ -146,6 +149,7 @@ class FakeMaya:
         return wrapper
 
     def _reset_scene(self) -> None:
+        self.file_info = {}
         self.nodes = {"time1": Node("time1", "time", attrs=_default_attrs("time"))}
         self.connections = []
         self.selection = []
@@ -209,6 +213,8 @@ class FakeMaya:
             "deleteUI": self._delete_ui,
             "evalDeferred": self._eval_deferred,
             "warning": lambda *args, **_: self.warnings.append(" ".join(args)),
+            "fileInfo": self._file_info,
+            "confirmDialog": self._confirm_dialog,
         }
         for name, fn in commands.items():
             setattr(cmds, name, self._record(name, fn))
@@ -267,6 +273,7 @@ class FakeMaya:
                     for n in self.nodes.values()
                 ],
                 "connections": self.connections,
+                "fileInfo": self.file_info,
             }
             Path(self.scene_name).write_text(json.dumps(data), encoding="utf-8")
             return self.scene_name
@@ -280,6 +287,7 @@ class FakeMaya:
                 for n in data["nodes"]
             }
             self.connections = [tuple(c) for c in data["connections"]]  # type: ignore[misc]
+            self.file_info = dict(data["fileInfo"])
             self.scene_name = path
             for message, fn in list(self.callbacks.values()):
                 if message == self.OpenMaya.MSceneMessage.kAfterOpen:
@@ -398,6 +406,21 @@ class FakeMaya:
             self.selection = []
             return
         self.selection = [self._node(n) for n in names]
+
+    def _file_info(self, key: str = "", value: str | None = None, *, query: bool = False, remove: str | None = None) -> Any:
+        if query:
+            # Maya returns a list: [value] when the key exists, [] otherwise
+            return [self.file_info[key]] if key in self.file_info else []
+        if not isinstance(value, str):
+            raise TypeError("fileInfo: a value string is required")
+        self.file_info[key] = value
+        return None
+
+    def _confirm_dialog(self, *, title: str = "", message: str = "", button: Any = "OK", defaultButton: str = "", cancelButton: str = "", dismissString: str = "") -> str:
+        self._no_ui("confirmDialog")
+        buttons = [button] if isinstance(button, str) else list(button)
+        self.dialogs.append({"title": title, "message": message, "buttons": buttons})
+        return self.dialog_answer if self.dialog_answer is not None else (defaultButton or buttons[0])
 
     def _xform(self, node: str, *, query: bool = False, translation: Any = None, objectSpace: bool = False, **_: Any) -> Any:
         key = self._node(node)

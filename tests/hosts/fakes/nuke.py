@@ -266,6 +266,8 @@ class FakeNuke:
         self.on_script_load: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
         self.main_thread: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self.messages: list[str] = []
+        self.questions: list[str] = []
+        self.answer = True
         self.executed: list[tuple[str, int, int]] = []
         self._root = Node(self, "Root", "root")
         self.module = self._make_module(version or f"{major}.1v3")
@@ -341,13 +343,15 @@ class FakeNuke:
             }
             for n in self.nodes
         ]
-        Path(filename).write_text(json.dumps(data), encoding="utf-8")
+        root_knobs = [[k.kind, k.name(), k.label, k._value] for k in self._root.knobs_by_name.values() if k.name() != "name"]
+        Path(filename).write_text(json.dumps({"nodes": data, "root": root_knobs}), encoding="utf-8")
         self._root["name"].setValue(filename)
 
     def _script_open(self, filename: str) -> None:
         if not Path(filename).is_file():
             raise RuntimeError(f"{filename}: No such file or directory")
-        data = json.loads(Path(filename).read_text(encoding="utf-8"))
+        saved = json.loads(Path(filename).read_text(encoding="utf-8"))
+        data = saved["nodes"]
         kinds: dict[str, Callable[..., Knob]] = {
             "string": String_Knob, "file": File_Knob, "tab": Tab_Knob, "button": PyScript_Knob,
         }
@@ -362,6 +366,10 @@ class FakeNuke:
             by_name[node._name] = node
         for item in data:
             by_name[item["name"]]._inputs = [by_name[i] if i else None for i in item["inputs"]]
+        for kind, name, label, value in saved["root"]:
+            if name not in self._root.knobs_by_name:
+                self._root._attach(kinds.get(kind, Int_Knob)(name, label))
+            self._root.knobs_by_name[name]._value = value
         self._root["name"].setValue(filename)
         for call, args, kwargs in list(self.on_script_load):
             call(*args, **kwargs)
@@ -387,6 +395,17 @@ class FakeNuke:
             if n._class == "GeoImport" and n.knob("setpiece_prim_path") is not None:
                 prims[n["setpiece_prim_path"].value()] = n["file"].value()
         Path(out).write_text(_usda(prims), encoding="utf-8")
+
+    def _message(self, prompt: str) -> None:
+        if not self.gui:
+            raise RuntimeError("nuke.message: no GUI in terminal mode")
+        self.messages.append(prompt)
+
+    def _ask(self, prompt: str) -> bool:
+        if not self.gui:
+            raise RuntimeError("nuke.ask: no GUI in terminal mode")
+        self.questions.append(prompt)
+        return self.answer
 
     def _menu(self, name: str) -> Menu:
         if not self.gui:
@@ -426,7 +445,8 @@ class FakeNuke:
             "addOnScriptLoad": add_on_script_load,
             "removeOnScriptLoad": remove_on_script_load,
             "executeInMainThread": lambda call, args=(): self.main_thread.append((call, tuple(args))),
-            "message": self.messages.append,
+            "message": self._message,
+            "ask": self._ask,
             "String_Knob": String_Knob,
             "File_Knob": File_Knob,
             "Tab_Knob": Tab_Knob,

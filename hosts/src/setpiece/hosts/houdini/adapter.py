@@ -21,6 +21,7 @@ in ``sys.modules``. Signatures checked against ``types-houdini`` (hou-stubs).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -243,6 +244,44 @@ class HoudiniHost:
         if not hou.isUIAvailable():
             return None
         return hou.qt.mainWindow()
+
+    # -- optional hooks the in-app runtime uses (setpiece.hosts.runtime) ----------------
+    def get_scene_data(self, key: str) -> str | None:
+        """A value stored in the .hip (user data on the root node ``/``), or None."""
+        import hou
+
+        root = hou.node("/")
+        return None if root is None else root.userData(key)
+
+    def set_scene_data(self, key: str, value: str) -> None:
+        import hou
+
+        root = hou.node("/")
+        if root is None:
+            raise SetpieceError("houdini: the scene has no root node")
+        root.setUserData(key, str(value))
+
+    def notify(self, message: str) -> None:
+        """Tell the artist: a message box in the UI, one line on stderr in hython."""
+        import hou
+
+        if not hou.isUIAvailable():
+            print(f"setpiece: {message}", file=sys.stderr)
+            return
+        hou.ui.displayMessage(message, title="setpiece")
+
+    def ask(self, message: str, on_yes: Callable[[], None], label: str = "Update") -> bool:
+        """Offer ``on_yes`` in a message box; in hython, False (no one to ask)."""
+        import hou
+
+        if not hou.isUIAvailable():
+            return False
+        choice = hou.ui.displayMessage(
+            message, buttons=(label, "Later"), default_choice=0, close_choice=1, title="setpiece"
+        )
+        if choice == 0:
+            on_yes()
+        return True
 
     # -- helpers -----------------------------------------------------------------------
     def _stage(self) -> hou.Node:

@@ -29,6 +29,7 @@ docs: Import and export USD data in Maya).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,48 @@ class MayaHost:
         except ImportError:
             return None
         return QtCompat.wrapInstance(int(pointer), QtWidgets.QWidget)
+
+    # -- optional hooks the in-app runtime uses (setpiece.hosts.runtime) ----------------
+    def get_scene_data(self, key: str) -> str | None:
+        """A value stored in the scene file (``cmds.fileInfo``), or None."""
+        from maya import cmds
+
+        value = cmds.fileInfo(key, query=True)
+        if isinstance(value, list):
+            return value[0] if value else None
+        return value or None
+
+    def set_scene_data(self, key: str, value: str) -> None:
+        from maya import cmds
+
+        cmds.fileInfo(key, str(value))
+
+    def notify(self, message: str) -> None:
+        """Tell the artist: a dialog in the UI, one line on stderr in batch."""
+        if self.is_headless():
+            print(f"setpiece: {message}", file=sys.stderr)
+            return
+        from maya import cmds
+
+        cmds.confirmDialog(title="setpiece", message=message, button=["OK"])
+
+    def ask(self, message: str, on_yes: Callable[[], None], label: str = "Update") -> bool:
+        """Offer ``on_yes`` in a dialog; headless, False (no one to ask)."""
+        if self.is_headless():
+            return False
+        from maya import cmds
+
+        answer = cmds.confirmDialog(
+            title="setpiece",
+            message=message,
+            button=[label, "Later"],
+            defaultButton=label,
+            cancelButton="Later",
+            dismissString="Later",
+        )
+        if answer == label:
+            on_yes()
+        return True
 
     # -- helpers -----------------------------------------------------------------------
     def _write_metadata(self, node: str, record: ContainerRecord) -> None:

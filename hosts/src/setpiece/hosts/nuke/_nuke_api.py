@@ -23,6 +23,7 @@ the 16.0 guide at .../developers/160/...):
   ``Node.addKnob``, ``Node.knob(name)`` (None when absent), ``Node[name]`` (raises
   ``NameError`` when absent), ``Node.setName(name, uncollide=True,
   updateExpressions=False)``, ``Node.setInput``, ``Node.input``, ``Node.dependent``
+- ``nuke.message(prompt)``, ``nuke.ask(prompt) -> bool``  (dialogs, GUI only)
 - ``nuke.env["gui"]`` (False under ``nuke -t``), ``nuke.NUKE_VERSION_MAJOR``,
   ``nuke.NUKE_VERSION_STRING``, ``nuke.INPUTS``
 
@@ -141,6 +142,10 @@ class NukeModule(Protocol):
     def String_Knob(self, name: str, label: str = ..., text: str = ...) -> Knob: ...
 
     def Tab_Knob(self, name: str, label: str = ...) -> Knob: ...
+
+    def message(self, prompt: str) -> None: ...
+
+    def ask(self, prompt: str) -> bool: ...
 
 
 def import_nuke() -> NukeModule:

@@ -20,6 +20,7 @@ Export writes the chain's stage with ``GeoExport`` (new 3D system only).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,37 @@ class NukeHost:
                 return widget
         return None
 
+    # -- optional hooks the in-app runtime uses (setpiece.hosts.runtime) ----------------
+    def get_scene_data(self, key: str) -> str | None:
+        """A value stored in the script (a knob on the Root node), or None."""
+        knob = import_nuke().root().knob(key)
+        value = None if knob is None else knob.value()
+        return str(value) if value else None
+
+    def set_scene_data(self, key: str, value: str) -> None:
+        nuke = import_nuke()
+        root = nuke.root()
+        knob = root.knob(key)
+        if knob is None:
+            knob = nuke.String_Knob(key, key)
+            root.addKnob(knob)
+        knob.setValue(str(value))
+
+    def notify(self, message: str) -> None:
+        """Tell the artist: ``nuke.message`` in the GUI, one line on stderr with ``-t``."""
+        if self.is_headless():
+            print(f"setpiece: {message}", file=sys.stderr)
+            return
+        import_nuke().message(message)
+
+    def ask(self, message: str, on_yes: Callable[[], None], label: str = "Update") -> bool:
+        """Offer ``on_yes`` with ``nuke.ask``; in terminal mode, False (no one to ask)."""
+        if self.is_headless():
+            return False
+        if import_nuke().ask(message):
+            on_yes()
+        return True
+
     # -- helpers -----------------------------------------------------------------------
     def _create_reader(self, nuke: NukeModule) -> Node:
         cls = self.reader_class()
@@ -313,8 +345,6 @@ def _menu_callback(command: MenuCommand) -> Callable[[], None]:
         try:
             command.callback()
         except SetpieceError as exc:
-            import nuke
-
-            nuke.message(f"setpiece: {exc}")
+            import_nuke().message(f"setpiece: {exc}")
 
     return run
