@@ -64,6 +64,9 @@ class InstalledAsset:
     version: str
     site_packages: Path
     entry_points: str = field(default="", repr=False)
+    #: METADATA's header fields read by the scan (first value of each), so that listing
+    #: 1,000 assets parses no email message; ``_meta`` parses fully when needed.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _meta(self) -> Message:
@@ -83,13 +86,18 @@ class InstalledAsset:
                 return line.split("=", 1)[1].strip().split(":", 1)[0]
         return import_name(self.name)
 
+    def _header(self, key: str) -> str:
+        if self.headers:
+            return self.headers.get(key, "")
+        return str(self._meta.get(key, "") or "")
+
     @property
     def kind(self) -> str:
-        return kind_from_keywords(self._meta.get("Keywords", ""))
+        return kind_from_keywords(self._header("Keywords"))
 
     @property
     def description(self) -> str:
-        return self._meta.get("Summary", "") or ""
+        return self._header("Summary")
 
     @cached_property
     def _direct_url(self) -> dict[str, Any]:
@@ -181,25 +189,40 @@ def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], 
         except (FileNotFoundError, NotADirectoryError):
             eps = ""
         if marker in eps:
-            asset = InstalledAsset(path, name, version, site_packages, eps)
+            headers = _read_headers(path)
+            asset = InstalledAsset(path, name, version, site_packages, eps, headers)
             # The published spelling of the name (``Chair``, not ``chair``).
-            meta_name = _read_name(path)
-            if meta_name:
-                asset.name = meta_name
+            if headers.get("Name"):
+                asset.name = headers["Name"]
             assets[normalize(name)] = asset
         else:
             others.append((name, version))
     return dict(sorted(assets.items())), sorted(others)
 
 
-def _read_name(dist_info: Path) -> str:
+def _read_headers(dist_info: Path) -> dict[str, str]:
+    """The header fields of ``METADATA`` (up to the body), first value of each key."""
+    out: dict[str, str] = {}
     try:
         with open(dist_info / "METADATA", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("Name:"):
-                    return line[5:].strip()
-                if not line.strip():
-                    break
+            text = fh.read()
     except OSError:
-        pass
-    return ""
+        return out
+    key = ""
+    for line in text.split("\n"):
+        if not line.strip():
+            break
+        if line[0] in " \t":  # a folded continuation line
+            if key and key in out:
+                out[key] += " " + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            key = ""
+            continue
+        key = key.strip()
+        if key in out:
+            key = ""  # keep the first value only (Requires-Dist and friends repeat)
+            continue
+        out[key] = value.strip()
+    return out

@@ -31,8 +31,6 @@ def _changes(uv_stderr: str) -> list[str]:
 
 
 def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
-    from setpiece.core.authoring import explain_resolution_error
-
     if not reqs:
         raise SetpieceError("give at least one requirement, e.g. 'setpiece install \"KitchenSet[build]\"'")
     parsed = [parse_requirement(r) for r in reqs]
@@ -40,6 +38,8 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     try:
         out = ws.uv_pip("install", [str(r) for r in parsed], repo=repo, what="install")
     except SetpieceError as exc:
+        from setpiece.core.authoring import explain_resolution_error  # only on failure
+
         ws.emit("failed", action="install", requirements=[str(r) for r in parsed], error=str(exc))
         raise SetpieceError(explain_resolution_error(ws, str(exc)))
     changes = _changes(out)
@@ -50,8 +50,14 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
 
 
 def _record_requests(ws: Workspace, reqs: list[str]) -> None:
-    import tomlkit
     from packaging.requirements import Requirement
+
+    current = [str(r) for r in ws.config.requests]
+    keys = {normalize(Requirement(r).name) for r in reqs}
+    replaced = [r for r in current if r not in reqs and normalize(Requirement(r).name) in keys]
+    if set(reqs) <= set(current) and not replaced:
+        return  # already recorded: no tomlkit, no rewrite of setpiece.toml (the no-op install)
+    import tomlkit
 
     with ws.config.edit() as doc:
         if "requests" not in doc:

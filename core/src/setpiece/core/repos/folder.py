@@ -122,7 +122,7 @@ class FolderRepo(Repo):
                 f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
                 f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
             )
-        simple_index.write_project_index(self.root, wn.project)
+        simple_index.write_project_index(self.root, wn.project, added=[dest])
 
     def index_url(self) -> str:
         self.check()  # a missing (e.g. unmounted) folder is a clear error, not a traceback

@@ -18,7 +18,8 @@ import contextlib
 import hashlib
 import html
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from setpiece.core.fsutil import atomic_write_bytes, atomic_write_text
@@ -52,6 +53,7 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def project_wheels(root: Path, project: str) -> list[Path]:
+    """Every wheel of ``project`` in the folder (lists the whole folder: for repair only)."""
     prefix = wheel_name(project) + "-"
     out = []
     with os.scandir(root) as it:
@@ -64,6 +66,18 @@ def project_wheels(root: Path, project: str) -> list[Path]:
     return sorted(out)
 
 
+_LINK_RE = re.compile(r'<a href="\.\./\.\./([^"#]+\.whl)#sha256=([0-9a-f]+)"([^>]*)>')
+
+
+def _indexed_rows(page: Path) -> dict[str, str]:
+    """Wheel file name -> its row in an existing project page (empty if there is none)."""
+    try:
+        text = page.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return {m.group(1): f"{m.group(0)}{m.group(1)}</a><br/>" for m in _LINK_RE.finditer(text)}
+
+
 def write_metadata_file(wheel: Path) -> Path:
     meta = wheel.with_name(wheel.name + ".metadata")
     if not meta.exists():
@@ -71,33 +85,69 @@ def write_metadata_file(wheel: Path) -> Path:
     return meta
 
 
-def write_project_index(root: Path, project: str) -> None:
-    """Rewrite ``simple/<project>/index.html`` from the wheels on disk, under a lock."""
+def _row(wheel: Path) -> str:
+    meta = write_metadata_file(wheel)
+    meta_bytes = meta.read_bytes()
+    requires_python = ""
+    with contextlib.suppress(Exception):
+        requires_python = parse_metadata(meta_bytes).get("Requires-Python", "")
+    rp = f' data-requires-python="{html.escape(requires_python)}"' if requires_python else ""
+    digest = hashlib.sha256(meta_bytes).hexdigest()
+    md = f' data-dist-info-metadata="sha256={digest}" data-core-metadata="sha256={digest}"'
+    return f'<a href="../../{wheel.name}#sha256={sha256(wheel)}"{rp}{md}>{wheel.name}</a><br/>'
+
+
+def write_project_index(
+    root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = ()
+) -> None:
+    """Rewrite ``simple/<project>/index.html`` under a lock.
+
+    With ``wheels`` (what ``reindex`` found on disk) the page lists exactly those. Without,
+    it is updated incrementally for a publish: the rows already in the page (for wheels
+    still on disk, their hashes reused) plus the ``added`` wheels. The folder is never
+    listed, so publishing into a repo of 10,000 wheels costs what it costs into an empty
+    one. Wheels copied in by other tools appear after ``setpiece repo reindex``.
+    """
     project = normalize(project)
     simple = root / "simple"
     pdir = simple / project
-    is_new = not pdir.exists()
+    page = pdir / "index.html"
     with locked(simple / ".lock"):
-        rows = []
-        requires_python = ""
-        for wheel in project_wheels(root, project):
-            meta = write_metadata_file(wheel)
-            with contextlib.suppress(Exception):
-                requires_python = parse_metadata(meta.read_bytes()).get("Requires-Python", "")
-            rp = f' data-requires-python="{html.escape(requires_python)}"' if requires_python else ""
-            md = f' data-dist-info-metadata="sha256={sha256(meta)}" data-core-metadata="sha256={sha256(meta)}"'
-            rows.append(
-                f'<a href="../../{wheel.name}#sha256={sha256(wheel)}"{rp}{md}>{wheel.name}</a><br/>'
-            )
-        body = "\n".join(rows)
+        is_new = not page.exists()
+        rows: dict[str, str] = {}
+        if wheels is None:
+            for name, line in _indexed_rows(page).items():
+                if (root / name).exists():
+                    rows[name] = line
+            wheels = [p for p in added if p.name not in rows]
+        for wheel in wheels:
+            rows[wheel.name] = _row(wheel)
+        body = "\n".join(rows[name] for name in sorted(rows))
         atomic_write_text(
-            pdir / "index.html",
+            page,
             f"<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
             f"<title>Links for {project}</title></head><body>\n<h1>Links for {project}</h1>\n"
             f"{body}\n</body></html>\n",
         )
         if is_new or not (simple / "index.html").exists():
-            write_root_index(root)
+            add_to_root_index(root, project)
+
+
+_ROOT_LINK_RE = re.compile(r'<a href="([^"/]+)/">')
+
+
+def add_to_root_index(root: Path, project: str) -> None:
+    """Add one project to ``simple/index.html`` (read and rewritten, never a folder listing)."""
+    simple = root / "simple"
+    try:
+        text = (simple / "index.html").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        write_root_index(root)
+        return
+    names = set(_ROOT_LINK_RE.findall(text))
+    if project in names:
+        return
+    _write_root(simple, sorted({*names, project}))
 
 
 def write_root_index(root: Path) -> None:
@@ -105,6 +155,10 @@ def write_root_index(root: Path) -> None:
     names = sorted(
         e.name for e in os.scandir(simple) if e.is_dir() and not e.name.startswith(".")
     )
+    _write_root(simple, names)
+
+
+def _write_root(simple: Path, names: list[str]) -> None:
     links = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in names)
     atomic_write_text(
         simple / "index.html",
@@ -115,14 +169,14 @@ def write_root_index(root: Path) -> None:
 
 def reindex(root: Path) -> int:
     """Rebuild the whole static index from the wheels on disk; returns the project count."""
-    projects = set()
-    with os.scandir(root) as it:
+    projects: dict[str, list[Path]] = {}
+    with os.scandir(root) as it:  # one listing for the whole repo, not one per project
         for entry in it:
             wn = parse_wheel_name(entry.name)
             if wn:
-                projects.add(wn.project)
-    for p in sorted(projects):
-        write_project_index(root, p)
+                projects.setdefault(wn.project, []).append(Path(entry.path))
     (root / "simple").mkdir(exist_ok=True)
+    for p in sorted(projects):
+        write_project_index(root, p, sorted(projects[p]))
     write_root_index(root)
     return len(projects)
