@@ -1,0 +1,135 @@
+"""``setpiece files ...``: track, push and pull an asset's big files (dvc)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from setpiece.core.cli import State, echo_json, pass_state
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+def _added(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        what = f"{r['files']} files, " if r["files"] != 1 or r["md5"].endswith(".dir") else ""
+        click.echo(f"{r['asset']}: {r['path']} ({what}{_size(r['size'])}) md5 {r['md5']}")
+
+
+@click.group()
+def files() -> None:
+    """Track, push and pull an asset's big files (dvc). The bytes never go into the wheel."""
+
+
+@files.command()
+@click.argument("name")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--as", "dest", metavar="DEST",
+              help="Where in the asset's package folder (with several PATHs: a folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def add(state: State, name: str, paths: tuple[str, ...], dest: str | None, as_json: bool) -> None:
+    """Track PATH... in output asset NAME (copied in when outside it); again: record the new state."""
+    from setpiece.core.files import need_dvc
+    from setpiece.core.files.tracking import add as add_files
+
+    ws = state.workspace()
+    need_dvc()
+    _added(add_files(ws, name, list(paths), dest), as_json)
+
+
+@files.command(name="import")
+@click.argument("name")
+@click.argument("source")
+@click.option("--as", "dest", metavar="DEST", help="Where in the asset's package folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def import_(state: State, name: str, source: str, dest: str | None, as_json: bool) -> None:
+    """Bring external SOURCE into NAME and record its state ('files status' says when it changed)."""
+    from setpiece.core.files import need_dvc
+    from setpiece.core.files.tracking import import_ as import_files
+
+    ws = state.workspace()
+    need_dvc()
+    _added([import_files(ws, name, source, dest)], as_json)
+
+
+@files.command()
+@click.argument("name", metavar="NAME[==VER]")
+@click.option("--repo", "repo_name", metavar="R", help="Check this repo's files remote.")
+@click.option("--local", "local_only", is_flag=True, help="Do not check any remote.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def status(state: State, name: str, repo_name: str | None, local_only: bool, as_json: bool) -> None:
+    """For each tracked path of NAME: present, modified or missing locally and on the remote."""
+    from setpiece.core.files.status import status as files_status
+
+    result = files_status(state.workspace(), name, repo=repo_name, check_remote=not local_only)
+    if as_json:
+        echo_json(result)
+        return
+    if not result["paths"]:
+        click.echo(f"{result['asset']} tracks no files")
+        return
+    rows = [("PATH", "KIND", "SIZE", "LOCAL", "REMOTE", "SOURCE")]
+    for r in result["paths"]:
+        rows.append((r["path"], r["kind"], _size(r["size"]), r["local"], r["remote"],
+                     r.get("source", "")))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if result.get("note"):
+        click.echo(f"note: {result['note']}", err=True)
+    changed = [r["path"] for r in result["paths"] if r.get("source") == "changed"]
+    for path in changed:
+        click.echo(f"{path}: its source changed: re-import with 'setpiece files import "
+                   f"{result['asset']} SOURCE --as {path}'", err=True)
+
+
+@files.command()
+@click.argument("name")
+@click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def push(state: State, name: str, repo_name: str | None, as_json: bool) -> None:
+    """Send output asset NAME's tracked files to a repo's files remote (only what it lacks)."""
+    from setpiece.core.files.pushing import push as push_files
+
+    result = push_files(state.workspace(), name, repo=repo_name)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{result['asset']}: sent {result['sent']} of {result['objects']} object(s), "
+               f"{_size(result['bytes'])}, to repo '{result['repo']}'")
+
+
+@files.command()
+@click.argument("name", metavar="[NAME[==VER]]", required=False)
+@click.option("--repo", "repo_name", metavar="R", help="Fetch only from this repo's files remote.")
+@click.option("--dry-run", is_flag=True, help="Say how many files and bytes would be fetched.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def pull(state: State, name: str | None, repo_name: str | None, dry_run: bool, as_json: bool) -> None:
+    """Bring NAME's files (default: every installed asset's) into the workspace, linked from the cache."""
+    from setpiece.core.files.pulling import pull as pull_files
+
+    result = pull_files(state.workspace(), name, repo=repo_name, dry_run=dry_run)
+    if as_json:
+        echo_json(result)
+        return
+    assets = ", ".join(result["assets"]) or "no asset with tracked files"
+    if dry_run:
+        click.echo(f"would fetch {result['files']} file(s), {_size(result['bytes'])}, for {assets}")
+    else:
+        click.echo(f"pulled {assets}: fetched {result['files']} file(s), {_size(result['bytes'])}")

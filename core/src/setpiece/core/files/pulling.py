@@ -1,0 +1,291 @@
+"""``files pull``: bring an asset's tracked files into the workspace, as links into the cache.
+
+For an output asset the files land in its package folder; for an installed asset in the
+package folder in ``inputs/``'s site-packages, where the asset's code and USD find them at
+the paths the package expects. Only objects missing from the cache are fetched (from the
+repos' files remotes, blessed first), each verified against its md5 before it may be
+used. What was pulled into site-packages is recorded in ``.setpiece/files/pulled.json``
+so that ``prune`` (after every install, upgrade and uninstall) removes files that no
+installed version points to any more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.files import pointers
+from setpiece.core.files.pointers import Pointer
+from setpiece.core.fsutil import atomic_write_text
+
+if TYPE_CHECKING:
+    from setpiece.core.files.remote import FilesRemote
+    from setpiece.core.files.store import Store
+    from setpiece.core.workspace import Workspace
+
+
+@dataclass
+class Target:
+    name: str
+    version: str
+    package_dir: Path
+    installed: bool  # a non-editable install in site-packages (tracked in the manifest)
+
+
+def manifest_path(ws: Workspace) -> Path:
+    return ws.state_dir / "files" / "pulled.json"
+
+
+def _load_manifest(ws: Workspace) -> dict[str, Any]:
+    try:
+        data = json.loads(manifest_path(ws).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _save_manifest(ws: Workspace, data: dict[str, Any]) -> None:
+    atomic_write_text(manifest_path(ws), json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def targets(ws: Workspace, spec: str | None) -> list[Target]:
+    from setpiece.core.naming import normalize
+    from setpiece.core.publishing import parse_spec
+
+    outputs = ws.output_assets()
+    if spec is None:
+        out = []
+        for key, a in ws.installed_assets().items():
+            if a.editable and key in outputs:
+                o = outputs[key]
+                out.append(Target(o.name, o.version, o.package_dir, False))
+            elif not a.editable:
+                out.append(Target(a.name, a.version, a.package_dir, True))
+        return out
+    name, version = parse_spec(spec)
+    key = normalize(name)
+    if key in outputs:
+        o = outputs[key]
+        if version is not None and version != o.version:
+            raise SetpieceError(
+                f"{o.name} is an output at {o.version}, not {version}: pull without a version"
+            )
+        return [Target(o.name, o.version, o.package_dir, False)]
+    asset = ws.installed_asset(name)
+    if version is not None and version != asset.version:
+        raise SetpieceError(
+            f"{asset.name} {asset.version} is installed, not {version}: install it first "
+            f"('setpiece install {asset.name}=={version}')"
+        )
+    return [Target(asset.name, asset.version, asset.package_dir, not asset.editable)]
+
+
+def fetch(ws: Workspace, store: Store, remotes: list[FilesRemote], wanted: set[str],
+          labels: dict[str, str]) -> int:
+    """Fetch ``wanted`` objects into the cache, verified; a one-line error on any failure."""
+    from setpiece.core.files.objects import copy_local, is_disk_full
+    from setpiece.core.files.pushing import _names
+    from setpiece.core.files.store import capture_transfer_errors, describe_os_error, progress
+
+    remaining = {o for o in wanted if not store.has(o)}
+    fetched = 0
+    errors: dict[str, tuple[str, BaseException]] = {}
+    for remote in remotes:
+        if not remaining:
+            break
+        have = remaining - remote.missing(remaining)
+        if not have:
+            continue
+        cb = progress(ws, f"Fetching from {remote.repo}")
+        corrupt: set[str] = set()
+        if remote.local:
+            outcome = copy_local(remote.odb, store.cache, have, verify=True, callback=cb)
+            corrupt = outcome.corrupt
+            errors.update({o: (remote.repo, e) for o, e in outcome.errors.items()})
+        else:
+            from dvc_data.hashfile.transfer import transfer
+
+            store.cache.verify = True  # dvc-data re-hashes and drops a corrupt object
+            try:
+                with capture_transfer_errors() as errs:
+                    transfer(remote.odb, store.cache, {store.hash_info(o) for o in have},
+                             shallow=False, callback=cb)
+            except Exception as exc:
+                errs.append(("", exc))
+            finally:
+                store.cache.verify = False
+            for oid, err in errs:
+                errors[oid or next(iter(have))] = (remote.repo, err)
+            corrupt = {o for o in have if not store.has(o) and o not in errors}
+        if corrupt:
+            raise SetpieceError(
+                f"refused {_names(corrupt, labels)}: the bytes in the files remote of repo "
+                f"'{remote.repo}' do not match the md5 in the pointer, so they were not used; "
+                "push the file again from an asset that has it"
+            )
+        got = {o for o in have if store.has(o)}
+        fetched += len(got)
+        remaining -= got
+    if remaining:
+        failed = {o: errors[o] for o in remaining if o in errors}
+        if failed:
+            repo, first = next(iter(failed.values()))
+            if is_disk_full(first):
+                raise SetpieceError(
+                    f"no space left on device while pulling {_names(set(failed), labels)} "
+                    f"into the files cache {store.root}: nothing was written in its place; "
+                    "free some space or set [files] cache to a bigger disk"
+                )
+            raise SetpieceError(
+                f"could not fetch {_names(set(failed), labels)} from repo '{repo}': "
+                f"{describe_os_error(first)}"
+            )
+        repos = ", ".join(f"'{r.repo}'" for r in remotes)
+        raise SetpieceError(
+            f"{len(remaining)} file(s) are missing from the files remote of {repos}: "
+            f"{_names(remaining, labels)}; push them ('setpiece files push NAME') or pull "
+            "from the repo that has them (--repo)"
+        )
+    return fetched
+
+
+def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
+         dry_run: bool = False) -> dict[str, Any]:
+    from setpiece.core.files.remote import remotes_for_pull
+
+    plan: list[tuple[Target, list[Pointer]]] = []
+    for t in targets(ws, spec):
+        ptrs = pointers.find(t.package_dir)
+        if ptrs:
+            plan.append((t, ptrs))
+    summary: dict[str, Any] = {"assets": [], "files": 0, "bytes": 0, "fetched": 0,
+                               "dry_run": dry_run}
+    if not plan:
+        return summary
+    from setpiece.core.files.pushing import labels_for
+    from setpiece.core.files.store import Store
+
+    with Store(ws) as store:
+        remotes: list[FilesRemote] | None = None
+
+        def get_remotes() -> list[FilesRemote]:
+            nonlocal remotes
+            if remotes is None:
+                remotes = remotes_for_pull(ws, repo)
+            return remotes
+
+        # 1. folder listings (small) first: they say which files a folder needs
+        listings = {p.md5 for _, ptrs in plan for p in ptrs if p.is_dir and not store.has(p.md5)}
+        if listings:
+            names = {p.md5: p.rel(t.package_dir) for t, ptrs in plan for p in ptrs}
+            fetch(ws, store, get_remotes(), listings, names)
+        labels: dict[str, str] = {}
+        for t, ptrs in plan:
+            lab, _ = labels_for(store, t.package_dir, ptrs)
+            labels.update({k: f"{t.name}: {v}" for k, v in lab.items()})
+        needed = {o for o in labels if not store.has(o)}
+        summary["files"] = sum(1 for o in needed if not o.endswith(".dir"))
+        missing_bytes = 0
+        for _, ptrs in plan:
+            for p in ptrs:
+                if not p.is_dir:
+                    missing_bytes += 0 if store.has(p.md5) else p.size
+                else:  # a listing has no sizes: the folder's total less what is cached
+                    cached = sum(s for _, md5, s in store.entries(p) if store.has(md5))
+                    missing_bytes += max(0, p.size - cached)
+        summary["bytes"] = missing_bytes
+        if dry_run:
+            summary["assets"] = [t.name for t, _ in plan]
+            return summary
+        if needed:
+            ws.report(f"Fetching {summary['files']} file(s), {summary['bytes']:,} bytes")
+            summary["fetched"] = fetch(ws, store, get_remotes(), needed, labels)
+        manifest = _load_manifest(ws)
+        for t, ptrs in plan:
+            for p in ptrs:
+                store.checkout(p.data_path, p.md5, force=t.installed)
+            summary["assets"].append(t.name)
+            if t.installed:
+                from setpiece.core.naming import normalize
+
+                manifest[normalize(t.name)] = {
+                    "version": t.version,
+                    "package_dir": str(t.package_dir),
+                    "paths": {p.rel(t.package_dir): p.md5 for p in ptrs},
+                }
+        _save_manifest(ws, manifest)
+    ws.emit("files.pulled", assets=summary["assets"], files=summary["files"],
+            bytes=summary["bytes"])
+    return summary
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and pointers.is_inside(folder, stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def prune(ws: Workspace) -> list[str]:
+    """Remove pulled files that no installed version points to (after uninstall/upgrade).
+
+    Reads only JSON and the pointers: no dvc import, and nothing to do when nothing was
+    ever pulled into site-packages.
+    """
+    if not manifest_path(ws).exists():
+        return []
+    from setpiece.core.naming import normalize
+
+    manifest = _load_manifest(ws)
+    installed = ws.installed_assets()
+    removed: list[str] = []
+    for key in list(manifest):
+        entry = manifest[key]
+        pkg = Path(entry.get("package_dir", ""))
+        asset = installed.get(normalize(key))
+        current = asset is not None and not asset.editable
+        kept: dict[str, str] = {}
+        for rel, md5 in dict(entry.get("paths", {})).items():
+            data = pkg / rel
+            if not pointers.is_inside(data, ws.inputs):
+                continue  # never touch anything outside the workspace venv
+            pfile = pointers.pointer_file(data)
+            still = False
+            if current and pfile.exists():
+                try:
+                    still = pointers.read(pfile).md5 == md5
+                except SetpieceError:
+                    still = False
+            if still:
+                kept[rel] = md5
+                continue
+            if os.path.lexists(data):
+                _remove(data)
+                removed.append(f"{entry.get('package_dir')}/{rel}")
+            _prune_empty(data.parent, ws.site_packages)
+        if kept and asset is not None:
+            entry["paths"] = kept
+            entry["version"] = asset.version
+        else:
+            del manifest[key]
+    _save_manifest(ws, manifest)
+    if removed:
+        ws.report(f"Removed {len(removed)} pulled path(s) no installed asset points to")
+    return removed

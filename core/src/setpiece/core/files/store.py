@@ -1,0 +1,266 @@
+"""The local side of dvc: the content-addressed cache, hashing and links (dvc-data).
+
+Everything here runs dvc-data in-process (measured: one ``import`` of dvc-data costs about
+as much as starting the ``dvc`` CLI once, and then hashing, committing and linking run
+without the CLI's repo walk). Hashes are remembered in a dvc state database under
+``.setpiece/files/state`` (keyed by inode, mtime and size), so re-adding a 500-frame folder
+with 3 changed frames hashes 3 files.
+
+Files in an asset folder are links into the cache, never second copies: the link types
+tried are ``[files] link`` (default reflink, then hardlink, then symlink). Linked files are
+read-only (dvc protects its cache): write a new file and add it again to change one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.files import need_dvc
+from setpiece.core.files.pointers import Pointer
+
+if TYPE_CHECKING:
+    from setpiece.core.workspace import Workspace
+
+DEFAULT_LINKS = ["reflink", "hardlink", "symlink"]
+LINK_TYPES = {"reflink", "hardlink", "symlink", "copy"}
+_TRANSFER_LOGGER = "dvc_data.hashfile.transfer"
+
+
+def _quiet_dvc_logging() -> None:
+    """dvc's libraries log to stderr by default: setpiece reports its own one-line errors."""
+    for name in ("dvc", "dvc_data", "dvc_objects", "fsspec", "s3fs", "aiobotocore", "botocore"):
+        lg = logging.getLogger(name)
+        lg.propagate = False
+        if not lg.handlers:
+            lg.addHandler(logging.NullHandler())
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[tuple[str, BaseException]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            oid = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
+            self.errors.append((oid, exc))
+
+
+@contextlib.contextmanager
+def capture_transfer_errors() -> Iterator[list[tuple[str, BaseException]]]:
+    """Per-object errors that dvc-data logs (and swallows) during a transfer."""
+    handler = _Capture()
+    lg = logging.getLogger(_TRANSFER_LOGGER)
+    lg.addHandler(handler)
+    try:
+        yield handler.errors
+    finally:
+        lg.removeHandler(handler)
+
+
+def describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]
+
+
+def progress(ws: Workspace, what: str, unit: str = "files") -> Any:
+    """An fsspec callback that reports ``what: done/total`` through ``ws.report``, throttled."""
+    from fsspec.callbacks import Callback
+
+    class _Progress(Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.last = 0.0
+
+        def call(self, *args: Any, **kwargs: Any) -> None:
+            now = time.monotonic()
+            total = self.size or 0
+            done = self.value or 0
+            if total >= 20 and done and (now - self.last > 0.5 or done == total):
+                self.last = now
+                ws.report(f"{what}: {done}/{total} {unit}")
+
+    return _Progress()
+
+
+class Store:
+    """The workspace's dvc cache (possibly shared) and hash state."""
+
+    def __init__(self, ws: Workspace) -> None:
+        need_dvc()
+        os.environ.setdefault("DVC_SITE_CACHE_DIR", str(ws.state_dir / "files" / "dvc-site"))
+        _quiet_dvc_logging()
+        from dvc_data.hashfile.db import get_odb
+        from dvc_data.hashfile.state import State
+        from dvc_objects.fs.local import LocalFileSystem
+
+        self.ws = ws
+        cfg = ws.config.section("files")
+        self.root = cache_root(ws)
+        links = cfg.get("link", DEFAULT_LINKS)
+        if isinstance(links, str):
+            links = [links]
+        bad = [str(x) for x in links if x not in LINK_TYPES]
+        if bad or not links:
+            raise SetpieceError(
+                f"[files] link in setpiece.toml has unknown link types {bad}: use some of "
+                "reflink, hardlink, symlink (copy only if you accept a second copy)"
+            )
+        self.links = [str(x) for x in links]
+        self.fs = LocalFileSystem()
+        state_dir = ws.state_dir / "files" / "state"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state = State(str(ws.root), str(state_dir))
+        try:
+            (self.root / "files" / "md5").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SetpieceError(
+                f"cannot use the files cache {self.root} ({describe_os_error(exc)}): "
+                "fix [files] cache in setpiece.toml"
+            )
+        self.cache = get_odb(
+            self.fs, str(self.root / "files" / "md5"), hash_name="md5", type=list(self.links),
+            state=self.state,
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.state.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- objects -----------------------------------------------------------------
+    @staticmethod
+    def hash_info(md5: str) -> Any:
+        from dvc_data.hashfile.hash_info import HashInfo
+
+        return HashInfo("md5", md5)
+
+    def has(self, md5: str) -> bool:
+        return bool(self.cache.exists(md5))
+
+    def size(self, md5: str) -> int | None:
+        try:
+            return os.path.getsize(self.cache.oid_to_path(md5))
+        except OSError:
+            return None
+
+    def load(self, md5: str, odbs: Iterable[Any] = ()) -> Any:
+        """The object (file) or tree (folder) of ``md5`` from the cache, else the first odb."""
+        from dvc_data.hashfile import load
+        from dvc_objects.errors import ObjectFormatError
+
+        for odb in (self.cache, *odbs):
+            try:
+                return load(odb, self.hash_info(md5))
+            except (FileNotFoundError, ObjectFormatError):
+                continue
+            except Exception as exc:  # a remote that cannot be read
+                raise SetpieceError(f"cannot read the listing {md5}: {describe_os_error(exc)}")
+        return None
+
+    def entries(self, pointer: Pointer, odbs: Iterable[Any] = ()) -> list[tuple[str, str, int]]:
+        """(relative path, md5, size) of every file a pointer stands for ([] if unknown)."""
+        if not pointer.is_dir:
+            return [("", pointer.md5, pointer.size)]
+        tree = self.load(pointer.md5, odbs)
+        if tree is None:
+            return []
+        # .dir listings carry no sizes: take them from the cache where the object is
+        return [
+            ("/".join(key), hi.value, int(meta.size if meta and meta.size is not None
+                                          else self.size(hi.value) or 0))
+            for key, meta, hi in tree
+        ]
+
+    def object_ids(self, pointer: Pointer, odbs: Iterable[Any] = ()) -> set[str]:
+        ids = {pointer.md5}
+        ids.update(md5 for _, md5, _ in self.entries(pointer, odbs))
+        return ids
+
+    # -- working with paths ----------------------------------------------------------
+    def build(self, path: Path, *, dry_run: bool = False) -> tuple[Any, Any, Any]:
+        from dvc_data.hashfile.build import build
+
+        try:
+            return build(self.cache, str(path), self.fs, "md5", dry_run=dry_run)  # type: ignore[no-any-return]
+        except FileNotFoundError as exc:
+            raise SetpieceError(
+                f"{exc.filename or path} vanished while it was being hashed: nothing was "
+                "recorded; add it again once it is complete"
+            )
+        except OSError as exc:
+            raise SetpieceError(f"cannot read {path}: {describe_os_error(exc)}")
+
+    def current_md5(self, path: Path) -> str | None:
+        """The md5 the path has now (None if it does not exist). Uses the hash state."""
+        if not os.path.lexists(path):
+            return None
+        _, _, obj = self.build(path, dry_run=True)
+        return str(obj.hash_info.value)
+
+    def commit(self, staging: Any, obj: Any, *, in_place: bool) -> None:
+        """Store a built object in the cache. ``in_place``: the path may become a link."""
+        from dvc_data.hashfile.transfer import transfer
+
+        with capture_transfer_errors() as errors:
+            result = transfer(
+                staging, self.cache, {obj.hash_info}, shallow=False, hardlink=in_place,
+                callback=progress(self.ws, "Caching"),
+            )
+        if result.failed or errors:
+            reason = describe_os_error(errors[0][1]) if errors else "unknown error"
+            raise SetpieceError(f"could not store files in the cache {self.root}: {reason}")
+
+    def checkout(self, path: Path, md5: str, *, force: bool) -> None:
+        """Make ``path`` the tracked content of ``md5``, as links into the cache."""
+        from dvc_data.hashfile.checkout import CheckoutError, LinkError, PromptError, checkout
+
+        obj = self.load(md5)
+        if obj is None:
+            raise SetpieceError(f"{path}: object {md5} is not in the files cache {self.root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            checkout(
+                str(path), self.fs, obj, self.cache, force=force, relink=True, state=self.state,
+                progress_callback=progress(self.ws, f"Linking {path.name}"),
+            )
+        except PromptError as exc:
+            raise SetpieceError(
+                f"{exc.path} has changes that are not tracked: add them with 'setpiece files "
+                "add' or remove them, then try again"
+            )
+        except LinkError:
+            raise SetpieceError(
+                f"cannot link {path} into the files cache {self.root} with any of "
+                f"{', '.join(self.links)}: put the cache on a filesystem that allows one "
+                "([files] cache / link in setpiece.toml)"
+            )
+        except CheckoutError as exc:
+            raise SetpieceError(f"could not write {', '.join(exc.paths[:3])}: objects missing in the cache")
+        except OSError as exc:
+            raise SetpieceError(f"could not write {path}: {describe_os_error(exc)}")
+
+
+def cache_root(ws: Workspace) -> Path:
+    """``[files] cache`` (relative to the workspace), else ``.setpiece/files/cache``."""
+    configured = ws.config.section("files").get("cache")
+    if configured:
+        p = Path(str(configured)).expanduser()
+        return p if p.is_absolute() else (ws.root / p)
+    return ws.state_dir / "files" / "cache"

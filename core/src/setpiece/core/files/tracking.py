@@ -1,0 +1,159 @@
+"""``files add`` and ``files import``: bring files into an output asset and track them.
+
+A path inside the asset's package folder is tracked in place. A path outside it (a render
+folder, a texture library) is brought in: its bytes go to the cache once and the asset
+folder gets links to them (``--as`` names where, relative to the package folder). A
+folder is one tracked path, whatever its number of files. Adding a tracked path again
+records its new state. ``import`` also records the source and the state it had, so
+``files status`` can say when the source changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.files import pointers
+from setpiece.core.files.pointers import Pointer, Source
+
+if TYPE_CHECKING:
+    from setpiece.core.files.store import Store
+    from setpiece.core.project import OutputAsset
+    from setpiece.core.workspace import Workspace
+
+_RESERVED = {"__init__.py", "__pycache__", "py.typed"}
+
+
+def output_for_files(ws: Workspace, name: str) -> OutputAsset:
+    from setpiece.core.naming import normalize
+
+    if normalize(name) not in ws.output_assets() and normalize(name) in ws.installed_assets():
+        raise SetpieceError(
+            f"'{name}' is installed, not an output asset: files are added to outputs; make an "
+            f"editable copy with 'setpiece edit {name}'"
+        )
+    asset: OutputAsset = ws.output(name)
+    return asset
+
+
+def _check_dest(pkg: Path, target: Path, shown: str) -> Path:
+    """``target`` made absolute, refused unless strictly inside the package folder."""
+    resolved = Path(os.path.normpath(target))
+    # resolve symlinked parents too: a link out of the package is an escape as well
+    real_parent = resolved.parent.resolve() if resolved.parent.exists() else resolved.parent
+    if (
+        not pointers.is_inside(resolved, pkg)
+        or resolved == pkg
+        or not pointers.is_inside(real_parent, pkg.resolve())
+    ):
+        raise SetpieceError(
+            f"destination '{shown}' escapes the asset folder {pkg}: give a path inside it, "
+            "such as 'textures/wood.png'"
+        )
+    rel = resolved.relative_to(pkg)
+    if rel.parts[0] in _RESERVED or resolved.name.endswith(pointers.SUFFIX):
+        raise SetpieceError(f"'{shown}' is reserved for the asset's code: pick another destination")
+    if resolved.suffix == ".py":
+        raise SetpieceError(f"'{shown}' is Python code: code ships in the wheel, do not track it")
+    return resolved
+
+
+def plan(asset: OutputAsset, paths: Sequence[str], dest: str | None) -> list[tuple[Path, Path]]:
+    """(source, destination) pairs, checked: existing, not escaping, not overlapping."""
+    if not paths:
+        raise SetpieceError("give at least one PATH to add")
+    pkg = Path(os.path.abspath(asset.package_dir))
+    out: list[tuple[Path, Path]] = []
+    for raw in paths:
+        src = Path(os.path.abspath(Path(raw).expanduser()))
+        if not os.path.lexists(src):
+            raise SetpieceError(f"{raw} does not exist: give a file or folder to add")
+        if dest is not None:
+            d = Path(dest)
+            if d.is_absolute():
+                shown = dest
+                target = d
+            else:
+                target = pkg / d if len(paths) == 1 else pkg / d / src.name
+                shown = dest if len(paths) == 1 else f"{dest}/{src.name}"
+        elif pointers.is_inside(src, pkg):
+            target, shown = src, raw
+        elif pointers.is_inside(src, Path(os.path.abspath(asset.path))):
+            raise SetpieceError(
+                f"{raw} is inside the asset project but outside its package folder {pkg}: "
+                "move it into the package folder or add it with --as DEST"
+            )
+        else:
+            target, shown = pkg / src.name, src.name
+        out.append((src, _check_dest(pkg, target, shown)))
+    dests = [t for _, t in out]
+    if len(set(dests)) != len(dests):
+        raise SetpieceError("two paths would land on the same destination: use separate --as names")
+    tracked = [f.with_name(f.name[: -len(pointers.SUFFIX)]) for f in pointers.find_files(pkg)]
+    for t in dests:
+        for other in [*tracked, *(d for d in dests if d != t)]:
+            if t != other and (pointers.is_inside(t, other) or pointers.is_inside(other, t)):
+                raise SetpieceError(
+                    f"{t.relative_to(pkg)} overlaps the tracked path {other.relative_to(pkg)}: "
+                    "track a folder or the files inside it, not both"
+                )
+    for src, target in out:
+        if src != target and os.path.lexists(target) and not pointers.pointer_file(target).exists():
+            raise SetpieceError(
+                f"{target.relative_to(pkg)} already exists in the asset and is not tracked: "
+                "remove it or pick another --as destination"
+            )
+    return out
+
+
+def _track(store: Store, src: Path, target: Path, record_source: bool) -> Pointer:
+    in_place = src == target
+    staging, meta, obj = store.build(src)
+    store.commit(staging, obj, in_place=in_place)
+    md5 = str(obj.hash_info.value)
+    store.checkout(target, md5, force=True)
+    size = int(meta.size or 0)
+    nfiles = int(meta.nfiles) if obj.hash_info.isdir else None
+    # an import records its source with the state it had: the same content, so the same md5
+    source = Source(str(src), md5, size, nfiles) if record_source else None
+    pointer = Pointer(pointers.pointer_file(target), md5, size, nfiles, source)
+    pointers.write(pointer)
+    return pointer
+
+
+def add(ws: Workspace, name: str, paths: Sequence[str], dest: str | None = None,
+        *, record_source: bool = False) -> list[dict[str, Any]]:
+    from setpiece.core.files.excludes import sync_excludes
+    from setpiece.core.files.store import Store
+
+    asset = output_for_files(ws, name)
+    pairs = plan(asset, paths, dest)
+    results = []
+    with Store(ws) as store:
+        for src, target in pairs:
+            rel = target.relative_to(asset.package_dir).as_posix()
+            ws.report(f"{'Importing' if record_source else 'Adding'} {rel} to {asset.name}")
+            if record_source and pointers.is_inside(src, Path(os.path.abspath(asset.path))):
+                raise SetpieceError(
+                    f"{src} is already inside the asset: import takes an external source; "
+                    "use 'setpiece files add' for it"
+                )
+            pointer = _track(store, src, target, record_source)
+            results.append({
+                "asset": asset.name, "path": rel, "md5": pointer.md5, "size": pointer.size,
+                "files": pointer.files, "source": str(src) if record_source else None,
+            })
+    sync_excludes(asset)
+    return results
+
+
+def import_(ws: Workspace, name: str, source: str, dest: str | None = None) -> dict[str, Any]:
+    if "://" in source:
+        raise SetpieceError(
+            f"'{source}': only local or mounted paths can be imported; mount the share or "
+            "copy the file first"
+        )
+    return add(ws, name, [source], dest, record_source=True)[0]
