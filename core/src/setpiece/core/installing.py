@@ -43,6 +43,7 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
         ws.emit("failed", action="install", requirements=[str(r) for r in parsed], error=str(exc))
         raise SetpieceError(explain_resolution_error(ws, str(exc)))
     changes = _changes(out)
+    _prune_files(ws)
     if record:
         _record_requests(ws, [str(r) for r in parsed])
     ws.emit("installed", requirements=[str(r) for r in parsed], changes=changes)
@@ -85,14 +86,18 @@ def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
             doc["requests"]["install"] = [
                 r for r in doc["requests"]["install"] if normalize(Requirement(str(r)).name) not in keys
             ]
-    try:
-        from setpiece.core.files import pulling
-
-        pulling.prune(ws)
-    except ImportError:
-        pass
+    _prune_files(ws)
     ws.emit("uninstalled", assets=list(names))
     return _changes(out)
+
+
+def _prune_files(ws: Workspace) -> None:
+    """Remove pulled asset files that no installed version points to any more."""
+    try:
+        from setpiece.core.files import pulling
+    except ImportError:
+        return
+    pulling.prune(ws)
 
 
 def external_add(ws: Workspace, reqs: Sequence[str]) -> list[str]:
@@ -200,5 +205,6 @@ def sync(ws: Workspace, lock: Path) -> list[str]:
             args += ["-e", str(o.path)]
         ws.uv_pip("install", args, what="reinstalling the editable outputs")
     changes = _changes(out)
+    _prune_files(ws)
     ws.emit("installed", lock=str(lock), changes=changes)
     return changes
