@@ -398,3 +398,22 @@ def test_the_runtime_installs_its_menu_through_the_adapter(gui_hou: FakeHou, hos
 
     assert "Build scene" in menu_items() and "Update all" in menu_items()
     assert len(gui_hou.event_callbacks) == 1
+
+
+def test_the_generic_launcher_plans_hython(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from setpiece.hosts import launching
+    from setpiece.hosts.houdini import startup_dir
+
+    exe = tmp_path / "opt" / "hfs20.0.625" / "bin" / "hython"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("")
+    monkeypatch.setenv("SETPIECE_HOUDINI_BATCH_EXECUTABLE", str(exe))
+    script = tmp_path / "job.py"
+    script.write_text("")
+
+    plan = launching.batch_plan("houdini", None, str(script))
+
+    assert plan.command == [str(exe), str(script)]
+    assert (plan.app_version, plan.python) == ("20.0", "3.10")
+    assert plan.env["HOUDINI_PACKAGE_DIR"] == str(startup_dir())
+    assert (startup_dir() / "setpiece.json").is_file()

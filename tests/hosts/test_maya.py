@@ -405,3 +405,24 @@ def test_the_runtime_installs_its_menu_through_the_adapter(gui_maya: FakeMaya, h
     labels = [i["label"] for i in gui_maya.menus["setpieceMenu"]["items"]]
     assert "Build scene" in labels and "Update all" in labels
     assert gui_maya.called("MSceneMessage.addCallback")
+
+
+def test_the_generic_launcher_plans_mayapy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from setpiece.hosts import launching
+    from setpiece.hosts.maya import startup_dir
+
+    exe = tmp_path / "usr" / "autodesk" / "maya2025" / "bin" / "mayapy"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("")
+    monkeypatch.setenv("SETPIECE_MAYA_BATCH_EXECUTABLE", str(exe))
+    script = tmp_path / "job.py"
+    script.write_text("")
+
+    plan = launching.batch_plan("maya", None, str(script), ["--flag"])
+
+    assert plan.command == [str(exe), "-m", "setpiece.hosts.maya.launch", str(script), "--flag"]
+    assert (plan.app_version, plan.python) == ("2025", "3.11")
+    assert plan.env["PYTHONPATH"].split(os.pathsep)[0] == str(startup_dir())
+    assert (startup_dir() / "userSetup.py").is_file()

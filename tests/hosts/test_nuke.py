@@ -397,3 +397,22 @@ def test_the_runtime_installs_its_menu_through_the_adapter(gui_nuke: FakeNuke, h
     labels = [i[1] for i in menu.items if i[0] == "command"]
     assert "Build scene" in labels and "Update all" in labels
     assert len(gui_nuke.on_script_load) == 1
+
+
+def test_the_generic_launcher_plans_nuke_t(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from setpiece.hosts import launching
+    from setpiece.hosts.nuke import startup_dir
+
+    exe = tmp_path / "usr" / "local" / "Nuke16.0v2" / "Nuke16.0"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("")
+    monkeypatch.setenv("SETPIECE_NUKE_BATCH_EXECUTABLE", str(exe))
+    script = tmp_path / "job.py"
+    script.write_text("")
+
+    plan = launching.batch_plan("nuke", None, str(script))
+
+    assert plan.command == [str(exe), "-t", str(script)]
+    assert (plan.app_version, plan.python) == ("16", "3.11")
+    assert plan.env["NUKE_PATH"] == str(startup_dir())
+    assert {p.name for p in startup_dir().iterdir()} >= {"init.py", "menu.py"}

@@ -26,10 +26,14 @@ def launch_spec() -> LaunchSpec:
         host="houdini",
         executables=("houdini", "houdinifx", "houdinicore"),
         batch_executables=("hython",),
+        # GUI and batch executables (the launcher picks by name), newest last when sorted
         install_globs=(
             "/opt/hfs*/bin/houdini",
+            "/opt/hfs*/bin/hython",
             "C:/Program Files/Side Effects Software/Houdini */bin/houdini.exe",
+            "C:/Program Files/Side Effects Software/Houdini */bin/hython.exe",
             "/Applications/Houdini/Houdini*/Frameworks/Houdini.framework/Versions/Current/Resources/bin/houdini",
+            "/Applications/Houdini/Houdini*/Frameworks/Houdini.framework/Versions/Current/Resources/bin/hython",
         ),
         python_by_app_version=dict(PYTHON_BY_APP_VERSION),
         # the folder holding setpiece.json (setpiece.hosts.houdini.startup_dir())

@@ -26,10 +26,14 @@ def launch_spec() -> LaunchSpec:
         host="maya",
         executables=("maya",),
         batch_executables=("mayapy",),
+        # GUI and batch executables (the launcher picks by name), newest last when sorted
         install_globs=(
             "/usr/autodesk/maya*/bin/maya",
+            "/usr/autodesk/maya*/bin/mayapy",
             "C:/Program Files/Autodesk/Maya*/bin/maya.exe",
+            "C:/Program Files/Autodesk/Maya*/bin/mayapy.exe",
             "/Applications/Autodesk/maya*/Maya.app/Contents/bin/maya",
+            "/Applications/Autodesk/maya*/Maya.app/Contents/bin/mayapy",
         ),
         python_by_app_version=dict(PYTHON_BY_APP_VERSION),
         # the folder holding userSetup.py (setpiece.hosts.maya.startup_dir())
