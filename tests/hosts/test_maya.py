@@ -426,3 +426,15 @@ def test_the_generic_launcher_plans_mayapy(tmp_path: Path, monkeypatch: pytest.M
     assert (plan.app_version, plan.python) == ("2025", "3.11")
     assert plan.env["PYTHONPATH"].split(os.pathsep)[0] == str(startup_dir())
     assert (startup_dir() / "userSetup.py").is_file()
+
+
+def test_container_data_survives_update_save_and_reopen(maya, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    assert host.get_container_data(chair, "setpiece_setup") is None
+    host.set_container_data(chair, "setpiece_setup", {"version": "1.0.0", "status": "ok"})
+    host.update(chair, sample.update_to)
+    saved = host.save_scene(str(tmp_path / "scene.ma"))
+    host.new_scene()
+    host.open_scene(saved)
+    again = next(c for c in host.ls() if c.asset == "Chair")
+    assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}

@@ -488,6 +488,7 @@ class FakeHou:
                         "display": c._display,
                         "parms": {n: p.value for n, p in c.parms.items() if p.kind == "string"},
                         "spare": [n for n, p in c.parms.items() if p.spare],
+                        "user_data": c.user_data,
                     }
                     for c in stage._children
                 ]
@@ -515,6 +516,7 @@ class FakeHou:
                     for name, value in item["parms"].items():
                         node.parms[name].value = value
                     node._display = item["display"]
+                    node.user_data = dict(item["user_data"])
                     stage._children.append(node)
                     by_name[node._name] = node
                 for item in data:

@@ -20,6 +20,7 @@ in ``sys.modules``. Signatures checked against ``types-houdini`` (hou-stubs).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -260,6 +261,14 @@ class HoudiniHost:
         if root is None:
             raise SetpieceError("houdini: the scene has no root node")
         root.setUserData(key, str(value))
+
+    def get_container_data(self, container: Container, key: str) -> Any:
+        """A JSON value stored on the container node (its user data ``key``)."""
+        text = self._existing(container).userData(key)
+        return json.loads(text) if text else None
+
+    def set_container_data(self, container: Container, key: str, value: Any) -> None:
+        self._existing(container).setUserData(key, json.dumps(value, sort_keys=True))
 
     def notify(self, message: str) -> None:
         """Tell the artist: a message box in the UI, one line on stderr in hython."""

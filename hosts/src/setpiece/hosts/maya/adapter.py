@@ -28,6 +28,7 @@ docs: Import and export USD data in Maya).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -279,6 +280,20 @@ class MayaHost:
         from maya import cmds
 
         cmds.fileInfo(key, str(value))
+
+    def get_container_data(self, container: Container, key: str) -> Any:
+        """A JSON value stored on the container transform (string attribute ``key``)."""
+        node = self._existing(container)
+        text = _get_string(node, key)
+        return json.loads(text) if text else None
+
+    def set_container_data(self, container: Container, key: str, value: Any) -> None:
+        from maya import cmds
+
+        node = self._existing(container)
+        if not cmds.attributeQuery(key, node=node, exists=True):
+            cmds.addAttr(node, longName=key, dataType="string")
+        cmds.setAttr(f"{node}.{key}", json.dumps(value, sort_keys=True), type="string")
 
     def notify(self, message: str) -> None:
         """Tell the artist: a dialog in the UI, one line on stderr in batch."""

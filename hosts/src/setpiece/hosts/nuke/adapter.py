@@ -19,6 +19,7 @@ Export writes the chain's stage with ``GeoExport`` (new 3D system only).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -262,6 +263,21 @@ class NukeHost:
             knob = nuke.String_Knob(key, key)
             root.addKnob(knob)
         knob.setValue(str(value))
+
+    def get_container_data(self, container: Container, key: str) -> Any:
+        """A JSON value stored on the container node (a String_Knob ``key``)."""
+        knob = self._existing(container).knob(key)
+        text = None if knob is None else knob.value()
+        return json.loads(text) if text else None
+
+    def set_container_data(self, container: Container, key: str, value: Any) -> None:
+        nuke = import_nuke()
+        node = self._existing(container)
+        knob = node.knob(key)
+        if knob is None:
+            knob = nuke.String_Knob(key, key.replace("_", " "))
+            node.addKnob(knob)
+        knob.setValue(json.dumps(value, sort_keys=True))
 
     def notify(self, message: str) -> None:
         """Tell the artist: ``nuke.message`` in the GUI, one line on stderr with ``-t``."""
