@@ -113,4 +113,12 @@ def popup(bpy: Any, message: str, command: MenuCommand | None) -> None:
         if command is not None:
             self.layout.operator(OPERATOR_IDNAME, text=command.label).key = _POPUP_KEY
 
-    bpy.context.window_manager.popup_menu(draw, title="setpiece", icon="INFO")
+    def show() -> None:
+        try:
+            bpy.context.window_manager.popup_menu(draw, title="setpiece", icon="INFO")
+        except (AttributeError, RuntimeError):  # no window yet: the log has the message
+            log.warning("setpiece: %s", message)
+        return None
+
+    # from a load_post handler there may be no window context yet: show it when idle
+    bpy.app.timers.register(show, first_interval=0.1)
