@@ -1,12 +1,13 @@
 """Borders: where a publish stops when something before it failed.
 
 A border is a range of plugin orders. When a plugin whose order is in the range failed,
-the run stops before the first plugin past the range. Defaults: after collection and
-validation (nothing is extracted from a scene that failed validation) and after
-extraction (nothing is integrated from a failed extract)::
+the run stops before the first plugin past the range. Defaults: after collection (no
+validator runs on a half-collected scene), after validation (nothing is extracted from a
+scene that failed validation) and after extraction (nothing is integrated from a failed
+extract)::
 
     [publish]
-    borders = ["order<1.5", "order>=1.5,<2.5"]
+    borders = ["order<0.5", "order>=0.5,<1.5", "order>=1.5,<2.5"]
 
 Spellings: ``"order>=1,<2"``, ``"order<2.5"``, ``"order>1,<=2"``, a stage name
 (``"collect"``, ``"validate"``, ``"extract"``, ``"integrate"``) or a number ``N``
@@ -29,7 +30,7 @@ from typing import Any
 
 from setpiece.core.errors import SetpieceError
 
-DEFAULT_BORDERS = ("order<1.5", "order>=1.5,<2.5")
+DEFAULT_BORDERS = ("order<0.5", "order>=0.5,<1.5", "order>=1.5,<2.5")
 #: always enforced: never integrate after a failure in collect, validate or extract
 SAFETY_BORDER = "order<2.5"
 
@@ -40,7 +41,7 @@ STAGE_RANGES = {
     "integrate": "order>=2.5,<3.5",
 }
 
-_BOUND = re.compile(r"^order\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)$")
+_BOUND = re.compile(r"^(?:order\s*)?(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)$")
 
 # pyblish's registries are module globals: one run at a time per process.
 _RUN_LOCK = threading.RLock()

@@ -274,7 +274,7 @@ class ValidateDependencies(pyblish.api.ContextPlugin):
                 c.asset, c.version, c.node, s.asset_name,
             )
         if missing:
-            reqs = " ".join(repr(_requirement_for(c.asset, c.version)) for c in missing)
+            reqs = " ".join(f'"{_requirement_for(c.asset, c.version)}"' for c in missing)
             raise SetpieceError(
                 f"{s.asset_name} uses {', '.join(c.asset for c in missing)} without declaring "
                 f"it: run 'setpiece require {s.asset_name} {reqs}' (or the Repair action)"
@@ -443,11 +443,29 @@ class ExtractManifest(pyblish.api.ContextPlugin):
 
 
 def _staging_or_say(plugin: Any, context: Any) -> Any:
+    """The staging folder an integrator works from, or None (and the reason, logged) when
+    its input is missing: no complete staging, an earlier integration step failed, or the
+    publish lock is not held. Co-operative integrators then do nothing."""
     s = session(context)
     if s.staging is None or s.staging.state not in ("extracted", "integrating"):
         plugin.log.info("no complete staging folder: nothing to integrate")
         return None
+    failed = [
+        r["plugin"] for r in context.data.get("results", [])
+        if r.get("error") is not None and 2.5 <= r["plugin"].order < plugin.order
+    ]
+    if failed:
+        label = getattr(failed[0], "label", None) or failed[0].__name__
+        plugin.log.info("%s failed: nothing to %s", label, _verb(plugin))
+        return None
+    if plugin.order > IntegrateLock.order and "lock" not in s.extras:
+        plugin.log.info("the publish lock is not held: nothing to %s", _verb(plugin))
+        return None
     return s.staging
+
+
+def _verb(plugin: Any) -> str:
+    return str(getattr(plugin, "verb", "do"))
 
 
 class IntegrateLock(pyblish.api.ContextPlugin):
@@ -472,16 +490,22 @@ class IntegrateLock(pyblish.api.ContextPlugin):
 
 
 def track_files(ws: Any, asset: Any, paths: list[Path]) -> str:
-    """Track ``paths`` (inside the asset) with dvc through ``setpiece.core.files``."""
+    """Track ``paths`` (inside the asset's package) with dvc through ``setpiece.core.files``:
+    a file in a sub-folder tracks the whole sub-folder (``geo/``: one tracked folder)."""
     try:
-        from setpiece.core import files as files_api  # type: ignore[attr-defined]
+        from setpiece.core.files import tracking
     except ImportError:
         return "setpiece.core.files is not installed: the files travel inside the wheel"
-    add = getattr(files_api, "add", None)
-    if not callable(add):
-        return "setpiece.core.files has no add(): the files travel inside the wheel"
-    add(ws, asset.name, [str(p) for p in paths])
-    return f"tracked {len(paths)} file(s) with dvc"
+    package = Path(asset.package_dir)
+    targets: list[str] = []
+    for p in paths:
+        rel = Path(p).relative_to(package)
+        top = package / rel.parts[0]
+        if str(top) not in targets:
+            targets.append(str(top))
+    tracking.add(ws, asset.name, targets)
+    shown = ", ".join(Path(t).name + ("/" if Path(t).is_dir() else "") for t in targets)
+    return f"tracked with dvc: {shown}"
 
 
 def push_files(ws: Any, asset: Any, repo: Any) -> None:
@@ -496,6 +520,7 @@ class IntegrateFiles(pyblish.api.ContextPlugin):
 
     label = "Files into the asset"
     order = pyblish.api.IntegratorOrder - 0.4
+    verb = "copy"
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
@@ -523,7 +548,7 @@ class IntegrateFiles(pyblish.api.ContextPlugin):
         if not copied:
             self.log.info("no staged files: nothing to copy")
             return
-        big = [p for p in copied if p.suffix not in (".usda",)]
+        big = [p for p in copied if p.name != "thumbnail.png"]
         self.log.info("%s", track_files(s.ws, asset, big))
         staging.step_done("files")
 
@@ -533,6 +558,7 @@ class IntegrateVersion(pyblish.api.ContextPlugin):
 
     label = "Version"
     order = pyblish.api.IntegratorOrder - 0.3
+    verb = "version"
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
@@ -616,6 +642,7 @@ class IntegrateInterface(pyblish.api.ContextPlugin):
 
     label = "Interface layer"
     order = pyblish.api.IntegratorOrder - 0.2
+    verb = "write"
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
@@ -636,6 +663,7 @@ class IntegrateBuild(pyblish.api.ContextPlugin):
 
     label = "Wheel"
     order = pyblish.api.IntegratorOrder - 0.1
+    verb = "build"
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
@@ -653,10 +681,13 @@ class IntegratePush(pyblish.api.ContextPlugin):
 
     label = "Push files"
     order = pyblish.api.IntegratorOrder
+    verb = "push"
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
         s = session(context)
+        if _staging_or_say(self, context) is None:
+            return
         if not context.data.get("wheel"):
             self.log.info("no wheel was built: nothing to push")
             return
@@ -675,13 +706,16 @@ class IntegratePublish(pyblish.api.ContextPlugin):
 
     label = "Publish to repo"
     order = pyblish.api.IntegratorOrder + 0.1
+    verb = "publish"
     hosts = ["*"]
     attempts = 3
 
     def process(self, context: Any) -> None:
         s = session(context)
-        staging = s.require_staging() if s.staging is not None else None
-        if not context.data.get("wheel") or staging is None or not staging.done("push"):
+        staging = _staging_or_say(self, context)
+        if staging is None:
+            return
+        if not context.data.get("wheel") or not staging.done("push"):
             self.log.info("no wheel built and pushed: nothing to publish")
             return
         repo = s.repo()

@@ -126,7 +126,10 @@ def run_plugins(
         report.asset = session.asset_name
     report.host = report.host or str(getattr(session.host, "name", "") or "")
     staging = session.staging
-    if staging is not None and not report.published and staging.state in ("extracted", "integrating"):
+    if staging is not None and report.published:
+        staging.remove()  # published: nothing left to resume
+        report.staging = None
+    elif staging is not None and staging.state in ("extracted", "integrating"):
         report.resume = f"setpiece publish {session.asset_name} --resume"
     report._context = context  # type: ignore[attr-defined]
     report._plugins = list(plugins)  # type: ignore[attr-defined]
