@@ -454,8 +454,10 @@ class FakeMaya:
             lines += [f'def Xform "{key}"', "{", f"    double3 xformOp:translate = ({tx}, {ty}, {tz})", "}", ""]
         Path(file).write_text("\n".join(lines), encoding="utf-8")
 
-    def _layer_editor(self, layer: str, *, edit: bool = False, reload: bool = False) -> None:
-        self.layer_reloads.append(layer)
+    def _layer_editor(self, layer: str, *, edit: bool = False, discardEdits: bool = False) -> None:
+        # mayaUsdLayerEditor -edit -discardEdits LAYER reloads the layer from disk
+        if edit and discardEdits:
+            self.layer_reloads.append(layer)
 
     def _no_ui(self, command: str) -> None:
         if self.batch:

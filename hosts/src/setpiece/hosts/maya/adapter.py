@@ -165,11 +165,12 @@ class MayaHost:
         old_path = cmds.getAttr(f"{shape}.filePath")
         cmds.setAttr(f"{shape}.filePath", new_path, type="string")
         if old_path == new_path:
-            # Same file (reinstalled in place): have mayaUsd reload the layer from disk.
-            reload_layer = getattr(cmds, "mayaUsdLayerEditor", None)
-            if reload_layer is not None:
+            # Same file (reinstalled in place): reload the layer from disk. mayaUsd's
+            # layer editor command does that with -discardEdits (SdfLayer::Reload).
+            layer_editor = getattr(cmds, "mayaUsdLayerEditor", None)
+            if layer_editor is not None:
                 try:
-                    reload_layer(new_path, edit=True, reload=True)
+                    layer_editor(new_path, edit=True, discardEdits=True)
                 except RuntimeError:
                     pass  # not open yet: the stage reads the file when it is next drawn
         self._write_metadata(node, record)
