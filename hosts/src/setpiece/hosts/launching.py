@@ -35,7 +35,8 @@ from setpiece.core.errors import SetpieceError
 from setpiece.hosts import registry
 from setpiece.hosts.protocol import LaunchSpec
 
-PATH_LIKE = {"PYTHONPATH", "HOUDINI_PACKAGE_PATH", "NUKE_PATH", "PATH"}
+# Variables holding a list of folders: setpiece prepends its folder, keeping the studio's.
+PATH_LIKE = {"PYTHONPATH", "HOUDINI_PACKAGE_DIR", "HOUDINI_PATH", "NUKE_PATH", "PATH"}
 
 
 def spec_for(host: str) -> LaunchSpec:
@@ -98,8 +99,13 @@ def find_executable(host: str, ws: Any = None, *, batch: bool = False) -> Path |
     candidates: list[str] = []
     for pattern in spec.install_globs:
         candidates.extend(glob(pattern))
-    wanted = {Path(n).stem for n in names}
-    matching = [c for c in candidates if Path(c).stem in wanted] or (
+    wanted = {Path(n).stem.lower() for n in names}
+    # Some apps carry their version in the executable's name (Nuke16.0): match the prefix.
+    matching = [
+        c for c in candidates
+        if any(Path(c).stem.lower() == w or (Path(c).stem.lower().startswith(w)
+               and Path(c).stem[len(w):len(w) + 1].isdigit()) for w in wanted)
+    ] or (
         candidates if not batch else []
     )
     if matching:

@@ -153,7 +153,7 @@ class LaunchSpec:
     #: the Python ``major.minor`` each app version ships, when known ({"2025": "3.11"})
     python_by_app_version: dict[str, str] = field(default_factory=dict)
     #: env var that points the app at setpiece's startup folder
-    #: (``PYTHONPATH`` for userSetup.py, ``HOUDINI_PACKAGE_PATH``, ``NUKE_PATH``,
+    #: (``PYTHONPATH`` for userSetup.py, ``HOUDINI_PACKAGE_DIR``, ``NUKE_PATH``,
     #: ``BLENDER_USER_SCRIPTS``)
     startup_var: str = "PYTHONPATH"
     #: arguments that run a Python script headless: ``["-b", "--python", "{script}"]``
