@@ -258,22 +258,28 @@ def in_dir(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
 
 
 def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | None]:
-    """Every file (bytes) and folder (None) under ``root``: compare before/after a failure."""
+    """Every file (bytes) and folder (None) under ``root``: compare before/after a failure.
+
+    Paths starting with one of ``skip`` are left out, and so are uv's ``.lock`` files (uv
+    takes a lock on a venv even for an install that fails).
+    """
     out: dict[str, bytes | None] = {}
     if not root.exists():
         return out
     for dirpath, dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root)
-        if any(str(rel).startswith(s) for s in skip):
-            continue
-        for d in dirnames:
-            out[str(rel / d)] = None
-        for f in filenames:
-            p = Path(dirpath) / f
+        for name in [*dirnames, *filenames]:
+            key = str(rel / name)
+            if name == ".lock" or any(key.startswith(s) for s in skip):
+                continue
+            path = Path(dirpath) / name
+            if name in dirnames:
+                out[key] = None
+                continue
             try:
-                out[str(rel / f)] = p.read_bytes()
+                out[key] = path.read_bytes()
             except OSError:
-                out[str(rel / f)] = b"<unreadable>"
+                out[key] = b"<unreadable>"
     return out
 
 

@@ -48,10 +48,14 @@ def explain_resolution_error(ws: Workspace, message: str) -> str:
             f"no repo has '{m.group(1)}' (searched: {searched}): publish it, or add the repo "
             "that has it with 'setpiece repo add NAME LOCATION'"
         )
-    m = re.search(r"(?:only|no) versions? of ([A-Za-z0-9_.\-]+)", message)
+    m = re.search(r"(?:only|no) versions? of ([A-Za-z0-9_.\-]+)", message) or re.search(
+        r"Because only ([A-Za-z0-9_.\-]+?)(?:\[[^\]]*\])?(?:[<>=!~]|\s)", message
+    )
     if m:
         detail = message.split(":", 1)[-1].strip()
         return f"no repo has a version of '{m.group(1)}' that satisfies the request ({detail}); searched: {searched}"
+    if "No solution found" in message:
+        return f"{message} (searched: {searched})"
     return message
 
 
