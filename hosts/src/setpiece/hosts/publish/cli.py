@@ -1,4 +1,5 @@
-"""``setpiece batch HOST publish SCENE [--asset NAME]``: publish headless.
+"""``setpiece batch publish HOST SCENE [--asset NAME]``: publish headless (the batch
+group takes the subcommand first, like ``setpiece batch build HOST SPEC``).
 
 The outer process (the ``setpiece`` CLI) runs a small script in the app's headless mode
 (``blender -b`` or the bpy module, ``mayapy``, ``hython``...) through
@@ -80,6 +81,23 @@ def publish_in_host(
     repair: bool = False,
 ) -> int:
     """Runs inside the app (the batch script): open, publish, report. The exit code."""
+    # The app writes to the process's stdout at C level ("Info: Saved ...");
+    # stdout belongs to the CLI's --json: send everything the app prints to stderr.
+    sys.stdout.flush()
+    saved_stdout = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        return _publish_in_host(host_name, scene, asset, repo, workspace, json_out, repair)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved_stdout, 1)
+        os.close(saved_stdout)
+
+
+def _publish_in_host(
+    host_name: str, scene: str, asset: str | None, repo: str | None, workspace: str | None,
+    json_out: str, repair: bool,
+) -> int:
     from setpiece.core.errors import SetpieceError
     from setpiece.hosts.publish.report import PublishReport
     from setpiece.hosts.publish.run import publish_scene
