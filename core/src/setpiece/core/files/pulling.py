@@ -114,7 +114,7 @@ def fetch(ws: Workspace, store: Store, remotes: list[FilesRemote], wanted: set[s
             try:
                 with capture_transfer_errors() as errs:
                     transfer(remote.odb, store.cache, {store.hash_info(o) for o in have},
-                             shallow=False, callback=cb)
+                             shallow=True, callback=cb)  # explicit ids: no expansion
             except Exception as exc:
                 errs.append(("", exc))
             finally:

@@ -93,7 +93,7 @@ def upload(ws: Workspace, store: Store, remote: FilesRemote, asset: str, wanted:
             with capture_transfer_errors() as errs:
                 try:
                     transfer(store.cache, remote.odb, {store.hash_info(o) for o in todo},
-                             shallow=False, callback=cb)
+                             shallow=True, callback=cb)  # explicit ids: no expansion
                 except Exception as exc:
                     errs.append(("", exc))
             for oid, err in errs:
