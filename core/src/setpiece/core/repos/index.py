@@ -98,6 +98,35 @@ class IndexRepo(Repo):
 
     def check(self) -> None:
         self._get(self.simple_url)
+        self._check_no_fallback()
+
+    def _check_no_fallback(self) -> None:
+        """Refuse an index that sends names it lacks to another server (pypiserver's default
+        fallback redirects them to PyPI): uv would follow it and install a public package
+        in place of a missing asset (dependency confusion)."""
+
+        class _NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
+        probe = urllib.parse.urljoin(self.simple_url, f"setpiece-probe-{uuid.uuid4().hex[:12]}/")
+        opener = urllib.request.build_opener(_NoRedirect)
+        req = urllib.request.Request(probe, headers=self._auth_header())
+        try:
+            with opener.open(req, timeout=TIMEOUT):
+                return
+        except urllib.error.HTTPError as exc:
+            target = exc.headers.get("Location", "") if 300 <= exc.code < 400 else ""
+            if target and urllib.parse.urlparse(urllib.parse.urljoin(probe, target)).netloc != (
+                urllib.parse.urlparse(probe).netloc
+            ):
+                raise SetpieceError(
+                    f"index repo '{self.name}' redirects names it does not have to {target}: "
+                    "assets must never come from a public index; turn the fallback off "
+                    "(pypiserver: --disable-fallback)"
+                )
+        except (urllib.error.URLError, OSError):
+            return
 
     def _files(self, project: str) -> list[tuple[str, str]]:
         """(absolute url, filename) of every wheel of ``project``."""

@@ -1,0 +1,269 @@
+"""Index repos against a real pypiserver on 127.0.0.1 (uploads allowed without auth)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pypiserver")
+
+from setpiece.core import SetpieceError
+from setpiece.core.repos.index import IndexRepo
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+class Server:
+    def __init__(self, url: str, packages: Path) -> None:
+        self.url = url
+        self.simple = url + "/simple/"
+        self.packages = packages
+
+    def clear(self) -> None:
+        for p in self.packages.iterdir():
+            if p.is_file():
+                p.unlink()
+
+
+def start_pypiserver(packages: Path, *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    exe = Path(sys.executable).parent / "pypi-server"
+    cmd = [str(exe), "run", "-p", str(port), "-i", "127.0.0.1", "-a", ".", "-P", ".",
+           "--backend", "simple-dir", "--log-stream", "none", *options, str(packages)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"pypiserver did not start: {err[-2000:]}")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stderr:
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def pypiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """pypiserver with uploads open (``-a . -P .``), no fallback to PyPI, rescanning its
+    folder on every request (so a test can clear it); torn down at the end."""
+    packages = tmp_path_factory.mktemp("pypiserver-packages")
+    proc, url = start_pypiserver(packages, "--disable-fallback")
+    try:
+        yield Server(url, packages)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def index(pypiserver: Server) -> Server:
+    """The session's pypiserver, emptied for this test."""
+    pypiserver.clear()
+    return pypiserver
+
+
+@pytest.fixture
+def index_ws(make_workspace, make_repo, index: Server):
+    """blessed = the index server, review = a folder repo (the default publish target)."""
+    return make_workspace(repos={"blessed": index.simple, "review": make_repo("review")},
+                          blessed="blessed", default="review")
+
+
+def test_publish_versions_install(index_ws, index: Server, run_cli) -> None:
+    ws = index_ws
+    ws.create("Chair", description="from the index")
+    r = run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed")
+    assert r.exit_code == 0, r.err
+    assert (index.packages / "chair-0.1.0-py3-none-any.whl").is_file()
+    run_cli("-w", ws.root, "bump", "Chair", "micro")
+    assert run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").exit_code == 0
+    assert run_cli("-w", ws.root, "versions", "Chair", "--repo", "blessed", "--json").json() == {
+        "blessed": ["0.1.0", "0.1.1"]}
+    assert run_cli("-w", ws.root, "list", "--repo", "blessed", "--json").json() == [
+        {"name": "chair", "versions": ["0.1.0", "0.1.1"]}]
+    rows = run_cli("-w", ws.root, "repo", "list", "--json").json()
+    assert rows[0] == {"name": "blessed", "kind": "index", "location": index.simple,
+                       "blessed": True, "default": False}
+    # a second workspace installs it from the index
+    other = run_cli("init", ws.root.parent / "other", "--repo", f"lan={index.simple}")
+    assert other.exit_code == 0, other.err
+    r = run_cli("-w", ws.root.parent / "other", "install", "Chair==0.1.0")
+    assert r.exit_code == 0, r.err
+    from setpiece.core import Workspace
+
+    installed = Workspace(ws.root.parent / "other").installed_assets()["chair"]
+    assert (installed.version, installed.description) == ("0.1.0", "from the index")
+    data = run_cli("-w", ws.root.parent / "other", "info", "Chair", "--json").json()
+    assert data["published"] == {"lan": ["0.1.0", "0.1.1"]}
+
+
+def test_publish_twice_to_index_says_bump_first(index_ws, index: Server, run_cli) -> None:
+    ws = index_ws
+    ws.create("Chair")
+    ws.publish("Chair", repo="blessed")
+    wheel = index.packages / "chair-0.1.0-py3-none-any.whl"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (ws.outputs / "Chair" / "src" / "chair" / "more.py").write_text("X = 2\n")
+    run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").user_error("bump first")
+    # even when the pre-check is skipped, the server's 409 is turned into the same error
+    with pytest.raises(SetpieceError, match="bump first"):
+        repo = IndexRepo("blessed", index.simple)
+        repo.has_version = lambda *a: False  # type: ignore[method-assign]
+        repo.publish(ws.build("Chair"))
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == digest
+
+
+def test_install_blessed_index_plus_folder(index_ws, index: Server, run_cli) -> None:
+    """Closure spread over two repos: the set on the index, its props in the folder repo."""
+    ws = index_ws
+    ws.create("Chair")
+    ws.publish("Chair")  # -> review (folder)
+    ws.create("Table", version="1.2.3")
+    ws.publish("Table", repo="blessed")  # -> index
+    ws.create("KitchenSet", kind="set")
+    ws.require("KitchenSet", ["Chair", "Table>=1.2,<2"])
+    ws.publish("KitchenSet", repo="blessed")
+    other = run_cli("init", ws.root.parent / "o", "--repo", f"blessed={index.simple}",
+                    "--repo", f"review={ws.root.parent / 'repos' / 'review'}")
+    assert other.exit_code == 0, other.err
+    r = run_cli("-w", ws.root.parent / "o", "install", "KitchenSet[build]", "--json")
+    assert r.exit_code == 0, r.err
+    assert sorted(r.json()) == ["+ chair==0.1.0", "+ kitchenset==0.1.0", "+ table==1.2.3"]
+
+
+def test_promote_folder_to_index(index_ws, index: Server, run_cli, tmp_path: Path) -> None:
+    ws = index_ws
+    ws.create("Lamp", version="3.2.1")
+    ws.publish("Lamp")
+    r = run_cli("-w", ws.root, "promote", "Lamp==3.2.1", "--to", "blessed")
+    assert r.exit_code == 0, r.err
+    name = "lamp-3.2.1-py3-none-any.whl"
+    assert (index.packages / name).read_bytes() == (tmp_path / "repos" / "review" / name).read_bytes()
+    assert ws.versions("Lamp") == {"blessed": ["3.2.1"], "review": ["3.2.1"]}
+    run_cli("-w", ws.root, "promote", "Lamp==3.2.1", "--to", "blessed").user_error("already")
+    # and back: index -> a new folder repo
+    assert run_cli("-w", ws.root, "repo", "add", "archive", tmp_path / "archive").exit_code == 0
+    r = run_cli("-w", ws.root, "promote", "Lamp==3.2.1", "--from", "blessed", "--to", "archive")
+    assert r.exit_code == 0, r.err
+    assert (tmp_path / "archive" / name).read_bytes() == (index.packages / name).read_bytes()
+
+
+def test_edit_from_index(index_ws, run_cli) -> None:
+    ws = index_ws
+    ws.create("Chair", version="1.0.0", kind="prop", description="indexed chair")
+    ws.publish("Chair", repo="blessed")
+    shutil.rmtree(ws.outputs / "Chair")
+    ws.uv_pip("uninstall", ["Chair"], with_index=False)
+    r = run_cli("-w", ws.root, "edit", "Chair")
+    assert r.exit_code == 0, r.err
+    out = ws.output("Chair")
+    assert (out.version, out.description) == ("1.0.1", "indexed chair")
+
+
+def test_index_asset_named_like_public_package(index_ws, run_cli) -> None:
+    """pypiserver redirects unknown names to PyPI unless told not to; setpiece's install must
+    still never take 'six' from anywhere but the repos."""
+    ws = index_ws
+    message = run_cli("-w", ws.root, "install", "six").user_error("six")
+    assert "blessed" in message
+    ws.create("six", version="0.0.1")
+    ws.publish("six", repo="blessed")
+    shutil.rmtree(ws.outputs / "six")
+    ws.uv_pip("uninstall", ["six"], with_index=False)
+    assert run_cli("-w", ws.root, "install", "six").exit_code == 0
+    assert ws.installed_assets()["six"].version == "0.0.1"
+
+
+def test_freeze_and_sync_through_index(index_ws, make_workspace, run_cli, index: Server,
+                                       tmp_path: Path) -> None:
+    ws = index_ws
+    ws.create("Chair")
+    ws.publish("Chair", repo="blessed")
+    shutil.rmtree(ws.outputs / "Chair")
+    ws.uv_pip("uninstall", ["Chair"], with_index=False)
+    ws.install(["Chair"])
+    lock = tmp_path / "lock.txt"
+    assert run_cli("-w", ws.root, "freeze", "-o", lock).exit_code == 0
+    assert "chair==0.1.0" in lock.read_text()
+    other = make_workspace("other", repos={"lan": index.simple}, blessed="lan", default="lan")
+    assert run_cli("-w", other.root, "sync", lock).exit_code == 0
+    assert other.installed_assets()["chair"].version == "0.1.0"
+
+
+# -- unreachable index ----------------------------------------------------------------------
+
+
+def test_unreachable_index(make_workspace, make_repo, run_cli, closed_port: int, snap) -> None:
+    url = f"http://127.0.0.1:{closed_port}/simple/"
+    ws = make_workspace()
+    ws.create("Chair")
+    # configured by hand (repo add would refuse it): every command that needs it says so
+    with ws.config.edit() as doc:
+        doc["repos"]["lan"] = {"location": url}
+    before = snap(ws.root, skip=(".setpiece",))
+    for args in (["publish", "Chair", "--repo", "lan"], ["versions", "Chair", "--repo", "lan"],
+                 ["list", "--repo", "lan"], ["install", "Table"],
+                 ["promote", "Chair==0.1.0", "--from", "lan", "--to", "blessed"]):
+        message = run_cli("-w", ws.root, *args).user_error()
+        low = message.lower()
+        assert "lan" in low or str(closed_port) in low, (args, message)
+    assert snap(ws.root, skip=(".setpiece",)) == before
+    run_cli("-w", ws.root, "repo", "add", "lan2", url).user_error("unreachable", "lan2")
+
+
+def test_index_server_errors_are_one_line(index_ws, index: Server, run_cli) -> None:
+    ws = index_ws
+    ws.create("Chair")
+    with ws.config.edit() as doc:
+        doc["repos"]["bad"] = {"location": index.url + "/nothing-here/simple/",
+                               "upload_url": index.url + "/nothing-here/"}
+    run_cli("-w", ws.root, "publish", "Chair", "--repo", "bad").user_error("bad")
+
+
+def test_index_that_falls_back_to_pypi_is_refused(tmp_path: Path, make_workspace, run_cli) -> None:
+    """pypiserver's default sends unknown names to PyPI (a 303): uv would follow it and install
+    the public 'six' in place of a missing asset. Adding such an index is refused."""
+    packages = tmp_path / "pkgs"
+    packages.mkdir()
+    proc, url = start_pypiserver(packages)  # fallback on (the default)
+    try:
+        ws = make_workspace()
+        message = run_cli("-w", ws.root, "repo", "add", "lan", url + "/simple/").user_error(
+            "redirects", "lan")
+        assert "pypi.org" in message and "--disable-fallback" in message
+        assert "lan" not in ws.config.repos
+        target = tmp_path / "ws2"
+        run_cli("init", target, "--repo", f"lan={url}/simple/").user_error("redirects")
+        assert not target.exists()
+    finally:
+        stop(proc)
