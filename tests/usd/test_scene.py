@@ -267,3 +267,40 @@ def test_files_are_world_readable(kitchen, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert result.generated.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_closure_from_real_dist_info_metadata(tmp_path):
+    """Installed assets as setpiece.core discovers them (dist-info), fast and full parsers."""
+    from setpiece.core.assets import scan_site_packages
+    from setpiece.usd import scaffold_interface
+    from setpiece.usd.resolver import using_search_paths
+
+    site = tmp_path / "site-packages"
+
+    def dist(name, version, kind, lines=""):
+        info = site / f"{name.lower()}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.3\nName: {name}\nVersion: {version}\n"
+            f"Keywords: setpiece-asset,setpiece-kind:{kind}\n{lines}\n")
+        (info / "entry_points.txt").write_text(f"[setpiece.asset]\n{name} = {name.lower()}\n")
+        scaffold_interface(site / name.lower(), name, version, kind)
+
+    dist("Chair", "1.2.0", "prop")
+    dist("Vase", "1.0.0", "prop")
+    dist("Table", "2.0.0", "prop", 'Requires-Dist: Vase>=1; python_version >= "3"\n')
+    dist("Kitchen", "0.3.0", "set", 'Provides-Extra: build\n'
+         'Requires-Dist: chair[build]<2,>=1; extra == "build"\n'
+         'Requires-Dist: Table[build]; extra == "build"\n')
+    installed = scan_site_packages(site)[0]
+    closure = resolve_closure("Kitchen", installed)
+    got = {e.name: (e.requirement, e.dependency_kind, e.container) for e in closure.entries.values()}
+    assert got == {
+        "Kitchen": ("", "push", True),
+        "Chair": ("Chair<2,>=1", "semi-push", True),
+        "Table": ("Table", "push", True),
+        "Vase": ("Vase>=1", "semi-push", False),  # complex marker: full parser fallback
+    }
+    with using_search_paths([site]):
+        result = build_scene("Kitchen", closure, tmp_path / "s.usda")
+        assert [r.asset for r in read_containers(result.scene)] == ["Chair", "Kitchen", "Table"]

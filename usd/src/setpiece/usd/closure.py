@@ -11,15 +11,17 @@ by the requirement) but not loaded separately.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from setpiece.core.errors import SetpieceError
 
-if TYPE_CHECKING:  # packaging is imported when used: keeps no-op rebuilds fast
+if TYPE_CHECKING:  # packaging is imported when used: no-op rebuilds stay fast
     from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
 
 KIND_ORDER = {"push": 0, "semi-push": 1, "pull": 2}
 
@@ -109,6 +111,79 @@ class Closure:
         return [e for e in self.entries.values() if e.container]
 
 
+@dataclass(frozen=True)
+class Req:
+    """The parts of a PEP 508 requirement the closure uses (duck-types ``Requirement``)."""
+
+    name: str
+    extras: frozenset[str]
+    specifier: SpecifierSet
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras}{self.specifier}"
+
+
+_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*\(?([^;()]*?)\)?\s*(?:;\s*(.*?))?\s*$")
+_EXTRA = re.compile(r"""^\(?\s*extra\s*==\s*['"]([A-Za-z0-9._-]+)['"]\s*\)?$""")
+
+
+def _fast_groups(dist_info: Path) -> dict[str, list[Any]] | None:
+    """Requires-Dist by extra, read straight from METADATA's headers (no email parser).
+
+    Handles the requirements setpiece writes (``Name[extras]spec; extra == "g"``); returns
+    None for anything else so the caller falls back to the full parser.
+    """
+    try:
+        text = (dist_info / "METADATA").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    head = text.split("\n\n", 1)[0]
+    if "\n " in head or "\n\t" in head:
+        return None  # folded headers: let the email parser do it
+    out: dict[str, list[Any]] = {}
+    for line in head.splitlines():
+        if line.startswith("Provides-Extra:"):
+            out.setdefault(line[15:].strip(), [])
+            continue
+        if not line.startswith("Requires-Dist:"):
+            continue
+        m = _REQ.match(line[14:])
+        if m is None:
+            return None
+        name, extras, spec, marker = m.groups()
+        group = ""
+        if marker:
+            mm = _EXTRA.match(marker.strip())
+            if mm is None:
+                return None
+            group = mm.group(1)
+        try:
+            specifier = SpecifierSet(spec or "")
+        except InvalidSpecifier:
+            return None
+        ex = frozenset(e.strip() for e in extras.split(",") if e.strip()) if extras else frozenset()
+        out.setdefault(group, []).append(Req(name, ex, specifier))
+    return out
+
+
+def _groups(asset: AssetLike, extras: frozenset[str]) -> dict[str, list[Any]]:
+    """Base and ``extras`` requirements, parsed once per asset, fast when possible."""
+    dist_info = getattr(asset, "dist_info", None)
+    if isinstance(dist_info, Path):
+        fast = _fast_groups(dist_info)
+        if fast is not None:
+            return fast
+    groups = getattr(asset, "groups", None)
+    if callable(groups):
+        result = groups()
+        if isinstance(result, dict):
+            return result
+    return {g: asset.requirements(g) for g in ("", *sorted(extras))}
+
+
 def resolve_closure(
     root: str,
     installed: Mapping[str, AssetLike],
@@ -129,7 +204,7 @@ def resolve_closure(
         )
     root_entry = ClosureEntry(root_asset, container=True, is_root=True)
     closure = Closure(root_entry, group, {key: root_entry})
-    specs: dict[str, list[Requirement]] = {}
+    specs: dict[str, list[Any]] = {}
 
     # Iterative DFS over (asset, active extras, is-container); the stack finds cycles.
     visited: set[tuple[str, frozenset[str], bool]] = set()
@@ -140,9 +215,10 @@ def resolve_closure(
             return
         visited.add(state)
         asset = installed[node_key]
-        edges: list[tuple[Requirement, bool]] = [(r, False) for r in asset.requirements("")]
+        by_group = _groups(asset, extras)
+        edges: list[tuple[Any, bool]] = [(r, False) for r in by_group.get("", [])]
         for extra in sorted(extras):
-            for r in asset.requirements(extra):
+            for r in by_group.get(extra, []):
                 edges.append((r, container and extra == group))
         for req, via_group in edges:
             dep_key = normalize(req.name)

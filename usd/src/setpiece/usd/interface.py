@@ -14,6 +14,7 @@ timestamps, no absolute paths), atomically, and only when the bytes change.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -55,10 +56,10 @@ def model_kind(asset_kind: str) -> str:
 
 def find_interface(package_dir: Path) -> Path | None:
     """The interface layer in an installed asset's package folder, if it ships one."""
+    base = os.fspath(package_dir)
     for filename in INTERFACE_FILES:
-        path = package_dir / filename
-        if path.is_file():
-            return path
+        if os.path.isfile(os.path.join(base, filename)):  # hot loop: no pathlib
+            return Path(base, filename)
     return None
 
 
