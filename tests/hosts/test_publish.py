@@ -383,3 +383,43 @@ def test_no_asset_is_a_clear_error(host: Any, ws: Any, tmp_path: Path) -> None:
     assert "--asset NAME" in item(report, "CollectSession").error
     assert report.stopped_before is not None
     assert all(i.status == "not-run" for i in report.items if i.stage != "collect")
+
+
+STUDIO_CHECK = '''
+import pyblish.api
+from setpiece.core.errors import SetpieceError
+
+
+class ValidateStudioPrefix(pyblish.api.InstancePlugin):
+    label = "Studio: object prefix"
+    order = pyblish.api.ValidatorOrder + 0.3
+    hosts = ["blender"]
+    families = ["setpiece.usd"]
+
+    def process(self, instance):
+        bad = [n for n in instance.data["objects"] if not n.startswith("CHR_")]
+        if bad:
+            raise SetpieceError(f"{', '.join(bad)}: prefix object names with CHR_")
+'''
+
+
+def test_studio_validator_from_a_tool_asset(host: Any, ws: Any) -> None:
+    """A validator shipped in an installed tool asset (entry point ``setpiece.publish``)
+    runs in every publish, reported with the asset and version it came from."""
+    import tomlkit
+
+    from setpiece.core.authoring import _install_editable
+
+    tool = ws.create("StudioChecks", kind="tool")
+    (Path(tool.package_dir) / "publish.py").write_text(STUDIO_CHECK, encoding="utf-8")
+    doc = tomlkit.parse(tool.pyproject.read_text(encoding="utf-8"))
+    doc["project"]["entry-points"]["setpiece.publish"] = {"studio": "studiochecks.publish"}
+    tool.pyproject.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    _install_editable(ws, tool, deps=False)
+
+    model_chair(host, ws)
+    report = publish_scene(host, ws, raise_on_failure=False)
+    check = item(report, "ValidateStudioPrefix")
+    assert check.status == "failed" and check.source == "StudioChecks 0.1.0"
+    assert "prefix object names with CHR_" in check.error
+    assert review(ws).versions("Chair") == []

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,10 +60,23 @@ def _user() -> str:
         return "unknown"
 
 
-def _notify(event: dict[str, Any]) -> None:
-    from importlib.metadata import entry_points
+_subscribers_cache: tuple[tuple[str, ...], list[Any]] | None = None
 
-    for ep in entry_points(group="setpiece.events"):
+
+def _subscribers() -> list[Any]:
+    """The ``setpiece.events`` entry points, looked up once per process (and ``sys.path``):
+    the lookup reads every installed distribution's metadata, tens of ms in a big venv."""
+    global _subscribers_cache
+    key = tuple(sys.path)
+    if _subscribers_cache is None or _subscribers_cache[0] != key:
+        from importlib.metadata import entry_points
+
+        _subscribers_cache = (key, list(entry_points(group="setpiece.events")))
+    return _subscribers_cache[1]
+
+
+def _notify(event: dict[str, Any]) -> None:
+    for ep in _subscribers():
         try:
             ep.load()(event)
         except Exception as exc:  # a subscriber never breaks the user's action

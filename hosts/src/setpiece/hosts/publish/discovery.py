@@ -57,7 +57,13 @@ def plugins_from(obj: Any) -> list[Any]:
     import pyblish.plugin
 
     if isinstance(obj, ModuleType):
-        return list(pyblish.plugin.plugins_from_module(obj))
+        # not pyblish.plugin.plugins_from_module: it drops plugins of hosts that were not
+        # registered with pyblish.api.register_host (setpiece filters by host itself)
+        return [
+            v for k, v in sorted(vars(obj).items())
+            if not k.startswith("_") and _is_plugin(v) and pyblish.plugin.plugin_is_valid(v)
+            and getattr(v, "__module__", None) == obj.__name__
+        ]
     if _is_plugin(obj):
         return [obj]
     if isinstance(obj, (list, tuple)):
