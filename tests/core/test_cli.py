@@ -1,0 +1,133 @@
+"""The CLI as a shell sees it: exit codes 0/1/2, help, events, the demo; the API mirrors it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from setpiece.core import SetpieceError, Workspace
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no-such-command"],
+        ["install"],  # missing REQ
+        ["create"],
+        ["bump", "Chair", "sideways"],
+        ["list", "--bogus"],
+        ["require", "Chair", "Table", "--group", "render"],
+        ["promote", "Chair==1.0.0"],  # --to is required
+        ["repo", "add", "onlyname"],
+        ["external"],
+    ],
+)
+def test_usage_errors_exit_2(make_workspace, run_cli, args: list[str]) -> None:
+    ws = make_workspace()
+    r = run_cli("-w", ws.root, *args)
+    assert r.exit_code == 2, (r.out, r.err)
+    assert "Traceback" not in r.err
+    if args != ["external"]:
+        assert "Usage:" in r.err or "Error" in r.err
+
+
+def test_help_and_version(run_cli) -> None:
+    r = run_cli("--help")
+    assert r.exit_code == 0
+    for command in ("init", "repo", "create", "require", "unrequire", "bump", "build", "publish",
+                    "install", "uninstall", "edit", "list", "versions", "info", "external",
+                    "freeze", "sync", "promote", "demo", "events"):
+        assert f"  {command}" in r.out, command
+    r = run_cli("--version")
+    assert r.exit_code == 0 and "setpiece" in r.out
+
+
+def test_subprocess_exit_codes(make_workspace, run_setpiece, tmp_path: Path) -> None:
+    ws = make_workspace()
+    ok = run_setpiece("-w", ws.root, "create", "Chair", "--kind", "prop")
+    assert ok.exit_code == 0, ok.err
+    user = run_setpiece("-w", ws.root, "create", "a b")
+    user.user_error("invalid asset name")
+    assert user.out == ""
+    usage = run_setpiece("-w", ws.root, "frobnicate")
+    assert usage.exit_code == 2 and "Traceback" not in usage.err
+    quiet = run_setpiece("-q", "-w", ws.root, "create", "../x")
+    assert quiet.exit_code == 1 and len(quiet.err.strip().splitlines()) == 1
+    env = run_setpiece("list", "--outputs", "--json", cwd=tmp_path,
+                       env={"SETPIECE_WORKSPACE": str(ws.root)})
+    assert env.exit_code == 0 and [r["name"] for r in json.loads(env.out)] == ["Chair"]
+    help_ = run_setpiece("--help")
+    assert help_.exit_code == 0 and "publish" in help_.out
+
+
+def test_events_log(sample_ws, run_cli) -> None:
+    ws = sample_ws
+    ws.create("Shot")
+    ws.publish("Shot")
+    ws.install(["KitchenSet[build]"])
+    run_cli("-w", ws.root, "install", "Sofa")  # a failure is an event too
+    ws.promote("Shot==0.1.0", to="blessed")
+    lines = run_cli("-w", ws.root, "events", "--json").out.splitlines()
+    events = [json.loads(line) for line in lines]
+    kinds = [e["event"] for e in events]
+    assert kinds == ["created", "built", "published", "installed", "failed", "promoted"]
+    for e in events:
+        assert {"time", "event", "user", "host", "workspace"} <= set(e)
+        assert e["workspace"] == str(ws.root)
+    pub = events[2]
+    assert (pub["asset"], pub["version"], pub["repo"]) == ("Shot", "0.1.0", "review")
+    assert "Sofa" in events[4]["error"] or "sofa" in events[4]["error"]
+    only = run_cli("-w", ws.root, "events", "--event", "published", "--json").out.splitlines()
+    assert [json.loads(x)["event"] for x in only] == ["published"]
+    text = run_cli("-w", ws.root, "events").out
+    assert "published" in text and "asset=Shot" in text
+    # a torn last line (a crash mid-write) is skipped, never fatal
+    with open(ws.state_dir / "events.jsonl", "a") as fh:
+        fh.write('{"event": "publi')
+    assert run_cli("-w", ws.root, "events", "--json").exit_code == 0
+
+
+def test_demo(tmp_path: Path, run_cli) -> None:
+    target = tmp_path / "demo"
+    r = run_cli("-q", "demo", target, "--json")
+    assert r.exit_code == 0, r.err
+    summary = r.json()
+    ws = Workspace(summary["workspace"])
+    versions = {k: a.version for k, a in ws.installed_assets().items()}
+    assert versions == {"chair": "1.1.0", "kitchenset": "1.0.0", "lamp": "3.2.1", "table": "1.3.0"}
+    assert ws.versions("Table") == {"blessed": ["1.2.3", "1.3.0", "2.0.0"],
+                                    "review": ["1.2.3", "1.3.0", "2.0.0"]}
+    # a folder that is not a demo folder is never wiped
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "work.txt").write_text("keep")
+    run_cli("demo", other).user_error("not a setpiece demo folder")
+    assert (other / "work.txt").read_text() == "keep"
+
+
+def test_api_mirrors_the_cli(make_workspace, tmp_path: Path) -> None:
+    ws = make_workspace()
+    table = ws.create("Table", kind="prop", version="1.0.0", description="t")
+    assert table.version == "1.0.0"
+    ws.publish("Table")
+    ws.create("Room", kind="set")
+    ws.require("Room", ["Table>=1,<2"], group="build")
+    assert ws.bump("Room", "minor") == "0.2.0"
+    wheel = ws.build("Room")
+    assert wheel.name == "room-0.2.0-py3-none-any.whl"
+    ws.publish("Room")
+    assert ws.promote("Room==0.2.0", to="blessed") == "0.2.0"
+    assert ws.versions("Room") == {"blessed": ["0.2.0"], "review": ["0.2.0"]}
+    info = ws.info("Room")
+    assert info["dependencies"][0]["kind"] == "semi-push"
+    ws.unrequire("Room", "Table")
+    assert ws.output("Room").requirements("build") == []
+    with pytest.raises(SetpieceError, match="bump first"):
+        ws.publish("Room")
+    with pytest.raises(SetpieceError, match="unknown repo"):
+        ws.repo("nope")
+    lock = ws.freeze(tmp_path / "lock.txt")
+    assert "editable output, not locked: Room" in lock
+    assert ws.uninstall(["Room"]) == ["- room==0.2.0"]
