@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.files import demo as files_demo
 from setpiece.core.workspace import Workspace
 
 MARKER = ".setpiece-demo"
@@ -55,6 +56,8 @@ def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
     )
     for name, kind, description, versions, reqs in SAMPLES:
         ws.create(name, kind=kind, version=versions[0], description=description)
+        if name == "Chair":  # tracked files: pushed before each publish, pulled after install
+            files_demo.add_sample_files(ws, name, report)
         if reqs:
             ws.require(name, reqs, group="build")
         for i, version in enumerate(versions):
@@ -67,6 +70,7 @@ def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
         shutil.rmtree(ws.output(name).path)
     ws.uv_pip("uninstall", [n for n, *_ in SAMPLES], what="cleaning the demo", with_index=False)
     changes = ws.install(["KitchenSet[build]"])
+    files_demo.pull_sample_files(ws, report)
     for ep in sorted(entry_points(group="setpiece.demo"), key=lambda e: e.name):
         ep.load()(ws, report)
     report(f"Demo workspace ready: {ws.root}")

@@ -132,4 +132,5 @@ def pull(state: State, name: str | None, repo_name: str | None, dry_run: bool, a
     if dry_run:
         click.echo(f"would fetch {result['files']} file(s), {_size(result['bytes'])}, for {assets}")
     else:
-        click.echo(f"pulled {assets}: fetched {result['files']} file(s), {_size(result['bytes'])}")
+        click.echo(f"pulled {assets}: {result['paths']} tracked path(s) in place, fetched "
+                   f"{result['files']} file(s), {_size(result['bytes'])}")

@@ -164,7 +164,7 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
         if ptrs:
             plan.append((t, ptrs))
     summary: dict[str, Any] = {"assets": [], "files": 0, "bytes": 0, "fetched": 0,
-                               "dry_run": dry_run}
+                               "paths": 0, "dry_run": dry_run}
     if not plan:
         return summary
     from setpiece.core.files.pushing import labels_for
@@ -210,6 +210,7 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
             for p in ptrs:
                 store.checkout(p.data_path, p.md5, force=t.installed)
             summary["assets"].append(t.name)
+            summary["paths"] += len(ptrs)
             if t.installed:
                 from setpiece.core.naming import normalize
 
