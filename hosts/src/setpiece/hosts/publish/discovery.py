@@ -120,7 +120,9 @@ def tool_plugins(ws: Any, found: Discovered) -> None:
                         f"reinstall {asset.name}, or set SETPIECE_SAFE_MODE=1 to skip tool assets"
                     )
     for ep in entry_points(group=GROUP):
-        if ep.value in seen:
+        dist = getattr(ep, "dist", None)
+        is_asset = dist is not None and any(e.group == "setpiece.asset" for e in dist.entry_points)
+        if ep.value in seen or is_asset:  # assets count only from this workspace (above)
             continue
         try:
             found.add(plugins_from(ep.load()), f"entry point {ep.name}")
