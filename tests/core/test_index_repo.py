@@ -223,7 +223,9 @@ def test_freeze_and_sync_through_index(index_ws, make_workspace, run_cli, index:
 # -- unreachable index ----------------------------------------------------------------------
 
 
-def test_unreachable_index(make_workspace, make_repo, run_cli, closed_port: int, snap) -> None:
+def test_unreachable_index(make_workspace, make_repo, run_cli, closed_port: int, snap,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")  # uv retries 3 times over ~9 s otherwise
     url = f"http://127.0.0.1:{closed_port}/simple/"
     ws = make_workspace()
     ws.create("Chair")
@@ -234,9 +236,8 @@ def test_unreachable_index(make_workspace, make_repo, run_cli, closed_port: int,
     for args in (["publish", "Chair", "--repo", "lan"], ["versions", "Chair", "--repo", "lan"],
                  ["list", "--repo", "lan"], ["install", "Table"],
                  ["promote", "Chair==0.1.0", "--from", "lan", "--to", "blessed"]):
-        message = run_cli("-w", ws.root, *args).user_error()
-        low = message.lower()
-        assert "lan" in low or str(closed_port) in low, (args, message)
+        message = run_cli("-w", ws.root, *args).user_error("unreachable", "'lan'")
+        assert str(closed_port) in message
     assert snap(ws.root, skip=(".setpiece",)) == before
     run_cli("-w", ws.root, "repo", "add", "lan2", url).user_error("unreachable", "lan2")
 

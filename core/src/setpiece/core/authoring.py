@@ -56,6 +56,14 @@ def explain_resolution_error(ws: Workspace, message: str) -> str:
         return f"no repo has a version of '{m.group(1)}' that satisfies the request ({detail}); searched: {searched}"
     if "No solution found" in message:
         return f"{message} (searched: {searched})"
+    if "Failed to fetch" in message:
+        for n, r in ws.repos().items():
+            if r.kind == "index" and r.location.rstrip("/") in message:
+                reason = message.rsplit("cause:", 1)[-1].strip()
+                return (
+                    f"index repo '{n}' at {r.location} is unreachable ({reason}): "
+                    "check the URL or start the server"
+                )
     return message
 
 

@@ -88,6 +88,8 @@ def _repo_with(ws: Workspace, name: str, version: str, preferred: str | None = N
             if r.has_version(name, version):
                 return r
         except SetpieceError:
+            if preferred:  # the one repo asked for is unreachable: say so, not "not published"
+                raise
             continue
     where = preferred or ", ".join(ws.repos())
     raise SetpieceError(
