@@ -145,16 +145,16 @@ def test_batch_run_in_bpy_module_and_exit_codes(
         "import sys, bpy\n"
         f"open({str(marker)!r}, 'w').write(bpy.app.version_string + ' ' + ' '.join(sys.argv[1:]))\n"
     )
-    code, _, err = cli("-w", str(ws.root), "batch", "run", "blender", str(ok), "a", "b")
+    code, _, err = cli("-w", str(ws.root), "batch", "blender", "run", str(ok), "a", "b")
     assert code == 0, err
     assert marker.read_text().endswith(" a b") and marker.read_text().startswith("5.")
 
     bad = tmp_path / "bad.py"
     bad.write_text("raise RuntimeError('boom')\n")
-    code, _, _ = cli("-w", str(ws.root), "batch", "run", "blender", str(bad))
+    code, _, _ = cli("-w", str(ws.root), "batch", "blender", "run", str(bad))
     assert code != 0
 
-    code, _, err = cli("-w", str(ws.root), "batch", "run", "blender", str(tmp_path / "missing.py"))
+    code, _, err = cli("-w", str(ws.root), "batch", "blender", "run", str(tmp_path / "missing.py"))
     assert code == 1 and "does not exist" in err
 
 

@@ -40,7 +40,7 @@ def save_scene(ws: Any, name: str = "Seat") -> Path:
 
 def test_batch_publish_headless(ws: Any, run_setpiece: Callable[..., Any]) -> None:
     scene = save_scene(ws)
-    result = run_setpiece("-w", ws.root, "batch", "publish", "blender", scene, "--json",
+    result = run_setpiece("-w", ws.root, "batch", "blender", "publish", scene, "--json",
                           timeout=300)
     assert result.exit_code == 0, result.err
     data = result.json()
@@ -54,7 +54,7 @@ def test_batch_publish_failure_exits_nonzero_and_repair(
     ws: Any, run_setpiece: Callable[..., Any]
 ) -> None:
     scene = save_scene(ws, name="seat.001")
-    result = run_setpiece("-w", ws.root, "batch", "publish", "blender", scene, "--json",
+    result = run_setpiece("-w", ws.root, "batch", "blender", "publish", scene, "--json",
                           timeout=300)
     assert result.exit_code == 1
     data = result.json()
@@ -66,7 +66,7 @@ def test_batch_publish_failure_exits_nonzero_and_repair(
     assert "fix: Repair" in result.err
     assert ws.repo("review").versions("Chair") == []
 
-    fixed = run_setpiece("-w", ws.root, "batch", "publish", "blender", scene, "--repair",
+    fixed = run_setpiece("-w", ws.root, "batch", "blender", "publish", scene, "--repair",
                          timeout=300)
     assert fixed.exit_code == 0, fixed.err
     assert "repaired: Blender: object names" in fixed.err
@@ -81,12 +81,12 @@ def test_batch_publish_asset_option_and_bad_scene(
     loose = tmp_path / "elsewhere.blend"
     BlenderHost().save_scene(str(loose))
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    nope = run_setpiece("-w", ws.root, "batch", "publish", "blender", loose, timeout=300)
+    nope = run_setpiece("-w", ws.root, "batch", "blender", "publish", loose, timeout=300)
     assert nope.exit_code == 1 and "belongs to no output asset" in nope.err
-    ok = run_setpiece("-w", ws.root, "batch", "publish", "blender", loose, "--asset", "Chair",
+    ok = run_setpiece("-w", ws.root, "batch", "blender", "publish", loose, "--asset", "Chair",
                       timeout=300)
     assert ok.exit_code == 0, ok.err
-    missing = run_setpiece("-w", ws.root, "batch", "publish", "blender", tmp_path / "x.blend")
+    missing = run_setpiece("-w", ws.root, "batch", "blender", "publish", tmp_path / "x.blend")
     missing.user_error("does not exist")
 
 

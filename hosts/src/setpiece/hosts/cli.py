@@ -63,9 +63,31 @@ def launch(
     state.report(f"started {host} (pid {proc.pid})")
 
 
-@click.group()
+class HostFirstGroup(click.Group):
+    """``setpiece batch HOST ACTION ...``: the host comes first, like the app it runs.
+
+    Click wants the subcommand first, so ``batch blender build ...`` is read as
+    ``batch build blender ...`` (that spelling is accepted too).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if len(args) >= 2 and args[0] not in self.commands and args[1] in self.commands:
+            args = [args[1], args[0], *args[2:]]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "HOST ACTION [ARGS]...")
+
+
+@click.group(cls=HostFirstGroup)
 def batch() -> None:
-    """Run HOST headless: build a scene, or run a script."""
+    """Run HOST headless (blender -b / the bpy module, mayapy, hython, nuke -t).
+
+    \b
+    setpiece batch HOST build SPEC -o FILE    build a scene from installed assets and save it
+    setpiece batch HOST run SCRIPT [ARGS]     run a Python script in the app
+    setpiece batch HOST publish SCENE         publish the scene (pyblish), report, exit code
+    """
 
 
 @batch.command("build")

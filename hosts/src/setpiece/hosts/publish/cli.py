@@ -1,5 +1,5 @@
-"""``setpiece batch publish HOST SCENE [--asset NAME]``: publish headless (the batch
-group takes the subcommand first, like ``setpiece batch build HOST SPEC``).
+"""``setpiece batch HOST publish SCENE [--asset NAME]``: publish headless (``setpiece batch HOST
+ACTION``, like ``setpiece batch HOST build SPEC``).
 
 The outer process (the ``setpiece`` CLI) runs a small script in the app's headless mode
 (``blender -b`` or the bpy module, ``mayapy``, ``hython``...) through
