@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 
-from setpiece.core import naming
+from setpiece.core import hooks, naming
 from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import atomic_write_text, staging_dir
 from setpiece.core.naming import normalize, validate_name
@@ -19,9 +18,6 @@ from setpiece.core.requirements import check_group, for_group, parse_requirement
 
 if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
-
-SCAFFOLD_GROUP = "setpiece.scaffold"
-
 
 def _install_editable(
     ws: Workspace, asset: OutputAsset, *, deps: bool = True, extras: Sequence[str] = ()
@@ -79,8 +75,8 @@ def create(ws: Workspace, name: str, *, kind: str, version: str, description: st
     dest = ws.outputs / name
     with staging_dir(ws.outputs, f"create-{name}") as tmp:
         staged = scaffold(tmp / name, name, version, kind, description)
-        for ep in entry_points(group=SCAFFOLD_GROUP):
-            ep.load()(staged.package_dir, name, version, kind)
+        hooks.run("setpiece.scaffold", ws=ws, package_dir=staged.package_dir, name=name,
+                  version=version, kind=kind)
         os.replace(tmp / name, dest)
     asset = OutputAsset(dest)
     try:
@@ -204,6 +200,8 @@ def bump(ws: Workspace, name: str, part: str) -> str:
     old_text = asset.pyproject.read_text(encoding="utf-8")
     asset.set_version(new)
     try:
+        hooks.run("setpiece.version_changed", ws=ws, package_dir=asset.package_dir,
+                  name=asset.name, version=new)
         _install_editable(ws, asset, deps=False)
     except BaseException:
         atomic_write_text(asset.pyproject, old_text)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from setpiece.core import hooks
 from setpiece.core.errors import SetpieceError
 from setpiece.core.files import demo as files_demo
 from setpiece.core.workspace import Workspace
@@ -63,6 +63,9 @@ def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
         for i, version in enumerate(versions):
             if i:
                 ws.output(name).set_version(version)
+                hooks.run("setpiece.version_changed", ws=ws, package_dir=ws.output(name).package_dir,
+                          name=name, version=version)
+            hooks.run("setpiece.demo.asset", ws=ws, asset=ws.output(name))
             ws.publish(name)
             ws.promote(f"{name}=={version}", to="blessed", from_="review")
     # The outputs were the authoring side; a user installs what was published.
@@ -71,7 +74,6 @@ def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
     ws.uv_pip("uninstall", [n for n, *_ in SAMPLES], what="cleaning the demo", with_index=False)
     changes = ws.install(["KitchenSet[build]"])
     files_demo.pull_sample_files(ws, report)
-    for ep in sorted(entry_points(group="setpiece.demo"), key=lambda e: e.name):
-        ep.load()(ws, report)
+    hooks.run("setpiece.demo", ws=ws, report=report)
     report(f"Demo workspace ready: {ws.root}")
     return {"workspace": str(ws.root), "installed": changes}

@@ -163,6 +163,10 @@ def edit(ws: Workspace, spec: str) -> OutputAsset:
         )
         if module:
             _extract_package(wheel, module, project / "src")
+            from setpiece.core import hooks
+
+            hooks.run("setpiece.version_changed", ws=ws, package_dir=project / "src" / module,
+                      name=real_name, version=new_version)
         dest = ws.outputs / real_name
         os.replace(project, dest)
     asset = OutputAsset(dest)

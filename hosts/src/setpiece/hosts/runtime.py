@@ -459,25 +459,24 @@ def interface_layer(installed: Any) -> Path | None:
 def build_layer(
     ws: Any, asset: str, *, output: str | Path | None = None, group: str = "build"
 ) -> tuple[Path, list[Any]]:
-    """Author ``asset``'s scene layer with ``setpiece.usd`` and return (path, containers).
+    """Build ``asset``'s USD scene with ``setpiece.usd`` and return (path, containers).
 
-    Default output: ``<workspace>/.setpiece/scenes/<Asset>.usda`` (a private stepping stone:
-    in a DCC the artist's work lives in the DCC's own scene file).
+    The same scene ``setpiece scene build`` makes (default ``<workspace>/scenes/<Asset>.usda``):
+    the generated layer is rebuilt, the user's stronger layer (the layout, overrides) is
+    kept, and the containers are read back composed, so what the app loads is what the
+    USD scene says.
     """
     try:
-        from setpiece.usd.metadata import StageMetadata
-        from setpiece.usd.scene import BuildOptions, build_scene
+        from setpiece.usd.scene import read_containers
+        from setpiece.usd.workspace import build_workspace_scene, default_scene_path
     except ImportError as exc:
         raise SetpieceError(f"scene build needs setpiece-usd ({exc}): install setpiece-usd")
-    out = Path(output) if output else Path(ws.state_dir) / "scenes" / f"{asset}.usda"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    options = BuildOptions(group=group, metadata=StageMetadata.from_settings(ws.settings))
-    result = build_scene(
-        asset, ws.installed_assets(), out, options, site_packages=Path(ws.site_packages)
-    )
+    out = Path(output) if output else default_scene_path(ws, asset)
+    result = build_workspace_scene(ws, f"{asset}[{group}]", out)
     for warning in result.warnings:
         log.warning("setpiece: %s", warning)
-    return Path(result.scene), list(result.containers)
+    records = list(result.containers) or read_containers(Path(result.scene))
+    return Path(result.scene), records
 
 
 def _find_workspace(workspace_cls: Any, host: Any) -> Any:

@@ -1,0 +1,22 @@
+"""Hooks: how the usd and hosts layers join core's operations without core importing them.
+
+Each hook group is an entry point group; every function registered in it is called
+with keyword arguments, in entry point name order:
+
+* ``setpiece.scaffold``       ``fn(ws, package_dir, name, version, kind)`` after ``create``
+  writes a new asset project (setpiece-usd writes ``asset.usda``);
+* ``setpiece.version_changed`` ``fn(ws, package_dir, name, version)`` after ``bump`` or
+  ``edit`` sets a new version (setpiece-usd stamps ``assetInfo.version``);
+* ``setpiece.demo.asset``     ``fn(ws, asset)`` before the demo publishes a sample asset;
+* ``setpiece.demo``           ``fn(ws, report)`` after the demo installed its sample set.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+
+def run(group: str, **kwargs: Any) -> None:
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        ep.load()(**kwargs)
