@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes.hou import FakeHou, hipFileEventType, severityType
+from fakes.hou import FakeHou, OperationFailed, hipFileEventType, severityType
 
 from setpiece.core.errors import SetpieceError
 from setpiece.hosts._dcc_common import write_sample_scene
@@ -75,12 +75,15 @@ def test_load_chains_one_reference_lop_per_container(hou: FakeHou, host, sample)
     loaded = host.load(SceneLoad(sample.root_layer, sample.records))
 
     assert [c.node for c in loaded] == ["/stage/Chair", "/stage/Table"]
-    chair, table = hou.stage.children()
+    chair, chair_layout, table = hou.stage.children()
     assert chair.type().name() == table.type().name() == "reference"
     assert chair.parm("filepath1").eval() == sample.records[0].layer
     assert chair.parm("primpath").eval() == "/World/Chair"
+    # the Chair is placed by the layout (a Transform LOP after it); the Table is not placed
+    assert chair_layout.type().name() == "xform" and chair_layout.name() == "Chair_layout"
     # chained in load order, the last one displayed
-    assert table.inputs() == (chair,) and chair.inputs() == ()
+    assert chair_layout.inputs() == (chair,) and table.inputs() == (chair_layout,)
+    assert chair.inputs() == ()
     assert hou.stage.displayNode() is table
     # metadata as spare parameters in a "setpiece" folder
     assert chair.parmTemplateGroup().findFolder("setpiece") is not None
@@ -130,7 +133,8 @@ def test_update_changes_the_file_reloads_and_keeps_the_wiring(hou: FakeHou, host
     assert node.parm("filepath1").eval() == sample.update_to.layer
     assert node.parm("reload").presses == 1
     assert node.parm("setpiece_version").eval() == "2.0.0"
-    assert node.outputs() == (hou.node(table.node),)
+    assert node.outputs() == (hou.node("/stage/Chair_layout"),)
+    assert hou.node("/stage/Chair_layout").outputs() == (hou.node(table.node),)
     assert [c.version for c in host.ls()] == ["2.0.0", "1.0.0"]
 
 
@@ -141,9 +145,11 @@ def test_remove_reconnects_the_chain_and_the_display_flag(hou: FakeHou, host, sa
     host.remove(host.ls()[1])  # Table, in the middle
 
     assert hou.node("/stage/Table") is None
-    assert hou.node("/stage/Chair1").inputs() == (hou.node("/stage/Chair"),)
-    host.remove(host.ls()[-1])  # the displayed one
-    assert hou.stage.displayNode() is hou.node("/stage/Chair")
+    assert hou.node("/stage/Chair1").inputs() == (hou.node("/stage/Chair_layout"),)
+    host.remove(host.ls()[-1])  # the displayed one (through its layout LOP)
+    assert hou.node("/stage/Chair1") is None and hou.node("/stage/Chair1_layout") is None
+    assert hou.stage.displayNode() is hou.node("/stage/Chair_layout")
+    assert [n.name() for n in hou.stage.children()] == ["Chair", "Chair_layout"]
 
 
 def test_update_or_remove_of_a_deleted_container_is_a_one_line_error(hou: FakeHou, host, sample) -> None:  # type: ignore[no-untyped-def]
@@ -171,7 +177,7 @@ def test_export_runs_a_usd_rop_on_the_displayed_lop_and_cleans_up(hou: FakeHou, 
     written = host.export_usd(str(tmp_path / "out" / "scene.usda"))
 
     assert Path(written).is_file()
-    assert [c.name() for c in hou.stage.children()] == ["Chair", "Table"]  # the ROP is gone
+    assert [c.name() for c in hou.stage.children()] == ["Chair", "Chair_layout", "Table"]  # the ROP is gone
     from pxr import Usd
 
     stage = Usd.Stage.Open(written)
@@ -331,7 +337,8 @@ def test_selftest_passes_against_the_fake(hou: FakeHou, tmp_path: Path, capsys: 
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("9 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("10 passed, 0 failed")
+    assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
 
 
 def test_selftest_main_with_a_root_layer(hou: FakeHou, sample, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -429,3 +436,81 @@ def test_container_data_survives_update_save_and_reopen(hou, host, sample, tmp_p
     host.open_scene(saved)
     again = next(c for c in host.ls() if c.asset == "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}
+
+
+# -- the scene's layout arrives ---------------------------------------------------------
+
+
+def _world(path: str, prim: str):  # type: ignore[no-untyped-def]
+    """A prim's local-to-world matrix in a USD file, composed (rounded for comparing)."""
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(path, Usd.Stage.LoadNone)
+    m = UsdGeom.Xformable(stage.GetPrimAtPath(prim)).ComputeLocalToWorldTransform(0)
+    return [[round(m[i][j], 6) + 0.0 for j in range(4)] for i in range(4)]
+
+
+def test_load_places_the_chair_where_the_layout_puts_it(hou: FakeHou, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the sample layout (metres, Y up): Chair at (2, 0, -1), turned 90° about Y
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    layout = hou.node("/stage/Chair_layout")
+    assert layout.parm("primpattern").eval() == "/World/Chair"
+    # local space, absolute: the prim's transform is the layout's, as in the scene
+    assert (layout.parm("xforminworldspace").eval(), layout.parm("setabsolutexform").eval()) == (0, 1)
+    assert [layout.parm(p).eval() for p in ("tx", "ty", "tz")] == pytest.approx([2.0, 0.0, -1.0])
+    assert [layout.parm(p).eval() for p in ("rx", "ry", "rz")] == pytest.approx([0.0, 90.0, 0.0])
+    assert [layout.parm(p).eval() for p in ("sx", "sy", "sz")] == pytest.approx([1.0, 1.0, 1.0])
+    assert hou.node("/stage/Table_layout") is None  # the Table is not placed: nothing to add
+    # what Houdini's stage holds (written by the USD ROP) puts both where the scene does
+    written = host.export_usd(str(tmp_path / "set.usda"))
+    for prim in ("/World/Chair", "/World/Table"):
+        assert _world(written, prim) == _world(sample.root_layer, prim)
+    assert _world(written, "/World/Chair")[3][:3] == [2.0, 0.0, -1.0]
+
+
+def test_layout_replaces_an_assets_own_root_transform_as_the_scene_does(hou: FakeHou, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # both assets lift themselves 0.5 m on their own root prim; the scene's layout
+    # replaces that on the Chair (its xformOpOrder wins) and keeps it on the Table
+    for record in sample.records:
+        layer = Path(record.layer)
+        layer.write_text(layer.read_text().replace(
+            '    def Cube "geo"',
+            '    double3 xformOp:translate = (0, 0.5, 0)\n'
+            '    uniform token[] xformOpOrder = ["xformOp:translate"]\n    def Cube "geo"',
+        ))
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert hou.node("/stage/Table_layout") is None  # the reference brings the lift already
+    written = host.export_usd(str(tmp_path / "set.usda"))
+    assert _world(written, "/World/Chair")[3][:3] == [2.0, 0.0, -1.0]
+    assert _world(sample.root_layer, "/World/Table")[3][:3] == [0.0, 0.5, 0.0]
+
+
+def test_update_keeps_the_users_edit_of_the_layout(hou: FakeHou, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    layout = hou.node("/stage/Chair_layout")
+    layout.setParms({"tx": 3.5, "ry": 45.0})  # the artist moves the Chair
+
+    host.update(chair, sample.update_to)
+
+    assert [n.name() for n in hou.stage.children()] == ["Chair", "Chair_layout", "Table"]
+    assert (layout.parm("tx").eval(), layout.parm("ry").eval()) == (3.5, 45.0)
+    assert hou.node(chair.node).parm("filepath1").eval() == sample.update_to.layer
+    # and the move is saved with the .hip
+    saved = host.save_scene(str(tmp_path / "shot.hip"))
+    host.open_scene(saved)
+    assert hou.node("/stage/Chair_layout").parm("tx").eval() == 3.5
+
+
+def test_the_fake_transform_lop_types_its_parameters(hou: FakeHou) -> None:
+    node = hou.stage.createNode("xform", "t")
+    with pytest.raises(TypeError):
+        node.parm("tx").set("2")
+    with pytest.raises(TypeError):
+        node.parm("setabsolutexform").set(2)
+    with pytest.raises(OperationFailed):
+        node.setParms({"translate": (1, 2, 3)})  # a parm tuple's name, not a parm
+    node.parm("xOrd").set(0)
+    assert node.parm("xOrd").eval() == "srt"

@@ -315,9 +315,10 @@ def test_selftest_passes_against_the_fake(maya: FakeMaya, tmp_path: Path, capsys
     out = capsys.readouterr().out
     assert report.ok, out
     assert [name for name, _, _ in report.steps] == [
-        "identity", "prepare scene", "load", "ls", "update", "export_usd", "save_scene", "reopen", "remove"
+        "identity", "prepare scene", "load", "layout", "ls", "update", "export_usd", "save_scene", "reopen", "remove"
     ]
-    assert "user transform kept" in out and out.strip().endswith("9 passed, 0 failed")
+    assert "user transform kept" in out and out.strip().endswith("10 passed, 0 failed")
+    assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
 
 
 def test_selftest_main_initializes_mayapy_and_takes_a_root_layer(monkeypatch: pytest.MonkeyPatch, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -438,3 +439,127 @@ def test_container_data_survives_update_save_and_reopen(maya, host, sample, tmp_
     host.open_scene(saved)
     again = next(c for c in host.ls() if c.asset == "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}
+
+
+# -- the scene's layout arrives (tests/hosts/test_layout.py checks the shared reader) ----
+
+
+def _maya_matrix(maya: FakeMaya, node: str):  # type: ignore[no-untyped-def]
+    """The node's matrix in Maya internal units (cm), as Maya composes its attributes."""
+    from setpiece.hosts._layout import Transform, compose
+
+    return compose(
+        Transform(
+            maya.attr(f"{node}.translate"), maya.attr(f"{node}.rotate"),
+            maya.attr(f"{node}.scale"), maya.attr(f"{node}.shear"),
+        )
+    )
+
+
+def _apply(m, p):  # type: ignore[no-untyped-def]
+    return tuple(round(sum(p[k] * m[k][j] for k in range(3)) + m[3][j], 6) for j in range(3))
+
+
+def test_load_places_each_container_where_the_layout_puts_it(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    # the sample layout (metres, Y up): Chair at (2, 0, -1), turned 90° about Y
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    # Maya works in centimetres and the proxy shape draws one stage unit as one cm:
+    # the container transform carries the layout and the metre-to-centimetre scale
+    assert maya.attr("Chair.translate") == pytest.approx((200.0, 0.0, -100.0))
+    assert maya.attr("Chair.rotate") == pytest.approx((0.0, 90.0, 0.0))
+    assert maya.attr("Chair.scale") == pytest.approx((100.0, 100.0, 100.0))
+    assert maya.attr("Chair.shear") == pytest.approx((0.0, 0.0, 0.0))
+    # the Chair's +X (1 m along its own X) ends up at (2, 0, -2) m in the set
+    assert _apply(_maya_matrix(maya, "Chair"), (1.0, 0.0, 0.0)) == pytest.approx((200.0, 0.0, -200.0))
+    # the Table has no layout: at the origin, metres converted
+    assert maya.attr("Table.translate") == (0.0, 0.0, 0.0)
+    assert maya.attr("Table.scale") == pytest.approx((100.0, 100.0, 100.0))
+    # set through xform, once per container, in the object's own space
+    assert [a for a, _ in maya.called("xform")] == [("Chair",), ("Table",)]
+    assert all(k["objectSpace"] for _, k in maya.called("xform"))
+
+
+def test_layout_goes_through_maya_working_units(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    maya.cmds.currentUnit(linear="m", angle="rad")
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    # the same place in Maya's scene (kept in cm) whatever the working units
+    assert maya.attr("Chair.translate") == pytest.approx((200.0, 0.0, -100.0))
+    assert maya.attr("Chair.rotate") == pytest.approx((0.0, 90.0, 0.0))
+    # and what the artist reads in the channel box, in metres and radians
+    assert maya.cmds.getAttr("Chair.translate")[0] == pytest.approx((2.0, 0.0, -1.0))
+    assert maya.cmds.getAttr("Chair.rotate")[0] == pytest.approx((0.0, 1.5707963, 0.0))
+
+
+def test_layout_into_a_z_up_maya(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    maya.cmds.upAxis(axis="z")
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    # Y-up (2, 0, -1) m is Z-up (2, 1, 0) m; the set is turned +90° about X as a whole
+    assert maya.attr("Chair.translate") == pytest.approx((200.0, 100.0, 0.0))
+    assert _apply(_maya_matrix(maya, "Chair"), (1.0, 0.0, 0.0)) == pytest.approx((200.0, 200.0, 0.0))
+    assert _apply(_maya_matrix(maya, "Chair"), (0.0, 1.0, 0.0)) == pytest.approx((200.0, 100.0, 100.0))
+    assert _apply(_maya_matrix(maya, "Table"), (0.0, 1.0, 0.0)) == pytest.approx((0.0, 0.0, 100.0))
+
+
+def test_layout_of_a_centimetre_scene_needs_no_scale(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    root = Path(sample.root_layer)
+    root.write_text(root.read_text().replace("metersPerUnit = 1", "metersPerUnit = 0.01"))
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert maya.attr("Chair.translate") == pytest.approx((2.0, 0.0, -1.0))
+    assert maya.attr("Chair.scale") == pytest.approx((1.0, 1.0, 1.0))
+    assert [a for a, _ in maya.called("xform")] == [("Chair",)]  # the Table needs nothing
+
+
+def test_an_assets_own_root_transform_is_not_applied_twice(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    # the Table's interface layer lifts it 0.5 m; the scene adds no layout of its own, so
+    # in the scene it stands at y = 0.5, and the proxy already shows that lift
+    table = Path(sample.records[1].layer)
+    table.write_text(table.read_text().replace(
+        '    def Cube "geo"',
+        '    double3 xformOp:translate = (0, 0.5, 0)\n'
+        '    uniform token[] xformOpOrder = ["xformOp:translate"]\n    def Cube "geo"',
+    ))
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    assert maya.attr("Table.translate") == pytest.approx((0.0, 0.0, 0.0))
+
+
+def test_update_keeps_the_users_move_and_does_not_reapply_the_layout(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.xform(chair.node, translation=(350.0, 0.0, 20.0), rotation=(0.0, 45.0, 0.0), objectSpace=True)
+    calls = len(maya.called("xform"))
+
+    host.update(chair, sample.update_to)
+
+    assert len(maya.called("xform")) == calls  # update sets no transform
+    assert maya.attr("Chair.translate") == (350.0, 0.0, 20.0)
+    assert maya.attr("Chair.rotate") == (0.0, 45.0, 0.0)
+    assert maya.attr("Chair.scale") == pytest.approx((100.0, 100.0, 100.0))
+
+
+def test_a_locked_transform_is_an_error_from_maya(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    # the fake's xform raises as Maya does for a locked channel (a studio's template node)
+    node = maya.cmds.createNode("transform", name="locked")
+    maya.cmds.setAttr(f"{node}.translate", lock=True)
+    with pytest.raises(RuntimeError, match="locked"):
+        maya.cmds.xform(node, translation=(1.0, 0.0, 0.0), objectSpace=True)
+    with pytest.raises(TypeError):
+        maya.cmds.xform(node, matrix=[1.0] * 16)  # not modelled: the adapter does not use it
+
+
+def test_selftest_reports_a_layout_that_did_not_arrive(maya: FakeMaya, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from setpiece.hosts._layout import SceneLayout
+    from setpiece.hosts.maya import selftest
+
+    monkeypatch.setattr(SceneLayout, "placement", lambda self, prim_path, layer: None)
+    report = selftest.run(workdir=str(tmp_path))
+
+    assert not report.ok
+    assert "FAIL  layout: AssertionError: Chair is at (0.0, 0.0, 0.0) m, the layout puts it at (2.0, 0.0, -1.0) m" in capsys.readouterr().out

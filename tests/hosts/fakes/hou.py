@@ -12,9 +12,16 @@ It models a Houdini session the way ``hou`` documents it:
 - ``parmTemplateGroup()`` returns a copy; only ``setParmTemplateGroup`` adds the new
   (spare) parameters to the node;
 - wiring (``setInput``, ``inputs``, ``outputs``) and one display flag per network;
-- the ``reference`` LOP (``filepath1``, ``primpath`` defaulting to ``/$OS``, ``reload``)
-  and ``usd_rop`` (``lopoutput``; pressing ``execute`` writes a .usda of its input's
-  chain of references, or raises ``hou.OperationFailed`` when it has no input);
+- the ``reference`` LOP (``filepath1``, ``primpath`` defaulting to ``/$OS``, ``reload``),
+  the ``xform`` (Transform) LOP (``primpattern``; float ``tx``..``sz``, ``shear1``..3,
+  ``scale``; toggles ``xforminworldspace`` (on by default) and ``setabsolutexform``
+  (off); menus ``xOrd`` = ``srt``, ``rOrd`` = ``xyz``) and ``usd_rop`` (``lopoutput``;
+  pressing ``execute`` writes a .usda of its input's chain: a referencing prim per
+  reference LOP, and for a Transform LOP in local, absolute mode the prim's transform
+  as the ops that mode authors, an ``xformOpOrder`` holding them alone; other modes
+  raise ``NotImplementedError``; no input raises ``hou.OperationFailed``);
+- float parms take numbers (``TypeError`` for a string), toggles take 0/1 or bools,
+  menus take their tokens or their index;
 - ``hou.hipFile``: ``save`` writes the scene (JSON), ``load`` reads it back and fires
   ``AfterLoad`` event callbacks, ``clear`` resets to an empty ``/stage``.
 
@@ -138,6 +145,18 @@ _NODE_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
         "reload": ("button", None),
     },
     "sublayer": {"filepath1": ("string", ""), "reload": ("button", None)},
+    "xform": {
+        "primpattern": ("string", ""),
+        "xformdescription": ("string", "$OS"),
+        "xforminworldspace": ("toggle", 1),
+        "setabsolutexform": ("toggle", 0),
+        "xOrd": ("menu:srt,str,rst,rts,tsr,trs", "srt"),
+        "rOrd": ("menu:xyz,xzy,yxz,yzx,zxy,zyx", "xyz"),
+        **{f"{c}{a}": ("float", 0.0) for c in "tr" for a in "xyz"},
+        **{f"s{a}": ("float", 1.0) for a in "xyz"},
+        **{f"shear{i}": ("float", 0.0) for i in (1, 2, 3)},
+        "scale": ("float", 1.0),
+    },
     "usd_rop": {"lopoutput": ("string", "$HIP/usd/$OS.usd"), "execute": ("button", None)},
 }
 _VALID_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -172,6 +191,20 @@ class Parm:
             raise OperationFailed(f"{self.path()} is a button: press it, do not set it")
         if self.kind == "string" and not isinstance(value, str):
             raise TypeError(f"Invalid value for string parameter {self.path()}: {value!r}")
+        if self.kind == "float":
+            if isinstance(value, str) or not isinstance(value, (int, float)):
+                raise TypeError(f"Invalid value for float parameter {self.path()}: {value!r}")
+            value = float(value)
+        if self.kind == "toggle":
+            if value not in (0, 1):  # True and False included
+                raise TypeError(f"Invalid value for toggle parameter {self.path()}: {value!r}")
+            value = int(value)
+        if self.kind.startswith("menu:"):
+            tokens = self.kind[5:].split(",")
+            if isinstance(value, int) and 0 <= value < len(tokens):
+                value = tokens[value]
+            elif value not in tokens:
+                raise OperationFailed(f"Invalid menu value for {self.path()}: {value!r}")
         self.value = value
 
     def eval(self) -> Any:
@@ -326,6 +359,26 @@ class Node:
             child.destroy()
         self.destroyed = True
 
+    # cooking and the composed stage (LOPs)
+    def cook(self, force: bool = False) -> None:
+        self._alive()
+        self.session.calls.append(("cook", (self.path(),), {"force": force}))
+        self._cooked = True
+
+    def stage(self) -> Any:
+        """The stage this LOP's chain composes (as the USD ROP would write it), read-only.
+
+        Like ``hou.LopNode.stage()`` in hython, it needs a cook first.
+        """
+        self._alive()
+        if not getattr(self, "_cooked", False):
+            raise OperationFailed(f"{self.path()} has not been cooked")
+        from pxr import Sdf, Usd
+
+        layer = Sdf.Layer.CreateAnonymous(".usda")
+        layer.ImportFromString(_usda(*self.session._chain_prims(self)))
+        return Usd.Stage.Open(layer, Usd.Stage.LoadNone)
+
     # user data (saved with the .hip)
     def setUserData(self, name: str, value: str) -> None:
         self._alive()
@@ -446,16 +499,23 @@ class FakeHou:
         out = rop.parms["lopoutput"].evalAsString()
         if "$HIP" in out:
             raise OperationFailed(f"{rop.path()}: unexpanded output path {out}")
+        Path(out).write_text(_usda(*self._chain_prims(source)), encoding="utf-8")
+
+    def _chain_prims(self, last: Node) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """The referencing prims and Transform LOP ops of the chain ending at ``last``."""
         chain: list[Node] = []
-        node: Node | None = source
+        node: Node | None = last
         while node is not None:
             chain.insert(0, node)
             node = node.inputs()[0] if node.inputs() else None
         prims: dict[str, str] = {}
+        xforms: dict[str, list[str]] = {}
         for n in chain:
             if n.type().name() == "reference":
                 prims[n.parms["primpath"].evalAsString()] = n.parms["filepath1"].evalAsString()
-        Path(out).write_text(_usda(prims), encoding="utf-8")
+            elif n.type().name() == "xform":
+                xforms[n.parms["primpattern"].evalAsString()] = _xform_ops(n)
+        return prims, xforms
 
     # -- the hou module ----------------------------------------------------------------
     def _make_module(self) -> types.ModuleType:
@@ -486,7 +546,7 @@ class FakeHou:
                         "type": c._type.name(),
                         "inputs": [i._name if i else None for i in c._inputs],
                         "display": c._display,
-                        "parms": {n: p.value for n, p in c.parms.items() if p.kind == "string"},
+                        "parms": {n: p.value for n, p in c.parms.items() if p.kind != "button"},
                         "spare": [n for n, p in c.parms.items() if p.spare],
                         "user_data": c.user_data,
                     }
@@ -585,8 +645,30 @@ class FakeHou:
         return hou
 
 
-def _usda(prims: dict[str, str]) -> str:
-    """A .usda with one referencing prim per path (nesting parents as Xforms)."""
+def _xform_ops(node: Node) -> list[str]:
+    """The ops a Transform LOP authors on its prim, for the mode setpiece uses.
+
+    Local space, absolute: the prim's ``xformOpOrder`` holds this node's transform alone
+    (Houdini writes one ``xformOp:transform:<name>`` matrix; the fake writes the same
+    transform as scale, rotate and translate ops, which USD composes identically).
+    """
+    p = {n: parm.value for n, parm in node.parms.items()}
+    if p["xforminworldspace"] or not p["setabsolutexform"]:
+        raise NotImplementedError("the fake models the Transform LOP's local, absolute mode only")
+    if (p["xOrd"], p["rOrd"]) != ("srt", "xyz") or any(p[f"shear{i}"] for i in (1, 2, 3)):
+        raise NotImplementedError("the fake models srt / xyz without shear only")
+    k = p["scale"]
+    return [
+        f"double3 xformOp:translate = ({p['tx']}, {p['ty']}, {p['tz']})",
+        f"double3 xformOp:rotateXYZ = ({p['rx']}, {p['ry']}, {p['rz']})",
+        f"double3 xformOp:scale = ({p['sx'] * k}, {p['sy'] * k}, {p['sz'] * k})",
+        'uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:rotateXYZ", "xformOp:scale"]',
+    ]
+
+
+def _usda(prims: dict[str, str], xforms: dict[str, list[str]] | None = None) -> str:
+    """A .usda with one referencing prim per path (nesting parents as Xforms), and the
+    ops of the Transform LOPs whose pattern is exactly one of those paths."""
     tree: dict[str, Any] = {}
     for path, ref in sorted(prims.items()):
         node = tree
@@ -594,16 +676,19 @@ def _usda(prims: dict[str, str]) -> str:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node.setdefault(parts[-1], {})["__ref__"] = ref
+        if xforms and path in xforms:
+            node[parts[-1]]["__ops__"] = xforms[path]
 
     def emit(children: dict[str, Any], indent: int) -> list[str]:
         lines = []
         pad = "    " * indent
         for name, sub in children.items():
-            if name == "__ref__":
+            if name in ("__ref__", "__ops__"):
                 continue
             ref = sub.get("__ref__")
             meta = f" (\n{pad}    prepend references = @{ref}@\n{pad})" if ref else ""
-            lines += [f'{pad}def Xform "{name}"{meta}', f"{pad}{{", *emit(sub, indent + 1), f"{pad}}}"]
+            ops = [f"{pad}    {op}" for op in sub.get("__ops__", [])]
+            lines += [f'{pad}def Xform "{name}"{meta}', f"{pad}{{", *ops, *emit(sub, indent + 1), f"{pad}}}"]
         return lines
 
     return "\n".join(["#usda 1.0", "", *emit(tree, 0), ""])

@@ -7,6 +7,13 @@ It models the scene the way Maya does, for the parts setpiece uses:
   parents, and deletion of a node's descendants with it;
 - typed attributes: ``string`` (an unset string reads back as ``None``), ``double3``;
   ``setAttr`` on a string attribute without ``type="string"`` fails as in Maya;
+- units as Maya has them: distances are kept in the internal unit (centimetres) and
+  ``setAttr``/``getAttr``/``xform`` take and return the working (UI) unit set with
+  ``currentUnit(linear=...)``; rotations are taken and returned in the UI angle unit
+  (``currentUnit(angle=...)``; the fake keeps degrees inside, Maya keeps radians);
+  ``upAxis(axis=...)``; ``OpenMaya.MDistance.internalUnit()`` is ``kCentimeters``;
+- ``xform`` sets/queries translation, rotation, scale and shear, and raises ``TypeError``
+  for a flag it does not model (Python's error for an unknown keyword);
 - the errors Maya raises: ``ValueError("No object matches name: ...")`` for missing
   objects in ``setAttr``/``getAttr``/``delete``/``listRelatives``, ``RuntimeError`` for
   unknown node types, duplicate attributes and missing plug-ins;
@@ -22,6 +29,7 @@ Every call is recorded in ``FakeMaya.calls`` as ``(command, args, kwargs)``.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import types
@@ -36,9 +44,11 @@ PLUGIN = "mayaUsdPlugin"
 
 _NODE_ATTRS: dict[str, dict[str, tuple[str, Any]]] = {
     "transform": {
-        "translate": ("double3", (0.0, 0.0, 0.0)),
-        "rotate": ("double3", (0.0, 0.0, 0.0)),
+        "translate": ("linear3", (0.0, 0.0, 0.0)),  # kept in centimetres
+        "rotate": ("angle3", (0.0, 0.0, 0.0)),  # kept in degrees
         "scale": ("double3", (1.0, 1.0, 1.0)),
+        "shear": ("double3", (0.0, 0.0, 0.0)),
+        "rotateOrder": ("enum", 0),  # xyz
     },
     "mayaUsdProxyShape": {
         "filePath": ("string", None),
@@ -49,6 +59,14 @@ _NODE_ATTRS: dict[str, dict[str, tuple[str, Any]]] = {
     "time": {"outTime": ("time", 1.0)},
 }
 _DAG_TYPES = {"transform", "mayaUsdProxyShape"}
+#: centimetres per unit, by the names ``currentUnit`` takes (short and long)
+_LINEAR_CM = {
+    "mm": 0.1, "millimeter": 0.1, "cm": 1.0, "centimeter": 1.0, "m": 100.0, "meter": 100.0,
+    "km": 100000.0, "kilometer": 100000.0, "in": 2.54, "inch": 2.54, "ft": 30.48, "foot": 30.48,
+    "yd": 91.44, "yard": 91.44, "mi": 160934.4, "mile": 160934.4,
+}  # fmt: skip
+_LINEAR_SHORT = {"millimeter": "mm", "centimeter": "cm", "meter": "m", "kilometer": "km", "inch": "in", "foot": "ft", "yard": "yd", "mile": "mi"}
+_ANGLE_DEG = {"deg": 1.0, "degree": 1.0, "rad": 180.0 / math.pi, "radian": 180.0 / math.pi}
 
 
 @dataclass
@@ -81,6 +99,9 @@ class FakeMaya:
         self.file_info: dict[str, str] = {}
         self.dialogs: list[dict[str, Any]] = []
         self.dialog_answer: str | None = None  # None: the default button
+        self.linear_unit = "cm"
+        self.angle_unit = "deg"
+        self.up_axis = "y"
         self._next_callback = 1
         self._reset_scene()
         self.cmds = self._make_cmds()
@@ -206,6 +227,8 @@ class FakeMaya:
             "delete": self._delete,
             "select": self._select,
             "xform": self._xform,
+            "currentUnit": self._current_unit,
+            "upAxis": self._up_axis,
             "pluginInfo": self._plugin_info,
             "loadPlugin": self._load_plugin,
             "menu": self._menu,
@@ -325,20 +348,28 @@ class FakeMaya:
             if type != "string" or len(values) != 1 or not isinstance(values[0], str):
                 raise RuntimeError(f"setAttr: Error reading data element number 1: {values[0] if values else ''}")
             slot[1] = values[0]
-        elif kind == "double3":
+        elif kind in ("double3", "linear3", "angle3"):
             flat = values[0] if len(values) == 1 else values
             if len(flat) != 3:
                 raise RuntimeError(f"setAttr: '{plug}' needs 3 values")
-            slot[1] = tuple(float(v) for v in flat)
+            slot[1] = tuple(float(v) * self._to_internal(kind) for v in flat)
         else:
             slot[1] = values[0]
 
     def _get_attr(self, plug: str, **_: Any) -> Any:
         key, attr = self._plug(plug)
         kind, value = self.nodes[key].attrs[attr][:2]
-        if kind == "double3":
-            return [tuple(value)]
+        if kind in ("double3", "linear3", "angle3"):
+            return [tuple(float(v) / self._to_internal(kind) for v in value)]
         return value
+
+    def _to_internal(self, kind: str) -> float:
+        """Factor from UI values to the stored ones for an attribute kind."""
+        if kind == "linear3":
+            return _LINEAR_CM[self.linear_unit]
+        if kind == "angle3":
+            return _ANGLE_DEG[self.angle_unit]
+        return 1.0
 
     def _add_attr(self, node: str, *, longName: str, dataType: str | None = None, attributeType: str | None = None) -> None:
         key = self._node(node)
@@ -422,11 +453,59 @@ class FakeMaya:
         self.dialogs.append({"title": title, "message": message, "buttons": buttons})
         return self.dialog_answer if self.dialog_answer is not None else (defaultButton or buttons[0])
 
-    def _xform(self, node: str, *, query: bool = False, translation: Any = None, objectSpace: bool = False, **_: Any) -> Any:
+    _XFORM_ATTRS = {"translation": "translate", "rotation": "rotate", "scale": "scale", "shear": "shear"}
+
+    def _xform(
+        self, node: str, *, query: bool = False, objectSpace: bool = False, worldSpace: bool = False,
+        absolute: bool = True, **flags: Any,
+    ) -> Any:
+        unknown = sorted(set(flags) - set(self._XFORM_ATTRS))
+        if unknown:
+            raise TypeError(f"xform: the fake does not model the flag(s) {unknown}")
         key = self._node(node)
+        if worldSpace and self.nodes[key].parent is not None:
+            raise NotImplementedError("xform: the fake models world space for top-level nodes only")
         if query:
-            return list(self.nodes[key].attrs["translate"][1])
-        self.nodes[key].attrs["translate"][1] = tuple(float(v) for v in translation)
+            wanted = [f for f, on in flags.items() if on]
+            if len(wanted) != 1:
+                raise RuntimeError("xform: query one of translation, rotation, scale, shear")
+            kind, value = self.nodes[key].attrs[self._XFORM_ATTRS[wanted[0]]][:2]
+            return [float(v) / self._to_internal(kind) for v in value]
+        for flag, value in flags.items():
+            slot = self.nodes[key].attrs[self._XFORM_ATTRS[flag]]
+            if len(slot) > 2 and slot[2]:
+                raise RuntimeError(f"xform: the attribute '{node}.{self._XFORM_ATTRS[flag]}' is locked")
+            values = tuple(float(v) for v in value)
+            if len(values) != 3:
+                raise TypeError(f"xform: {flag} takes 3 values")
+            slot[1] = tuple(v * self._to_internal(slot[0]) for v in values)
+        return None
+
+    def _current_unit(self, *, query: bool = False, linear: Any = None, angle: Any = None, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"currentUnit: unexpected flags {sorted(kwargs)}")
+        if query:
+            if linear:
+                return self.linear_unit
+            if angle:
+                return self.angle_unit
+            raise RuntimeError("currentUnit: query linear, angle or time")
+        if linear is not None:
+            if linear not in _LINEAR_CM:
+                raise RuntimeError(f"currentUnit: Invalid linear unit: {linear}")
+            self.linear_unit = _LINEAR_SHORT.get(linear, linear)
+        if angle is not None:
+            if angle not in _ANGLE_DEG:
+                raise RuntimeError(f"currentUnit: Invalid angle unit: {angle}")
+            self.angle_unit = angle[:3]
+        return None
+
+    def _up_axis(self, *, query: bool = False, axis: Any = None, rotateView: bool = False) -> Any:
+        if query:
+            return self.up_axis
+        if axis not in ("y", "z", "Y", "Z"):
+            raise RuntimeError(f"upAxis: Invalid axis: {axis}")
+        self.up_axis = str(axis).lower()
         return None
 
     def _plugin_info(self, name: str, *, query: bool = False, loaded: bool = False) -> bool:
@@ -525,6 +604,15 @@ class FakeMaya:
                 fake.callbacks[callback_id] = (message, fn)
                 return callback_id
 
+        class MDistance:
+            kInvalid, kInches, kFeet, kYards, kMiles = 0, 1, 2, 3, 4
+            kMillimeters, kCentimeters, kKilometers, kMeters = 5, 6, 7, 8
+
+            @staticmethod
+            def internalUnit() -> int:
+                return MDistance.kCentimeters  # Maya's internal unit (plug-ins may change it)
+
+        om.MDistance = MDistance  # type: ignore[attr-defined]
         om.MMessage = MMessage  # type: ignore[attr-defined]
         om.MSceneMessage = MSceneMessage  # type: ignore[attr-defined]
         return om

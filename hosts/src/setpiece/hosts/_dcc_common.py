@@ -205,9 +205,20 @@ _ROOT_PRIM = """    def "{prim}" (
         }}
         prepend references = @{identifier}@
     )
-    {{
+    {{{layout}
     }}
 """
+
+#: The sample set's layout: the Chair is placed (2, 0, -1) metres from the origin and turned
+#: 90° about the up axis; the Table stays at the origin.
+SAMPLE_LAYOUT: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "Chair": ((2.0, 0.0, -1.0), (0.0, 90.0, 0.0)),
+}
+
+_LAYOUT_OPS = """
+        double3 xformOp:translate = ({t[0]}, {t[1]}, {t[2]})
+        float3 xformOp:rotateXYZ = ({r[0]}, {r[1]}, {r[2]})
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:rotateXYZ"]"""
 
 
 @dataclass(frozen=True)
@@ -224,7 +235,10 @@ class SampleScene:
 
 
 def write_sample_scene(folder: str | os.PathLike[str]) -> SampleScene:
-    """Write the sample set (a Chair 1.0.0 with a 2.0.0 beside it, a Table 1.0.0)."""
+    """Write the sample set (a Chair 1.0.0 with a 2.0.0 beside it, a Table 1.0.0).
+
+    The root layer places the Chair as :data:`SAMPLE_LAYOUT` says (metres, Y up).
+    """
     root = Path(folder)
     assets = [
         ("Chair", "1.0.0", "chair/1.0.0/asset.usda", 1.0, "Chair>=1", "semi-push"),
@@ -249,6 +263,7 @@ def write_sample_scene(folder: str | os.PathLike[str]) -> SampleScene:
                 identifier=ident,
                 requirement=requirement,
                 dep_kind=dep_kind,
+                layout=_layout_ops(str(name)),
             )
         )
         records.append(
@@ -272,6 +287,13 @@ def write_sample_scene(folder: str | os.PathLike[str]) -> SampleScene:
         layer=str(root / chair_v2[2]).replace("\\", "/"),
     )
     return SampleScene(str(root_layer).replace("\\", "/"), tuple(records), update_to)
+
+
+def _layout_ops(name: str) -> str:
+    placed = SAMPLE_LAYOUT.get(name)
+    if placed is None:
+        return ""
+    return _LAYOUT_OPS.format(t=placed[0], r=placed[1])
 
 
 # -- the selftest runner -----------------------------------------------------------------
@@ -314,6 +336,11 @@ class TransformProbe:
     label: str = "user transform kept"
 
 
+#: A host-specific probe: where a loaded container is in the app, in metres along the
+#: scene's Y-up axes (the probe converts from the app's units and up axis).
+PlacementProbe = Callable[["Container"], Sequence[float]]
+
+
 class _Abort(Exception):
     pass
 
@@ -325,6 +352,7 @@ def run_selftest(
     containers: Sequence[ContainerRecord] | None = None,
     workdir: str | None = None,
     transform: TransformProbe | None = None,
+    placement: PlacementProbe | None = None,
     out: Callable[[str], None] | None = None,
 ) -> SelftestReport:
     """Build (or take) a small scene, load it, check, update, export, save; report.
@@ -332,6 +360,8 @@ def run_selftest(
     ``root_layer``: a scene root layer to use instead of the sample set; its containers
     are ``containers`` when given, else read from its assetInfo (:func:`read_containers`).
     ``workdir``: where the sample, the export and the saved scene go (a temp dir if None).
+    ``placement``: checks, on the sample set, that each container arrived where the sample
+    layout (:data:`SAMPLE_LAYOUT`) puts it (step "layout").
     """
     from setpiece.hosts.protocol import SceneLoad
 
@@ -386,6 +416,18 @@ def run_selftest(
         assert got == want, f"load returned {got}, expected {want}"
         state["loaded"] = loaded
         return ", ".join(f"{c.asset} {c.version} -> {c.node}" for c in loaded)
+
+    def layout() -> str:
+        assert placement is not None
+        found = []
+        for container in state["loaded"]:
+            want = SAMPLE_LAYOUT.get(container.asset, ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)))[0]
+            got = tuple(round(float(v), 4) + 0.0 for v in placement(container))
+            assert got == want, (
+                f"{container.asset} is at {got} m, the layout puts it at {want} m"
+            )
+            found.append(f"{container.asset} at {got} m")
+        return ", ".join(found)
 
     def listing() -> str:
         scene: SceneLoad = state["scene"]
@@ -456,6 +498,8 @@ def run_selftest(
         step("identity", identity)
         step("prepare scene", prepare, fatal=True)
         step("load", load, fatal=True)
+        if placement is not None and not root_layer:
+            step("layout", layout)
         step("ls", listing)
         step("update", update)
         step("export_usd", export)

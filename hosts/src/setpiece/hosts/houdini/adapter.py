@@ -1,18 +1,21 @@
 """``HoudiniHost``: setpiece inside SideFX Houdini 20+ (Solaris / LOPs).
 
-Containers: one ``reference`` LOP per container in ``/stage``, chained in load order
-(each takes the previous one as input; the last one carries the display flag)::
+Containers: one ``reference`` LOP per container in ``/stage``, each followed by a
+``xform`` (Transform) LOP holding its layout when the scene places it, chained in load
+order (each takes the previous one as input; the last one carries the display flag)::
 
-    /stage/Chair   reference LOP: filepath1 = Chair's interface layer, primpath = /World/Chair
-    /stage/Table   reference LOP, input = Chair
+    /stage/Chair          reference LOP: filepath1 = Chair's interface layer, primpath = /World/Chair
+    /stage/Chair_layout   Transform LOP: primpattern = /World/Chair, the scene's placement
+    /stage/Table          reference LOP, input = Chair_layout (no layout: no Transform LOP)
 
 Each container node carries the record as spare string parameters in a ``setpiece``
 folder (``setpiece_name``, ``setpiece_version``, ``setpiece_identifier``,
 ``setpiece_requirement``, ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``),
 added through ``hou.ParmTemplateGroup`` / ``hou.StringParmTemplate``. ``update`` changes
 ``filepath1`` and presses ``reload``; the node keeps its name, its place in the network
-and whatever the artist wired after it (transform edits live in downstream LOPs), so
-those survive an update.
+and whatever the artist wired after it (its ``_layout`` Transform LOP, which the artist
+may edit, and any LOP after that), so those survive an update: the layout is applied
+once, at load. ``remove`` takes the container's ``_layout`` LOP with it.
 
 ``hou`` is imported inside the methods, never at import time; tests put a fake ``hou``
 in ``sys.modules``. Signatures checked against ``types-houdini`` (hou-stubs).
@@ -21,6 +24,7 @@ in ``sys.modules``. Signatures checked against ``types-houdini`` (hou-stubs).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -39,12 +43,17 @@ from setpiece.hosts._dcc_common import (
     record_from_attrs,
     record_to_attrs,
 )
+from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
 if TYPE_CHECKING:
     import hou
 
+log = logging.getLogger("setpiece.hosts.houdini")
+
 STAGE = "/stage"
+#: User data on a container's layout Transform LOP: the name of its reference LOP.
+LAYOUT_OF = "setpiece_layout_of"
 FOLDER_NAME = "setpiece_folder"
 FOLDER_LABEL = "setpiece"
 
@@ -114,6 +123,7 @@ class HoudiniHost:
 
         stage = self._stage()
         records = list(scene.containers) or read_containers(scene.root_layer)
+        layout = SceneLayout(scene.root_layer)
         previous = cast("hou.LopNetwork", stage).displayNode()
         loaded: list[Container] = []
         for record in records:
@@ -130,9 +140,10 @@ class HoudiniHost:
                 prim_parm.set(record.prim_path)
             stored = record if record.layer else _replace_layer(record, path)
             _write_metadata(node, stored)
-            node.setDisplayFlag(True)
             node.moveToGoodPosition()
-            previous = node
+            tail = _layout_node(stage, node, record, layout, path) or node
+            tail.setDisplayFlag(True)
+            previous = tail
             loaded.append(Container(node.path(), stored))
         return loaded
 
@@ -168,14 +179,11 @@ class HoudiniHost:
 
     def remove(self, container: Container) -> None:
         node = self._existing(container)
-        upstream = node.inputs()[0] if node.inputs() else None
+        # the container's layout Transform LOP goes with it (it transforms its prim only)
         for downstream in node.outputs():
-            for index, source in enumerate(downstream.inputs()):
-                if source is not None and source.path() == node.path():
-                    downstream.setInput(index, upstream)
-        if node.isDisplayFlagSet() and upstream is not None:
-            upstream.setDisplayFlag(True)
-        node.destroy()
+            if downstream.userData(LAYOUT_OF) == node.name():
+                _unplug(downstream)
+        _unplug(node)
 
     # -- export ------------------------------------------------------------------------
     def export_usd(self, path: str, *, selection: bool = False) -> str:
@@ -338,6 +346,68 @@ def run_menu_item(token: str) -> None:
             hou.ui.displayMessage(f"setpiece: {exc}", severity=hou.severityType.Error)
         else:
             print(f"setpiece: {exc}")
+
+
+def _unplug(node: hou.OpNode) -> None:
+    """Destroy ``node``, wiring what followed it to what fed it (and the display flag)."""
+    upstream = node.inputs()[0] if node.inputs() else None
+    for downstream in node.outputs():
+        for index, source in enumerate(downstream.inputs()):
+            if source is not None and source.path() == node.path():
+                downstream.setInput(index, upstream)
+    if cast("hou.LopNode", node).isDisplayFlagSet() and upstream is not None:
+        cast("hou.LopNode", upstream).setDisplayFlag(True)
+    node.destroy()
+
+
+def _layout_node(
+    stage: hou.Node, reference: hou.LopNode, record: ContainerRecord, layout: SceneLayout, layer: str
+) -> hou.LopNode | None:
+    """A Transform LOP after ``reference`` that puts its prim where the scene's layout does.
+
+    The reference LOP creates ``record.prim_path`` from the asset's interface layer, with
+    the transform that layer carries on its default prim. The Transform LOP sets the
+    prim's local transform to the container's local-to-world matrix in the scene
+    (``Apply Transform in World Space`` off, ``Set Absolute Transform`` on: its op
+    replaces the prim's ``xformOpOrder``, as the layout's stronger opinion does in the
+    scene; the parents the reference LOP creates carry no transform). Values are in the
+    scene's units and axes: Houdini composes USD without converting units, like opening
+    the root layer itself. None when the prim already lands there (no layout).
+    """
+    import hou
+
+    relative = layout.placement(record.prim_path, layer)
+    world = layout.world_matrix(record.prim_path)
+    if relative is None or world is None or is_identity(relative):
+        return None
+    values = decompose(world)
+    if values.has_shear():
+        log.warning(
+            "setpiece: the layout of %s has shear %s; the Transform LOP gets its translate, "
+            "rotate and scale only",
+            record.prim_path,
+            values.shear,
+        )
+    try:
+        node = cast("hou.LopNode", stage.createNode("xform", f"{reference.name()}_layout"))
+        node.setInput(0, reference)
+        node.setParms(
+            {
+                "primpattern": record.prim_path,
+                "xforminworldspace": 0,
+                "setabsolutexform": 1,
+                **dict(zip(("tx", "ty", "tz"), values.translate, strict=True)),
+                **dict(zip(("rx", "ry", "rz"), values.rotate, strict=True)),
+                **dict(zip(("sx", "sy", "sz"), values.scale, strict=True)),
+            }
+        )
+    except hou.OperationFailed as exc:
+        raise SetpieceError(
+            f"houdini: cannot place {record.asset} at its layout with a Transform LOP: {exc}"
+        )
+    node.setUserData(LAYOUT_OF, reference.name())
+    node.moveToGoodPosition()
+    return node
 
 
 def _parm(node: hou.OpNode, name: str) -> hou.Parm:

@@ -2,8 +2,9 @@
 
 Runs inside the real Houdini (``hython``, or the Python Shell:
 ``from setpiece.hosts.houdini import selftest; selftest.main([])``): builds the sample
-set (or loads the root layer you give) as reference LOPs in /stage, reads the containers
-back from their spare parameters, updates one to another version, exports the stage with
+set (or loads the root layer you give) as reference LOPs in /stage, checks that the
+sample layout arrived on the cooked stage, reads the containers back from their spare
+parameters, updates one to another version, exports the stage with
 a USD ROP, saves the .hip, reopens it, removes one container, and prints a PASS/FAIL line
 per step. Exit status 0 only when every step passed.
 """
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.houdini.adapter import HoudiniHost
 from setpiece.hosts.protocol import Container
+
+if TYPE_CHECKING:
+    import hou
 
 
 def _wiring(container: Container) -> Any:
@@ -31,6 +35,23 @@ def _wiring(container: Container) -> Any:
         tuple(i.path() if i is not None else None for i in node.inputs()),
         tuple(o.path() for o in node.outputs()),
     )
+
+
+def _placement(container: Container) -> tuple[float, float, float]:
+    """Where the container's prim is on the stage /stage displays (cooked), in its units."""
+    import hou
+    from pxr import Usd, UsdGeom
+
+    stage_net = hou.node("/stage")
+    assert stage_net is not None, "there is no /stage"
+    shown = cast("hou.LopNode | None", cast("hou.LopNetwork", stage_net).displayNode())
+    assert shown is not None, "/stage displays no LOP"
+    shown.cook(force=True)  # hython cooks nothing by itself
+    stage = shown.stage()
+    prim = stage.GetPrimAtPath(container.record.prim_path)
+    assert prim, f"{container.record.prim_path} is not on the stage /stage displays"
+    m = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.EarliestTime())
+    return (float(m[3][0]), float(m[3][1]), float(m[3][2]))
 
 
 def _no_op(container: Container) -> None:
@@ -49,6 +70,7 @@ def run(
         root_layer=root_layer,
         workdir=workdir,
         transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
+        placement=_placement,
     )
 
 

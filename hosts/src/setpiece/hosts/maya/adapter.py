@@ -7,9 +7,14 @@ Containers: one ``mayaUsdProxyShape`` per container, under its own transform::
 
 The container transform carries the record as string attributes ``setpiece_name``,
 ``setpiece_version``, ``setpiece_identifier``, ``setpiece_requirement``,
-``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``. ``update`` re-points
-the shape's ``filePath`` and rewrites the attributes; the transform (the artist's
-translate/rotate/scale, parenting, constraints) is never touched.
+``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``.
+
+At load the container transform is set from the scene's layout: the container prim's
+placement in the composed root layer (``setpiece.hosts._layout.SceneLayout``), converted
+to Maya's units and up axis (the proxy shape converts nothing: one stage unit is drawn
+as one Maya internal unit, a centimetre). ``update`` re-points the shape's ``filePath``
+and rewrites the attributes; the transform (the artist's translate/rotate/scale,
+parenting, constraints) is never touched, the layout is not applied again.
 
 Why one proxy per container rather than one per scene: each container is a Maya node
 the artist can select, move, hide, delete and that the Outliner shows; updating one
@@ -18,7 +23,8 @@ container reloads one small stage, not the whole set.
 Maya modules are imported inside the methods (``from maya import cmds``), never at
 import time, so this module imports anywhere; tests install fakes in ``sys.modules``.
 API references (checked against ``maya-stubs``): ``cmds.createNode``, ``cmds.addAttr``,
-``cmds.setAttr(..., type="string")``, ``cmds.file``, ``cmds.menu``/``cmds.menuItem``,
+``cmds.setAttr(..., type="string")``, ``cmds.xform``, ``cmds.currentUnit``,
+``cmds.upAxis``, ``OpenMaya.MDistance.internalUnit``, ``cmds.file``, ``cmds.menu``/``cmds.menuItem``,
 ``cmds.evalDeferred(fn, lowestPriority=True)``,
 ``maya.api.OpenMaya.MSceneMessage.addCallback(kAfterOpen, fn)``,
 ``maya.OpenMayaUI.MQtUtil.mainWindow()``; the mayaUsd plug-in's ``mayaUsdProxyShape``
@@ -29,9 +35,11 @@ docs: Import and export USD data in Maya).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +52,15 @@ from setpiece.hosts._dcc_common import (
     read_containers,
     record_from_attrs,
     record_to_attrs,
+)
+from setpiece.hosts._layout import (
+    IDENTITY,
+    Matrix,
+    SceneLayout,
+    conversion,
+    decompose,
+    is_identity,
+    matmul,
 )
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
@@ -128,16 +145,18 @@ class MayaHost:
 
         self.ensure_plugin()
         records = list(scene.containers) or read_containers(scene.root_layer)
+        layout = SceneLayout(scene.root_layer)
+        space = _MayaSpace.current()
         loaded: list[Container] = []
         for record in records:
             xform = cmds.createNode("transform", name=node_name(record), skipSelect=True)
             shape = cmds.createNode(
                 PROXY_TYPE, name=f"{xform}Shape", parent=xform, skipSelect=True
             )
-            cmds.setAttr(
-                f"{shape}.filePath", layer_path(record, scene.root_layer), type="string"
-            )
+            path = layer_path(record, scene.root_layer)
+            cmds.setAttr(f"{shape}.filePath", path, type="string")
             cmds.connectAttr("time1.outTime", f"{shape}.time")
+            _place(xform, layout.placement(record.prim_path, path), layout, space)
             stored = _with_layer(record, scene.root_layer)
             self._write_metadata(xform, stored)
             loaded.append(Container(_long_name(xform), stored))
@@ -351,6 +370,83 @@ class MayaHost:
                 f"maya: container {node} has no {PROXY_TYPE} under it; remove it and load again"
             )
         return shapes[0]
+
+
+#: Metres per unit of ``OpenMaya.MDistance`` units (``kInches`` = 1 ... ``kMeters`` = 8).
+_MDISTANCE_METERS = {
+    1: 0.0254, 2: 0.3048, 3: 0.9144, 4: 1609.344, 5: 0.001, 6: 0.01, 7: 1000.0, 8: 1.0
+}  # fmt: skip
+
+#: Metres per unit of ``cmds.currentUnit(query=True, linear=True)`` names (short and long).
+_LINEAR_METERS = {
+    "mm": 0.001, "millimeter": 0.001,
+    "cm": 0.01, "centimeter": 0.01,
+    "m": 1.0, "meter": 1.0,
+    "km": 1000.0, "kilometer": 1000.0,
+    "in": 0.0254, "inch": 0.0254,
+    "ft": 0.3048, "foot": 0.3048,
+    "yd": 0.9144, "yard": 0.9144,
+    "mi": 1609.344, "mile": 1609.344,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _MayaSpace:
+    """Maya's units and up axis, read once per load.
+
+    ``internal``: metres per Maya internal distance unit (centimetres unless a plug-in
+    changed it): a ``mayaUsdProxyShape`` draws one stage unit as one internal unit, it
+    converts nothing. ``ui``: metres per UI unit, the unit ``xform``'s ``translation``
+    takes. ``degrees``: whether the UI angle unit is degrees (else radians).
+    """
+
+    internal: float
+    ui: float
+    up: str
+    degrees: bool
+
+    @staticmethod
+    def current() -> _MayaSpace:
+        from maya import cmds
+        from maya.api import OpenMaya
+
+        internal = _MDISTANCE_METERS.get(int(OpenMaya.MDistance.internalUnit()), 0.01)
+        linear = str(cmds.currentUnit(query=True, linear=True))
+        if linear not in _LINEAR_METERS:
+            raise SetpieceError(
+                f"maya: unknown working unit {linear!r}; set cm or m and load again"
+            )
+        angle = str(cmds.currentUnit(query=True, angle=True))
+        up = str(cmds.upAxis(query=True, axis=True)).upper()
+        return _MayaSpace(internal, _LINEAR_METERS[linear], up, angle.startswith("deg"))
+
+
+def _place(node: str, placement: Matrix | None, layout: SceneLayout, space: _MayaSpace) -> None:
+    """Set a new container transform from the scene's layout, in Maya's units and up axis.
+
+    ``placement`` (scene units and axes, see ``SceneLayout.placement``) is followed by the
+    scene-to-Maya conversion mayaUsd's own "rotate/scale" stage conversion uses: scale by
+    the scene's metresPerUnit over Maya's internal unit, rotate ±90° about X when the up
+    axes differ. Values go through ``xform`` in UI units (working units, UI angle unit).
+    """
+    from maya import cmds
+
+    to_maya = conversion(layout.meters_per_unit, layout.up_axis, space.internal, space.up)
+    combined = matmul(placement or IDENTITY, to_maya)
+    if is_identity(combined):
+        return  # a new transform is the identity already
+    values = decompose(combined)
+    k = space.internal / space.ui
+    tx, ty, tz = (v * k for v in values.translate)
+    rx, ry, rz = (v if space.degrees else math.radians(v) for v in values.rotate)
+    cmds.xform(
+        node,
+        objectSpace=True,
+        translation=(tx, ty, tz),
+        rotation=(rx, ry, rz),
+        scale=values.scale,
+        shear=values.shear,
+    )
 
 
 def _with_layer(record: ContainerRecord, root_layer: str) -> ContainerRecord:

@@ -3,7 +3,7 @@
 Runs inside the real Maya (``mayapy``, or the Script Editor:
 ``from setpiece.hosts.maya import selftest; selftest.main([])``): builds the sample set
 (or loads the root layer you give), loads it with mayaUsd proxy shapes, reads the
-containers back, moves one container and updates it to another version (the move must
+containers back, checks that the sample layout arrived, moves one container and updates it to another version (the move must
 survive), exports with ``mayaUSDExport``, saves, reopens, removes one, and prints a
 PASS/FAIL line per step. Exit status 0 only when every step passed.
 """
@@ -32,6 +32,21 @@ def _get_transform(container: Container) -> Any:
     return tuple(round(float(v), 6) for v in value) if isinstance(value, (list, tuple)) else value
 
 
+def _placement(container: Container) -> tuple[float, float, float]:
+    """Where the container transform is, in metres, Y up (converted from Maya's units)."""
+    from maya import cmds
+
+    from setpiece.hosts.maya.adapter import _LINEAR_METERS
+
+    value = cmds.xform(container.node, query=True, translation=True, worldSpace=True)
+    assert isinstance(value, (list, tuple)), f"xform returned {value!r}"
+    k = _LINEAR_METERS[str(cmds.currentUnit(query=True, linear=True))]
+    x, y, z = (float(v) * k for v in value)
+    if str(cmds.upAxis(query=True, axis=True)).lower() == "z":
+        return (x, z, -y)
+    return (x, y, z)
+
+
 def run(
     host: MayaHost | None = None,
     *,
@@ -44,6 +59,7 @@ def run(
         root_layer=root_layer,
         workdir=workdir,
         transform=TransformProbe(set=_set_transform, get=_get_transform),
+        placement=_placement,
     )
 
 
