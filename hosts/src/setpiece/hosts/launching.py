@@ -279,13 +279,21 @@ def batch_plan(
 
 
 def batch_run(
-    host: str, ws: Any, script: str, args: Sequence[str] = (), *, no_setup: bool = False
+    host: str, ws: Any, script: str, args: Sequence[str] = (), *, no_setup: bool = False,
+    quiet_stdout: bool = False,
 ) -> int:
-    """Run ``script`` headless in ``host``; the app's exit code (non-zero on failure)."""
+    """Run ``script`` headless in ``host``; the app's exit code (non-zero on failure).
+
+    ``quiet_stdout``: the app's console chatter goes to stderr, keeping stdout for results
+    (``--json``); a user's own script (``batch HOST run``) keeps its stdout.
+    """
     if not Path(script).is_file():
         raise SetpieceError(f"script {script} does not exist: check the path")
     plan = batch_plan(host, ws, str(Path(script).resolve()), args, no_setup=no_setup)
-    return subprocess.call(plan.command, env=merged_environment(plan.env))
+    stdout = sys.stderr if quiet_stdout else None
+    if stdout is not None:
+        sys.stdout.flush()
+    return subprocess.call(plan.command, env=merged_environment(plan.env), stdout=stdout)
 
 
 BUILD_SCRIPT = """\
@@ -322,7 +330,7 @@ def batch_build(
         )
     )
     try:
-        return batch_run(host, ws, script, no_setup=no_setup)
+        return batch_run(host, ws, script, no_setup=no_setup, quiet_stdout=True)
     finally:
         os.unlink(script)
 
