@@ -89,9 +89,10 @@ def test_events_log(sample_ws, run_cli) -> None:
     assert run_cli("-w", ws.root, "events", "--json").exit_code == 0
 
 
-def test_demo(tmp_path: Path, run_cli) -> None:
+def test_demo(tmp_path: Path, run_cli, run_setpiece) -> None:
     target = tmp_path / "demo"
-    r = run_cli("-q", "demo", target, "--json")
+    # a real process: later demo stages run headless apps that inherit its stdout/stderr
+    r = run_setpiece("-q", "demo", target, "--json", timeout=600)
     assert r.exit_code == 0, r.err
     summary = r.json()
     ws = Workspace(summary["workspace"])
