@@ -533,34 +533,29 @@ class _StageInfo:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._stage: Any = None
-
-    def stage(self) -> Any:
-        if self._stage is None:
-            from pxr import Usd
-
-            self._stage = Usd.Stage.Open(self.root, Usd.Stage.LoadNone)
-        return self._stage
+        self._layout: Any = None
 
     def container_matrix(self, prim_path: str, layer: str) -> list[list[float]]:
+        """Where the container's empty goes: the scene's placement of ``prim_path`` less the
+        transform the asset's own layer already carries (the import shows that one), read
+        through the shared ``SceneLayout`` that the Maya and Houdini adapters use too."""
         identity = [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]
-        if not prim_path or (layer and str(Path(layer).resolve()) == self.root):
+        if not prim_path:
             return identity
+        if self._layout is None:
+            from setpiece.hosts._layout import SceneLayout
+
+            self._layout = SceneLayout(self.root)
         try:
-            from pxr import Usd, UsdGeom
+            placed = self._layout.placement(prim_path, layer)
         except ImportError:
             log.warning("pxr is not importable: containers are placed at the origin")
             return identity
-        stage = self.stage()
-        prim = stage.GetPrimAtPath(prim_path)
-        if not prim or not prim.IsA(UsdGeom.Xformable):
+        if placed is None:
             return identity
-        gf = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
         # USD matrices are row-vector (p' = p·M); Blender's are column-vector: transpose.
-        m = [[float(gf[j][i]) for j in range(4)] for i in range(4)]
-        mpu = float(UsdGeom.GetStageMetersPerUnit(stage))
-        up = str(UsdGeom.GetStageUpAxis(stage))
-        return _conjugate(m, mpu, up)
+        m = [[float(placed[j][i]) for j in range(4)] for i in range(4)]
+        return _conjugate(m, self._layout.meters_per_unit, self._layout.up_axis)
 
 
 def _matmul(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> list[list[float]]:
