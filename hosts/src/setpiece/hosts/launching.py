@@ -290,10 +290,19 @@ def batch_run(
     if not Path(script).is_file():
         raise SetpieceError(f"script {script} does not exist: check the path")
     plan = batch_plan(host, ws, str(Path(script).resolve()), args, no_setup=no_setup)
-    stdout = sys.stderr if quiet_stdout else None
-    if stdout is not None:
-        sys.stdout.flush()
-    return subprocess.call(plan.command, env=merged_environment(plan.env), stdout=stdout)
+    env = merged_environment(plan.env)
+    if not quiet_stdout:
+        return subprocess.call(plan.command, env=env)
+    sys.stdout.flush()
+    try:
+        target = sys.stderr.fileno()  # a real stream: the app writes straight to it
+    except (AttributeError, OSError, ValueError):
+        # stderr is a Python object (a DCC's script editor, a test's capture): relay it
+        proc = subprocess.run(plan.command, env=env, stdout=subprocess.PIPE, text=True,
+                              errors="replace", check=False)
+        sys.stderr.write(proc.stdout)
+        return proc.returncode
+    return subprocess.call(plan.command, env=env, stdout=target)
 
 
 BUILD_SCRIPT = """\
