@@ -52,7 +52,8 @@ def env() -> dict[str, str]:
 
 def sync() -> str:
     u = uv()
-    if sh([u, "sync", "--python", PYTHON, "--all-packages"], env=env()) != 0:
+    # bytecode compiled at install: this machine and many studio installs never write it later
+    if sh([u, "sync", "--python", PYTHON, "--all-packages", "--compile-bytecode"], env=env()) != 0:
         sys.exit(f"error: 'uv sync' failed: is Python {PYTHON} installed? (set SETPIECE_DEV_PYTHON)")
     return u
 

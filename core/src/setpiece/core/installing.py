@@ -36,6 +36,11 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     parsed = [parse_requirement(r) for r in reqs]
     ws.report(f"Installing {', '.join(str(r) for r in parsed)}")
     try:
+        # uv skips a wheel it cannot read and quietly resolves an older version
+        # (astral-sh/uv#1800): resolve first, refuse if any wheel was unreadable, so a
+        # corrupted wheel in a repo changes nothing and is named with its fix.
+        check_readable(ws, ws.uv_pip("install", ["--dry-run", *map(str, parsed)], repo=repo,
+                                     what="install"), repo)
         out = ws.uv_pip("install", [str(r) for r in parsed], repo=repo, what="install")
     except SetpieceError as exc:
         from setpiece.core.authoring import explain_resolution_error  # only on failure
@@ -48,6 +53,32 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
         _record_requests(ws, [str(r) for r in parsed])
     ws.emit("installed", requirements=[str(r) for r in parsed], changes=changes)
     return changes
+
+
+_UNREADABLE_RE = re.compile(r"`([A-Za-z0-9_.\-]+)==([^`]+)` has an invalid package format: (.*)$")
+
+
+def check_readable(ws: Workspace, uv_stderr: str, repo: str | None = None) -> None:
+    """Raise if uv reported a wheel it could not read (it would skip it silently)."""
+    for line in uv_stderr.splitlines():
+        m = _UNREADABLE_RE.search(line)
+        if not m:
+            continue
+        name, version, why = m.group(1), m.group(2), m.group(3).strip()
+        where = [n for n, r in ([(repo, ws.repo(repo))] if repo else ws.repos().items())
+                 if _has(r, name, version)]
+        place = f"repo '{where[0]}'" if where else "the workspace's repos"
+        raise SetpieceError(
+            f"corrupted wheel {name} {version} in {place} ({why}): remove it from the repo and "
+            f"publish a fixed version, or install another version ('{name}!={version}')"
+        )
+
+
+def _has(repo: object, name: str, version: str) -> bool:
+    try:
+        return bool(repo.has_version(name, version))  # type: ignore[attr-defined]
+    except SetpieceError:
+        return False
 
 
 def _record_requests(ws: Workspace, reqs: list[str]) -> None:

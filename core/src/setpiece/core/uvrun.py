@@ -52,6 +52,8 @@ def uv_bin() -> str:
 def uv_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # uv's warnings (e.g. a wheel it cannot read and skips) only show at this level
+    env.setdefault("RUST_LOG", "warn")
     env["UV_NO_PROGRESS"] = "1"
     if extra:
         env.update(extra)
