@@ -70,6 +70,8 @@ class HostFirstGroup(click.Group):
     ``batch build blender ...`` (that spelling is accepted too).
     """
 
+    lead_argument = "HOST"
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if len(args) >= 2 and args[0] not in self.commands and args[1] in self.commands:
             args = [args[1], args[0], *args[2:]]

@@ -24,12 +24,18 @@ on stderr starting with `error:`), `2` a usage error. Listings take `--json`.
 def _walk(cmd: click.Command, path: list[str], ctx: click.Context) -> list[str]:
     out: list[str] = []
     sub_ctx = click.Context(cmd, info_name=path[-1], parent=ctx)
-    if isinstance(cmd, click.Group) and path != ["setpiece"]:
-        out.append(f"## {' '.join(path)}\n")
+    title = " ".join(path)
+    lead = getattr(ctx.command, "lead_argument", None)  # ``batch HOST build``: HOST first
+    if lead:
+        title = " ".join([*path[:-1], lead, path[-1]])
+    out.append(f"## {title}\n")
+    if isinstance(cmd, click.Group):
         out.append((cmd.help or "").strip() + "\n")
-    elif path != ["setpiece"]:
-        out.append(f"## {' '.join(path)}\n")
-        out.append("```\n" + cmd.get_help(sub_ctx).replace("Usage: " + path[-1], "Usage: " + " ".join(path)) + "\n```\n")
+    else:
+        text = cmd.get_help(sub_ctx)
+        if lead:
+            text = text.replace(f"{' '.join(path)} [OPTIONS] {lead}", f"{title} [OPTIONS]")
+        out.append("```\n" + text + "\n```\n")
     if isinstance(cmd, click.Group):
         for name in cmd.list_commands(sub_ctx):
             sub = cmd.get_command(sub_ctx, name)
@@ -39,9 +45,12 @@ def _walk(cmd: click.Command, path: list[str], ctx: click.Context) -> list[str]:
 
 
 def render() -> str:
-    root_ctx = click.Context(cli, info_name="setpiece")
+    root_ctx = click.Context(cli, info_name="setpiece", help_option_names=["-h", "--help"])
     parts = [INTRO, "```\n" + cli.get_help(root_ctx) + "\n```\n"]
-    parts.extend(_walk(cli, ["setpiece"], root_ctx)[0:])
+    for name in cli.list_commands(root_ctx):
+        cmd = cli.get_command(root_ctx, name)
+        if cmd is not None and not cmd.hidden:
+            parts.extend(_walk(cmd, ["setpiece", name], root_ctx))
     return "\n".join(parts).rstrip() + "\n"
 
 
