@@ -316,11 +316,12 @@ class Runtime:
         self.log.info("built %s: %d container(s); %s", asset, len(containers), report.summary())
         return containers, report
 
-    def check(self) -> list[Change]:
-        """Every container of the open scene against the installed version."""
+    def check(self, containers: Sequence[Container] | None = None) -> list[Change]:
+        """Every container of the open scene (or ``containers``, already listed) against
+        the installed version."""
         installed = self.workspace.installed_assets()
         out = []
-        for c in self.host.ls():
+        for c in self.host.ls() if containers is None else containers:
             inst = installed.get(_norm(c.asset))
             if inst is None:
                 out.append(Change(c.asset, c.node, c.version, None, "missing"))
