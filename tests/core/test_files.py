@@ -134,6 +134,58 @@ def test_upgrade_prunes_stale_files_and_keeps_shared_ones(two_ws: tuple[Any, Any
     assert r.user_error("Chair 0.1.1 is installed, not 0.1.0")
 
 
+def test_second_pull_checks_links_by_stat_and_repairs_what_changed(two_ws: tuple[Any, Any],
+                                                                   run_cli: Any, tmp_path: Path) -> None:
+    author, consumer = two_ws
+    author.create("Chair")
+    render = frames(tmp_path / "render", 4)
+    write(render / "sub" / "deep.exr", 2000, seed=3)
+    big = write(tmp_path / "chair.abc", 3000)
+    run_cli("-w", author.root, "files", "add", "Chair", str(render), "--as", "frames")
+    run_cli("-w", author.root, "files", "add", "Chair", str(big), "--as", "geo/chair.abc")
+    assert run_cli("-w", author.root, "publish", "Chair").exit_code == 0
+    run_cli("-w", consumer.root, "install", "Chair", "--repo", "review")
+    assert run_cli("-w", consumer.root, "files", "pull", "Chair").exit_code == 0
+
+    # everything in place: a second pull is stats only (no dvc import, nothing fetched)
+    code = (
+        "import sys\n"
+        "from setpiece.core.cli import main\n"
+        "try:\n"
+        f"    main(['-w', {str(consumer.root)!r}, 'files', 'pull', 'Chair'])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dvc', 'dvc_data', 'dvc_objects'))\n"
+        "print('DVC-MODULES', bad)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "DVC-MODULES []" in proc.stdout and "fetched 0 file(s)" in proc.stdout, proc.stdout + proc.stderr
+
+    # a replaced file, an extra file or a folder the listing lacks: dvc-data's checkout puts
+    # the tracked content back as links (an installed asset is not the user's to edit)
+    installed = site_pkg(consumer, "chair")
+    for damage in ("replace", "extra", "folder", "geo"):
+        if damage == "replace":
+            os.unlink(installed / "frames" / "sub" / "deep.exr")
+            write(installed / "frames" / "sub" / "deep.exr", 2000, seed=9)
+        elif damage == "extra":
+            write(installed / "frames" / "stray.exr", 10)
+        elif damage == "folder":
+            (installed / "frames" / "empty").mkdir()
+        else:
+            os.unlink(installed / "geo" / "chair.abc")
+            write(installed / "geo" / "chair.abc", 3000, seed=9)
+        r = run_cli("-w", consumer.root, "files", "pull", "Chair")
+        assert r.exit_code == 0, (damage, r.err)
+        assert (installed / "frames" / "sub" / "deep.exr").read_bytes() == (render / "sub" / "deep.exr").read_bytes()
+        assert (installed / "geo" / "chair.abc").read_bytes() == big.read_bytes()
+        assert not (installed / "frames" / "stray.exr").exists()
+        cached = consumer.state_dir / "files" / "cache" / "files" / "md5"
+        cache_inodes = {p.stat().st_ino for p in cached.rglob("*") if p.is_file()}
+        for f in [*(installed / "frames").rglob("*.exr"), installed / "geo" / "chair.abc"]:
+            assert f.resolve().stat().st_ino in cache_inodes, (damage, f)
+
+
 def test_republishing_a_sequence_stores_only_changed_frames(make_workspace: Any, run_cli: Any,
                                                             tmp_path: Path) -> None:
     ws = make_workspace()

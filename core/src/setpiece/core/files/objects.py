@@ -15,6 +15,7 @@ import errno
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,8 +31,24 @@ class Outcome:
     errors: dict[str, BaseException] = field(default_factory=dict)
 
 
+_BUFFERS = threading.local()
+
+
+def _buffer() -> bytearray:
+    """One reusable buffer per thread: a fresh ``bytes`` per read costs page faults (sys time)."""
+    buf: bytearray | None = getattr(_BUFFERS, "buf", None)
+    if buf is None:
+        buf = _BUFFERS.buf = bytearray(CHUNK)
+    return buf
+
+
 def _copy_one(src: str, dest: str, oid: str, verify: bool) -> str:
-    """'ok', 'corrupt' or raises OSError. Never leaves a partial file at ``dest``."""
+    """'ok', 'corrupt' or raises OSError. Never leaves a partial file at ``dest``.
+
+    Each byte is read once: the same buffer is hashed (hashlib releases the GIL for it, so
+    the pool's threads hash on every core) and written to a temp file beside ``dest``,
+    which is renamed into place only once complete and matching.
+    """
     if os.path.exists(dest):
         return "ok"
     folder = os.path.dirname(dest)
@@ -39,18 +56,18 @@ def _copy_one(src: str, dest: str, oid: str, verify: bool) -> str:
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
     try:
         md5 = hashlib.md5(usedforsecurity=False)
-        with open(src, "rb") as inp, os.fdopen(fd, "wb") as out:
+        buf = _buffer()
+        view = memoryview(buf)
+        with open(src, "rb", buffering=0) as inp, os.fdopen(fd, "wb") as out:
             while True:
-                chunk = inp.read(CHUNK)
-                if not chunk:
+                n = inp.readinto(buf)
+                if not n:
                     break
+                chunk = view[:n]
                 if verify:
                     md5.update(chunk)
-                out.write(chunk)
-        if verify and not oid.endswith(".dir") and md5.hexdigest() != oid:
-            os.unlink(tmp)
-            return "corrupt"
-        if verify and oid.endswith(".dir") and md5.hexdigest() != oid[: -len(".dir")]:
+                out.write(chunk)  # buffered: writes it all (a chunk bypasses the buffer)
+        if verify and md5.hexdigest() != oid.removesuffix(".dir"):
             os.unlink(tmp)
             return "corrupt"
         os.chmod(tmp, 0o444)

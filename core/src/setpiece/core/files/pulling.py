@@ -154,6 +154,66 @@ def fetch(ws: Workspace, store: Store, remotes: list[FilesRemote], wanted: set[s
     return fetched
 
 
+def _object_path(objects: Path, md5: str) -> Path:
+    return objects / md5[:2] / md5[2:]  # dvc's layout of a cache: <md5>/xx/yyyy...
+
+
+def _linked(path: str, obj: Path, size: int | None = None) -> bool:
+    """``path`` is the cache object itself (a hardlink, or a symlink to it), still read-only."""
+    try:
+        st = os.stat(path)  # follows a symlink to the object
+        ost = os.stat(obj)
+    except OSError:
+        return False
+    return ((st.st_dev, st.st_ino) == (ost.st_dev, ost.st_ino)
+            and not ost.st_mode & 0o222 and (size is None or ost.st_size == size))
+
+
+def _in_place(objects: Path, p: Pointer) -> bool:
+    """Whether a pointer's path is already exactly its content, as links into the cache.
+
+    Stats only, no hashing and no dvc import: every object in the cache was verified
+    against its md5 when it came in (objects are renamed into the cache only then), and a
+    path that is the very same inode as its object (hardlink or symlink) cannot differ
+    from it; a cache object made writable again is not trusted. Any doubt (reflinks and
+    copies have their own inodes, an extra or missing file): ``False``, and dvc-data's
+    checkout decides.
+    """
+    if not p.is_dir:
+        return _linked(str(p.data_path), _object_path(objects, p.md5), p.size)
+    listing = _object_path(objects, p.md5)
+    try:
+        entries = json.loads(listing.read_text(encoding="utf-8"))
+        wanted = {str(e["relpath"]): str(e["md5"]) for e in entries}
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    root = str(p.data_path)
+    if os.path.islink(root) or not os.path.isdir(root):
+        return False
+    seen = 0
+    for folder, dirs, files in os.walk(root):  # an extra empty folder is harmless (dvc keeps it)
+        base = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if base == "." else base + "/"
+        if any(os.path.islink(os.path.join(folder, d)) for d in dirs):
+            return False  # a linked folder is not walked: let dvc decide
+        for f in files:
+            md5 = wanted.get(prefix + f)
+            if md5 is None or not _linked(os.path.join(folder, f), _object_path(objects, md5)):
+                return False
+            seen += 1
+    return seen == len(wanted)
+
+
+def _record(manifest: dict[str, Any], t: Target, ptrs: list[Pointer]) -> None:
+    from setpiece.core.naming import normalize
+
+    manifest[normalize(t.name)] = {
+        "version": t.version,
+        "package_dir": str(t.package_dir),
+        "paths": {p.rel(t.package_dir): p.md5 for p in ptrs},
+    }
+
+
 def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
          dry_run: bool = False) -> dict[str, Any]:
     from setpiece.core.files.remote import remotes_for_pull
@@ -166,6 +226,22 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
     summary: dict[str, Any] = {"assets": [], "files": 0, "bytes": 0, "fetched": 0,
                                "paths": 0, "dry_run": dry_run}
     if not plan:
+        return summary
+    from setpiece.core.files.store import cache_root
+
+    objects = cache_root(ws) / "files" / "md5"
+    if all(_in_place(objects, p) for _, ptrs in plan for p in ptrs):
+        # already pulled and linked (a second pull): stats only, no dvc import
+        summary["assets"] = [t.name for t, _ in plan]
+        summary["paths"] = sum(len(ptrs) for _, ptrs in plan)
+        if dry_run:
+            return summary
+        manifest = _load_manifest(ws)
+        for t, ptrs in plan:
+            if t.installed:
+                _record(manifest, t, ptrs)
+        _save_manifest(ws, manifest)
+        ws.emit("files.pulled", assets=summary["assets"], files=0, bytes=0)
         return summary
     from setpiece.core.files.pushing import labels_for
     from setpiece.core.files.store import Store
@@ -212,13 +288,7 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
             summary["assets"].append(t.name)
             summary["paths"] += len(ptrs)
             if t.installed:
-                from setpiece.core.naming import normalize
-
-                manifest[normalize(t.name)] = {
-                    "version": t.version,
-                    "package_dir": str(t.package_dir),
-                    "paths": {p.rel(t.package_dir): p.md5 for p in ptrs},
-                }
+                _record(manifest, t, ptrs)
         _save_manifest(ws, manifest)
     ws.emit("files.pulled", assets=summary["assets"], files=summary["files"],
             bytes=summary["bytes"])
