@@ -23,7 +23,14 @@ It models a Houdini session the way ``hou`` documents it:
 - float parms take numbers (``TypeError`` for a string), toggles take 0/1 or bools,
   menus take their tokens or their index;
 - ``hou.hipFile``: ``save`` writes the scene (JSON), ``load`` reads it back and fires
-  ``AfterLoad`` event callbacks, ``clear`` resets to an empty ``/stage``.
+  ``AfterLoad`` event callbacks, ``clear`` resets to an empty ``/stage``;
+- for publishing: spare toggles (``hou.ToggleParmTemplate``); the ``configurelayer`` LOP's
+  ``setdefaultprim``/``defaultprim`` (the layer's ``defaultPrim``); the layer metadata the
+  USD ROP writes: ``metersPerUnit`` from ``hou.lop.defaultMetersPerUnit()`` (0, the
+  default, meaning Houdini's Unit Length, 1 m) and ``upAxis`` from
+  ``hou.lop.defaultUpAxis()`` when set; ``cook()`` records ``errors()``: a reference or
+  sublayer LOP whose file does not exist fails to cook (the fake's message is its own
+  wording); ``inputAncestors()``; ``hou.clearAllSelected()``.
 
 Calls are recorded in ``FakeHou.calls``.
 """
@@ -97,6 +104,12 @@ class StringParmTemplate(ParmTemplate):
         self.default = default_value[0] if default_value else ""
 
 
+class ToggleParmTemplate(ParmTemplate):
+    def __init__(self, name: str, label: str, default_value: bool = False, **_: Any) -> None:
+        super().__init__(name, label)
+        self.default = int(bool(default_value))
+
+
 class FolderParmTemplate(ParmTemplate):
     def __init__(self, name: str, label: str, parm_templates: list[ParmTemplate] | tuple[ParmTemplate, ...] = (), **_: Any) -> None:
         super().__init__(name, label)
@@ -158,6 +171,7 @@ _NODE_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
         "scale": ("float", 1.0),
     },
     "usd_rop": {"lopoutput": ("string", "$HIP/usd/$OS.usd"), "execute": ("button", None)},
+    "configurelayer": {"setdefaultprim": ("toggle", 0), "defaultprim": ("string", "")},
 }
 _VALID_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -241,6 +255,7 @@ class Node:
         }
         self.spare_templates: list[ParmTemplate] = []
         self.user_data: dict[str, str] = {}
+        self._errors: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<hou.LopNode of type {self._type.name()} at {self.path()}>"
@@ -363,7 +378,33 @@ class Node:
     def cook(self, force: bool = False) -> None:
         self._alive()
         self.session.calls.append(("cook", (self.path(),), {"force": force}))
-        self._cooked = True
+        for node in (*reversed(self.inputAncestors()), self):
+            node._cooked = True
+            node._errors = node._cook_errors()
+
+    def _cook_errors(self) -> tuple[str, ...]:
+        if self._type.name() in ("reference", "sublayer"):
+            path = self.parms["filepath1"].evalAsString()
+            if path and not Path(path).is_file():
+                return (f"Unable to open layer: {path}",)
+        return ()
+
+    def errors(self) -> tuple[str, ...]:
+        """The errors of this node's last cook."""
+        self._alive()
+        return self._errors
+
+    def inputAncestors(self, include_ref_inputs: bool = True, follow_subnets: bool = False,
+                       only_used_inputs: bool = False) -> tuple[Node, ...]:
+        self._alive()
+        out: list[Node] = []
+        stack = [i for i in self.inputs() if i is not None]
+        while stack:
+            n = stack.pop(0)
+            if n not in out:
+                out.append(n)
+                stack.extend(i for i in n.inputs() if i is not None)
+        return tuple(out)
 
     def stage(self) -> Any:
         """The stage this LOP's chain composes (as the USD ROP would write it), read-only.
@@ -376,7 +417,7 @@ class Node:
         from pxr import Sdf, Usd
 
         layer = Sdf.Layer.CreateAnonymous(".usda")
-        layer.ImportFromString(_usda(*self.session._chain_prims(self)))
+        layer.ImportFromString(_usda(*self.session._chain_prims(self), meta=self.session._layer_meta(self)))
         return Usd.Stage.Open(layer, Usd.Stage.LoadNone)
 
     # user data (saved with the .hip)
@@ -417,12 +458,13 @@ class Node:
         self._alive()
         self.session.calls.append(("setParmTemplateGroup", (self.path(),), {}))
         self.spare_templates = copy.deepcopy(group.templates)
-        wanted = {t.name(): t for t in group._walk() if isinstance(t, StringParmTemplate)}
+        wanted = {t.name(): t for t in group._walk() if isinstance(t, (StringParmTemplate, ToggleParmTemplate))}
         for name, template in wanted.items():
             if name in self.parms and not self.parms[name].spare:
                 raise OperationFailed(f"Parameter {name} already exists on {self.path()}")
             if name not in self.parms:
-                self.parms[name] = Parm(self, name, "string", template.default, spare=True)
+                kind = "toggle" if isinstance(template, ToggleParmTemplate) else "string"
+                self.parms[name] = Parm(self, name, kind, template.default, spare=True)
         for name in [n for n, p in self.parms.items() if p.spare and n not in wanted]:
             del self.parms[name]
 
@@ -445,6 +487,9 @@ class FakeHou:
         self.answer = 0  # the button index displayMessage returns
         self.hip_path = ""
         self.main_window = object()
+        self.default_meters_per_unit = 0.0  # hou.lop.defaultMetersPerUnit(): 0 = Unit Length
+        self.default_up_axis = ""  # hou.lop.defaultUpAxis(): "" = USD's fallback (Y)
+        self.unit_length = 1.0  # Houdini's Unit Length preference, in metres
         self._clear()
         self.module = self._make_module()
         self.hdefereval = types.ModuleType("hdefereval")
@@ -499,7 +544,20 @@ class FakeHou:
         out = rop.parms["lopoutput"].evalAsString()
         if "$HIP" in out:
             raise OperationFailed(f"{rop.path()}: unexpanded output path {out}")
-        Path(out).write_text(_usda(*self._chain_prims(source)), encoding="utf-8")
+        write_layer(out, _usda(*self._chain_prims(source), meta=self._layer_meta(source)))
+
+    def _layer_meta(self, last: Node) -> dict[str, str]:
+        """The layer metadata the stage of ``last`` carries (what the USD ROP saves)."""
+        meta: dict[str, str] = {}
+        chain = [last, *last.inputAncestors()]
+        for n in reversed(chain):
+            if n.type().name() == "configurelayer" and n.parms["setdefaultprim"].value:
+                meta["defaultPrim"] = '"' + n.parms["defaultprim"].evalAsString().lstrip("/") + '"'
+        mpu = self.default_meters_per_unit or self.unit_length
+        meta["metersPerUnit"] = repr(float(mpu))
+        if self.default_up_axis:
+            meta["upAxis"] = f'"{self.default_up_axis}"'
+        return meta
 
     def _chain_prims(self, last: Node) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The referencing prims and Transform LOP ops of the chain ending at ``last``."""
@@ -547,7 +605,7 @@ class FakeHou:
                         "inputs": [i._name if i else None for i in c._inputs],
                         "display": c._display,
                         "parms": {n: p.value for n, p in c.parms.items() if p.kind != "button"},
-                        "spare": [n for n, p in c.parms.items() if p.spare],
+                        "spare": {n: p.kind for n, p in c.parms.items() if p.spare},
                         "user_data": c.user_data,
                     }
                     for c in stage._children
@@ -571,8 +629,8 @@ class FakeHou:
                 by_name: dict[str, Node] = {}
                 for item in data:
                     node = Node(fake, stage, item["type"], item["name"])
-                    for name in item["spare"]:
-                        node.parms[name] = Parm(node, name, "string", "", spare=True)
+                    for name, kind in item["spare"].items():
+                        node.parms[name] = Parm(node, name, kind, "", spare=True)
                     for name, value in item["parms"].items():
                         node.parms[name].value = value
                     node._display = item["display"]
@@ -622,7 +680,23 @@ class FakeHou:
                 fake.messages.append((text, severity))
                 return fake.answer if len(buttons) > 1 else 0
 
+        class lop:
+            @staticmethod
+            def defaultMetersPerUnit() -> float:
+                return fake.default_meters_per_unit
+
+            @staticmethod
+            def defaultUpAxis() -> str:
+                return fake.default_up_axis
+
+        def clear_all_selected() -> None:
+            for n in self.all_nodes():
+                n._selected = False
+
         attrs: dict[str, Any] = {
+            "lop": lop,
+            "clearAllSelected": clear_all_selected,
+            "ToggleParmTemplate": ToggleParmTemplate,
             "Error": Error,
             "OperationFailed": OperationFailed,
             "ObjectWasDeleted": ObjectWasDeleted,
@@ -666,7 +740,22 @@ def _xform_ops(node: Node) -> list[str]:
     ]
 
 
-def _usda(prims: dict[str, str], xforms: dict[str, list[str]] | None = None) -> str:
+def write_layer(path: str, text: str) -> None:
+    """Write a .usda text to ``path`` in the format its extension names, as USD writers do
+    (a ``.usdc`` is a binary crate file, not text)."""
+    if Path(path).suffix.lower() == ".usdc":
+        from pxr import Sdf
+
+        layer = Sdf.Layer.CreateAnonymous(".usda")
+        layer.ImportFromString(text)
+        if not layer.Export(path):
+            raise OSError(f"cannot write {path}")
+        return
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def _usda(prims: dict[str, str], xforms: dict[str, list[str]] | None = None, *,
+          meta: dict[str, str] | None = None) -> str:
     """A .usda with one referencing prim per path (nesting parents as Xforms), and the
     ops of the Transform LOPs whose pattern is exactly one of those paths."""
     tree: dict[str, Any] = {}
@@ -691,4 +780,5 @@ def _usda(prims: dict[str, str], xforms: dict[str, list[str]] | None = None) -> 
             lines += [f'{pad}def Xform "{name}"{meta}', f"{pad}{{", *ops, *emit(sub, indent + 1), f"{pad}}}"]
         return lines
 
-    return "\n".join(["#usda 1.0", "", *emit(tree, 0), ""])
+    header = ["(", *[f"    {k} = {v}" for k, v in (meta or {}).items()], ")"] if meta else []
+    return "\n".join(["#usda 1.0", *header, "", *emit(tree, 0), ""])

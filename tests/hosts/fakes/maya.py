@@ -21,7 +21,19 @@ It models the scene the way Maya does, for the parts setpiece uses:
   ``loadPlugin("mayaUsdPlugin")``, which fails when the plug-in is not installed;
 - scene files: ``file(save=True)`` writes the scene (as JSON) and ``file(open=True)``
   reads it back and fires ``kAfterOpen`` callbacks;
-- UI: in batch mode menu commands fail like Maya's (no UI).
+- UI: in batch mode menu commands fail like Maya's (no UI);
+- modelling, for publishing: ``polyCube`` (a transform and its ``mesh`` shape with 8
+  vertices; ``createNode("mesh")`` is an empty mesh), ``polyEvaluate(vertex=True)`` (a
+  message string, not a number, for a non-polygon object, as Maya does), object sets
+  (``sets(..., name=)`` creates one, ``sets(name, query=True)`` lists its members or is
+  None when empty), texture ``file`` nodes (``fileTextureName``), ``ls(assemblies=True)``,
+  ``listRelatives(allDescendents=True)`` and ``file(query=True, list=True)`` (the scene
+  file and every file the scene uses, here the textures);
+- ``mayaUSDExport`` writes a mesh shape under its transform as one ``Mesh`` prim (mayaUsd
+  merges transform and shape), puts everything under one ``Scope`` with ``parentScope``
+  (then the default prim; else the first root prim is), and writes
+  ``metersPerUnit``/``upAxis`` from Maya's working unit and up axis (its ``-unit`` and
+  ``-upAxis`` options default to the Maya preferences).
 
 Every call is recorded in ``FakeMaya.calls`` as ``(command, args, kwargs)``.
 """
@@ -57,8 +69,13 @@ _NODE_ATTRS: dict[str, dict[str, tuple[str, Any]]] = {
         "loadPayloads": ("bool", True),
     },
     "time": {"outTime": ("time", 1.0)},
+    "mesh": {"intermediateObject": ("bool", False)},
+    "objectSet": {},
+    "polyCube": {"width": ("double", 1.0)},
+    "file": {"fileTextureName": ("string", None)},
 }
-_DAG_TYPES = {"transform", "mayaUsdProxyShape"}
+_DAG_TYPES = {"transform", "mayaUsdProxyShape", "mesh"}
+_NOT_POLY = "Nothing counted : no polygonal object is selected."
 #: centimetres per unit, by the names ``currentUnit`` takes (short and long)
 _LINEAR_CM = {
     "mm": 0.1, "millimeter": 0.1, "cm": 1.0, "centimeter": 1.0, "m": 100.0, "meter": 100.0,
@@ -75,6 +92,8 @@ class Node:
     type: str
     parent: str | None = None
     attrs: dict[str, list[Any]] = field(default_factory=dict)  # name -> [kind, value]
+    members: list[str] = field(default_factory=list)  # objectSet members (node keys)
+    points: list[tuple[float, float, float]] = field(default_factory=list)  # mesh vertices
 
 
 class FakeMaya:
@@ -238,6 +257,9 @@ class FakeMaya:
             "warning": lambda *args, **_: self.warnings.append(" ".join(args)),
             "fileInfo": self._file_info,
             "confirmDialog": self._confirm_dialog,
+            "polyCube": self._poly_cube,
+            "polyEvaluate": self._poly_evaluate,
+            "sets": self._sets,
         }
         for name, fn in commands.items():
             setattr(cmds, name, self._record(name, fn))
@@ -276,10 +298,20 @@ class FakeMaya:
         sceneName: bool = False,
         **kwargs: Any,
     ) -> Any:
+        list_files = bool(kwargs.pop("list", False))  # ``list`` would shadow the builtin here
         if kwargs:
             raise TypeError(f"file: unexpected flags {sorted(kwargs)}")
         if query and sceneName:
             return self.scene_name
+        if query and list_files:
+            # the scene file and every file it uses (textures here), duplicates removed
+            used = [self.scene_name] if self.scene_name else []
+            for node in self.nodes.values():
+                if node.type == "file" and node.attrs["fileTextureName"][1]:
+                    path = node.attrs["fileTextureName"][1]
+                    if path not in used:
+                        used.append(path)
+            return used
         if newFile:
             self._reset_scene()
             return ""
@@ -292,7 +324,8 @@ class FakeMaya:
             data = {
                 "format": type,
                 "nodes": [
-                    {"name": n.name, "type": n.type, "parent": n.parent, "attrs": n.attrs}
+                    {"name": n.name, "type": n.type, "parent": n.parent, "attrs": n.attrs,
+                     "members": n.members, "points": n.points}
                     for n in self.nodes.values()
                 ],
                 "connections": self.connections,
@@ -306,7 +339,8 @@ class FakeMaya:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             self._reset_scene()
             self.nodes = {
-                n["name"]: Node(n["name"], n["type"], n["parent"], {k: list(v) for k, v in n["attrs"].items()})
+                n["name"]: Node(n["name"], n["type"], n["parent"], {k: list(v) for k, v in n["attrs"].items()},
+                                list(n.get("members", [])), [tuple(p) for p in n.get("points", [])])
                 for n in data["nodes"]
             }
             self.connections = [tuple(c) for c in data["connections"]]  # type: ignore[misc]
@@ -394,20 +428,44 @@ class FakeMaya:
                 raise RuntimeError(f"The source attribute '{plug}' cannot be found.")
         self.connections.append((src.split("|")[-1], dst.split("|")[-1]))
 
-    def _ls(self, *names: str, type: str | None = None, long: bool = False, selection: bool = False, **_: Any) -> list[str]:
+    def _ls(
+        self, *names: str, type: str | None = None, long: bool = False, selection: bool = False,
+        assemblies: bool = False, dag: bool = False, **_: Any,
+    ) -> list[str]:
         keys = list(self.selection) if selection else (
             [k for k in (self._find(n) for n in names) if k] if names else list(self.nodes)
         )
+        if assemblies:
+            keys = [k for k in keys if self.nodes[k].type in _DAG_TYPES and self.nodes[k].parent is None]
+        if dag:  # the DAG objects given and everything below them
+            out: list[str] = []
+            for k in keys:
+                if self.nodes[k].type in _DAG_TYPES and k not in out:
+                    out += [k, *[d for d in self._descendants(k) if d not in out]]
+            keys = out
         if type is not None:
             keys = [k for k in keys if self.nodes[k].type == type]
         return [self.long_name(k) if long and self.nodes[k].type in _DAG_TYPES else k for k in keys]
 
+    def _descendants(self, key: str) -> list[str]:
+        out: list[str] = []
+        stack = [k for k, n in self.nodes.items() if n.parent == key]
+        while stack:
+            k = stack.pop(0)
+            out.append(k)
+            stack[0:0] = [c for c, n in self.nodes.items() if n.parent == k]
+        return out
+
     def _list_relatives(
         self, node: str, *, shapes: bool = False, fullPath: bool = False, type: str | None = None,
-        parent: bool = False, children: bool = False,
+        parent: bool = False, children: bool = False, allDescendents: bool = False,
     ) -> list[str] | None:
         key = self._node(node)
-        if parent:
+        if allDescendents:
+            found = self._descendants(key)
+            if shapes:
+                found = [k for k in found if self.nodes[k].type != "transform"]
+        elif parent:
             found = [self.nodes[key].parent] if self.nodes[key].parent else []
         else:
             found = [k for k, n in self.nodes.items() if n.parent == key]
@@ -437,6 +495,50 @@ class FakeMaya:
             self.selection = []
             return
         self.selection = [self._node(n) for n in names]
+
+    # -- modelling and sets (publishing) ------------------------------------------------
+    def _poly_cube(self, *, name: str = "pCube1", width: float = 1.0, **kwargs: Any) -> list[str]:
+        if kwargs:
+            raise TypeError(f"polyCube: the fake does not model the flag(s) {sorted(kwargs)}")
+        xform = self._unique(name)
+        self.nodes[xform] = Node(xform, "transform", attrs=_default_attrs("transform"))
+        shape = self._unique(f"{xform}Shape")
+        h = width / 2.0 * _LINEAR_CM[self.linear_unit]  # kept in centimetres
+        corners = [(x, y, z) for x in (-h, h) for y in (-h, h) for z in (-h, h)]
+        self.nodes[shape] = Node(shape, "mesh", xform, _default_attrs("mesh"), points=corners)
+        history = self._unique("polyCube1")
+        self.nodes[history] = Node(history, "polyCube", attrs=_default_attrs("polyCube"))
+        self.selection = [xform]
+        return [xform, history]
+
+    def _poly_evaluate(self, *names: str, vertex: bool = False, **kwargs: Any) -> Any:
+        if kwargs or not vertex:
+            raise TypeError("polyEvaluate: the fake models vertex=True only")
+        keys = [self._node(n) for n in names] if names else list(self.selection)
+        meshes: list[str] = []
+        for key in keys:
+            if self.nodes[key].type == "mesh":
+                meshes.append(key)
+            elif self.nodes[key].type == "transform":
+                meshes += [c for c, n in self.nodes.items() if n.parent == key and n.type == "mesh"]
+        if not meshes:
+            return _NOT_POLY
+        return sum(len(self.nodes[m].points) for m in meshes)
+
+    def _sets(self, *members: str, name: str | None = None, query: bool = False, empty: bool = False, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"sets: the fake does not model the flag(s) {sorted(kwargs)}")
+        if query:
+            (set_name,) = members
+            key = self._node(set_name)
+            if self.nodes[key].type != "objectSet":
+                raise RuntimeError(f"sets: '{set_name}' is not a set")
+            found = [m for m in self.nodes[key].members if m in self.nodes]
+            return found or None  # Maya returns None for an empty set
+        keys = [] if empty else [self._node(m) for m in (members or tuple(self.selection))]
+        key = self._unique(name or "set1")
+        self.nodes[key] = Node(key, "objectSet", members=keys)
+        return key
 
     def _file_info(self, key: str = "", value: str | None = None, *, query: bool = False, remove: str | None = None) -> Any:
         if query:
@@ -521,17 +623,43 @@ class FakeMaya:
                 self.cmds.mayaUsdLayerEditor = self._record("mayaUsdLayerEditor", self._layer_editor)  # type: ignore[attr-defined]
         return [name]
 
-    def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc", **_: Any) -> None:
+    def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc",
+                    parentScope: str = "", **_: Any) -> None:
         roots = (
             [k for k in self.selection if self.nodes[k].type == "transform"]
             if selection
             else [k for k, n in self.nodes.items() if n.type == "transform" and n.parent is None]
         )
-        lines = ["#usda 1.0", ""]
+        k = _LINEAR_CM[self.linear_unit]  # the -unit option defaults to Maya's working unit
+        default = parentScope or (roots[0] if roots else "")
+        meta = [f'    defaultPrim = "{default}"'] if default else []
+        meta += [f"    metersPerUnit = {k / 100.0}", f'    upAxis = "{self.up_axis.upper()}"']
+        lines = ["#usda 1.0", "(", *meta, ")", ""]
+        depth = 1 if parentScope else 0
+        if parentScope:  # everything under one Scope, the default prim
+            lines += [f'def Scope "{parentScope}"', "{"]
         for key in roots:  # proxy shapes are not exported by mayaUSDExport
-            tx, ty, tz = self.nodes[key].attrs["translate"][1]
-            lines += [f'def Xform "{key}"', "{", f"    double3 xformOp:translate = ({tx}, {ty}, {tz})", "}", ""]
-        Path(file).write_text("\n".join(lines), encoding="utf-8")
+            lines += self._usd_prim(key, depth, k)
+        if parentScope:
+            lines += ["}", ""]
+        from .hou import write_layer
+
+        write_layer(file, "\n".join(lines))
+
+    def _usd_prim(self, key: str, depth: int, k: float) -> list[str]:
+        pad = "    " * depth
+        children = [c for c, n in self.nodes.items() if n.parent == key]
+        meshes = [c for c in children if self.nodes[c].type == "mesh"]
+        prim_type = "Mesh" if len(meshes) == 1 else "Xform"  # transform + shape: one prim
+        tx, ty, tz = (v / k for v in self.nodes[key].attrs["translate"][1])
+        lines = [f'{pad}def {prim_type} "{key}"', f"{pad}{{", f"{pad}    double3 xformOp:translate = ({tx}, {ty}, {tz})"]
+        if prim_type == "Mesh":
+            points = ", ".join(f"({x / k}, {y / k}, {z / k})" for x, y, z in self.nodes[meshes[0]].points)
+            lines.append(f"{pad}    point3f[] points = [{points}]")
+        for child in children:
+            if self.nodes[child].type == "transform":
+                lines += self._usd_prim(child, depth + 1, k)
+        return [*lines, f"{pad}}}", ""]
 
     def _layer_editor(self, layer: str, *, edit: bool = False, discardEdits: bool = False) -> None:
         # mayaUsdLayerEditor -edit -discardEdits LAYER reloads the layer from disk

@@ -14,7 +14,12 @@ It models a Nuke script the way the Nuke Python API documents it:
 - ``scriptSaveAs`` writes the script (JSON) and refuses to overwrite unless asked;
   ``scriptOpen`` reads it back and runs ``onScriptLoad`` callbacks;
 - ``execute`` on a ``GeoExport`` writes a .usda of its input chain of GeoImports;
-- in terminal mode (``nuke -t``: ``env["gui"]`` False) there are no menus.
+- in terminal mode (``nuke -t``: ``env["gui"]`` False) there are no menus;
+- for publishing: ``Boolean_Knob`` (bools only); the ``Write`` node, which ``execute``
+  renders frame by frame to its ``file`` (``####`` or ``%04d`` replaced by the frame
+  number; a missing folder fails as Nuke's "Can't write" error; it needs an input);
+  ``scriptSave()`` saves to the script's own name (an unnamed script cannot be saved in
+  terminal mode).
 
 Calls are recorded in ``FakeNuke.calls``.
 """
@@ -31,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from .hou import _usda
+from .hou import _usda, write_layer
 
 DETACHED = "A PythonObject is not attached to a node"
 _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -86,6 +91,17 @@ class File_Knob(String_Knob):
     kind = "file"
 
 
+class Boolean_Knob(Knob):
+    kind = "bool"
+
+    def __init__(self, name: str, label: str = "", value: bool = False) -> None:
+        super().__init__(name, label or name, value)
+
+    def _check(self, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"{self._name}: expected a bool, got {type(value).__name__}")
+
+
 class Tab_Knob(Knob):
     kind = "tab"
 
@@ -117,6 +133,8 @@ _CLASSES: dict[str, tuple[int, Callable[[], list[Knob]]]] = {
     "GeoExport": (1, lambda: [File_Knob("file")]),
     "ReadGeo2": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
     "GeoTransform": (1, lambda: []),
+    "Write": (1, lambda: [File_Knob("file")]),
+    "Constant": (0, lambda: []),
     "Root": (0, lambda: [String_Knob("name"), Int_Knob("first_frame", value=1), Int_Knob("last_frame", value=100)]),
 }
 _NEW_3D = {"GeoImport", "GeoExport", "GeoTransform"}
@@ -354,6 +372,7 @@ class FakeNuke:
         data = saved["nodes"]
         kinds: dict[str, Callable[..., Knob]] = {
             "string": String_Knob, "file": File_Knob, "tab": Tab_Knob, "button": PyScript_Knob,
+            "bool": Boolean_Knob,
         }
         by_name: dict[str, Node] = {}
         for item in data:
@@ -374,9 +393,32 @@ class FakeNuke:
         for call, args, kwargs in list(self.on_script_load):
             call(*args, **kwargs)
 
+    def _script_save(self, filename: str | None = None) -> bool:
+        target = filename or self._root["name"].value()
+        if not target:
+            raise RuntimeError("No file name: save the script with scriptSaveAs first")
+        self._script_save_as(target, overwrite=1)
+        return True
+
+    def _render(self, node: Node, start: int, end: int, incr: int) -> None:
+        source = node.input(0)
+        if source is None:
+            raise RuntimeError(f"{node._name}: no input")
+        pattern = node["file"].value()
+        if not pattern:
+            raise RuntimeError(f"{node._name}: no file name")
+        for frame in range(start, end + 1, incr):
+            out = frame_path(pattern, frame)
+            if not Path(out).parent.is_dir():
+                raise RuntimeError(f"Can't write {out}: No such file or directory")
+            Path(out).write_bytes(f"{source._class} {source._name} frame {frame}".encode())
+
     def _execute(self, node: Node, start: int = 1, end: int = 1, incr: int = 1) -> None:
         node._alive()
         self.executed.append((node._name, start, end))
+        if node._class == "Write":
+            self._render(node, start, end, incr)
+            return
         if node._class != "GeoExport":
             raise RuntimeError(f"{node._name} cannot be executed")
         source = node.input(0)
@@ -394,7 +436,7 @@ class FakeNuke:
         for n in chain:
             if n._class == "GeoImport" and n.knob("setpiece_prim_path") is not None:
                 prims[n["setpiece_prim_path"].value()] = n["file"].value()
-        Path(out).write_text(_usda(prims), encoding="utf-8")
+        write_layer(out, _usda(prims))
 
     def _message(self, prompt: str) -> None:
         if not self.gui:
@@ -440,6 +482,7 @@ class FakeNuke:
             "scriptClear": self._script_clear,
             "scriptOpen": self._script_open,
             "scriptSaveAs": self._script_save_as,
+            "scriptSave": self._script_save,
             "execute": self._execute,
             "menu": self._menu,
             "addOnScriptLoad": add_on_script_load,
@@ -450,7 +493,14 @@ class FakeNuke:
             "String_Knob": String_Knob,
             "File_Knob": File_Knob,
             "Tab_Knob": Tab_Knob,
+            "Boolean_Knob": Boolean_Knob,
         }
         for name, value in attrs.items():
             setattr(nuke, name, self._record(name, value) if callable(value) and not isinstance(value, type) else value)
         return nuke
+
+
+def frame_path(pattern: str, frame: int) -> str:
+    """A Write's file name for one frame: ``####`` or ``%04d`` becomes the padded frame."""
+    out = re.sub(r"%0?(\d*)d", lambda m: f"{frame:0{m.group(1) or 1}d}", pattern)
+    return re.sub(r"#+", lambda m: f"{frame:0{len(m.group(0))}d}", out)

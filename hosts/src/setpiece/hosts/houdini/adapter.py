@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -213,6 +214,47 @@ class HoudiniHost:
             rop.destroy()
         if not os.path.isfile(path):
             raise SetpieceError(f"houdini: the USD ROP wrote nothing to {path}; check the node's errors")
+        return path
+
+    # -- publishing (setpiece.hosts.publish; plugins in setpiece.hosts.houdini.publish) --
+    def publish_plugins(self) -> list[Any]:
+        """Houdini's pyblish plugins: collect flagged LOPs, check cooking, default prim, units."""
+        from setpiece.hosts.houdini.publish import PLUGINS
+
+        return list(PLUGINS)
+
+    def publish_export(self, instance: Any, path: str) -> str:
+        """Export one publish instance: select its LOP, ``export_usd(selection=True)``, then
+        give the artist's selection back."""
+        import hou
+
+        from setpiece.hosts.houdini.publish import publish_node
+
+        node = publish_node(instance)
+        before = list(hou.selectedNodes())
+        try:
+            node.setSelected(True, clear_all_selected=True)
+            return self.export_usd(path, selection=True)
+        finally:
+            hou.clearAllSelected()
+            for other in before:
+                other.setSelected(True)
+
+    def save_copy(self, path: str) -> str:
+        """Save the .hip (``hou.hipFile.save``) and copy it to ``path``; the artist keeps
+        working on their own file."""
+        import hou
+
+        if hou.hipFile.isNewFile():
+            raise SetpieceError(
+                "houdini: the scene was never saved; save it under outputs/<Asset>/work/ first"
+            )
+        try:
+            hou.hipFile.save()
+        except hou.OperationFailed as exc:
+            raise SetpieceError(f"houdini: cannot save {hou.hipFile.path()}: {exc}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(hou.hipFile.path(), path)
         return path
 
     # -- integration -------------------------------------------------------------------

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -202,7 +203,9 @@ class MayaHost:
         cmds.delete(node)
 
     # -- export ------------------------------------------------------------------------
-    def export_usd(self, path: str, *, selection: bool = False) -> str:
+    def export_usd(self, path: str, *, selection: bool = False, root_prim: str | None = None) -> str:
+        """Export with ``mayaUSDExport``; ``root_prim``: put everything under one prim of
+        that name, the layer's default prim (``parentScope``, Create USD Parent Scope)."""
         from maya import cmds
 
         self.ensure_plugin()
@@ -214,6 +217,8 @@ class MayaHost:
         options: dict[str, Any] = {"file": path, "selection": selection}
         if Path(path).suffix.lower() == ".usd":
             options["defaultUSDFormat"] = "usdc"
+        if root_prim:
+            options["parentScope"] = root_prim
         # mayaUSDExport is registered by the plug-in, so the stubs cannot know it.
         export: Callable[..., Any] = getattr(cmds, "mayaUSDExport")  # noqa: B009
         try:
@@ -222,6 +227,53 @@ class MayaHost:
             raise SetpieceError(f"maya: USD export to {path} failed: {exc}")
         if not os.path.isfile(path):
             raise SetpieceError(f"maya: mayaUSDExport wrote nothing to {path}; see the Script Editor")
+        return path
+
+    # -- publishing (setpiece.hosts.publish; plugins in setpiece.hosts.maya.publish) -----
+    def publish_plugins(self) -> list[Any]:
+        """Maya's pyblish plugins: collect object sets, check units, meshes and file paths."""
+        from setpiece.hosts.maya.publish import PLUGINS
+
+        return list(PLUGINS)
+
+    def publish_export(self, instance: Any, path: str) -> str:
+        """Export one publish instance: select its transforms, ``export_usd(selection=True)``,
+        then give the artist's selection back."""
+        from maya import cmds
+
+        nodes = [n for n in instance.data.get("nodes", []) if cmds.objExists(n)]
+        if not nodes:
+            raise SetpieceError(
+                f"maya: {instance.name} holds no transform to export; add some to its set"
+            )
+        before = [str(n) for n in cmds.ls(selection=True, long=True) or []]
+        try:
+            cmds.select(*nodes, replace=True)
+            # one root prim (the default prim) holding the whole instance: what the asset's
+            # geometry layer references
+            return self.export_usd(path, selection=True, root_prim=Path(path).stem)
+        finally:
+            if before:
+                cmds.select(*before, replace=True)
+            else:
+                cmds.select(clear=True)
+
+    def save_copy(self, path: str) -> str:
+        """Save the open scene (``cmds.file(save=True)``) and copy it to ``path``; the
+        artist keeps working on their own file."""
+        from maya import cmds
+
+        current = self.current_scene()
+        if current is None:
+            raise SetpieceError(
+                "maya: the scene was never saved; save it under outputs/<Asset>/work/ first"
+            )
+        try:
+            cmds.file(save=True, force=True)
+        except RuntimeError as exc:
+            raise SetpieceError(f"maya: cannot save {current}: {exc}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(current, path)
         return path
 
     # -- integration -------------------------------------------------------------------

@@ -12,14 +12,16 @@ the 16.0 guide at .../developers/160/...):
 - ``nuke.delete(node)``                                      (nuke.delete)
 - ``nuke.root() -> Root``; the script path is ``root()["name"].value()``
 - ``nuke.scriptClear()``, ``nuke.scriptOpen(filename)``,
-  ``nuke.scriptSaveAs(filename, overwrite)``, ``nuke.scriptSave(filename)``
+  ``nuke.scriptSaveAs(filename, overwrite)``, ``nuke.scriptSave(filename=None) -> bool``
+  (saves to the script's own name when none is given)
 - ``nuke.execute(nameOrNode, start, end, incr)``             (renders a Write/GeoExport)
 - ``nuke.menu(name) -> Menu``; ``Menu.addMenu``, ``Menu.addCommand(name, command,
   shortcut, icon, tooltip)``, ``Menu.addSeparator``, ``Menu.findItem``, ``Menu.clearMenu``
 - ``nuke.addOnScriptLoad(call, args, kwargs, nodeClass='Root')`` and
   ``nuke.removeOnScriptLoad`` (Callbacks chapter)
 - ``nuke.executeInMainThread(call, args, kwargs)``           (Threading chapter)
-- ``nuke.String_Knob(name, label, text)``, ``nuke.Tab_Knob(name, label)``;
+- ``nuke.String_Knob(name, label, text)``, ``nuke.Tab_Knob(name, label)``,
+  ``nuke.Boolean_Knob(name, label, value)``;
   ``Node.addKnob``, ``Node.knob(name)`` (None when absent), ``Node[name]`` (raises
   ``NameError`` when absent), ``Node.setName(name, uncollide=True,
   updateExpressions=False)``, ``Node.setInput``, ``Node.input``, ``Node.dependent``
@@ -117,6 +119,8 @@ class NukeModule(Protocol):
 
     def scriptSaveAs(self, filename: str, overwrite: int = ...) -> None: ...
 
+    def scriptSave(self, filename: str = ...) -> bool: ...
+
     def execute(self, node: Node, start: int = ..., end: int = ..., incr: int = ...) -> None: ...
 
     def menu(self, name: str) -> Menu: ...
@@ -142,6 +146,8 @@ class NukeModule(Protocol):
     def String_Knob(self, name: str, label: str = ..., text: str = ...) -> Knob: ...
 
     def Tab_Knob(self, name: str, label: str = ...) -> Knob: ...
+
+    def Boolean_Knob(self, name: str, label: str = ..., value: bool = ...) -> Knob: ...
 
     def message(self, prompt: str) -> None: ...
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -198,6 +199,52 @@ class NukeHost:
             nuke.delete(exporter)
         if not os.path.isfile(path):
             raise SetpieceError(f"nuke: {EXPORTER} wrote nothing to {path}; check the node's errors")
+        return path
+
+    # -- publishing (setpiece.hosts.publish; plugins in setpiece.hosts.nuke.publish) -----
+    def publish_plugins(self) -> list[Any]:
+        """Nuke's pyblish plugins: collect marked Write/GeoExport nodes, check and render."""
+        from setpiece.hosts.nuke.publish import PLUGINS
+
+        return list(PLUGINS)
+
+    def publish_export(self, instance: Any, path: str) -> str:
+        """Export a marked GeoExport's input stage: select that input,
+        ``export_usd(selection=True)``, then give the artist's selection back."""
+        from setpiece.hosts.nuke.publish import publish_node
+
+        nuke = import_nuke()
+        node = publish_node(instance)
+        source = node.input(0) if node.inputs() else None
+        if source is None:
+            raise SetpieceError(
+                f"nuke: {node.name()} has no input: connect the 3D nodes to publish to it"
+            )
+        before = nuke.selectedNodes()
+        try:
+            for selected in before:
+                selected.setSelected(False)
+            source.setSelected(True)
+            return self.export_usd(path, selection=True)
+        finally:
+            source.setSelected(False)
+            for selected in before:
+                selected.setSelected(True)
+
+    def save_copy(self, path: str) -> str:
+        """Save the script (``nuke.scriptSave``) and copy it to ``path``; the artist keeps
+        working on their own script."""
+        current = self.current_scene()
+        if current is None:
+            raise SetpieceError(
+                "nuke: the script was never saved; save it under outputs/<Asset>/work/ first"
+            )
+        try:
+            import_nuke().scriptSave()
+        except RuntimeError as exc:
+            raise SetpieceError(f"nuke: cannot save {current}: {exc}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(current, path)
         return path
 
     # -- integration -------------------------------------------------------------------
