@@ -60,7 +60,7 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, run_setpiece: Any
 
 
 @pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="bpy (Blender) is not installed")
-def test_demo_blend_has_the_set_laid_out_in_metres(tmp_path: Path, run_setpiece: Any) -> None:
+def test_demo_blend_has_the_set_laid_out_in_metres_with_setup_code_run(tmp_path: Path, run_setpiece: Any) -> None:
     result = run_setpiece("demo", tmp_path / "demo", "--json", timeout=600)
     assert result.exit_code == 0, result.err
     blend = Path(result.json()["workspace"]) / "scenes" / "KitchenSet.blend"
@@ -70,12 +70,18 @@ def test_demo_blend_has_the_set_laid_out_in_metres(tmp_path: Path, run_setpiece:
         f"bpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n"
         "out = {o.name: [round(v, 3) for v in o.matrix_world.translation] + "
         "[round(v, 3) for v in o.dimensions] for o in bpy.data.objects if o.type == 'MESH'}\n"
-        "sys.stdout.write('RESULT' + json.dumps(out))\n"
+        "lights = {o.name: [round(v, 3) for v in o.matrix_world.translation] "
+        "for o in bpy.data.objects if o.type == 'LIGHT'}\n"
+        "marks = {c.name: c['demo_setup'] for c in bpy.data.collections if 'demo_setup' in c}\n"
+        "sys.stdout.write('RESULT' + json.dumps([out, lights, marks]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
-    meshes = json.loads(proc.stdout.split("RESULT", 1)[1])
+    meshes, lights, marks = json.loads(proc.stdout.split("RESULT", 1)[1])
     by_size = {tuple(v[3:]): v[:3] for v in meshes.values()}
     # sizes in metres (authored in centimetres, Y-up) and placements from the layout
     assert by_size[(0.45, 0.9, 0.45)] == [0.0, -0.8, 0.0]  # chair, 0.8 m in front
     assert by_size[(0.3, 0.4, 0.3)] == [0.0, 0.0, 1.6]  # lamp, 1.6 m up
     assert by_size[(1.6, 0.75, 0.9)] == [0.0, 0.0, 0.0]  # table
+    # the assets' setup code ran in Blender: the lamp brought its light, the chair its mark
+    assert lights == {"Lamp_light": [0.0, 0.0, 1.6]}
+    assert marks == {"Chair": "Chair 1.1.0"}

@@ -36,6 +36,46 @@ SAMPLES: list[tuple[str, str, str, list[str], list[str]]] = [
 ]
 
 
+#: Setup code the sample assets ship (entry point ``setpiece.setup``): it runs in the DCC
+#: after a build, once per container and version. Asset code is plain Python in the package.
+SETUP_CODE: dict[str, str] = {
+    "Lamp": '''"""Lamp setup: the lamp brings its own light."""
+
+
+def setup(context):
+    if getattr(context.host, "name", "") != "blender":
+        context.logger.info("%s %s: no light for %s", context.asset, context.version, context.host)
+        return
+    import bpy
+
+    light = bpy.data.lights.new(f"{context.asset}_light", type="POINT")
+    light.energy = 150.0
+    obj = bpy.data.objects.new(f"{context.asset}_light", light)
+    context.host.collection(context.container).objects.link(obj)
+    obj.parent = context.host.container_empty(context.container)
+    context.logger.info("%s %s: light added", context.asset, context.version)
+''',
+    "Chair": '''"""Chair setup: leaves a mark an artist can see on the container."""
+
+
+def setup(context):
+    context.logger.info("%s %s set up in %s", context.asset, context.version, context.host.name)
+    setter = getattr(context.host, "set_container_data", None)
+    if callable(setter):
+        setter(context.container, "demo_setup", f"{context.asset} {context.version}")
+''',
+}
+
+
+def add_setup_code(ws: Workspace, name: str) -> None:
+    code = SETUP_CODE.get(name)
+    if code is None:
+        return
+    asset = ws.output(name)
+    (asset.package_dir / "setup.py").write_text(code, encoding="utf-8")
+    asset.add_entry_point("setpiece.setup", name, f"{asset.module}.setup:setup")
+
+
 def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
     root = path.expanduser().resolve()
     if root.exists() and any(root.iterdir()):
@@ -56,6 +96,7 @@ def run_demo(path: Path, report: Callable[[str], None]) -> dict[str, Any]:
     )
     for name, kind, description, versions, reqs in SAMPLES:
         ws.create(name, kind=kind, version=versions[0], description=description)
+        add_setup_code(ws, name)
         if name == "Chair":  # tracked files: pushed before each publish, pulled after install
             files_demo.add_sample_files(ws, name, report)
         if reqs:

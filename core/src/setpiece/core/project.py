@@ -134,6 +134,17 @@ class OutputAsset:
         return out
 
     # -- editing (tomlkit keeps comments; writes are atomic) --------------------
+    def add_entry_point(self, group: str, name: str, target: str) -> None:
+        """Register asset code: ``add_entry_point("setpiece.setup", "Lamp", "lamp.setup:setup")``."""
+        import tomlkit
+
+        doc = self._edit()
+        eps = doc["project"].setdefault("entry-points", tomlkit.table(is_super_table=True))
+        if group not in eps:
+            eps[group] = tomlkit.table()
+        eps[group][name] = target
+        self._save(doc)
+
     def _edit(self) -> Any:
         import tomlkit
 
