@@ -6,6 +6,11 @@ Scene: KitchenSet (up to date), two Chairs at 1.0.0 with 1.1.0 installed (outdat
 semi-push 1.3.0 with 2.0.0 published outside '<2' (held), Lamp pinned 3.2.1 with 3.3.0
 published (held), a second Table through a push requirement (update available), and
 Apartment, which is not installed.
+
+Update brings a container to the newest version its requirement admits: installed into the
+workspace first (``Workspace.install(..., record=False)``, as ``setpiece scene update``),
+then moved through ``Runtime.update``; held containers stay, and a failed install moves
+nothing.
 """
 
 from __future__ import annotations
@@ -159,6 +164,12 @@ def _background(window: Any, node: str) -> str:
     return str(t.item(i, 1).background().color().name())
 
 
+def _tooltip(window: Any, node: str) -> str:
+    t = window.table
+    (i,) = [i for i in range(t.rowCount()) if t.item(i, 0).text() == node]
+    return str(t.item(i, t.columnCount() - 1).toolTip())
+
+
 def _open(runtime: Any) -> Any:
     """Open the window through the runtime's menu entry, as the artist does."""
     (entry,) = [c for c in runtime.menu_commands() if c.label == "Inventory"]
@@ -218,20 +229,43 @@ def test_window_lists_versions_highlights_and_updates(kitchen: tuple[Any, SceneH
         assert window.status.text().startswith("updated 1 container(s) (Chair 1.1.0);")
         assert _background(window, "Chair") != COLORS["outdated"]
         assert window.selected_nodes() == ["Chair"]  # selection kept across the refresh
-        # selecting rows that need installing first says so instead of doing nothing silently
+        # a held row is never moved past its requirement; the tooltip says how to change it
+        assert "setpiece require" in _tooltip(window, "Lamp")
+        window.select_nodes(["Lamp"])
+        window.update_selected_button.click()
+        assert host.nodes["Lamp"].version == "3.2.1" and len(host.updates) == 1
+        assert window.status.text() == "nothing to update: Lamp: 'Lamp==3.2.1' holds it at 3.2.1"
+        assert str(ws.installed_assets()["lamp"].version) == "3.2.1"
+
+        # an update-available row: the newest version its requirement admits is installed in
+        # the workspace, then the container moves to it
+        assert "Update installs it in the workspace" in _tooltip(window, "BigTable")
         window.select_nodes(["BigTable"])
         window.update_selected_button.click()
-        assert window.status.text().startswith("nothing to update")
-        assert "setpiece install" in window.table.item(
-            next(i for i in range(window.table.rowCount())
-             if window.table.item(i, 0).text() == "BigTable"), len(HEADERS) - 1
-        ).toolTip()
+        assert str(ws.installed_assets()["table"].version) == "2.0.0"
+        assert [str(r) for r in ws.config.requests] == ["KitchenSet[build]"]  # record=False
+        assert host.updates[-1] == ("BigTable", "2.0.0")
+        assert host.nodes["BigTable"].version == "2.0.0"
+        assert Path(host.nodes["BigTable"].layer).is_file()
+        assert window.status.text().startswith(
+            "updated 1 container(s) (Table 2.0.0) after installing Table==2.0.0;"
+        )
+        after = _shown(_table(window))
+        assert after["BigTable"] == ("2.0.0", "2.0.0", "2.0.0", "yes", "up-to-date")
+        # the semi-push Table did not move: '<2' refuses the 2.0.0 now installed (held)
+        assert host.nodes["Table"].version == "1.3.0"
+        assert after["Table"] == ("1.3.0", "2.0.0", "2.0.0", "no", "held")
+        assert "2.0.0 is installed but 'Table>=1.2.3,<2'" in _tooltip(window, "Table")
+        assert _background(window, "Table") == COLORS["held"]
 
-        # Update all: the other outdated Chair; no repo asked again
+        # Update all: the other outdated Chair; the held rows stay; no repo asked again
         lookups = window.versions.lookups
         window.update_all_button.click()
         assert host.nodes["Chair_01"].version == "1.1.0"
+        assert host.nodes["Table"].version == "1.3.0" and host.nodes["Lamp"].version == "3.2.1"
+        assert host.nodes["Apartment"].version == "0.1.0"
         assert _shown(_table(window))["Chair_01"][4] == "up-to-date"
+        assert window.status.text().startswith("updated 1 container(s) (Chair 1.1.0);")
         assert window.versions.lookups == lookups
 
         # Refresh asks the repos again (a new version published meanwhile shows up)
@@ -354,6 +388,106 @@ def test_repo_lookups_run_in_the_background(
         assert _shown(_table(window)) == EXPECTED
         # index repos: one request per distinct asset and repo, never per container
         assert window.versions.lookups == 5 * len(original())
+    finally:
+        window.close()
+
+
+def test_update_stays_within_the_bounds(kitchen: tuple[Any, SceneHost, Any]) -> None:
+    """Semi-push Table>=1.2.3,<2 at 1.2.3, 2.0.0 the newest: Update takes 1.3.0, not 2.0.0."""
+    from setpiece.hosts.ui.inventory import collect, update_containers
+
+    ws, host, runtime = kitchen
+    ws.install(["Table==1.2.3"], record=False)
+    host.nodes = {"Table": rec("Table", "1.2.3", "Table>=1.2.3,<2", "semi-push"),
+                  "Lamp": SCENE["Lamp"]}
+    (row, _lamp) = collect(runtime)
+    assert (row.status, row.newest, row.admits_newest, row.target) == (
+        "update-available", "2.0.0", False, "1.3.0")
+    assert "Table 1.3.0 is published" in row.hint() and "2.0.0 is published too" in row.hint()
+    result = update_containers(runtime, runtime.host.ls())
+    assert result.installed == ["Table==1.3.0"]
+    assert host.nodes["Table"].version == "1.3.0" and host.nodes["Lamp"].version == "3.2.1"
+    assert str(ws.installed_assets()["table"].version) == "1.3.0"
+    assert result.skipped == {"Lamp": "Lamp: 'Lamp==3.2.1' holds it at 3.2.1"}
+    assert result.message().startswith("updated 1 container(s) (Table 1.3.0) after installing")
+    assert [r.status for r in collect(runtime)] == ["held", "held"]
+
+
+def _break_wheel(wheel: Path) -> None:
+    wheel.write_bytes(b"this is not a zip file")
+
+
+@pytest.mark.parametrize("how", ["corrupted wheel", "unreachable repo"])
+def test_failed_install_changes_no_container(
+    kitchen: tuple[Any, SceneHost, Any], sample_repo: Path, tmp_path: Path, how: str,
+    snap: Callable[..., dict[str, bytes | None]],
+) -> None:
+    """The install fails: one red line in the status area, the scene and the workspace's
+    packages as they were."""
+    ws, host, runtime = kitchen
+    window = _open(runtime)  # the repos answered: 2.0.0 is known
+    try:
+        before_nodes = dict(host.nodes)
+        before_site = snap(ws.site_packages)
+        before_rows = _shown(_table(window))
+        if how == "corrupted wheel":
+            _break_wheel(sample_repo / "table-2.0.0-py3-none-any.whl")
+        else:
+            sample_repo.rename(tmp_path / "gone")
+        window.select_nodes(["BigTable"])
+        window.update_selected_button.click()
+        text = window.status.text()
+        assert text and "\n" not in text and len(text) <= 400
+        assert "#c62828" in window.status.styleSheet()  # red: an error
+        if how == "corrupted wheel":
+            assert "table==2.0.0 has an invalid package format" in text
+        else:
+            assert text.startswith("repo 'blessed': folder ") and "does not exist" in text
+        assert host.updates == [] and host.nodes == before_nodes
+        assert str(ws.installed_assets()["table"].version) == "1.3.0"
+        assert snap(ws.site_packages) == before_site
+        assert _shown(_table(window)) == before_rows  # refreshed, unchanged
+    finally:
+        window.close()
+
+
+def test_version_columns_sort_as_versions(kitchen: tuple[Any, SceneHost, Any]) -> None:
+    from setpiece.hosts.ui.inventory import HEADERS
+
+    _ws, host, runtime = kitchen
+    host.nodes = {
+        "A": rec("Chair", "1.9.0", "Chair"),
+        "B": rec("Chair", "1.10.0", "Chair"),
+        "C": rec("Chair", "1.2.0", "Chair"),
+        "D": rec("Chair", "dev", "Chair"),
+        "E": rec("Apartment", "0.1.0", "Apartment"),  # not installed: Installed is "-"
+    }
+    window = _open(runtime)
+    qt: Any = __import__("Qt").QtCore.Qt
+    order: Any = getattr(qt, "SortOrder", qt)
+    t = window.table
+
+    def column(name: str) -> list[str]:
+        j = HEADERS.index(name)
+        return [t.item(i, j).text() for i in range(t.rowCount())]
+
+    try:
+        t.sortByColumn(HEADERS.index("Scene"), order.AscendingOrder)
+        assert column("Scene") == ["0.1.0", "1.2.0", "1.9.0", "1.10.0", "dev"]
+        t.sortByColumn(HEADERS.index("Scene"), order.DescendingOrder)
+        assert column("Scene") == ["1.10.0", "1.9.0", "1.2.0", "0.1.0", "dev"]  # unknown last
+        t.sortByColumn(HEADERS.index("Installed"), order.AscendingOrder)
+        assert column("Installed")[-1] == "-"
+        t.sortByColumn(HEADERS.index("Installed"), order.DescendingOrder)
+        assert column("Installed")[-1] == "-"
+        # the rows stay whole: the node still goes with its version
+        t.sortByColumn(HEADERS.index("Scene"), order.AscendingOrder)
+        assert column("Container") == ["E", "C", "A", "B", "D"]
+        window.refresh(refetch=False)  # a refresh keeps the order
+        assert column("Container") == ["E", "C", "A", "B", "D"]
+        # text columns still sort as text
+        t.sortByColumn(HEADERS.index("Container"), order.DescendingOrder)
+        assert column("Container") == ["E", "D", "C", "B", "A"]
     finally:
         window.close()
 

@@ -11,8 +11,12 @@ and the window class, never when this module is imported.
 The logic is shared, not re-implemented: :meth:`Runtime.check` compares each container
 with the installed version, :func:`setpiece.usd.inventory.inventory` adds the newest
 published version and whether the container's requirement (push / semi-push / pull)
-admits it, and the update buttons go through :meth:`Runtime.update`, which runs the
-updated containers' setup code.
+admits it. The update buttons (:func:`update_containers`) bring each container to the
+newest version its requirement admits: :func:`setpiece.usd.inventory.plan_update` picks
+it, ``Workspace.install([...], record=False)`` installs it (what ``setpiece scene
+update`` does) and :meth:`Runtime.update` moves the container and runs its setup code. A
+container is never moved to a version its requirement refuses (``held``), and when the
+install fails no container changes.
 
 Cost, whatever the number of containers: one ``host.ls()`` and one read of the installed
 packages' metadata per refresh. Published versions are looked up once per *distinct
@@ -65,6 +69,8 @@ COLORS = {
     "held": "#cfd8dc",
 }
 PENDING = "..."  # newest version not looked up yet
+#: columns holding versions: they sort as versions, not text
+VERSION_COLUMNS = ("Scene", "Installed", "Newest")
 
 _windows: list[Any] = []  # keep windows alive (Qt deletes unreferenced ones)
 _apps: list[Any] = []  # the QApplication made here, when the app had none
@@ -90,6 +96,20 @@ def _version_key(text: str) -> Any:
         return Version(text)
     except InvalidVersion:
         return Version("0")
+
+
+def sort_key(column: int, text: str) -> tuple[bool, Any]:
+    """How a cell sorts: (unknown, key). The version columns (Scene, Installed, Newest)
+    sort as versions (1.9.0 before 1.10.0), ``-``, ``...`` and invalid versions after
+    every version; the other columns as case-insensitive text."""
+    if HEADERS[column] not in VERSION_COLUMNS:
+        return (False, text.lower())
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (False, Version(text))
+    except InvalidVersion:
+        return (True, text)
 
 
 class RepoVersions:
@@ -206,6 +226,7 @@ class Row:
     admits_newest: bool | None
     status: str  # one of STATUSES
     looked_up: bool  # published versions known (False while the repos are being asked)
+    target: str | None = None  # a newer published version the requirement admits (the newest)
 
     @property
     def node(self) -> str:
@@ -243,23 +264,46 @@ class Row:
         rec = self.container.record
         if self.status == "not-installed":
             return f"{rec.asset} is not installed in the workspace: run 'setpiece install {rec.asset}'"
+        requirement = rec.requirement or rec.asset
         if self.status == "outdated":
+            if self.target:
+                return (
+                    f"{rec.asset} {self.installed} is installed, {rec.version} is in the scene "
+                    f"and {self.target} is published: Update installs {self.target} (the newest "
+                    f"'{requirement}' admits), brings the container to it and runs its setup code"
+                )
             return (
                 f"{rec.asset} {self.installed} is installed, {rec.version} is in the scene: "
                 "Update brings the container to it and runs its setup code"
             )
         if self.status == "update-available":
+            target = self.target or self.newest
+            refused = (
+                f" ({self.newest} is published too, but '{requirement}' does not admit it)"
+                if self.newest and self.newest != target else ""
+            )
             return (
-                f"{rec.asset} {self.newest} is published and '{rec.requirement or rec.asset}' "
-                f"admits it: install it (setpiece install \"{rec.asset}=={self.newest}\"), "
-                "then Update"
+                f"{rec.asset} {target} is published and '{requirement}' admits it{refused}: "
+                "Update installs it in the workspace, brings the container to it and runs its "
+                "setup code"
             )
         if self.status == "held":
             by = str(rec.extra.get("requiredBy", "")) if rec.extra else ""
+            owner = f" ({rec.kind}{', required by ' + by if by else ''})"
+            change = "change the requirement with 'setpiece require' to take it"
+            if by:
+                change = (
+                    f"change the requirement with 'setpiece require {by.split(',')[0]} "
+                    f"\"{rec.asset}...\"' to take it"
+                )
+            if self.installed and self.installed != rec.version:
+                return (
+                    f"{rec.asset} {self.installed} is installed but '{rec.requirement}'{owner} "
+                    f"does not admit it: Update leaves the container at {rec.version}; {change}"
+                )
             return (
-                f"{rec.asset} {self.newest} is published but '{rec.requirement}' ({rec.kind}"
-                f"{', required by ' + by if by else ''}) does not admit it: change the "
-                "requirement with 'setpiece require' to take it"
+                f"{rec.asset} {self.newest} is published but '{rec.requirement}'{owner} does "
+                f"not admit it: Update leaves the container at {rec.version}; {change}"
             )
         if not self.looked_up:
             return "up to date with the installed version; the repos are being asked"
@@ -284,7 +328,13 @@ def rows_for(
     containers: Sequence[Container], changes: Sequence[Change], versions: RepoVersions
 ) -> list[Row]:
     """Rows from containers, their ``Runtime.check`` changes and the cached repo versions
-    (no host, installed or repo call)."""
+    (no host, installed or repo call).
+
+    A container whose installed version differs from the scene's is ``outdated``, unless
+    its requirement refuses the installed version (another container's update installed
+    it): then it is ``held``, as Update never moves it past its requirement.
+    """
+    from setpiece.usd.closure import admits
     from setpiece.usd.inventory import inventory
 
     installed = {normalize(ch.asset): ch.installed_version for ch in changes}
@@ -293,18 +343,166 @@ def rows_for(
         lambda name: installed.get(normalize(name)),
         lambda name: versions.known(name) or [],
     )
-    return [
-        Row(
-            c,
-            ch,
-            r.installed,
-            r.newest,
-            r.admits_newest,
-            "outdated" if r.status == "rebuild" else r.status,
-            versions.known(c.asset) is not None,
+    # few distinct (asset, requirement, installed) whatever the number of containers
+    admitted: dict[tuple[str, str], bool] = {}
+    targets: dict[tuple[str, str, str], str | None] = {}
+
+    def status_and_target(record: Any, row: Any) -> tuple[str, str | None]:
+        if row.installed is None:
+            return str(row.status), None
+        key = (normalize(record.asset), record.requirement or "", str(row.installed))
+        if key not in targets:
+            targets[key] = newest_admitted(record, row.installed, versions)
+        target = targets[key]
+        if row.status == "rebuild":
+            akey = (record.requirement or "", str(row.installed))
+            if akey not in admitted:
+                admitted[akey] = admits(*akey)
+            return ("outdated" if admitted[akey] else "held"), target
+        if row.status == "held" and target is not None:
+            return "update-available", target  # newer within the bounds, the newest outside
+        return str(row.status), target
+
+    out = []
+    for c, ch, r in zip(containers, changes, inv, strict=True):
+        status, target = status_and_target(c.record, r)
+        out.append(
+            Row(c, ch, r.installed, r.newest, r.admits_newest, status,
+                versions.known(c.asset) is not None, target)
         )
-        for c, ch, r in zip(containers, changes, inv, strict=True)
+    return out
+
+
+def newest_admitted(record: Any, installed: str, versions: RepoVersions) -> str | None:
+    """The version newer than ``installed`` that Update brings ``record``'s container to:
+    :func:`setpiece.usd.inventory.plan_update`'s ``--to latest`` target (the newest
+    published version its requirement admits), or None when there is none."""
+    from setpiece.usd.inventory import plan_update
+
+    plan = plan_update(
+        [record], {record.asset: installed}.get, lambda name: versions.known(name) or []
+    )
+    step = plan.steps[0]
+    return str(step.target) if step.action == "update" and step.target else None
+
+
+# -- updating ----------------------------------------------------------------------------
+
+
+@dataclass
+class UpdateResult:
+    """What :func:`update_containers` did."""
+
+    updated: list[Container]
+    report: Any  # the setup report (``run_setups``); None when nothing moved
+    installed: list[str]  # ``Name==version`` installed into the workspace first
+    skipped: dict[str, str]  # node -> why it was left where it is
+
+    def message(self) -> str:
+        """One line for the window's status area."""
+        if not self.updated:
+            text = "nothing to update"
+            if self.skipped:
+                reasons = sorted(set(self.skipped.values()))
+                text += f": {'; '.join(reasons[:3])}{'; ...' if len(reasons) > 3 else ''}"
+            return text
+        done = ", ".join(f"{c.asset} {c.version}" for c in self.updated[:5])
+        more = f" and {len(self.updated) - 5} more" if len(self.updated) > 5 else ""
+        text = f"updated {len(self.updated)} container(s) ({done}{more})"
+        if self.installed:
+            text += f" after installing {', '.join(self.installed)}"
+        if self.report is not None:
+            text += f"; {self.report.summary()}"
+        if self.skipped:
+            text += f"; {len(self.skipped)} left as they are (see their Status)"
+        return text
+
+
+def update_containers(
+    runtime: Runtime, containers: Sequence[Container], versions: RepoVersions | None = None
+) -> UpdateResult:
+    """Bring ``containers`` to the newest version their requirements admit.
+
+    The target of each container is what :func:`setpiece.usd.inventory.plan_update` says
+    (``--to latest``; the installed version when nothing newer is admitted). Versions not
+    installed yet are installed first, all in one ``Workspace.install([...],
+    record=False)`` (as ``setpiece scene update`` does); then :meth:`Runtime.update` moves
+    the containers and runs their setup code. A SetpieceError (repo unreachable, install
+    conflict, corrupted wheel) is raised before any container changes. Containers whose
+    requirement refuses the installed and newer versions (held), that are not installed,
+    or whose asset is an editable output are left as they are (``skipped``).
+    """
+    from setpiece.usd.closure import admits
+
+    ws = runtime.workspace
+    versions = versions or repo_versions(ws)
+    containers = list(containers)
+    versions.fetch(c.asset for c in containers)  # only the assets not looked up yet
+    rows = rows_for(containers, runtime.check(containers), versions)
+    installed_assets = ws.installed_assets()
+    targets: dict[str, str] = {}  # node -> version
+    skipped: dict[str, str] = {}
+    for row in rows:
+        rec = row.container.record
+        if row.installed is None:
+            skipped[row.node] = f"{rec.asset} is not installed ('setpiece install {rec.asset}')"
+            continue
+        installed_version = row.installed
+        target = row.target or installed_version
+        if not admits(rec.requirement, target):
+            skipped[row.node] = f"{rec.asset}: '{rec.requirement}' holds it at {rec.version}"
+            continue
+        if target == rec.version:
+            if row.status == "held":
+                skipped[row.node] = f"{rec.asset}: '{rec.requirement}' holds it at {rec.version}"
+            continue
+        asset = installed_assets.get(normalize(rec.asset))
+        if target != installed_version and asset is not None and asset.editable:
+            skipped[row.node] = (
+                f"{rec.asset} is an editable output asset (its version is the one in "
+                f"outputs/{rec.asset})"
+            )
+            continue
+        targets[row.node] = target
+    # one version per asset in a workspace: the containers to move must agree on it
+    by_asset: dict[str, dict[str, list[str]]] = {}  # asset -> version -> nodes
+    names: dict[str, str] = {}
+    installed_now = {normalize(r.asset): r.installed for r in rows}
+    for row in rows:
+        if row.node in targets:
+            key = names.setdefault(normalize(row.asset), row.asset)
+            by_asset.setdefault(key, {}).setdefault(targets[row.node], []).append(row.node)
+    for asset, wanted in by_asset.items():
+        if len(wanted) > 1:
+            detail = ", ".join(f"{v} for {', '.join(nodes[:2])}" for v, nodes in wanted.items())
+            raise SetpieceError(
+                f"{asset}: these containers' requirements lead to different versions ({detail}) "
+                "and a workspace installs one: update them one requirement at a time"
+            )
+    requirements = [
+        f"{asset}=={version}"
+        for asset, wanted in by_asset.items()
+        for version in wanted
+        if version != installed_now.get(normalize(asset))
     ]
+    if requirements:
+        ws.install(requirements, record=False)  # raises before any container is touched
+    changes = []
+    for ch in runtime.check([r.container for r in rows if r.node in targets]):
+        if ch.status == "outdated" and ch.installed_version == targets[ch.node]:
+            changes.append(ch)
+        else:
+            skipped[ch.node] = f"{ch.asset}: {ch.installed_version} is installed, not {targets[ch.node]}"
+    if not changes:
+        return UpdateResult([], None, requirements, skipped)
+    updated, report = runtime.update(changes)
+    return UpdateResult(updated, report, requirements, skipped)
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line (an error for the status area), cut at ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
 def collect(runtime: Runtime, versions: RepoVersions | None = None, *, fetch: bool = True) -> list[Row]:
@@ -391,6 +589,26 @@ def _window_class() -> Any:
     sort_order: Any = getattr(qt, "SortOrder", qt)
     cursor_shape: Any = getattr(qt, "CursorShape", qt)
     dark = QtGui.QBrush(QtGui.QColor("#212121"))
+    sort_role = user_role + 1
+
+    class _Item(QtWidgets.QTableWidgetItem):
+        """A cell that sorts by :func:`sort_key` (versions as versions), unknown ones
+        (``-``, ``...``) last whichever the order."""
+
+        def __lt__(self, other: Any) -> bool:
+            mine, theirs = self.data(sort_role), other.data(sort_role)
+            if mine is None or theirs is None:
+                return bool(super().__lt__(other))
+            (mine_unknown, a), (theirs_unknown, b) = mine, theirs
+            if mine_unknown or theirs_unknown:
+                if mine_unknown == theirs_unknown:
+                    return bool(a < b)
+                table = self.tableWidget()
+                descending = table is not None and (
+                    table.horizontalHeader().sortIndicatorOrder() == sort_order.DescendingOrder
+                )
+                return bool(mine_unknown if descending else theirs_unknown)
+            return bool(a < b)
 
     class _InventoryWindow(QtWidgets.QDialog):
         def __init__(self, runtime: Runtime, parent: Any = None, versions: RepoVersions | None = None):
@@ -428,6 +646,9 @@ def _window_class() -> Any:
 
             self.status = QtWidgets.QLabel()
             self.status.setWordWrap(True)
+            self.status.setTextInteractionFlags(
+                getattr(qt, "TextInteractionFlag", qt).TextSelectableByMouse
+            )
             layout.addWidget(self.status)
 
             buttons = QtWidgets.QHBoxLayout()
@@ -450,9 +671,17 @@ def _window_class() -> Any:
             buttons.addWidget(close)
             layout.addLayout(buttons)
 
+            self.update_selected_button.setToolTip(
+                "Bring the selected containers to the newest version their requirement admits "
+                "(installed into the workspace first when needed) and run their setup code"
+            )
+            self.update_all_button.setToolTip(
+                "Update every container that can move; held ones stay within their requirement"
+            )
             self._say(
-                "Update brings containers to the version installed in the workspace and runs "
-                "their setup code; hover a status for what to do."
+                "Update brings containers to the newest version their requirement admits "
+                "(installing it in the workspace first) and runs their setup code; hover a "
+                "status for what to do."
             )
             self._timer = QtCore.QTimer(self)
             self._timer.setInterval(100)
@@ -530,7 +759,8 @@ def _window_class() -> Any:
                 background = QtGui.QBrush(QtGui.QColor(color)) if color else None
                 hint = row.hint()
                 for j, text in enumerate(row.cells()):
-                    item = QtWidgets.QTableWidgetItem(text)
+                    item = _Item(text)
+                    item.setData(sort_role, sort_key(j, text))
                     item.setFlags(item_flag.ItemIsSelectable | item_flag.ItemIsEnabled)
                     if background is not None:
                         item.setBackground(background)
@@ -571,8 +801,11 @@ def _window_class() -> Any:
             self.summary.setText(text)
 
         def _say(self, text: str, error: bool = False) -> None:
+            """One line in the status area (the full text, if cut, in its tooltip)."""
+            line = one_line(text)
             self.status.setStyleSheet("color: #c62828" if error else "")
-            self.status.setText(text)
+            self.status.setText(line)
+            self.status.setToolTip(str(text) if line != " ".join(str(text).split()) else "")
 
         def _node_at(self, index: int) -> str | None:
             item = self.table.item(index, 0)
@@ -604,36 +837,34 @@ def _window_class() -> Any:
             if not nodes:
                 self._say("select the containers to update first")
                 return
-            self._update([r.change for r in self.rows if r.node in nodes])
+            self._update([r.container for r in self.rows if r.node in nodes])
 
         def update_all(self) -> None:
-            self._update(None)
+            self._update([r.container for r in self.rows])
 
-        def _update(self, changes: list[Change] | None) -> None:
+        def _update(self, containers: list[Container]) -> None:
+            """Install what is needed, then update (see :func:`update_containers`)."""
+            if self.fetching:  # the targets need the published versions
+                self.wait_for_versions()
+            self._say(f"updating {len(containers)} container(s)...")
             QtWidgets.QApplication.setOverrideCursor(cursor_shape.WaitCursor)
+            QtWidgets.QApplication.processEvents()
             try:
-                updated, report = self.runtime.update(changes)
-            except SetpieceError as exc:
+                result = update_containers(self.runtime, containers, self.versions)
+            except SetpieceError as exc:  # nothing moved: say why, on one line
+                log.error("setpiece inventory: %s", exc)
+                self.refresh(refetch=False)
                 self._say(str(exc), error=True)
                 return
             except Exception as exc:  # an adapter failed: say so, keep the window usable
                 log.exception("setpiece inventory: update failed")
-                self._say(f"update failed: {type(exc).__name__}: {exc} (see the log)", error=True)
                 self.refresh(refetch=False)
+                self._say(f"update failed: {type(exc).__name__}: {exc} (see the log)", error=True)
                 return
             finally:
                 QtWidgets.QApplication.restoreOverrideCursor()
             self.refresh(refetch=False)
-            if updated:
-                done = ", ".join(f"{c.asset} {c.version}" for c in updated[:5])
-                more = f" and {len(updated) - 5} more" if len(updated) > 5 else ""
-                self._say(f"updated {len(updated)} container(s) ({done}{more}); {report.summary()}",
-                          error=bool(getattr(report, "failed", None)))
-            else:
-                self._say(
-                    "nothing to update: these containers are at the installed version (a newer "
-                    "published version is installed first: see the Status tooltip)"
-                )
+            self._say(result.message(), error=bool(getattr(result.report, "failed", None)))
 
         def select_in_scene(self) -> None:
             select = getattr(self.runtime.host, "select", None)
@@ -658,10 +889,14 @@ __all__ = [
     "InventoryWindow",
     "RepoVersions",
     "Row",
+    "UpdateResult",
     "collect",
     "format_table",
+    "one_line",
     "qt_available",
     "repo_versions",
     "show",
+    "sort_key",
     "summary",
+    "update_containers",
 ]
