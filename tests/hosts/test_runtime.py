@@ -59,9 +59,12 @@ class MemoryHost:
         return self.scene
 
     def load(self, scene: SceneLoad) -> list[Container]:
-        for r in scene.containers:
-            self.nodes[r.asset] = r
-        return [Container(r.asset, r) for r in scene.containers]
+        out = []
+        for r in scene.containers:  # a node per container, named after its prim
+            node = r.prim_path.rsplit("/", 1)[-1]
+            self.nodes[node] = r
+            out.append(Container(node, r))
+        return out
 
     def ls(self) -> list[Container]:
         return [Container(n, r) for n, r in sorted(self.nodes.items())]
@@ -319,3 +322,27 @@ def _timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def test_update_never_moves_a_container_past_its_requirement(tmp_path: Path) -> None:
+    """One version per asset in a workspace: Table 2.0.0 installed for a push container
+    must not drag along a container whose requirement says ``<2``."""
+    from setpiece.hosts.runtime import install
+
+    ws = FakeWorkspace(tmp_path, [FakeAsset("Table", "2.0.0")], on_open="update")
+    host = MemoryHost()
+    bounded = ContainerRecord(prim_path="/World/Table", asset="Table", version="1.3.0",
+                              identifier="table/asset.usda", requirement="Table>=1.2.3,<2",
+                              kind="semi-push")
+    push = ContainerRecord(prim_path="/World/BigTable", asset="Table", version="1.3.0",
+                           identifier="table/asset.usda", requirement="Table", kind="push")
+    host.load(SceneLoad("x.usda", [bounded, push]))
+    host.scene_data["setpiece_asset"] = "KitchenSet"
+    rt = install(host, ws, defer=False)
+    rt.configure_usd = lambda: []  # type: ignore[method-assign]
+    host.open_scene(str(tmp_path / "kitchen.scene"))
+    statuses = {c.node: c.status for c in rt.last_check.changes}
+    assert statuses == {"Table": "held", "BigTable": "outdated"}
+    assert host.nodes["Table"].version == "1.3.0"  # kept: its requirement refuses 2.0.0
+    assert host.nodes["BigTable"].version == "2.0.0"
+    assert "'Table>=1.2.3,<2' refuses it" in rt.last_check.message()

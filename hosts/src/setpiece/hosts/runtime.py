@@ -107,11 +107,18 @@ class Change:
     node: str
     scene_version: str
     installed_version: str | None  # None: not installed any more
-    status: str  # current | outdated | missing
+    status: str  # current | outdated | held | missing
+    requirement: str = ""
 
     def line(self) -> str:
         if self.status == "missing":
             return f"{self.asset} {self.scene_version}: not installed (run 'setpiece install {self.asset}')"
+        if self.status == "held":
+            return (
+                f"{self.asset} {self.scene_version}: {self.installed_version} is installed but this "
+                f"container's requirement '{self.requirement}' refuses it; kept (change the "
+                "requirement with 'setpiece require', or install a version it admits)"
+            )
         if self.status == "outdated":
             return f"{self.asset}: {self.scene_version} in the scene, {self.installed_version} installed"
         return f"{self.asset} {self.scene_version}: up to date"
@@ -123,6 +130,7 @@ class Change:
             "scene_version": self.scene_version,
             "installed_version": self.installed_version,
             "status": self.status,
+            "requirement": self.requirement,
         }
 
 
@@ -319,16 +327,21 @@ class Runtime:
     def check(self, containers: Sequence[Container] | None = None) -> list[Change]:
         """Every container of the open scene (or ``containers``, already listed) against
         the installed version."""
+        from setpiece.usd.closure import admits
+
         installed = self.workspace.installed_assets()
         out = []
         for c in self.host.ls() if containers is None else containers:
             inst = installed.get(_norm(c.asset))
+            req = c.record.requirement
             if inst is None:
-                out.append(Change(c.asset, c.node, c.version, None, "missing"))
-            elif str(inst.version) != c.version:
-                out.append(Change(c.asset, c.node, c.version, str(inst.version), "outdated"))
-            else:
-                out.append(Change(c.asset, c.node, c.version, c.version, "current"))
+                out.append(Change(c.asset, c.node, c.version, None, "missing", req))
+            elif str(inst.version) == c.version:
+                out.append(Change(c.asset, c.node, c.version, c.version, "current", req))
+            elif admits(req, str(inst.version)):
+                out.append(Change(c.asset, c.node, c.version, str(inst.version), "outdated", req))
+            else:  # one version per asset in a workspace: never move past the requirement
+                out.append(Change(c.asset, c.node, c.version, str(inst.version), "held", req))
         return out
 
     def update(
