@@ -226,6 +226,9 @@ def test_corrupted_newest_wheel_is_not_silently_skipped(sample_ws, run_cli, samp
     message = run_cli("-w", sample_ws.root, "install", "Lamp").user_error("corrupted wheel")
     assert "3.3.0" in message and "'blessed'" in message and "Lamp!=3.3.0".lower() in message.lower()
     assert sample_ws.installed_assets().keys() == before.keys()  # nothing installed
+    # asked for exactly that version: the same message, not uv's resolver explanation
+    exact = run_cli("-w", sample_ws.root, "install", "Lamp==3.3.0").user_error("corrupted wheel")
+    assert "3.3.0" in exact and "unsatisfiable" not in exact
 
 
 def test_corrupted_wheel_is_refused_by_sync(sample_ws, make_workspace, run_cli, sample_repo: Path,

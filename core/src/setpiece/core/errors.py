@@ -10,6 +10,8 @@ class SetpieceError(Exception):
     """
 
     exit_code = 1
+    #: the full output of the tool that failed, when there was one (never shown as is)
+    output: str = ""
 
     def __init__(self, message: str) -> None:
         # Always one line: collapse whatever a tool printed.

@@ -78,7 +78,9 @@ def run_uv(
         check=False,
     )
     if proc.returncode != 0:
-        raise SetpieceError(f"{what} failed: {summarize_uv_error(proc.stderr or proc.stdout)}")
+        error = SetpieceError(f"{what} failed: {summarize_uv_error(proc.stderr or proc.stdout)}")
+        error.output = proc.stderr or proc.stdout  # uv's whole message, for callers to read
+        raise error
     return proc
 
 
