@@ -16,10 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dcc_steps import menu_commands, reopened
 from fakes.hou import FakeHou, OperationFailed, hipFileEventType, severityType
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import write_sample_scene
 from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
 
 
@@ -38,11 +38,6 @@ def host():  # type: ignore[no-untyped-def]
     from setpiece.hosts.houdini import HoudiniHost
 
     return HoudiniHost()
-
-
-@pytest.fixture
-def sample(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return write_sample_scene(tmp_path / "sample")
 
 
 @pytest.fixture(autouse=True)
@@ -197,6 +192,23 @@ def test_export_selection(hou: FakeHou, host, sample, tmp_path: Path) -> None:  
     assert '"Chair"' in text and '"Table"' not in text
 
 
+def test_select_in_scene_replaces_the_selection(hou: FakeHou, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, table = host.load(SceneLoad(sample.root_layer, sample.records))
+    hou.node("/stage/Chair_layout").setSelected(True)  # the artist's own pick
+
+    host.select([chair.node])
+    assert [n.path() for n in hou.module.selectedNodes()] == ["/stage/Chair"]
+    host.select([table.node, chair.node])
+    assert sorted(n.path() for n in hou.module.selectedNodes()) == ["/stage/Chair", "/stage/Table"]
+    host.select([])
+    assert hou.module.selectedNodes() == ()
+
+    hou.node("/stage/Table").destroy()
+    with pytest.raises(SetpieceError, match="houdini: /stage/Table is no longer in the scene; refresh the inventory"):
+        host.select([chair.node, table.node])
+    assert hou.module.selectedNodes() == ()
+
+
 def test_export_of_an_empty_stage_is_a_clear_error(hou: FakeHou, host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SetpieceError, match="/stage is empty"):
         host.export_usd(str(tmp_path / "x.usda"))
@@ -239,15 +251,7 @@ def test_menu_commands_through_the_dynamic_main_menu(gui_hou: FakeHou, host) -> 
     from setpiece.hosts.houdini import menu_items, run_menu_item
 
     ran: list[str] = []
-
-    def fail() -> None:
-        raise SetpieceError("no workspace here")
-
-    host.install_menu([
-        MenuCommand("Build scene", lambda: ran.append("build")),
-        MenuCommand("Update all", lambda: ran.append("update")),
-        MenuCommand("Chair tool", fail, group="tools"),
-    ])
+    host.install_menu(menu_commands(ran))
 
     assert menu_items() == ["0", "Build scene", "1", "Update all", "_separator_", "", "2", "Chair tool"]
     run_menu_item("1")
@@ -431,10 +435,7 @@ def test_container_data_survives_update_save_and_reopen(hou, host, sample, tmp_p
     assert host.get_container_data(chair, "setpiece_setup") is None
     host.set_container_data(chair, "setpiece_setup", {"version": "1.0.0", "status": "ok"})
     host.update(chair, sample.update_to)
-    saved = host.save_scene(str(tmp_path / "scene.hip"))
-    host.new_scene()
-    host.open_scene(saved)
-    again = next(c for c in host.ls() if c.asset == "Chair")
+    again = reopened(host, tmp_path / "scene.hip", "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}
 
 

@@ -14,10 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dcc_steps import menu_commands, reopened
 from fakes.maya import FakeMaya
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import read_containers, write_sample_scene
+from setpiece.hosts._dcc_common import read_containers
 from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
 
 
@@ -38,11 +39,6 @@ def host():  # type: ignore[no-untyped-def]
     from setpiece.hosts.maya import MayaHost
 
     return MayaHost()
-
-
-@pytest.fixture
-def sample(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return write_sample_scene(tmp_path / "sample")
 
 
 def test_importing_the_adapter_needs_no_maya() -> None:
@@ -191,6 +187,22 @@ def test_export_selection_needs_a_selection(maya: FakeMaya, host, sample, tmp_pa
     assert '"Table"' in Path(written).read_text() and '"Chair"' not in Path(written).read_text()
 
 
+def test_select_in_scene_replaces_the_selection(maya: FakeMaya, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, table = host.load(SceneLoad(sample.root_layer, sample.records))
+    maya.cmds.createNode("transform", name="artistsPick")  # selected, as createNode does
+
+    host.select([chair.node])
+    assert maya.cmds.ls(selection=True, long=True) == ["|Chair"]
+    host.select([table.node, chair.node])
+    assert maya.cmds.ls(selection=True, long=True) == ["|Table", "|Chair"]
+    host.select([])
+    assert maya.cmds.ls(selection=True, long=True) == []
+
+    maya.cmds.delete("Table")
+    with pytest.raises(SetpieceError, match=r"maya: \|Table is no longer in the scene; refresh the inventory"):
+        host.select([chair.node, table.node])
+
+
 def test_save_open_and_scene_opened_callback(maya: FakeMaya, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     opened: list[str | None] = []
     host.on_scene_opened(lambda: opened.append(host.current_scene()))
@@ -223,15 +235,7 @@ def test_scene_file_errors_are_one_line(maya: FakeMaya, host, tmp_path: Path) ->
 
 def test_menu_under_the_main_window_replaced_on_reinstall(gui_maya: FakeMaya, host) -> None:  # type: ignore[no-untyped-def]
     ran: list[str] = []
-
-    def fail() -> None:
-        raise SetpieceError("no workspace here")
-
-    commands = [
-        MenuCommand("Build scene", lambda: ran.append("build"), tooltip="Build the scene"),
-        MenuCommand("Update all", lambda: ran.append("update")),
-        MenuCommand("Chair tool", fail, group="tools"),
-    ]
+    commands = menu_commands(ran)
     host.install_menu(commands)
     host.install_menu(commands)  # reinstall: replaced, not duplicated
 
@@ -434,10 +438,7 @@ def test_container_data_survives_update_save_and_reopen(maya, host, sample, tmp_
     assert host.get_container_data(chair, "setpiece_setup") is None
     host.set_container_data(chair, "setpiece_setup", {"version": "1.0.0", "status": "ok"})
     host.update(chair, sample.update_to)
-    saved = host.save_scene(str(tmp_path / "scene.ma"))
-    host.new_scene()
-    host.open_scene(saved)
-    again = next(c for c in host.ls() if c.asset == "Chair")
+    again = reopened(host, tmp_path / "scene.ma", "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}
 
 

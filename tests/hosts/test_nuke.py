@@ -14,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dcc_steps import menu_commands, reopened
 from fakes.nuke import DETACHED, FakeNuke, Menu
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import write_sample_scene
 from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
 
 
@@ -38,11 +38,6 @@ def host():  # type: ignore[no-untyped-def]
     from setpiece.hosts.nuke import NukeHost
 
     return NukeHost()
-
-
-@pytest.fixture
-def sample(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return write_sample_scene(tmp_path / "sample")
 
 
 def test_importing_the_adapter_needs_no_nuke() -> None:
@@ -203,6 +198,23 @@ def test_export_selection_and_empty_script(nuke: FakeNuke, host, sample, tmp_pat
     assert '"Chair"' in text and '"Table"' not in text
 
 
+def test_select_in_scene_replaces_the_selection(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+    chair, table = host.load(SceneLoad(sample.root_layer, sample.records))
+    pick = nuke.module.createNode("GeoTransform")  # selected, as createNode does
+
+    host.select([chair.node])
+    assert [n.name() for n in nuke.module.selectedNodes()] == ["Chair"]
+    assert not pick.isSelected()
+    host.select([table.node, chair.node])
+    assert sorted(n.name() for n in nuke.module.selectedNodes()) == ["Chair", "Table"]
+    host.select([])
+    assert nuke.module.selectedNodes() == []
+
+    nuke.module.delete(nuke.node("Table"))
+    with pytest.raises(SetpieceError, match="nuke: Table is no longer in the script; refresh the inventory"):
+        host.select([chair.node, table.node])
+
+
 def test_failed_export_is_a_one_line_error_and_leaves_no_exporter(nuke: FakeNuke, host, sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     host.load(SceneLoad(sample.root_layer, sample.records))
 
@@ -247,15 +259,7 @@ def test_scene_file_errors_are_one_line(nuke: FakeNuke, host, tmp_path: Path) ->
 
 def test_menu_in_the_nuke_menu_bar_replaced_on_reinstall(gui_nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
     ran: list[str] = []
-
-    def fail() -> None:
-        raise SetpieceError("no workspace here")
-
-    commands = [
-        MenuCommand("Build scene", lambda: ran.append("build"), tooltip="Build the scene"),
-        MenuCommand("Update all", lambda: ran.append("update")),
-        MenuCommand("Chair/Props tool", fail, group="tools"),
-    ]
+    commands = menu_commands(ran, tool="Chair/Props tool")
     host.install_menu(commands)
     host.install_menu(commands)
 
@@ -423,8 +427,5 @@ def test_container_data_survives_update_save_and_reopen(nuke, host, sample, tmp_
     assert host.get_container_data(chair, "setpiece_setup") is None
     host.set_container_data(chair, "setpiece_setup", {"version": "1.0.0", "status": "ok"})
     host.update(chair, sample.update_to)
-    saved = host.save_scene(str(tmp_path / "scene.nk"))
-    host.new_scene()
-    host.open_scene(saved)
-    again = next(c for c in host.ls() if c.asset == "Chair")
+    again = reopened(host, tmp_path / "scene.nk", "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}

@@ -30,7 +30,8 @@ It models a Houdini session the way ``hou`` documents it:
   default, meaning Houdini's Unit Length, 1 m) and ``upAxis`` from
   ``hou.lop.defaultUpAxis()`` when set; ``cook()`` records ``errors()``: a reference or
   sublayer LOP whose file does not exist fails to cook (the fake's message is its own
-  wording); ``inputAncestors()``; ``hou.clearAllSelected()``.
+  wording); ``inputAncestors()``; ``hou.clearAllSelected()``; ``setSelected(on, clear_all_selected)`` and
+  ``isSelected()``.
 
 Calls are recorded in ``FakeHou.calls``.
 """
@@ -335,6 +336,10 @@ class Node:
             for n in self.session.all_nodes():
                 n._selected = False
         self._selected = on
+
+    def isSelected(self) -> bool:
+        self._alive()
+        return self._selected
 
     def setInput(self, input_index: int, item: Node | None, output_index: int = 0) -> None:
         self._alive()

@@ -1,5 +1,5 @@
 """Shared by the Maya, Houdini and Nuke adapters: container metadata, node names, the
-selftest sample set and the selftest runner.
+startup install, the selftest sample set and the selftest runner.
 
 Pure Python. ``pxr`` is imported only inside :func:`read_containers` (every DCC ships its
 own); nothing here imports a DCC module.
@@ -8,6 +8,7 @@ own); nothing here imports a DCC module.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import re
 import sys
@@ -102,6 +103,49 @@ def layer_path(record: ContainerRecord, root_layer: str | None = None) -> str:
         if candidate.exists():
             return str(candidate).replace("\\", "/")
     return ident.replace("\\", "/")
+
+
+# -- installing setpiece at the app's startup (each package's ``bootstrap()``) -----------
+
+
+def install_now(host: Host, app: str) -> bool:
+    """Install setpiece's in-app runtime (``setpiece.hosts.install(host)``) into ``app``.
+
+    Never raises: a failure is one line on stderr and the app starts as usual. True when
+    installed.
+    """
+    try:
+        runtime = importlib.import_module("setpiece.hosts")
+        install = getattr(runtime, "install", None)
+        if install is None:
+            print("setpiece: the in-app runtime (setpiece.hosts.install) is not available", file=sys.stderr)
+            return False
+        install(host)
+        return True
+    except Exception as exc:  # never break the app's startup
+        print(f"setpiece: not installed in {app}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return False
+
+
+def install_when_idle(host: Host, app: str) -> None:
+    """:func:`install_now` through ``host.defer`` (once the app is idle; headless: now).
+
+    Never raises, as :func:`install_now`.
+    """
+
+    def install() -> None:
+        install_now(host, app)
+
+    try:
+        host.defer(install)
+    except Exception as exc:
+        print(f"setpiece: not installed in {app}: {' '.join(str(exc).split())}", file=sys.stderr)
+
+
+def with_loaded_layer(record: ContainerRecord, path: str) -> ContainerRecord:
+    """The record as stored on its node: ``layer`` is the file actually loaded (``path``,
+    from :func:`layer_path`) unless the record names one already."""
+    return record if record.layer else dataclasses.replace(record, layer=path)
 
 
 # -- reading containers from a root layer (inside the app: its own pxr) ------------------

@@ -21,6 +21,7 @@ import importlib
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -316,6 +317,22 @@ import sys
 from setpiece.hosts.{host}.selftest import main
 sys.exit(main({argv!r}))
 """
+
+
+def run_script(argv: Sequence[str]) -> int:
+    """Run ``argv[0]`` as ``__main__`` with ``argv[1:]`` as its arguments: what a host's batch
+    runner does once the app is up. The script's exit code (``sys.exit``), a
+    ``SetpieceError``'s (one line on stderr), else 0; other exceptions propagate."""
+    script, *rest = argv
+    sys.argv = [script, *rest]
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SetpieceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
 
 
 def _temp_script(text: str) -> str:

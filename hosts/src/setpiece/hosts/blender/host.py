@@ -303,6 +303,26 @@ class BlenderHost:
         ui.popup(self.bpy, message, MenuCommand(label, on_yes))
         return True
 
+    # -- optional hook of the inventory window (setpiece.hosts.ui.inventory) -------
+    def select(self, nodes: Sequence[str]) -> None:
+        """Select these containers (collection names), replacing the selection: every
+        object of their collections in the view layer; the first one's container empty
+        becomes the active object."""
+        collections = [self.collection(name) for name in nodes]
+        view_layer = self.bpy.context.view_layer
+        for obj in view_layer.objects:
+            obj.select_set(False)
+        active = None
+        for coll in collections:
+            for obj in coll.all_objects:
+                if obj.name in view_layer.objects:
+                    obj.select_set(True)
+            empty = _container_empty(coll)
+            if active is None and empty is not None and empty.name in view_layer.objects:
+                active = empty
+        if active is not None:
+            view_layer.objects.active = active
+
     # -- internals ---------------------------------------------------------------
     def _container(self, coll: Any) -> Container:
         props = _props(coll)

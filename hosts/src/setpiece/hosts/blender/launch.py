@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import runpy
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -88,18 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import bpy  # noqa: F401  (starts Blender in this process)
 
-    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.launching import run_script
 
-    script, *rest = args
-    sys.argv = [script, *rest]
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except SetpieceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+    return run_script(args)
 
 
 if __name__ == "__main__":

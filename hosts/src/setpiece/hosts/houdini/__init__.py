@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from setpiece.hosts._dcc_common import install_when_idle
 from setpiece.hosts.houdini.adapter import MENU, HoudiniHost, menu_items, run_menu_item
 
 __all__ = ["MENU", "HoudiniHost", "bootstrap", "menu_items", "run_menu_item", "startup_dir"]
@@ -28,22 +28,4 @@ def bootstrap() -> None:
     nothing to startup; in hython it runs now. Never raises: a failure is one line on
     stderr and Houdini starts as usual.
     """
-    import importlib
-
-    host = HoudiniHost()
-
-    def _install() -> None:
-        try:
-            runtime = importlib.import_module("setpiece.hosts")
-            install = getattr(runtime, "install", None)
-            if install is None:
-                print("setpiece: the in-app runtime (setpiece.hosts.install) is not available", file=sys.stderr)
-                return
-            install(host)
-        except Exception as exc:  # never break Houdini's startup
-            print(f"setpiece: not installed in Houdini: {' '.join(str(exc).split())}", file=sys.stderr)
-
-    try:
-        host.defer(_install)
-    except Exception as exc:
-        print(f"setpiece: not installed in Houdini: {' '.join(str(exc).split())}", file=sys.stderr)
+    install_when_idle(HoudiniHost(), "Houdini")

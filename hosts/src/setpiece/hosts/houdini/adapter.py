@@ -43,6 +43,7 @@ from setpiece.hosts._dcc_common import (
     read_containers,
     record_from_attrs,
     record_to_attrs,
+    with_loaded_layer,
 )
 from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
@@ -139,7 +140,7 @@ class HoudiniHost:
             prim_parm = node.parm("primpath") or node.parm("primpath1")
             if prim_parm is not None and record.prim_path:
                 prim_parm.set(record.prim_path)
-            stored = record if record.layer else _replace_layer(record, path)
+            stored = with_loaded_layer(record, path)
             _write_metadata(node, stored)
             node.moveToGoodPosition()
             tail = _layout_node(stage, node, record, layout, path) or node
@@ -233,7 +234,7 @@ class HoudiniHost:
         node = publish_node(instance)
         before = list(hou.selectedNodes())
         try:
-            node.setSelected(True, clear_all_selected=True)
+            self.select([node.path()])
             return self.export_usd(path, selection=True)
         finally:
             hou.clearAllSelected()
@@ -341,6 +342,23 @@ class HoudiniHost:
         if choice == 0:
             on_yes()
         return True
+
+    # -- optional hook of the inventory window (setpiece.hosts.ui.inventory) -----------
+    def select(self, nodes: Sequence[str]) -> None:
+        """Select these containers' LOPs, replacing the selection (none: clear it)."""
+        import hou
+
+        found = {path: hou.node(path) for path in nodes}
+        missing = [path for path, node in found.items() if node is None]
+        if missing:
+            raise SetpieceError(
+                f"houdini: {', '.join(missing)} is no longer in the scene; refresh the inventory"
+            )
+        chosen = [node for node in found.values() if node is not None]
+        if not chosen:
+            hou.clearAllSelected()
+        for index, node in enumerate(chosen):
+            node.setSelected(True, clear_all_selected=index == 0)
 
     # -- helpers -----------------------------------------------------------------------
     def _stage(self) -> hou.Node:
@@ -487,9 +505,3 @@ def _reader(node: hou.OpNode) -> Callable[[str], str | None]:
         return None if parm is None else parm.evalAsString()
 
     return get
-
-
-def _replace_layer(record: ContainerRecord, path: str) -> ContainerRecord:
-    import dataclasses
-
-    return dataclasses.replace(record, layer=path)

@@ -32,7 +32,7 @@ import pyblish.api
 from setpiece.core.errors import SetpieceError
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.plugins import FAMILY
-from setpiece.hosts.publish.session import session
+from setpiece.hosts.publish.session import session, stage_settings
 
 if TYPE_CHECKING:
     import hou
@@ -85,11 +85,6 @@ def _cooked_stage(node: hou.LopNode) -> Any:
             f"houdini: {node.path()} does not cook ({' '.join(str(exc).split())}): fix the errors "
             "shown on the node"
         )
-
-
-def _settings(context: Any) -> tuple[str, float]:
-    settings = session(context).ws.settings
-    return str(settings.get("up_axis", "Y")).upper(), float(settings.get("meters_per_unit", 0.01))
 
 
 # -- collect ------------------------------------------------------------------------------
@@ -233,7 +228,7 @@ class ValidateHoudiniUnits(pyblish.api.InstancePlugin):  # type: ignore[misc]
     def process(self, instance: Any) -> None:
         from pxr import UsdGeom
 
-        up, mpu = _settings(instance.context)
+        up, mpu = stage_settings(session(instance.context).ws)
         node = publish_node(instance)
         stage = _cooked_stage(node)
         got_mpu = float(UsdGeom.GetStageMetersPerUnit(stage))

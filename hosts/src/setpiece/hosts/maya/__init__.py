@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from setpiece.hosts._dcc_common import install_when_idle
 from setpiece.hosts.maya.adapter import MayaHost
 
 __all__ = ["MayaHost", "bootstrap", "initialize_standalone", "startup_dir"]
@@ -41,22 +41,4 @@ def bootstrap() -> None:
     Deferred until Maya is idle, so it adds nothing to Maya's startup time. Never raises:
     a failure is one line in the Script Editor and Maya starts as usual.
     """
-    import importlib
-
-    host = MayaHost()
-
-    def _install() -> None:
-        try:
-            runtime = importlib.import_module("setpiece.hosts")
-            install = getattr(runtime, "install", None)
-            if install is None:
-                print("setpiece: the in-app runtime (setpiece.hosts.install) is not available", file=sys.stderr)
-                return
-            install(host)
-        except Exception as exc:  # never break Maya's startup
-            print(f"setpiece: not installed in Maya: {' '.join(str(exc).split())}", file=sys.stderr)
-
-    try:
-        host.defer(_install)
-    except Exception as exc:
-        print(f"setpiece: not installed in Maya: {' '.join(str(exc).split())}", file=sys.stderr)
+    install_when_idle(MayaHost(), "Maya")

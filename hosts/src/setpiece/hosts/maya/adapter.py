@@ -53,6 +53,7 @@ from setpiece.hosts._dcc_common import (
     read_containers,
     record_from_attrs,
     record_to_attrs,
+    with_loaded_layer,
 )
 from setpiece.hosts._layout import (
     IDENTITY,
@@ -158,7 +159,7 @@ class MayaHost:
             cmds.setAttr(f"{shape}.filePath", path, type="string")
             cmds.connectAttr("time1.outTime", f"{shape}.time")
             _place(xform, layout.placement(record.prim_path, path), layout, space)
-            stored = _with_layer(record, scene.root_layer)
+            stored = with_loaded_layer(record, path)
             self._write_metadata(xform, stored)
             loaded.append(Container(_long_name(xform), stored))
         return loaded
@@ -248,7 +249,7 @@ class MayaHost:
             )
         before = [str(n) for n in cmds.ls(selection=True, long=True) or []]
         try:
-            cmds.select(*nodes, replace=True)
+            self.select(nodes)
             # one root prim (the default prim) holding the whole instance: what the asset's
             # geometry layer references
             return self.export_usd(path, selection=True, root_prim=Path(path).stem)
@@ -394,6 +395,21 @@ class MayaHost:
             on_yes()
         return True
 
+    # -- optional hook of the inventory window (setpiece.hosts.ui.inventory) -----------
+    def select(self, nodes: Sequence[str]) -> None:
+        """Select these containers' transforms, replacing the selection (none: clear it)."""
+        from maya import cmds
+
+        missing = [n for n in nodes if not cmds.objExists(n)]
+        if missing:
+            raise SetpieceError(
+                f"maya: {', '.join(missing)} is no longer in the scene; refresh the inventory"
+            )
+        if nodes:
+            cmds.select(*nodes, replace=True)
+        else:
+            cmds.select(clear=True)
+
     # -- helpers -----------------------------------------------------------------------
     def _write_metadata(self, node: str, record: ContainerRecord) -> None:
         from maya import cmds
@@ -499,15 +515,6 @@ def _place(node: str, placement: Matrix | None, layout: SceneLayout, space: _May
         scale=values.scale,
         shear=values.shear,
     )
-
-
-def _with_layer(record: ContainerRecord, root_layer: str) -> ContainerRecord:
-    """The record as stored on the node: with the layer path actually loaded."""
-    import dataclasses
-
-    if record.layer:
-        return record
-    return dataclasses.replace(record, layer=layer_path(record, root_layer))
 
 
 def _long_name(node: str) -> str:

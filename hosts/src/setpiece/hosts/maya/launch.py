@@ -11,7 +11,6 @@ older (3.9 and below) are not supported: setpiece needs 3.10+.
 
 from __future__ import annotations
 
-import runpy
 import sys
 import traceback
 from collections.abc import Sequence
@@ -47,23 +46,15 @@ def run_batch(argv: Sequence[str]) -> int:
     if not argv:
         print("usage: mayapy -m setpiece.hosts.maya.launch SCRIPT [ARGS...]", file=sys.stderr)
         return 2
-    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.launching import run_script
     from setpiece.hosts.maya import initialize_standalone
 
     initialize_standalone()
-    script, *rest = argv
-    sys.argv = [script, *rest]
     try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except SetpieceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return run_script(argv)
     except Exception:
         traceback.print_exc()
         return 1
-    return 0
 
 
 if __name__ == "__main__":

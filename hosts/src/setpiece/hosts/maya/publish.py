@@ -38,7 +38,8 @@ from setpiece.hosts._dcc_common import MARKER
 from setpiece.hosts.maya.adapter import _LINEAR_METERS
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.plugins import FAMILY
-from setpiece.hosts.publish.session import session
+from setpiece.hosts.publish.problems import raise_problems
+from setpiece.hosts.publish.session import session, stage_settings
 
 #: bool attribute marking an object set for publish
 PUBLISH_ATTR = "setpiece_publish"
@@ -93,11 +94,6 @@ def instance_nodes(instance: Any) -> list[str]:
 def _where(instance: Any) -> str:
     name = instance.data.get("set")
     return f"set {name}" if name else "the scene"
-
-
-def _settings(context: Any) -> tuple[str, float]:
-    settings = session(context).ws.settings
-    return str(settings.get("up_axis", "Y")).upper(), float(settings.get("meters_per_unit", 0.01))
 
 
 def _unit_for(meters: float) -> str | None:
@@ -160,7 +156,7 @@ class ValidateMayaUnits(pyblish.api.ContextPlugin):  # type: ignore[misc]
     def process(self, context: Any) -> None:
         from maya import cmds
 
-        up, mpu = _settings(context)
+        up, mpu = stage_settings(session(context).ws)
         linear = str(cmds.currentUnit(query=True, linear=True))
         axis = str(cmds.upAxis(query=True, axis=True)).upper()
         got = _LINEAR_METERS.get(linear)
@@ -191,7 +187,7 @@ class ValidateMayaUnits(pyblish.api.ContextPlugin):  # type: ignore[misc]
     def repair(cls, context: Any) -> None:
         from maya import cmds
 
-        up, mpu = _settings(context)
+        up, mpu = stage_settings(session(context).ws)
         unit = _unit_for(mpu)
         if unit is None:
             raise SetpieceError(f"Maya has no working unit of {mpu:g} m: change setpiece.toml")
@@ -264,12 +260,7 @@ class ValidateMayaFiles(pyblish.api.ContextPlugin):  # type: ignore[misc]
                     f"{path} is outside the workspace: bring it into the asset ('setpiece files "
                     f"add {s.asset_name} {path}') and repath it in the File Path Editor"
                 )
-        for line in problems:
-            self.log.error("%s", line)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise SetpieceError(problems[0] + more)
-        self.log.info("every file the scene uses is inside the workspace")
+        raise_problems(self.log, problems, "every file the scene uses is inside the workspace")
 
 
 PLUGINS = [CollectMayaInstances, ValidateMayaUnits, ValidateMayaMeshes, ValidateMayaFiles]

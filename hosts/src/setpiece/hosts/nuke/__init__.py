@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from setpiece.hosts._dcc_common import install_now
 from setpiece.hosts.nuke.adapter import NukeHost
 
 __all__ = ["NukeHost", "bootstrap", "startup_dir"]
@@ -27,18 +27,8 @@ def bootstrap() -> None:
 
     Never raises: a failure is one line on stderr and Nuke starts as usual.
     """
-    import importlib
-
     if _installed:
         return
     host = NukeHost()
-    try:
-        runtime = importlib.import_module("setpiece.hosts")
-        install = getattr(runtime, "install", None)
-        if install is None:
-            print("setpiece: the in-app runtime (setpiece.hosts.install) is not available", file=sys.stderr)
-            return
-        install(host)
+    if install_now(host, "Nuke"):
         _installed.append(host)
-    except Exception as exc:  # never break Nuke's startup
-        print(f"setpiece: not installed in Nuke: {' '.join(str(exc).split())}", file=sys.stderr)

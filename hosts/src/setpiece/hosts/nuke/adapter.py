@@ -38,6 +38,7 @@ from setpiece.hosts._dcc_common import (
     read_containers,
     record_from_attrs,
     record_to_attrs,
+    with_loaded_layer,
 )
 from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
@@ -129,7 +130,7 @@ class NukeHost:
                 node.setInput(0, None)
             path = layer_path(record, scene.root_layer)
             node["file"].setValue(path)
-            stored = record if record.layer else _replace_layer(record, path)
+            stored = with_loaded_layer(record, path)
             _write_metadata(nuke, node, stored)
             loaded.append(Container(node.fullName(), stored))
         return loaded
@@ -222,9 +223,7 @@ class NukeHost:
             )
         before = nuke.selectedNodes()
         try:
-            for selected in before:
-                selected.setSelected(False)
-            source.setSelected(True)
+            self.select([source.fullName()])
             return self.export_usd(path, selection=True)
         finally:
             source.setSelected(False)
@@ -341,6 +340,22 @@ class NukeHost:
             on_yes()
         return True
 
+    # -- optional hook of the inventory window (setpiece.hosts.ui.inventory) -----------
+    def select(self, nodes: Sequence[str]) -> None:
+        """Select these containers' nodes, replacing the selection (none: clear it)."""
+        nuke = import_nuke()
+        found = {name: nuke.toNode(name) for name in nodes}
+        missing = [name for name, node in found.items() if node is None]
+        if missing:
+            raise SetpieceError(
+                f"nuke: {', '.join(missing)} is no longer in the script; refresh the inventory"
+            )
+        for selected in nuke.selectedNodes():
+            selected.setSelected(False)
+        for node in found.values():
+            if node is not None:
+                node.setSelected(True)
+
     # -- helpers -----------------------------------------------------------------------
     def _create_reader(self, nuke: NukeModule) -> Node:
         cls = self.reader_class()
@@ -393,12 +408,6 @@ def _reader(node: Node) -> Callable[[str], str | None]:
         return None if knob is None else str(knob.value())
 
     return get
-
-
-def _replace_layer(record: ContainerRecord, path: str) -> ContainerRecord:
-    import dataclasses
-
-    return dataclasses.replace(record, layer=path)
 
 
 def _menu_callback(command: MenuCommand) -> Callable[[], None]:

@@ -19,6 +19,7 @@ import pyblish.api
 from setpiece.core.errors import SetpieceError
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.plugins import FAMILY
+from setpiece.hosts.publish.problems import raise_problems
 from setpiece.hosts.publish.session import session
 from setpiece.hosts.publish.support import HostSupport
 
@@ -294,12 +295,7 @@ class ValidateBlenderPaths(pyblish.api.ContextPlugin):
                     f"{kind} {name!r}: {path} is outside the workspace: bring it into the asset "
                     f"('setpiece files add {s.asset_name} {path}') and relink it, or pack it"
                 )
-        for line in problems:
-            self.log.error("%s", line)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise SetpieceError(problems[0] + more)
-        self.log.info("every file the scene uses is inside the workspace")
+        raise_problems(self.log, problems, "every file the scene uses is inside the workspace")
 
 
 PLUGINS = [

@@ -35,11 +35,14 @@ from setpiece.core.naming import normalize
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.session import (
     MANUAL_POLICIES,
+    Session,
     find_asset,
     plan_version,
     policy,
     session,
+    stage_settings,
 )
+from setpiece.hosts.publish.staging import Staging
 
 FAMILY = "setpiece.usd"
 _PRIM_BAD = re.compile(r"[^A-Za-z0-9_]")
@@ -300,8 +303,6 @@ class ExtractStaging(pyblish.api.ContextPlugin):
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
-        from setpiece.hosts.publish.staging import Staging
-
         s = session(context)
         if s.staging is None:
             s.staging = Staging.create(
@@ -404,8 +405,7 @@ class ExtractCheckUSD(pyblish.api.InstancePlugin):
             raise SetpieceError(
                 f"{instance.name}: the extracted USD holds no mesh: add geometry to {instance.name}"
             )
-        up = str(s.ws.settings.get("up_axis", "Y")).upper()
-        mpu = float(s.ws.settings.get("meters_per_unit", 0.01))
+        up, mpu = stage_settings(s.ws)
         got_up = str(UsdGeom.GetStageUpAxis(stage))
         got_mpu = float(UsdGeom.GetStageMetersPerUnit(stage))
         if got_up != up or abs(got_mpu - mpu) > 1e-9:
@@ -428,15 +428,20 @@ class ExtractManifest(pyblish.api.ContextPlugin):
         if s.staging is None:
             self.log.info("no staging folder: nothing to mark")
             return
-        failed = [
-            r for r in context.data.get("results", [])
-            if r.get("error") is not None and r["plugin"].order < self.order
-        ]
+        failed = _failed_plugins(context, before=self.order)
         if failed:
             self.log.warning("not marking %s complete: %d step(s) failed", s.staging.path, len(failed))
             return
         s.staging.set_state("extracted", version=s.planned_version)
         self.log.info("%d file(s) staged", len(s.staging.files()))
+
+
+def _failed_plugins(context: Any, *, before: float, since: float = float("-inf")) -> list[Any]:
+    """The plugins of this run that failed, of an order in ``[since, before)``."""
+    return [
+        r["plugin"] for r in context.data.get("results", [])
+        if r.get("error") is not None and since <= r["plugin"].order < before
+    ]
 
 
 # -- integrate ---------------------------------------------------------------------------
@@ -450,10 +455,7 @@ def _staging_or_say(plugin: Any, context: Any) -> Any:
     if s.staging is None or s.staging.state not in ("extracted", "integrating"):
         plugin.log.info("no complete staging folder: nothing to integrate")
         return None
-    failed = [
-        r["plugin"] for r in context.data.get("results", [])
-        if r.get("error") is not None and 2.5 <= r["plugin"].order < plugin.order
-    ]
+    failed = _failed_plugins(context, before=plugin.order, since=2.5)
     if failed:
         label = getattr(failed[0], "label", None) or failed[0].__name__
         plugin.log.info("%s failed: nothing to %s", label, _verb(plugin))
@@ -468,20 +470,32 @@ def _verb(plugin: Any) -> str:
     return str(getattr(plugin, "verb", "do"))
 
 
-class IntegrateLock(pyblish.api.ContextPlugin):
-    """Take the asset's publish lock (one integrate of an asset at a time per workspace)."""
+class _Integrator(pyblish.api.ContextPlugin):
+    """An integrator: it works from the session and the staging folder only, and does
+    nothing (saying why, :func:`_staging_or_say`) when its input is missing."""
 
-    label = "Publish lock"
-    order = pyblish.api.IntegratorOrder - 0.45
     hosts = ["*"]
 
     def process(self, context: Any) -> None:
-        from setpiece.hosts.publish.staging import IntegrateLock as Lock
-
         s = session(context)
         staging = _staging_or_say(self, context)
         if staging is None:
             return
+        self.integrate(context, s, staging)
+
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
+        raise NotImplementedError
+
+
+class IntegrateLock(_Integrator):
+    """Take the asset's publish lock (one integrate of an asset at a time per workspace)."""
+
+    label = "Publish lock"
+    order = pyblish.api.IntegratorOrder - 0.45
+
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
+        from setpiece.hosts.publish.staging import IntegrateLock as Lock
+
         lock = Lock(s.ws, s.asset_name or "", staging.data.get("run", ""))
         lock.acquire()
         s.extras["lock"] = lock
@@ -515,19 +529,14 @@ def push_files(ws: Any, asset: Any, repo: Any) -> None:
     before_publish(ws, asset, repo)
 
 
-class IntegrateFiles(pyblish.api.ContextPlugin):
+class IntegrateFiles(_Integrator):
     """Staged files into the output asset's package, tracked with dvc when available."""
 
     label = "Files into the asset"
     order = pyblish.api.IntegratorOrder - 0.4
     verb = "copy"
-    hosts = ["*"]
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        staging = _staging_or_say(self, context)
-        if staging is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         asset = s.asset
         package = Path(asset.package_dir)
         copied: list[Path] = []
@@ -553,19 +562,14 @@ class IntegrateFiles(pyblish.api.ContextPlugin):
         staging.step_done("files")
 
 
-class IntegrateVersion(pyblish.api.ContextPlugin):
+class IntegrateVersion(_Integrator):
     """Set the output asset's version to the planned one (workspace ``version_policy``)."""
 
     label = "Version"
     order = pyblish.api.IntegratorOrder - 0.3
     verb = "version"
-    hosts = ["*"]
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        staging = _staging_or_say(self, context)
-        if staging is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         set_version(s, s.planned_version or str(s.asset.version))
         staging.set_state("integrating", version=s.planned_version)
         self.log.info("%s is now %s", s.asset_name, s.planned_version)
@@ -637,19 +641,14 @@ def write_interface(s: Any, staging: Any) -> tuple[Path, Path]:
     return iface_path, geo_path
 
 
-class IntegrateInterface(pyblish.api.ContextPlugin):
+class IntegrateInterface(_Integrator):
     """The asset's interface layer payloads the published geometry, at the new version."""
 
     label = "Interface layer"
     order = pyblish.api.IntegratorOrder - 0.2
     verb = "write"
-    hosts = ["*"]
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        staging = _staging_or_say(self, context)
-        if staging is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         if not any(f["kind"] == "usd" for f in staging.files()):
             self.log.info("no USD staged: interface layer unchanged")
             return
@@ -658,45 +657,37 @@ class IntegrateInterface(pyblish.api.ContextPlugin):
         staging.step_done("interface")
 
 
-class IntegrateBuild(pyblish.api.ContextPlugin):
+class IntegrateBuild(_Integrator):
     """Build the wheel."""
 
     label = "Wheel"
     order = pyblish.api.IntegratorOrder - 0.1
     verb = "build"
-    hosts = ["*"]
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        if _staging_or_say(self, context) is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         wheel = s.ws.build(s.asset_name)
         context.data["wheel"] = str(wheel)
         context.data["wheelName"] = wheel.name
         self.log.info("built %s", wheel.name)
 
 
-class IntegratePush(pyblish.api.ContextPlugin):
+class IntegratePush(_Integrator):
     """Push the asset's files to the repo's files remote (before the package is published)."""
 
     label = "Push files"
     order = pyblish.api.IntegratorOrder
     verb = "push"
-    hosts = ["*"]
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        if _staging_or_say(self, context) is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         if not context.data.get("wheel"):
             self.log.info("no wheel was built: nothing to push")
             return
         push_files(s.ws, s.asset, s.repo())
-        s.require_staging().step_done("push")
+        staging.step_done("push")
         self.log.info("files pushed for repo %s", s.repo_name)
 
 
-class IntegratePublish(pyblish.api.ContextPlugin):
+class IntegratePublish(_Integrator):
     """Publish the wheel to the repo and emit ``published``.
 
     When another artist published the same version a moment before (the folder repo's
@@ -707,14 +698,9 @@ class IntegratePublish(pyblish.api.ContextPlugin):
     label = "Publish to repo"
     order = pyblish.api.IntegratorOrder + 0.1
     verb = "publish"
-    hosts = ["*"]
     attempts = 3
 
-    def process(self, context: Any) -> None:
-        s = session(context)
-        staging = _staging_or_say(self, context)
-        if staging is None:
-            return
+    def integrate(self, context: Any, s: Session, staging: Staging) -> None:
         if not context.data.get("wheel") or not staging.done("push"):
             self.log.info("no wheel built and pushed: nothing to publish")
             return

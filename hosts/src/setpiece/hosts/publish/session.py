@@ -69,6 +69,13 @@ def policy(ws: Any) -> str:
     return value
 
 
+def stage_settings(ws: Any) -> tuple[str, float]:
+    """The workspace's ``up_axis`` (upper case) and ``meters_per_unit`` (setpiece.toml
+    ``[settings]``; Y and 0.01 when unset): what every export must write."""
+    settings = ws.settings
+    return str(settings.get("up_axis", "Y")).upper(), float(settings.get("meters_per_unit", 0.01))
+
+
 def plan_version(ws: Any, name: str) -> str:
     """The version this publish will make.
 
