@@ -343,6 +343,7 @@ def test_reopen_reports_then_updates_keeping_user_transform(built: dict[str, Any
             "scene_version": "1.0.0",
             "installed_version": "1.1.0",
             "status": "outdated",
+            "requirement": "Chair",
         }
     ]
     assert "Chair: 1.0.0 in the scene, 1.1.0 installed" in r["message"]
