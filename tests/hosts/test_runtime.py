@@ -151,6 +151,15 @@ def setup_fail(ctx: Any) -> None:
     raise ValueError(f"{ctx.asset} is broken")
 
 
+def setup_exit(ctx: Any) -> None:
+    CALLS.append(f"{ctx.asset}=={ctx.version}")
+    sys.exit(3)
+
+
+def setup_interrupt(ctx: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def record(name: str, version: str) -> ContainerRecord:
     return ContainerRecord(f"/World/{name}", name, version, f"{name.lower()}/asset.usda")
 
@@ -194,7 +203,15 @@ def test_setups_run_in_dependency_order_once_per_version(
     assert "Traceback" in caplog.text
     assert report.summary() == "2 setup(s) ran; 1 failed (Table 1.0.0): see the log"
 
-    # again: nothing runs (once per container and version) ...
+    # again: only the failed one runs again (once per container and version) ...
+    CALLS.clear()
+    report = run_setups(host, host.ls(), workspace=ws, targets=targets)
+    assert CALLS == ["Table==1.0.0"]
+    assert [r.status for r in report.results] == ["already", "failed", "already"]
+    targets["table"] = f"{HERE}:setup_ok"  # the asset's code was fixed: it runs, once
+    CALLS.clear()
+    run_setups(host, host.ls(), workspace=ws, targets=targets)
+    assert CALLS == ["Table==1.0.0"]
     CALLS.clear()
     report = run_setups(host, host.ls(), workspace=ws, targets=targets)
     assert CALLS == [] and {r.status for r in report.results} == {"already"}
@@ -203,6 +220,58 @@ def test_setups_run_in_dependency_order_once_per_version(
     host.update(chair, replace(chair.record, version="1.1.0"))
     run_setups(host, host.ls(), workspace=ws, targets=targets)
     assert CALLS == ["Chair==1.1.0"]
+
+
+def test_a_setup_calling_sys_exit_is_a_failed_setup_and_the_build_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from setpiece.hosts.setup_code import run_setups
+
+    ws = FakeWorkspace(tmp_path, [FakeAsset("Table", "1.0.0"), FakeAsset("Chair", "1.0.0")])
+    host = MemoryHost()
+    containers = host.load(
+        SceneLoad("x.usda", [record("Table", "1.0.0"), record("Chair", "1.0.0")])
+    )
+    targets = {"table": f"{HERE}:setup_exit", "chair": f"{HERE}:setup_ok"}
+    report = run_setups(host, containers, workspace=ws, targets=targets)
+    assert CALLS == ["Table==1.0.0", "Chair==1.0.0"]
+    assert [(r.asset, r.status) for r in report.results] == [("Table", "failed"), ("Chair", "ok")]
+    assert report.results[0].error == "SystemExit: 3"
+    assert "setup of Table 1.0.0 failed: SystemExit: 3" in caplog.text
+
+    with pytest.raises(KeyboardInterrupt):  # the artist's Ctrl+C still stops it
+        run_setups(
+            host, containers, workspace=ws, targets={"table": f"{HERE}:setup_interrupt"},
+            force=True,
+        )
+
+
+def test_an_asset_with_unreadable_metadata_is_reported_by_name_and_the_others_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from setpiece.hosts.setup_code import run_setups
+
+    class BrokenAsset(FakeAsset):
+        def entry_point_groups(self) -> dict[str, dict[str, str]]:
+            raise ValueError("entry_points.txt: bad line")
+
+    ws = FakeWorkspace(
+        tmp_path,
+        [
+            BrokenAsset("Table", "1.0.0"),
+            FakeAsset("Chair", "1.0.0", eps={"setpiece.setup": {"Chair": f"{HERE}:setup_ok"}}),
+        ],
+    )
+    host = MemoryHost()
+    containers = host.load(
+        SceneLoad("x.usda", [record("Table", "1.0.0"), record("Chair", "1.0.0")])
+    )
+    report = run_setups(host, containers, workspace=ws)
+    assert CALLS == ["Chair==1.0.0"]
+    statuses = {r.asset: r.status for r in report.results}
+    assert statuses == {"Table": "failed", "Chair": "ok"}
+    assert "setup of Table 1.0.0 failed: setup code not found: ValueError" in caplog.text
+    assert "1 failed (Table 1.0.0)" in report.summary()
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])

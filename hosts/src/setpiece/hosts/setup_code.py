@@ -10,8 +10,9 @@ Rules (design: asset code is arbitrary code):
 
 - setups run in dependency order (an asset's dependencies before the asset), once per
   container and version: the run is recorded on the container (``setpiece_setup``:
-  version, status) and skipped when it already ran for that version;
-- a setup that raises is reported with the asset, the version and the traceback in the
+  version, status) and skipped when it already ran fine for that version (a failed
+  one runs again);
+- a setup that raises (even ``sys.exit()``) is reported with the asset, the version and the traceback in the
   log; the other setups, and the build, go on;
 - safe mode (``--no-setup`` or ``SETPIECE_SAFE_MODE=1``) skips all asset code.
 """
@@ -134,10 +135,21 @@ def _norm(name: str) -> str:
 
 def discover(workspace: Any = None) -> dict[str, str]:
     """``{normalized asset name: "module:function"}`` of every installed setup."""
+    return discover_checked(workspace)[0]
+
+
+def discover_checked(workspace: Any = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(``{asset: "module:function"}``, ``{asset: error}``): an asset whose metadata cannot
+    be read is reported by name, and the others are still found."""
     found: dict[str, str] = {}
+    broken: dict[str, str] = {}
     if workspace is not None:
         for key, asset in workspace.installed_assets().items():
-            eps = asset.entry_point_groups().get(GROUP, {})
+            try:
+                eps = asset.entry_point_groups().get(GROUP, {})
+            except Exception as exc:  # broken metadata of one asset: report it, go on
+                broken[key] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                continue
             for name, target in eps.items():
                 if _norm(name) == key or len(eps) == 1:
                     found[key] = target
@@ -146,7 +158,7 @@ def discover(workspace: Any = None) -> dict[str, str]:
 
         for ep in entry_points(group=GROUP):
             found[_norm(ep.name)] = ep.value
-    return found
+    return found, broken
 
 
 def dependencies(workspace: Any = None) -> dict[str, set[str]]:
@@ -264,19 +276,43 @@ def run_setups(
             [SetupResult(c.asset, c.version, c.node, "skipped") for c in items], safe_mode=True
         )
     ensure_importable(workspace)
-    targets = dict(targets) if targets is not None else discover(workspace)
-    ordered = dependency_order(items, dependencies(workspace))
+    broken: dict[str, str] = {}
+    if targets is not None:
+        targets = dict(targets)
+    else:
+        try:
+            targets, broken = discover_checked(workspace)
+        except Exception as exc:  # the workspace's assets cannot be listed at all
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            logger.error("setup code not found (installed assets unreadable): %s", error)
+            targets, broken = {}, {_norm(c.asset): error for c in items}
+    try:
+        deps = dependencies(workspace)
+    except Exception as exc:  # no ordering constraint rather than no build
+        logger.error("setup order unknown (installed assets unreadable): %s", exc)
+        deps = {}
+    ordered = dependency_order(items, deps)
     scene_handle = getattr(host, "scene_handle", None)
     scene = scene_handle() if callable(scene_handle) else None
     report = SetupReport()
     for container in ordered:
         asset, version = container.asset, container.version
+        if _norm(asset) in broken:
+            error = f"setup code not found: {broken[_norm(asset)]}"
+            logger.error("setup of %s %s failed: %s", asset, version, error)
+            report.results.append(SetupResult(asset, version, container.node, "failed", error))
+            continue
         target = targets.get(_norm(asset))
         if target is None:
             report.results.append(SetupResult(asset, version, container.node, "none"))
             continue
         done = _get_record(host, container)
-        if not force and done and done.get("version") == version:
+        if (
+            not force
+            and done
+            and done.get("version") == version
+            and done.get("status", "ok") == "ok"
+        ):  # a failed setup runs again next time (the asset may have been fixed)
             report.results.append(SetupResult(asset, version, container.node, "already"))
             continue
         context = SetupContext(
@@ -292,7 +328,9 @@ def run_setups(
         start = time.perf_counter()
         try:
             load_target(target)(context)
-        except Exception as exc:
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as exc:  # SystemExit too: a setup never ends the build
             tb = traceback.format_exc()
             seconds = time.perf_counter() - start
             error = f"{type(exc).__name__}: {exc}"
