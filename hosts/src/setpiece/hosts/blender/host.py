@@ -154,16 +154,33 @@ class BlenderHost:
         return sorted(out, key=lambda c: (c.record.prim_path, c.node))
 
     def update(self, container: Container, record: ContainerRecord) -> Container:
+        """Replace the container's content with ``record``'s version, keeping its empty.
+
+        The new version is imported first, into a temporary collection; only when that
+        worked is the old content swapped out and the container relabelled. A failed
+        import leaves the old content and metadata as they were (and raises).
+        """
+        bpy = self.bpy
         coll = self.collection(container)
+        old = _props(coll)
+        root = str(old.get("root_layer", "")) or record.extra.get("root_layer", "")
+        staging = bpy.data.collections.new(f"{coll.name}.setpiece_update")
+        bpy.context.scene.collection.children.link(staging)
+        try:
+            self._import_content(staging, record, root, parent=None)
+        except BaseException:
+            self._clear_content(staging, keep=None)
+            bpy.data.collections.remove(staging)
+            raise
         empty = _container_empty(coll)
         if empty is None:  # the artist deleted it: recreate one where it was loaded
             empty = self._new_empty(coll, record.prim_path.rsplit("/", 1)[-1] or record.asset)
+        freed = {b.name for o in coll.all_objects if o is not empty for b in (o, o.data) if b}
         self._clear_content(coll, keep=empty)
-        old = _props(coll)
-        root = str(old.get("root_layer", "")) or record.extra.get("root_layer", "")
+        _move_content(staging, coll, empty, freed)
+        bpy.data.collections.remove(staging)
         self._write_props(coll, record, root)
-        self._import_content(coll, record, root)
-        self.bpy.context.view_layer.update()
+        bpy.context.view_layer.update()
         return self._container(coll)
 
     def remove(self, container: Container) -> None:
@@ -373,10 +390,14 @@ class BlenderHost:
         record: ContainerRecord,
         root: str,
         content: tuple[str, str] | None = None,
+        *,
+        parent: Any = "container",
     ) -> None:
+        """Import ``record``'s content into ``coll``, its top-level objects parented to
+        ``coll``'s container empty (``parent=None``: left unparented)."""
         bpy = self.bpy
         layer, mask = content or _content_layer(record, root, self._search_paths())
-        empty = _container_empty(coll)
+        empty = _container_empty(coll) if parent == "container" else parent
         view_layer = bpy.context.view_layer
         previous = view_layer.active_layer_collection
         layer_coll = _find_layer_collection(view_layer.layer_collection, coll)
@@ -411,6 +432,8 @@ class BlenderHost:
                 f"Blender did not import {record.asset} {record.version} from {layer}: see the "
                 "console"
             )
+        if empty is None:
+            return
         new = [o for o in coll.objects if o.name not in before]
         for obj in new:
             if obj.parent is None and obj is not empty:
@@ -456,6 +479,44 @@ def _plain(value: Any) -> Any:
     if callable(to_list):
         return to_list()
     return value
+
+
+def _move_content(source: Any, target: Any, empty: Any, freed: set[str]) -> None:
+    """Move everything of ``source`` into ``target``: top-level objects under ``empty``,
+    renamed back to the names the old content had (``geo.001`` -> ``geo``), where free."""
+    moved = list(source.objects)
+    for obj in moved:
+        target.objects.link(obj)
+        source.objects.unlink(obj)
+        if obj.parent is None and obj is not empty:
+            obj.parent = empty
+            obj.matrix_parent_inverse.identity()
+    for child in list(source.children):
+        target.children.link(child)
+        source.children.unlink(child)
+    for obj in moved:
+        for block in (obj, obj.data):
+            if block is None:
+                continue
+            name = block.name
+            base = _unsuffixed(name)
+            if base == name:
+                continue
+            wanted = [base, *sorted(n for n in freed if n != base and _unsuffixed(n) == base)]
+            for candidate in wanted:
+                if candidate == name:
+                    break
+                block.name = candidate
+                if block.name == candidate:
+                    freed.discard(candidate)
+                    break
+            else:  # every name still taken by something else: keep its own
+                block.name = name
+
+
+def _unsuffixed(name: str) -> str:
+    base, dot, suffix = name.rpartition(".")
+    return base if dot and suffix.isdigit() and len(suffix) == 3 else name
 
 
 def _container_empty(coll: Any) -> Any | None:
