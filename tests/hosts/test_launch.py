@@ -64,7 +64,8 @@ def test_env_json_has_what_a_launcher_needs(cli: Callable[..., Any], ws: Any) ->
     assert env["SETPIECE_WORKSPACE"] == str(ws.root)
     assert str(ws.site_packages) in env["PYTHONPATH"].split(os.pathsep)
     assert str(ws.site_packages) in env["PXR_AR_DEFAULT_SEARCH_PATH"].split(os.pathsep)
-    startup = Path(env["BLENDER_USER_SCRIPTS"]) / "startup" / "setpiece_blender.py"
+    assert "BLENDER_USER_SCRIPTS" not in env  # the artist's own scripts folder stays theirs
+    startup = Path(env["BLENDER_SYSTEM_SCRIPTS"]) / "startup" / "setpiece_blender.py"
     assert startup.is_file() and "install(BlenderHost())" in startup.read_text()
     # setpiece itself is importable from that PYTHONPATH
     assert any(
@@ -103,7 +104,7 @@ def test_launch_dry_run_uses_env_var_then_config(
     code, out, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run", "--json")
     assert code == 0, err
     plan = json.loads(out)
-    assert plan["command"] == [str(from_env)]
+    assert plan["command"] == [str(from_env), "--python-use-system-env"]
     assert plan["app_version"] == "5.0" and plan["python"] == "3.11"
 
     from_config = fake_blender(tmp_path / "cfg")
@@ -113,7 +114,8 @@ def test_launch_dry_run_uses_env_var_then_config(
         doc["hosts"] = tomlkit.table()
         doc["hosts"]["blender"] = {"executable": str(from_config)}
     code, out, _ = cli("-w", str(ws.root), "launch", "blender", "--dry-run", "--json")
-    assert code == 0 and json.loads(out)["command"] == [str(from_config)]
+    assert code == 0
+    assert json.loads(out)["command"] == [str(from_config), "--python-use-system-env"]
 
     with ws.config.edit() as doc:
         doc["hosts"]["blender"] = {"executable": str(tmp_path / "nope")}
@@ -178,3 +180,109 @@ def test_cli_module_imports_no_dcc_or_usd() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_blender_command_lines_make_pythonpath_count(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real Blender ignores PYTHONPATH unless started with --python-use-system-env: the
+    GUI launch and ``blender -b`` pass it; the bpy module (a plain Python) does not need it."""
+    from setpiece.hosts import launching
+    from setpiece.hosts.blender import launch as blender_launch
+
+    exe = fake_blender(tmp_path)
+    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(exe))
+    scene = tmp_path / "shot.blend"
+    scene.write_bytes(b"BLENDER")
+    code, out, err = cli("-w", str(ws.root), "launch", "blender", str(scene), "--dry-run", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["command"] == [str(exe), "--python-use-system-env", str(scene.resolve())]
+    # and for a launcher that drops the flag, the startup add-on reads this one
+    assert plan["env"]["SETPIECE_PYTHONPATH"] == plan["env"]["PYTHONPATH"]
+
+    monkeypatch.setenv("SETPIECE_BLENDER_BATCH_EXECUTABLE", str(exe))
+    monkeypatch.setattr(blender_launch, "bpy_module_available", lambda: False)
+    batch = launching.batch_plan("blender", ws, "/s.py", ["a"])
+    assert batch.command == [
+        str(exe), "-b", "--python-use-system-env", "--python-exit-code", "1",
+        "--python", "/s.py", "--", "a",
+    ]
+    monkeypatch.setattr(blender_launch, "bpy_module_available", lambda: True)
+    module = launching.batch_plan("blender", ws, "/s.py", ["a"])
+    assert "--python-use-system-env" not in module.command
+    assert module.command[1:] == ["-m", "setpiece.hosts.blender.launch", "/s.py", "a"]
+
+
+def test_blender_system_scripts_keeps_the_studios_folders(ws: Any) -> None:
+    from setpiece.hosts.launching import environment, merged_environment
+
+    env = environment("blender", ws)
+    merged = merged_environment(env, {"BLENDER_SYSTEM_SCRIPTS": "/studio/scripts"})
+    assert merged["BLENDER_SYSTEM_SCRIPTS"].split(os.pathsep) == [
+        env["BLENDER_SYSTEM_SCRIPTS"], "/studio/scripts",
+    ]
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
+)
+def test_blender_startup_addon_adds_setpiece_pythonpath(ws: Any) -> None:
+    """Blender started without --python-use-system-env (-E: PYTHONPATH ignored, -S: no
+    site-packages): the add-on finds setpiece through SETPIECE_PYTHONPATH and installs."""
+    import subprocess
+    import sysconfig
+
+    from setpiece.hosts.blender import startup_dir
+    from setpiece.hosts.launching import environment
+
+    env = environment("blender", ws)
+    paths = env["SETPIECE_PYTHONPATH"].split(os.pathsep)
+    # the bpy module lives in this Python's site-packages: a real Blender brings its own
+    paths.append(sysconfig.get_paths()["purelib"])
+    addon = startup_dir() / "startup" / "setpiece_blender.py"
+    code = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(addon)!r})['register']()\n"
+        "from setpiece.hosts.runtime import current\n"
+        "print('INSTALLED', current() is not None)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-E", "-S", "-c", code],
+        env={**os.environ, "SETPIECE_PYTHONPATH": os.pathsep.join(paths),
+             "SETPIECE_WORKSPACE": str(ws.root)},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert "INSTALLED True" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    assert "setpiece: not installed" not in proc.stderr
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
+)
+def test_real_blender_loads_the_addon_from_a_system_scripts_list(ws: Any, tmp_path: Path) -> None:
+    """bpy 5.0 reads BLENDER_SYSTEM_SCRIPTS as a path list: setpiece's folder prepended to a
+    studio's is found, and BLENDER_USER_SCRIPTS is not touched."""
+    import subprocess
+
+    from setpiece.hosts.launching import environment, merged_environment
+
+    studio = tmp_path / "studio_scripts"
+    (studio / "startup").mkdir(parents=True)
+    (studio / "startup" / "studio_tool.py").write_text(
+        "import os\ndef register():\n    os.environ['STUDIO_TOOL'] = '1'\n"
+        "def unregister():\n    pass\n"
+    )
+    env = merged_environment(
+        environment("blender", ws),
+        {**os.environ, "BLENDER_SYSTEM_SCRIPTS": str(studio)},
+    )
+    code = (
+        "import os, bpy\n"
+        "from setpiece.hosts.runtime import current\n"
+        "print('INSTALLED', current() is not None, os.environ.get('STUDIO_TOOL'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert "INSTALLED True 1" in proc.stdout, proc.stdout + proc.stderr[-2000:]

@@ -37,7 +37,15 @@ from setpiece.hosts import registry
 from setpiece.hosts.protocol import LaunchSpec
 
 # Variables holding a list of folders: setpiece prepends its folder, keeping the studio's.
-PATH_LIKE = {"PYTHONPATH", "HOUDINI_PACKAGE_DIR", "HOUDINI_PATH", "NUKE_PATH", "PATH"}
+PATH_LIKE = {
+    "PYTHONPATH",
+    "HOUDINI_PACKAGE_DIR",
+    "HOUDINI_PATH",
+    "NUKE_PATH",
+    "PATH",
+    "BLENDER_SYSTEM_SCRIPTS",
+    "SETPIECE_PYTHONPATH",
+}
 
 
 def spec_for(host: str) -> LaunchSpec:
@@ -184,6 +192,8 @@ def environment(host: str, ws: Any, *, no_setup: bool = False) -> dict[str, str]
         else:
             env[spec.startup_var] = str(startup)
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(pythonpath))
+    if spec.pythonpath_var:
+        env[spec.pythonpath_var] = env["PYTHONPATH"]
     if no_setup:
         env["SETPIECE_SAFE_MODE"] = "1"
     return env
@@ -235,7 +245,7 @@ def launch_plan(host: str, ws: Any, scene: str | None = None, *, no_setup: bool 
         )
     version, python = app_info(host, exe)
     check_python(host, python, ws, version)
-    command = [str(exe)]
+    command = [str(exe), *spec_for(host).launch_args]
     if scene:
         if not Path(scene).is_file():
             raise SetpieceError(f"scene {scene} does not exist: check the path")

@@ -154,7 +154,14 @@ class LaunchSpec:
     python_by_app_version: dict[str, str] = field(default_factory=dict)
     #: env var that points the app at setpiece's startup folder
     #: (``PYTHONPATH`` for userSetup.py, ``HOUDINI_PACKAGE_DIR``, ``NUKE_PATH``,
-    #: ``BLENDER_USER_SCRIPTS``)
+    #: ``BLENDER_SYSTEM_SCRIPTS``)
     startup_var: str = "PYTHONPATH"
     #: arguments that run a Python script headless: ``["-b", "--python", "{script}"]``
     batch_args: tuple[str, ...] = ("{script}",)
+    #: arguments of the GUI launch, before the scene (Blender: ``--python-use-system-env``,
+    #: without which it ignores ``PYTHONPATH``)
+    launch_args: tuple[str, ...] = ()
+    #: a variable that carries the ``PYTHONPATH`` entries again, for an app that may be
+    #: started without honouring ``PYTHONPATH`` (Blender: ``SETPIECE_PYTHONPATH``, read by
+    #: its startup add-on)
+    pythonpath_var: str = ""

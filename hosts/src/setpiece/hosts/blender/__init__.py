@@ -16,7 +16,7 @@ __all__ = ["BlenderHost", "startup_dir"]
 
 
 def startup_dir() -> Path:
-    """The scripts folder ``BLENDER_USER_SCRIPTS`` points at (its ``startup/`` holds the
+    """The scripts folder ``BLENDER_SYSTEM_SCRIPTS`` points at (its ``startup/`` holds the
     module that calls ``setpiece.hosts.install(BlenderHost())``)."""
     return Path(__file__).parent / "startup_scripts"
 

@@ -3,7 +3,9 @@
 Headless: with the ``bpy`` module importable in this Python (``pip install bpy``: Blender
 as a Python module), ``setpiece batch blender`` runs
 ``python -m setpiece.hosts.blender.launch SCRIPT [ARGS...]`` with no Blender install at
-all; otherwise ``blender -b --python-exit-code 1 --python SCRIPT -- ARGS``.
+all; otherwise ``blender -b --python-use-system-env --python-exit-code 1 --python SCRIPT --
+ARGS`` (``--python-use-system-env``: a real Blender ignores ``PYTHONPATH`` without it; the
+GUI launch passes it too).
 
 Python versions (Blender release notes, VFX Reference Platform): Blender 4.0 ships
 Python 3.10; 4.1 to 4.5 and 5.0 ship 3.11.
@@ -44,9 +46,18 @@ def launch_spec() -> LaunchSpec:
             "C:/Program Files/Blender Foundation/Blender */blender.exe",
         ),
         python_by_app_version=dict(PYTHON_BY_APP_VERSION),
-        # setpiece's add-on lives in <startup_dir>/startup/ (see setpiece.hosts.blender.startup_dir)
-        startup_var="BLENDER_USER_SCRIPTS",
-        batch_args=("-b", "--python-exit-code", "1", "--python", "{script}", "--"),
+        # setpiece's add-on lives in <startup_dir>/startup/ (see setpiece.hosts.blender.startup_dir).
+        # BLENDER_SYSTEM_SCRIPTS (a path list since Blender 4.2) leaves the artist's own
+        # user scripts folder alone; setpiece prepends its folder to the studio's.
+        startup_var="BLENDER_SYSTEM_SCRIPTS",
+        # Blender's Python ignores PYTHONPATH unless told otherwise
+        batch_args=(
+            "-b", "--python-use-system-env", "--python-exit-code", "1", "--python", "{script}",
+            "--",
+        ),
+        launch_args=("--python-use-system-env",),
+        # for a launcher that does not pass --python-use-system-env: the add-on adds these
+        pythonpath_var="SETPIECE_PYTHONPATH",
     )
 
 

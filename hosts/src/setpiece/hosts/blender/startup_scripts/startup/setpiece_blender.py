@@ -1,16 +1,31 @@
-"""setpiece's Blender startup module (found through ``BLENDER_USER_SCRIPTS``).
+"""setpiece's Blender startup module (found through ``BLENDER_SYSTEM_SCRIPTS``).
 
 Blender imports every module in ``<scripts>/startup/`` and calls its ``register()``.
-``setpiece launch blender`` points ``BLENDER_USER_SCRIPTS`` at the folder above this one;
-a studio with its own scripts folder copies (or links) this file into its ``startup/``.
+``setpiece launch blender`` prepends the folder above this one to ``BLENDER_SYSTEM_SCRIPTS``
+(the artist's own ``BLENDER_USER_SCRIPTS`` stays theirs); a studio with its own scripts
+folder may copy (or link) this file into its ``startup/`` instead.
+
+Blender's Python ignores ``PYTHONPATH`` unless started with ``--python-use-system-env``
+(``setpiece launch`` passes it); for a launcher that does not, the folders in
+``SETPIECE_PYTHONPATH`` (printed by ``setpiece env blender``) are added to ``sys.path`` here.
 Never raises: a problem is one line in the console and Blender starts as usual.
 """
 
+import os
 import sys
+
+
+def _add_paths():
+    import site
+
+    for path in os.environ.get("SETPIECE_PYTHONPATH", "").split(os.pathsep):
+        if path and path not in sys.path and os.path.isdir(path):
+            site.addsitedir(path)  # with its .pth files (editable installs)
 
 
 def register():
     try:
+        _add_paths()
         from setpiece.hosts import install
         from setpiece.hosts.blender import BlenderHost
 
