@@ -415,3 +415,39 @@ def test_update_never_moves_a_container_past_its_requirement(tmp_path: Path) -> 
     assert host.nodes["Table"].version == "1.3.0"  # kept: its requirement refuses 2.0.0
     assert host.nodes["BigTable"].version == "2.0.0"
     assert "'Table>=1.2.3,<2' refuses it" in rt.last_check.message()
+
+
+def test_batch_build_refuses_a_spec_the_installed_version_does_not_satisfy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``setpiece batch HOST build "KitchenSet==9.9"`` with 1.0.0 installed: a one-line error
+    naming the installed version and the fix, never a build of 1.0.0 in its place."""
+    from setpiece.hosts import launching, registry, runtime
+
+    ws = FakeWorkspace(tmp_path, [FakeAsset("KitchenSet", "1.0.0")])
+    host = MemoryHost()
+    built: list[str] = []
+
+    def fake_build_layer(ws: Any, asset: str, **_: Any) -> tuple[Path, list[Any]]:
+        built.append(asset)
+        return tmp_path / "scene.usda", [record("Chair", "1.0.0")]
+
+    monkeypatch.setattr(registry, "get_host", lambda name: host)
+    monkeypatch.setattr(runtime, "_find_workspace", lambda cls, h: ws)
+    monkeypatch.setattr(runtime, "build_layer", fake_build_layer)
+    monkeypatch.setattr(runtime.Runtime, "configure_usd", lambda self: [])
+    out = str(tmp_path / "kitchen.scene")
+
+    code = launching.build_in_host("memory", "KitchenSet==9.9", out)
+    err = capsys.readouterr().err
+    assert code == 1 and built == []
+    assert err.count("\n") == 1
+    assert "KitchenSet 1.0.0 is installed but the build asks for KitchenSet==9.9" in err
+    assert "setpiece install \"KitchenSet==9.9\"" in err
+
+    for spec in ("KitchenSet", "KitchenSet==1.0.0", "KitchenSet>=1,<2"):
+        assert launching.build_in_host("memory", spec, out) == 0, capsys.readouterr().err
+    assert built == ["KitchenSet"] * 3
+
+    assert launching.build_in_host("memory", "Kitchen Set!", out) == 1
+    assert "build spec 'Kitchen Set!' is not valid" in capsys.readouterr().err

@@ -379,6 +379,35 @@ def selftest(host: str, ws: Any, argv: Sequence[str] = ()) -> int:
         os.unlink(script)
 
 
+def check_build_spec(ws: Any, spec: str) -> str:
+    """The asset a build SPEC names, once the installed version satisfies SPEC's version
+    (``KitchenSet==9.9`` with 1.0.0 installed is refused, saying how to install it)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as exc:
+        raise SetpieceError(
+            f"build spec {spec!r} is not valid ({exc}): give an asset name, optionally with a "
+            "version ('KitchenSet' or 'KitchenSet==1.2.0')"
+        )
+    if not req.specifier:
+        return req.name
+    key = re.sub(r"[-_.]+", "-", req.name).lower()
+    installed = ws.installed_assets().get(key)
+    if installed is None:
+        raise SetpieceError(
+            f"{req.name} is not installed in workspace {ws.root}: run 'setpiece install \"{spec}\"'"
+        )
+    version = str(installed.version)
+    if not req.specifier.contains(version, prereleases=True):
+        raise SetpieceError(
+            f"{req.name} {version} is installed but the build asks for {spec}: run "
+            f"'setpiece install \"{spec}\"' first (or build '{req.name}' for {version})"
+        )
+    return req.name
+
+
 def build_in_host(
     host_name: str, spec: str, output: str, *, no_setup: bool = False, json_out: str = ""
 ) -> int:
@@ -389,8 +418,8 @@ def build_in_host(
     try:
         host = get_host(host_name)
         runtime = Runtime(host, no_setup=no_setup or None)
+        asset = check_build_spec(runtime.workspace, spec)
         host.new_scene()
-        asset = re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0]
         containers, report = runtime.build(asset)
         out = Path(output)
         if out.suffix.lower() in (".usd", ".usda", ".usdc", ".usdz"):
