@@ -384,3 +384,31 @@ def test_subprocess_exit_codes(sample_ws, run_setpiece) -> None:
     assert lst.exit_code == 0 and len(json.loads(lst.out)) == 4
     proc = subprocess.run([str(ws.python), "-c", "import kitchenset, chair, table, lamp"], check=False)
     assert proc.returncode == 0
+
+
+def test_external_wheel_never_replaces_a_repo_asset(sample_ws, run_cli, snap) -> None:
+    """uv treats external_packages/ as one more source where the highest version wins: a
+    plain 'chair-9.0.0' wheel there would replace the repo's Chair. Install refuses it."""
+    ws = sample_ws
+    _plain_wheel(ws.external_dir, "chair", "9.0.0")
+    before = snap(ws.inputs)
+    message = run_cli("-w", ws.root, "install", "Chair").user_error(
+        "external_packages/chair-9.0.0-py3-none-any.whl", "asset 'chair'", "repo 'blessed'", "delete")
+    assert str(ws.external_dir) in message
+    assert snap(ws.inputs) == before and ws.installed() == ({}, [])
+    # removed, the repo's Chair installs as before; other external wheels are fine
+    (ws.external_dir / "chair-9.0.0-py3-none-any.whl").unlink()
+    _plain_wheel(ws.external_dir, "plainlib", "2.0.0")
+    assert run_cli("-w", ws.root, "install", "Chair", "plainlib").exit_code == 0
+    assets, others = ws.installed()
+    assert assets["chair"].version == "1.1.0" and ("plainlib", "2.0.0") in others
+
+
+def test_external_add_refuses_an_asset_name(make_workspace, run_cli) -> None:
+    ws = make_workspace()
+    ws.create("six", kind="tool")
+    ws.publish("six")
+    message = run_cli("-w", ws.root, "external", "add", "six==1.17.0").user_error(
+        "'six' is an asset in repo 'review'", "setpiece install six")
+    assert "external_packages" in message
+    assert list(ws.external_dir.iterdir()) == []

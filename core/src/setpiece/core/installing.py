@@ -137,11 +137,19 @@ def external_add(ws: Workspace, reqs: Sequence[str]) -> list[str]:
     Python into ``external_packages/``: the only place assets may take them from."""
     from packaging.requirements import InvalidRequirement, Requirement
 
+    names = []
     for r in reqs:
         try:
-            Requirement(r)
+            names.append(Requirement(r).name)
         except InvalidRequirement as exc:
             raise SetpieceError(f"invalid requirement '{r}': {exc}")
+    asked = ws.external_shadowing(names)
+    if asked:
+        name, _, repo = asked[0]
+        raise SetpieceError(
+            f"'{name}' is an asset in repo '{repo}': external_packages/ is only for non-asset "
+            f"packages; install the asset with 'setpiece install {name}'"
+        )
     ws.external_dir.mkdir(exist_ok=True)
     before = {p.name for p in ws.external_dir.glob("*.whl")}
     ws.report(f"Downloading {', '.join(reqs)} for Python {ws.python_version}")
@@ -157,7 +165,20 @@ def external_add(ws: Workspace, reqs: Sequence[str]) -> list[str]:
             f"could not fetch {', '.join(reqs)} for Python {ws.python_version}: "
             f"{' '.join(lines) or proc.stderr.strip()[-300:]}"
         )
-    return sorted({p.name for p in ws.external_dir.glob("*.whl")} - before)
+    added = sorted({p.name for p in ws.external_dir.glob("*.whl")} - before)
+    from setpiece.core.wheels import parse_wheel_name
+
+    new_names = [wn.project for a in added if (wn := parse_wheel_name(a))]
+    clash = ws.external_shadowing(new_names)
+    if clash:  # a dependency named like an asset: keep nothing of this fetch
+        for a in added:
+            (ws.external_dir / a).unlink(missing_ok=True)
+        _, key, repo = clash[0]
+        raise SetpieceError(
+            f"{', '.join(reqs)} depends on '{key}', an asset in repo '{repo}': nothing was added "
+            "to external_packages/ (the repos always provide their assets)"
+        )
+    return added
 
 
 def _sha256(path: Path) -> str:

@@ -293,8 +293,57 @@ class Workspace:
         else:
             args += ["--no-index"]
         self.external_dir.mkdir(exist_ok=True)
+        self.check_external()
         args += ["--find-links", str(self.external_dir)]
         return args, env
+
+    def external_shadowing(self, names: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+        """(wheel or name, asset name, repo) for every external package named like an asset
+        that a configured repo publishes: uv treats ``--find-links`` as one more source where
+        the highest version wins, so such a wheel could replace the repo's asset."""
+        from setpiece.core.wheels import parse_wheel_name
+
+        if names is None:
+            found: dict[str, str] = {}
+            if self.external_dir.is_dir():
+                with os.scandir(self.external_dir) as it:
+                    for entry in it:
+                        wn = parse_wheel_name(entry.name)
+                        if wn:
+                            found.setdefault(wn.project, entry.name)
+        else:
+            found = {normalize(n): n for n in names}
+        if not found:
+            return []
+        out = []
+        repos = self.repos()
+        for key in sorted(found):
+            for repo_name, r in repos.items():
+                try:
+                    if r.has_project(key):
+                        out.append((found[key], key, repo_name))
+                        break
+                except SetpieceError:  # an unreachable index fails the uv run on its own
+                    continue
+        return out
+
+    def check_external(self) -> None:
+        """Refuse to resolve while ``external_packages/`` holds a wheel named like an asset
+        of a repo: the repos always win for any name they have (checked once per listing)."""
+        try:
+            stamp = (self.external_dir.stat().st_mtime_ns, tuple(self.config.repos))
+        except FileNotFoundError:
+            return
+        if getattr(self, "_external_ok", None) == stamp:
+            return
+        bad = self.external_shadowing()
+        if bad:
+            wheel, key, repo_name = bad[0]
+            raise SetpieceError(
+                f"external_packages/{wheel} is named like asset '{key}' of repo '{repo_name}': "
+                f"assets come only from the repos; delete it from {self.external_dir}"
+            )
+        self._external_ok = stamp
 
     def uv_pip(self, command: str, args: Iterable[str], *, repo: str | None = None,
                what: str = "install", with_index: bool = True) -> str:

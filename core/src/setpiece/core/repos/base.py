@@ -34,6 +34,10 @@ class Repo(abc.ABC):
 
         return any(Version(v) == Version(version) for v in self.versions(project))
 
+    def has_project(self, project: str) -> bool:
+        """Whether the repo publishes any version of ``project`` (what uv would see)."""
+        return bool(self.versions(project))
+
     @abc.abstractmethod
     def fetch(self, project: str, version: str, dest: Path) -> Path:
         """Copy the wheel of ``project==version`` into folder ``dest``; return its path."""

@@ -77,6 +77,10 @@ class FolderRepo(Repo):
         """One ``stat`` of the canonical file name: no scan of the folder."""
         return self._wheel_path(project, version).exists()
 
+    def has_project(self, project: str) -> bool:
+        """One ``stat`` of the project's index page (what uv resolves from): no folder scan."""
+        return (self.root / "simple" / normalize(project) / "index.html").exists()
+
     def find_wheel(self, project: str, version: str) -> Path:
         path = self._wheel_path(project, version)
         if path.exists():
