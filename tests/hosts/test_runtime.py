@@ -451,3 +451,50 @@ def test_batch_build_refuses_a_spec_the_installed_version_does_not_satisfy(
 
     assert launching.build_in_host("memory", "Kitchen Set!", out) == 1
     assert "build spec 'Kitchen Set!' is not valid" in capsys.readouterr().err
+
+
+def test_one_failing_container_does_not_stop_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """on_open = update with Chair's update failing: Table and Lamp still update and run
+    their setup, Chair keeps its version, the failure is one line (no traceback)."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.runtime import install
+
+    class FlakyHost(MemoryHost):
+        def update(self, container: Container, record: ContainerRecord) -> Container:
+            if container.asset == "Chair":
+                raise SetpieceError("Blender could not import Chair 1.1.0: check the layer")
+            if container.asset == "Lamp":
+                raise RuntimeError("unexpected")
+            return super().update(container, record)
+
+    setup = {"setpiece.setup": {"Table": f"{HERE}:setup_ok"}}
+    ws = FakeWorkspace(
+        tmp_path,
+        [FakeAsset("Chair", "1.1.0"), FakeAsset("Table", "1.1.0", eps=setup),
+         FakeAsset("Lamp", "1.1.0")],
+        on_open="update",
+    )
+    host = FlakyHost()
+    host.load(SceneLoad("x.usda", [record(n, "1.0.0") for n in ("Chair", "Table", "Lamp")]))
+    host.scene_data["setpiece_asset"] = "KitchenSet"
+    rt = install(host, ws, defer=False)
+    rt.configure_usd = lambda: []  # type: ignore[method-assign]
+    host.open_scene(str(tmp_path / "kitchen.scene"))
+
+    check = rt.last_check
+    assert [c.node for c in check.updated] == ["Table"]
+    assert host.nodes["Table"].version == "1.1.0" and host.nodes["Chair"].version == "1.0.0"
+    assert CALLS == ["Table==1.1.0"]  # setup ran for the one that updated
+    assert [(f.asset, f.version) for f in check.failed] == [("Chair", "1.1.0"), ("Lamp", "1.1.0")]
+    assert "Chair (Chair): not updated from 1.0.0 to 1.1.0: Blender could not import" in (
+        check.message()
+    )
+    chair_log = [r for r in caplog.records if "Chair (Chair): not updated" in r.getMessage()]
+    assert chair_log and chair_log[0].exc_info is None  # one line, no traceback
+    lamp_log = [r for r in caplog.records if "Lamp (Lamp): not updated" in r.getMessage()]
+    assert lamp_log and lamp_log[0].exc_info is not None  # unexpected: traceback kept
+
+    updated, report = rt.update()  # still unpacks as before; failures on the result
+    assert updated == [] and report.results == []

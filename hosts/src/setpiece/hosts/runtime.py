@@ -135,6 +135,48 @@ class Change:
 
 
 @dataclass
+class UpdateFailure:
+    """A container that could not be updated (it keeps its version and content)."""
+
+    asset: str
+    node: str
+    scene_version: str
+    version: str
+    error: str
+
+    def line(self) -> str:
+        return (
+            f"{self.asset} ({self.node}): not updated from {self.scene_version} to "
+            f"{self.version}: {self.error}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "node": self.node,
+            "scene_version": self.scene_version,
+            "version": self.version,
+            "error": self.error,
+        }
+
+
+class UpdateResult(tuple):  # type: ignore[type-arg]
+    """``(updated, setup report)`` as before, plus ``failed``: the containers that could
+    not be updated (each update is guarded: one failing container never stops the others)."""
+
+    updated: list[Container]
+    setup: Any
+    failed: list[UpdateFailure]
+
+    def __new__(
+        cls, updated: list[Container], setup: Any, failed: list[UpdateFailure]
+    ) -> UpdateResult:
+        self = super().__new__(cls, (updated, setup))
+        self.updated, self.setup, self.failed = updated, setup, failed
+        return self
+
+
+@dataclass
 class OpenCheck:
     """What the scene-opened check found and did."""
 
@@ -145,6 +187,7 @@ class OpenCheck:
     updated: list[Container] = field(default_factory=list)
     asked: bool = False
     setup: Any = None
+    failed: list[UpdateFailure] = field(default_factory=list)
 
     @property
     def outdated(self) -> list[Change]:
@@ -162,6 +205,9 @@ class OpenCheck:
             head = f"{self.asset}: updated {len(self.updated)} container(s)"
         else:
             head = f"{self.asset}: {len(self.outdated)} container(s) changed upstream"
+        if self.failed:
+            head += f"; {len(self.failed)} could not be updated"
+            lines.extend(f.line() for f in self.failed)
         return "\n".join([head, *lines])
 
 
@@ -346,8 +392,10 @@ class Runtime:
 
     def update(
         self, changes: Sequence[Change] | None = None, *, assets: Sequence[str] = ()
-    ) -> tuple[list[Container], Any]:
-        """Update outdated containers to the installed version, then run their setup."""
+    ) -> UpdateResult:
+        """Update outdated containers to the installed version, then run the setup of those
+        that updated. A container that fails to update is reported (one line each, in
+        ``result.failed`` and the log) and keeps its version; the others go on."""
         from setpiece.hosts.setup_code import run_setups
 
         ws = self.workspace
@@ -357,24 +405,43 @@ class Runtime:
         installed = ws.installed_assets()
         by_node = {c.node: c for c in self.host.ls()}
         updated: list[Container] = []
+        failed: list[UpdateFailure] = []
         for change in changes:
             if change.status != "outdated" or (wanted and _norm(change.asset) not in wanted):
                 continue
             container = by_node.get(change.node)
             if container is None:
                 continue
-            inst = installed[_norm(change.asset)]
-            record = replace(
-                container.record,
-                version=str(inst.version),
-                layer=str(interface_layer(inst) or ""),
-            )
-            updated.append(self.host.update(container, record))
-            self.log.info("updated %s %s -> %s", change.asset, change.scene_version, inst.version)
+            target = str(change.installed_version or "")
+            try:
+                inst = installed[_norm(change.asset)]
+                target = str(inst.version)
+                record = replace(
+                    container.record,
+                    version=target,
+                    layer=str(interface_layer(inst) or ""),
+                )
+                updated.append(self.host.update(container, record))
+            except SetpieceError as exc:  # a user-fixable problem: one line, no traceback
+                failure = UpdateFailure(
+                    change.asset, change.node, change.scene_version, target, str(exc)
+                )
+                self.log.error("setpiece: %s", failure.line())
+                failed.append(failure)
+                continue
+            except Exception as exc:  # unexpected: the traceback goes to the log
+                error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                failure = UpdateFailure(
+                    change.asset, change.node, change.scene_version, target, error
+                )
+                self.log.exception("setpiece: %s", failure.line())
+                failed.append(failure)
+                continue
+            self.log.info("updated %s %s -> %s", change.asset, change.scene_version, target)
         report = run_setups(
             self.host, updated, workspace=ws, no_setup=self.no_setup, logger=self.log
         )
-        return updated, report
+        return UpdateResult(updated, report, failed)
 
     def scene_opened(self) -> OpenCheck:
         """The scene-opened callback: check (and per ``on_open``, update) the containers."""
@@ -404,7 +471,8 @@ class Runtime:
             self.log.info("setpiece: %s", result.message())
             return result
         if policy == "update":
-            result.updated, result.setup = self.update(result.changes)
+            done = self.update(result.changes)
+            result.updated, result.setup, result.failed = done.updated, done.setup, done.failed
         elif policy == "ask":
             ask = getattr(self.host, "ask", None)
             if callable(ask):
@@ -522,9 +590,17 @@ def build_command(runtime: Runtime) -> Any:
 
 
 def update_command(runtime: Runtime) -> Any:
-    updated, report = runtime.update()
-    runtime.log.warning("setpiece: updated %d container(s); %s", len(updated), report.summary())
-    return updated
+    result = runtime.update()
+    message = f"updated {len(result.updated)} container(s); {result.setup.summary()}"
+    if result.failed:
+        message += f"; {len(result.failed)} could not be updated:\n" + "\n".join(
+            f.line() for f in result.failed
+        )
+        notify = getattr(runtime.host, "notify", None)
+        if callable(notify):
+            notify(message)
+    runtime.log.warning("setpiece: %s", message)
+    return result.updated
 
 
 def inventory_command(runtime: Runtime) -> Any:
@@ -548,6 +624,8 @@ __all__ = [
     "Change",
     "OpenCheck",
     "Runtime",
+    "UpdateFailure",
+    "UpdateResult",
     "current",
     "install",
     "register_command",

@@ -281,6 +281,8 @@ class BlenderHost:
                 for fn in list(_SCENE_CALLBACKS):
                     try:
                         fn()
+                    except SetpieceError as exc:  # the artist can fix it: one line
+                        log.error("setpiece: %s", exc)
                     except Exception:  # a broken callback must not break file loading
                         log.exception("setpiece scene-opened callback %r failed", fn)
 

@@ -495,7 +495,9 @@ def update_containers(
             skipped[ch.node] = f"{ch.asset}: {ch.installed_version} is installed, not {targets[ch.node]}"
     if not changes:
         return UpdateResult([], None, requirements, skipped)
-    updated, report = runtime.update(changes)
+    updated, report = done = runtime.update(changes)
+    for failure in getattr(done, "failed", ()):  # not updated: kept at its version
+        skipped[failure.node] = failure.line()
     return UpdateResult(updated, report, requirements, skipped)
 
 
