@@ -319,7 +319,9 @@ def test_file_vanished_between_add_and_push(make_workspace: Any, run_cli: Any, t
         if p.is_file() and p.stat().st_ino == inode:
             p.unlink()
     run_cli("-w", ws.root, "files", "push", "Chair").user_error("vanished", "frames/f0002.exr")
-    run_cli("-w", ws.root, "publish", "Chair").user_error("frames/f0002.exr", "not published")
+    # publish refuses earlier: the tracked folder is not what its pointer says any more
+    run_cli("-w", ws.root, "publish", "Chair").user_error("frames modified since 'files add'",
+                                                          "not published")
     assert not list((tmp_path / "repos" / "review").glob("*.whl"))
 
 
@@ -446,3 +448,35 @@ def test_help_and_publish_without_files_never_import_dvc(make_workspace: Any) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          env={**os.environ}).stdout
     assert "DVC-MODULES []" in out, out
+
+
+def test_publish_refuses_tracked_paths_changed_since_add(make_workspace: Any, run_cli: Any,
+                                                          tmp_path: Path) -> None:
+    """A tracked file edited after 'files add' would be published as its old bytes."""
+    ws = make_workspace()
+    ws.create("Chair")
+    pkg = ws.output("Chair").package_dir
+    write(pkg / "geo.abc", 1000)
+    frames(pkg / "frames", 3)
+    run_cli("-w", ws.root, "files", "add", "Chair", pkg / "geo.abc", pkg / "frames")
+    review = tmp_path / "repos" / "review"
+    write(pkg / "geo.abc", 1000, seed=7)  # the artist re-exported it
+    msg = run_cli("-w", ws.root, "publish", "Chair").user_error(
+        "geo.abc modified since 'files add'", f"'setpiece files add Chair {pkg / 'geo.abc'}' first",
+        "not published")
+    assert "frames" not in msg
+    assert not list(review.glob("*.whl")) and objects(review) == set()
+    # a frame of a tracked folder changed: the folder is named
+    run_cli("-w", ws.root, "files", "add", "Chair", pkg / "geo.abc")
+    write(pkg / "frames" / "f0001.exr", 4096, seed=9)
+    run_cli("-w", ws.root, "publish", "Chair").user_error("frames modified since 'files add'")
+    run_cli("-w", ws.root, "files", "add", "Chair", pkg / "frames")
+    # a tracked path removed: restore it or stop tracking it
+    (pkg / "geo.abc").unlink()
+    run_cli("-w", ws.root, "publish", "Chair").user_error(
+        "geo.abc missing", "setpiece files pull Chair", "geo.abc.dvc")
+    assert not list(review.glob("*.whl"))
+    assert run_cli("-w", ws.root, "files", "pull", "Chair").exit_code == 0
+    r = run_cli("-w", ws.root, "publish", "Chair")
+    assert r.exit_code == 0, r.err
+    assert [p.name for p in review.glob("*.whl")] == ["chair-0.1.0-py3-none-any.whl"]

@@ -10,9 +10,10 @@ Assets without tracked files never import dvc.
 from __future__ import annotations
 
 import io
+import shlex
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.files import need_dvc, pointers
@@ -37,12 +38,40 @@ def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
     ptrs = pointers.find(asset.package_dir)
     try:
         with Store(ws) as store:
+            check_unchanged(store, asset, ptrs)
             remote = open_remote(ws, repo.name)
             send(ws, store, remote, asset.name, asset.package_dir, ptrs)
     except SetpieceError as exc:
         ws.emit("failed", action="publish", asset=asset.name, version=asset.version,
                 repo=repo.name, error=str(exc))
         raise SetpieceError(f"{exc}; {asset.name} {asset.version} was not published")
+
+
+def check_unchanged(store: Any, asset: OutputAsset, ptrs: list[pointers.Pointer]) -> None:
+    """Refuse tracked paths that are not what their pointers say: the new version would
+    point to the old bytes (modified) or to bytes the artist removed (missing)."""
+    modified: list[str] = []
+    missing: list[str] = []
+    to_add: list[str] = []
+    for p in ptrs:
+        current = store.current_md5(p.data_path)
+        if current is None:
+            missing.append(p.rel(asset.package_dir))
+        elif current != p.md5:
+            modified.append(p.rel(asset.package_dir))
+            to_add.append(shlex.quote(str(p.data_path)))
+    if modified:
+        paths = " ".join(to_add)
+        raise SetpieceError(
+            f"{asset.name}: {', '.join(modified)} modified since 'files add': run "
+            f"'setpiece files add {asset.name} {paths}' first"
+        )
+    if missing:
+        raise SetpieceError(
+            f"{asset.name}: tracked {', '.join(missing)} missing from {asset.package_dir}: "
+            f"restore with 'setpiece files pull {asset.name}', or stop tracking it by deleting "
+            f"{missing[0]}{pointers.SUFFIX}"
+        )
 
 
 def wheel_pointers(wheel: Path) -> list[pointers.Pointer]:
