@@ -333,6 +333,69 @@ def test_push_failure_publishes_nothing_and_resume_finishes(
     again.user_error("no interrupted publish of Chair")
 
 
+def test_resume_after_the_wheel_reached_the_repo_publishes_it_once(
+    host: Any, ws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wheel got into the repo, then the run died before it was marked published:
+    resume sees the repo's wheel is this run's (same sha256) and only finishes it, never
+    publishing the same content again as the next version."""
+    from setpiece.core import events
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.publish.resume import resume
+
+    model_chair(host, ws)
+    repo_cls = type(review(ws))
+    original = repo_cls.publish
+
+    def publish_then_die(self: Any, wheel: Path) -> None:
+        original(self, wheel)
+        raise SetpieceError("connection to the repo lost: resume the publish")
+
+    monkeypatch.setattr(repo_cls, "publish", publish_then_die)
+    report = publish_scene(host, ws, raise_on_failure=False)
+    assert item(report, "IntegratePublish").status == "failed"
+    assert review(ws).versions("Chair") == ["0.1.0"]
+    sent = review(ws).find_wheel("Chair", "0.1.0").read_bytes()
+    monkeypatch.undo()
+
+    before = len(list(events.read(ws.root, "published")))
+    done = resume(ws, "Chair")
+    assert done.success and done.published and done.version == "0.1.0"
+    assert review(ws).versions("Chair") == ["0.1.0"]  # not again as 0.1.1
+    assert review(ws).find_wheel("Chair", "0.1.0").read_bytes() == sent  # untouched
+    published = list(events.read(ws.root, "published"))
+    assert len(published) == before + 1 and published[-1]["version"] == "0.1.0"
+    assert report.staging and not Path(report.staging).exists()
+
+
+def test_resume_after_someone_else_took_the_version_takes_the_next(
+    host: Any, ws: Any, make_workspace: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This run tried to send 0.1.0 (its sha256 recorded) but it never arrived; another
+    artist's 0.1.0 is there now (a different sha256): resume takes 0.1.1."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.publish.resume import resume
+
+    model_chair(host, ws)
+
+    def lost(self: Any, wheel: Path) -> None:
+        raise SetpieceError("connection to the repo lost: resume the publish")
+
+    monkeypatch.setattr(type(review(ws)), "publish", lost)
+    report = publish_scene(host, ws, raise_on_failure=False)
+    monkeypatch.undo()
+    assert report.staging
+    manifest = json.loads(Path(report.staging, "manifest.json").read_text())
+    assert manifest["sent"]["version"] == "0.1.0" and len(manifest["sent"]["sha256"]) == 64
+    rival = make_workspace("rival", repos={"review": Path(review(ws).location)},
+                           blessed="review", default="review")
+    rival.create("Chair", kind="prop")
+    rival.publish("Chair")
+    done = resume(ws, "Chair")
+    assert done.success and done.version == "0.1.1"
+    assert review(ws).versions("Chair") == ["0.1.0", "0.1.1"]
+
+
 def test_concurrent_publish_gets_its_own_version(
     host: Any, ws: Any, make_workspace: Callable[..., Any]
 ) -> None:

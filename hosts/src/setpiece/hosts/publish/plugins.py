@@ -707,7 +707,17 @@ class IntegratePublish(_Integrator):
         repo = s.repo()
         wheel = Path(context.data["wheel"])
         for attempt in range(self.attempts):
+            if repo.has_version(s.asset_name, s.planned_version) and _ours(
+                repo, s.asset_name or "", s.planned_version or "", staging
+            ):  # an earlier try of this run got it there, then died: only finish it
+                self.log.info("%s %s already in %s from this run: finishing it",
+                              s.asset_name, s.planned_version, repo.name)
+                wheel = wheel.with_name(str(staging.data["sent"]["wheel"]))
+                break
             if not repo.has_version(s.asset_name, s.planned_version):
+                staging.set_state(staging.state, sent={
+                    "version": s.planned_version, "wheel": wheel.name, "sha256": _sha256(wheel),
+                })
                 try:
                     repo.publish(wheel)
                     break
@@ -736,6 +746,37 @@ class IntegratePublish(_Integrator):
         )
         staging.set_state("published", version=s.planned_version, wheel=wheel.name)
         self.log.info("published %s %s to %s", s.asset_name, s.planned_version, repo.name)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ours(repo: Any, asset: str, version: str, staging: Staging) -> bool:
+    """True when the repo's wheel of ``asset`` ``version`` is the one this run sent (same
+    sha256 as recorded in the staging manifest before ``repo.publish``)."""
+    import tempfile
+
+    from packaging.version import InvalidVersion, Version
+
+    sent = staging.data.get("sent") or {}
+    try:
+        if not sent.get("sha256") or Version(str(sent.get("version"))) != Version(version):
+            return False
+    except InvalidVersion:
+        return False
+    with tempfile.TemporaryDirectory(prefix="setpiece-check-") as tmp:
+        try:
+            theirs = repo.fetch(asset, version, Path(tmp))
+        except SetpieceError:
+            return False
+        return _sha256(Path(theirs)) == sent["sha256"]
 
 
 BUILTIN = [

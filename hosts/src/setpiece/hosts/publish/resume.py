@@ -5,7 +5,10 @@ The newest run of NAME whose staging is complete (``extracted``) or half-integra
 (``integrating``) is integrated again: every integrator works from the staging manifest
 alone and is idempotent (files copied again, version set, interface written, wheel
 built, files pushed, package published, ``published`` emitted). When the planned version
-was published by someone else meanwhile, the next free one is taken.
+was published by someone else meanwhile, the next free one is taken; when the repo's wheel
+of that version is the one this run sent (same sha256 as recorded in the staging
+manifest) the run died after publishing it, so it is only marked published (never
+published twice under two versions).
 """
 
 from __future__ import annotations
@@ -14,6 +17,16 @@ from typing import Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.hosts.publish.report import PublishReport
+
+
+def _sent_by_this_run(ws: Any, name: str, version: str, repo: str | None, staging: Any) -> bool:
+    from setpiece.hosts.publish.plugins import _ours
+
+    try:
+        target = ws.repo(repo)
+    except SetpieceError:
+        return False
+    return _ours(target, name, version, staging)
 
 
 def resume(
@@ -37,7 +50,10 @@ def resume(
     version = str(staging.data.get("version") or "")
     from packaging.version import Version
 
-    if not version or any(Version(v) == Version(version) for v in ws.available_versions(asset.name)):
+    if not version or (
+        any(Version(v) == Version(version) for v in ws.available_versions(asset.name))
+        and not _sent_by_this_run(ws, asset.name, version, target, staging)
+    ):
         version = plan_version(ws, asset.name)
     session = Session(ws, None, None, asset_name=asset.name, repo_name=target,
                       planned_version=version, staging=staging, asset_source="resume")
