@@ -36,3 +36,40 @@ def test_relative_links_in_docs_resolve() -> None:
             if not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)} -> {target}")
     assert not broken, broken
+
+
+def test_publish_worked_example_runs(tmp_path: Path) -> None:
+    """docs/publish.md's headless worked example, as written, in a fresh folder."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    if importlib.util.find_spec("bpy") is None or importlib.util.find_spec("pyblish") is None:
+        pytest.skip("the example publishes from Blender: needs bpy and pyblish-base")
+    text = (ROOT / "docs" / "publish.md").read_text(encoding="utf-8")
+    section = text[text.index("## Worked example (headless)"):]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block, "no sh block in the worked example"
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "SETPIECE_HOME": str(home),
+        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+    }
+    env.pop("SETPIECE_WORKSPACE", None)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", block.group(1)], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert '"version": "0.1.1"' in proc.stdout
+    review = tmp_path / "studio" / "review"
+    assert sorted(p.name for p in review.glob("chair-*.whl")) == [
+        "chair-0.1.0-py3-none-any.whl", "chair-0.1.1-py3-none-any.whl",
+    ]
