@@ -268,3 +268,85 @@ def test_index_that_falls_back_to_pypi_is_refused(tmp_path: Path, make_workspace
         assert not target.exists()
     finally:
         stop(proc)
+
+
+# -- an index that needs a login ---------------------------------------------------------------
+
+
+class _AuthServer:
+    """A static file server on 127.0.0.1 that wants HTTP basic auth (like a studio's nginx
+    in front of a folder repo's static index)."""
+
+    USER, PASSWORD = "artist", "s3cret-pw"
+
+    def __init__(self, root: Path) -> None:
+        import base64
+        import functools
+        import http.server
+        import threading
+
+        token = base64.b64encode(f"{self.USER}:{self.PASSWORD}".encode()).decode()
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.headers.get("Authorization") != f"Basic {token}":
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="repo"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                super().do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 128
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/simple/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def auth_index(sample_repo: Path) -> Iterator[_AuthServer]:
+    server = _AuthServer(sample_repo)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_index_with_login_installs_with_credentials_from_the_environment(
+        make_workspace, run_cli, auth_index: _AuthServer, monkeypatch: pytest.MonkeyPatch,
+        snap) -> None:
+    """Credentials come from SETPIECE_REPO_<NAME>_USERNAME/_PASSWORD for versions and
+    install alike, and are never written to setpiece.toml or shown."""
+    monkeypatch.setenv("SETPIECE_REPO_STUDIO_LAN_USERNAME", _AuthServer.USER)
+    monkeypatch.setenv("SETPIECE_REPO_STUDIO_LAN_PASSWORD", _AuthServer.PASSWORD)
+    ws = make_workspace()
+    r = run_cli("-w", ws.root, "repo", "add", "studio-lan", auth_index.url, "--blessed")
+    assert r.exit_code == 0, r.err
+    assert run_cli("-w", ws.root, "versions", "Chair", "--repo", "studio-lan", "--json").json() == {
+        "studio-lan": ["1.0.0", "1.1.0"]}
+    r = run_cli("-w", ws.root, "install", "KitchenSet[build]")
+    assert r.exit_code == 0, r.err
+    assert sorted(ws.installed_assets()) == ["chair", "kitchenset", "lamp", "table"]
+    assert _AuthServer.PASSWORD not in (ws.root / "setpiece.toml").read_text()
+    assert _AuthServer.PASSWORD not in r.out + r.err
+    assert _AuthServer.PASSWORD not in (ws.state_dir / "events.jsonl").read_text()
+    # without them: a one-line error that says where credentials come from
+    monkeypatch.delenv("SETPIECE_REPO_STUDIO_LAN_PASSWORD")
+    before = snap(ws.inputs)
+    message = run_cli("-w", ws.root, "versions", "Chair", "--repo", "studio-lan").user_error(
+        "401", "studio-lan")
+    assert "SETPIECE_REPO_STUDIO_LAN_USERNAME" in message and "setpiece.toml" not in message
+    message = run_cli("-w", ws.root, "install", "Apartment[build]").user_error("studio-lan")
+    assert "SETPIECE_REPO_STUDIO_LAN_PASSWORD" in message, message
+    assert snap(ws.inputs) == before

@@ -29,15 +29,45 @@ def _install_editable(
     try:
         ws.uv_pip("install", args, what=f"installing {asset.name} (editable)")
     except SetpieceError as exc:
-        raise SetpieceError(explain_resolution_error(ws, str(exc)))
+        raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
 
 
-def explain_resolution_error(ws: Workspace, message: str) -> str:
+def _login_refused(ws: Workspace, uv_output: str) -> str | None:
+    """uv's hint that an index answered 401/403, as a one-line error naming the repo."""
+    import re
+
+    m = re.search(r"index URL \((\S+?)\) could not be queried due to a lack of valid "
+                  r"authentication credentials \(([^)]*)\)", uv_output)
+    if not m:
+        # with several indexes uv may skip one that refused it without a hint: ask each
+        # index repo once (only on this failure path) and report a refused login
+        if "no versions of" not in uv_output and "not found in the package registry" not in uv_output:
+            return None
+        for r in ws.repos().values():
+            if r.kind == "index":
+                try:
+                    r.check_login()  # type: ignore[attr-defined]
+                except SetpieceError as exc:
+                    return str(exc)
+        return None
+    for n, r in ws.repos().items():
+        if r.kind == "index" and r.location.rstrip("/") == m.group(1).rstrip("/"):
+            creds = r.credentials()  # type: ignore[attr-defined]
+            given = "refused the credentials" if creds else "needs credentials"
+            return (f"index repo '{n}' at {r.location} {given} ({m.group(2)}): "
+                    f"{r._login_hint()}")  # type: ignore[attr-defined]
+    return f"the index {m.group(1)} needs credentials ({m.group(2)})"
+
+
+def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> str:
     """Name the repos searched when uv found no version of something."""
     import re
 
     searched = ", ".join(f"{n} ({r.location})" for n, r in ws.repos().items()) or "no repos"
     searched += f", {ws.external_dir}"
+    login = _login_refused(ws, output or message)
+    if login:
+        return login
     m = re.search(r"Because ([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])? was not found in the package registry", message)
     if m:
         return (

@@ -47,7 +47,7 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
 
         ws.emit("failed", action="install", requirements=[str(r) for r in parsed], error=str(exc))
         check_readable(ws, exc.output, repo)  # an exact pin on a corrupted wheel fails here
-        raise SetpieceError(explain_resolution_error(ws, str(exc)))
+        raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
     changes = _changes(out)
     _prune_files(ws)
     if record:

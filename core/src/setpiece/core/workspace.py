@@ -283,7 +283,8 @@ class Workspace:
         repos = [self.repo(repo)] if repo else list(self.repos().values())
         args = ["--no-config", "--index-strategy", "unsafe-first-match"]
         env: dict[str, str] = {}
-        urls = [r.index_url() for r in repos]
+        urls = [f"{n}={u}" if (n := r.uv_index_name()) else u
+                for r in repos for u in [r.index_url()]]
         for r in repos:
             env.update(r.uv_env())
         if urls:

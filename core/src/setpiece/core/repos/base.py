@@ -56,6 +56,10 @@ class Repo(abc.ABC):
     def index_url(self) -> str:
         """A PEP 503 index URL uv can resolve from."""
 
+    def uv_index_name(self) -> str | None:
+        """A name for uv's ``--index NAME=URL`` (for credentials), or None for a bare URL."""
+        return None
+
     def uv_env(self) -> dict[str, str]:
         return {}
 

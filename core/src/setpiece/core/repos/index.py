@@ -12,6 +12,7 @@ import base64
 import hashlib
 import html.parser
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -67,14 +68,29 @@ class IndexRepo(Repo):
                 return base[: -len(suffix)]
         return base
 
-    def _auth_header(self) -> dict[str, str]:
-        key = self.name.upper().replace("-", "_")
-        user = os.environ.get(f"SETPIECE_REPO_{key}_USERNAME") or self.options.get("username")
-        password = os.environ.get(f"SETPIECE_REPO_{key}_PASSWORD") or self.options.get("password")
+    @property
+    def env_prefix(self) -> str:
+        """``SETPIECE_REPO_<NAME>``: where this repo's credentials come from."""
+        return f"SETPIECE_REPO_{re.sub(r'[^A-Za-z0-9]', '_', self.name).upper()}"
+
+    def credentials(self) -> tuple[str, str] | None:
+        """(username, password) from the environment (never from or into setpiece.toml)."""
+        user = os.environ.get(f"{self.env_prefix}_USERNAME") or self.options.get("username")
+        password = os.environ.get(f"{self.env_prefix}_PASSWORD") or self.options.get("password")
         if not user and not password:
+            return None
+        return str(user or ""), str(password or "")
+
+    def _auth_header(self) -> dict[str, str]:
+        creds = self.credentials()
+        if creds is None:
             return {}
-        token = base64.b64encode(f"{user or ''}:{password or ''}".encode()).decode()
+        token = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
+
+    def _login_hint(self) -> str:
+        return (f"set {self.env_prefix}_USERNAME and {self.env_prefix}_PASSWORD in the "
+                "environment")
 
     def _get(self, url: str) -> bytes | None:
         req = urllib.request.Request(url, headers=self._auth_header())
@@ -85,9 +101,15 @@ class IndexRepo(Repo):
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
+            if exc.code in (401, 403):
+                given = "were refused" if self.credentials() else "are needed"
+                raise SetpieceError(
+                    f"index repo '{self.name}' answered {exc.code} {exc.reason} for {url}: "
+                    f"credentials {given}; {self._login_hint()}"
+                )
             raise SetpieceError(
                 f"index repo '{self.name}' answered {exc.code} {exc.reason} for {url}: "
-                "check the URL and credentials in setpiece.toml"
+                "check the URL"
             )
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -95,6 +117,14 @@ class IndexRepo(Repo):
                 f"index repo '{self.name}' at {self.location} is unreachable ({reason}): "
                 "check the URL or start the server"
             )
+
+    def check_login(self) -> None:
+        """Raise the one-line 401/403 error if the index refuses us (other failures pass)."""
+        try:
+            self._get(self.simple_url)
+        except SetpieceError as exc:
+            if "credentials" in str(exc):
+                raise
 
     def check(self) -> None:
         self._get(self.simple_url)
@@ -258,5 +288,15 @@ class IndexRepo(Repo):
     def index_url(self) -> str:
         return self.simple_url
 
+    def uv_index_name(self) -> str | None:
+        """Passed to uv as a named index when it needs a login, so uv reads the credentials
+        from ``UV_INDEX_<NAME>_USERNAME/_PASSWORD`` (never from argv or a file)."""
+        return self.name if self.credentials() else None
+
     def uv_env(self) -> dict[str, str]:
-        return {"UV_CONCURRENT_DOWNLOADS": str(self.options.get("concurrency", 4))}
+        env = {"UV_CONCURRENT_DOWNLOADS": str(self.options.get("concurrency", 4))}
+        creds = self.credentials()
+        if creds is not None:
+            key = f"UV_INDEX_{re.sub(r'[^A-Za-z0-9]', '_', self.name).upper()}"
+            env[f"{key}_USERNAME"], env[f"{key}_PASSWORD"] = creds
+        return env
