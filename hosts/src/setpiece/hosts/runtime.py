@@ -314,8 +314,8 @@ class Runtime:
         def run() -> Any:
             try:
                 return _resolve(target, label)(self)
-            except SetpieceError as exc:
-                self.log.error("setpiece: %s", exc)
+            except SetpieceError as exc:  # one line (no traceback) here; the host shows it
+                self.log.error("setpiece: %s: %s", label, " ".join(str(exc).split()))
                 raise
 
         run.__name__ = f"setpiece_{re.sub(r'[^0-9a-zA-Z]+', '_', key)}"

@@ -13,6 +13,7 @@ import logging
 from collections.abc import MutableSequence
 from typing import Any
 
+from setpiece.core.errors import SetpieceError
 from setpiece.hosts.protocol import MenuCommand
 
 log = logging.getLogger("setpiece.hosts.blender")
@@ -30,7 +31,10 @@ def _build_classes(bpy: Any, commands: dict[str, MenuCommand]) -> tuple[Any, Any
             return {"CANCELLED"}
         try:
             command.callback()
-        except Exception as exc:  # show it to the artist, keep Blender alive
+        except SetpieceError as exc:  # the artist can fix it: one line, no traceback
+            self.report({"ERROR"}, f"setpiece: {command.label}: {' '.join(str(exc).split())}")
+            return {"CANCELLED"}
+        except Exception as exc:  # unexpected: the traceback to the console, keep Blender alive
             log.exception("setpiece: %s failed", command.label)
             self.report({"ERROR"}, f"setpiece: {command.label} failed: {exc}")
             return {"CANCELLED"}
