@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import stat
@@ -89,6 +90,33 @@ def test_publish_twice_says_bump_first(make_workspace, run_cli, tmp_path: Path, 
     with pytest.raises(SetpieceError, match="bump first"):
         FolderRepo("review", str(review)).publish(wheel)
     assert snap(review) == before
+
+
+def test_publish_refuses_a_version_another_repo_has(make_workspace, run_cli, tmp_path: Path,
+                                                    snap) -> None:
+    """One name==version is one content in every repo: publishing it to a second repo is
+    refused, with 'promote' when the bytes are the same and 'bump' when they differ."""
+    ws = make_workspace()
+    ws.create("Chair", description="first")
+    ws.publish("Chair")  # review
+    blessed = tmp_path / "repos" / "blessed"
+    before = snap(blessed)
+    message = run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").user_error(
+        "already published in repo 'review'", "same content", "promote it instead")
+    assert "setpiece promote Chair==0.1.0 --from review --to blessed" in message
+    (ws.outputs / "Chair" / "src" / "chair" / "extra.py").write_text("X = 1\n")
+    run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").user_error(
+        "already published in repo 'review'", "other content", "bump first")
+    assert snap(blessed) == before
+    events = [e["event"] for e in (json.loads(x) for x in
+              run_cli("-w", ws.root, "events", "--json").out.splitlines())]
+    assert events.count("published") == 1
+    # the way that works: bump (a new version) or promote (the same bytes)
+    assert run_cli("-w", ws.root, "promote", "Chair==0.1.0", "--to", "blessed").exit_code == 0
+    run_cli("-w", ws.root, "bump", "Chair", "micro")
+    assert run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").exit_code == 0
+    assert run_cli("-w", ws.root, "versions", "Chair", "--json").json() == {
+        "blessed": ["0.1.0", "0.1.1"], "review": ["0.1.0"]}
 
 
 def test_publish_unknown_output(make_workspace, run_cli) -> None:

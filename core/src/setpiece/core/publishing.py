@@ -56,12 +56,54 @@ def publish(ws: Workspace, name: str, *, repo: str | None = None) -> Path:
             f"{asset.name} {version} is already published in repo '{target.name}': "
             f"published versions never change; bump first ('setpiece bump {asset.name} micro')"
         )
+    elsewhere = _published_elsewhere(ws, asset.name, version, target.name)
+    if elsewhere is not None:
+        wheel = build(ws, asset.name)
+        _refuse_elsewhere(ws, asset.name, version, elsewhere, wheel, target.name)
     before_publish(ws, asset, target)
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")
     target.publish(wheel)
     ws.emit("published", asset=asset.name, version=version, repo=target.name, wheel=wheel.name)
     return wheel
+
+
+def _published_elsewhere(ws: Workspace, name: str, version: str, target: str) -> Repo | None:
+    """Another configured repo that has ``name==version`` (one name==version is one content
+    everywhere); an unreachable repo is skipped, it cannot say."""
+    for n, r in ws.repos().items():
+        if n == target:
+            continue
+        try:
+            if r.has_version(name, version):
+                return r
+        except SetpieceError:
+            continue
+    return None
+
+
+def _wheel_content(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+
+
+def _refuse_elsewhere(ws: Workspace, name: str, version: str, other: Repo, wheel: Path,
+                      target: str) -> None:
+    with staging_dir(ws.build_dir, "compare") as tmp:
+        try:
+            theirs = _wheel_content(other.fetch(name, version, tmp))
+        except (SetpieceError, OSError, zipfile.BadZipFile):
+            theirs = None
+    if theirs is not None and theirs == _wheel_content(wheel):
+        raise SetpieceError(
+            f"{name} {version} is already published in repo '{other.name}' with the same "
+            f"content: promote it instead ('setpiece promote {name}=={version} "
+            f"--from {other.name} --to {target}')"
+        )
+    raise SetpieceError(
+        f"{name} {version} is already published in repo '{other.name}' with other content: "
+        f"one version is the same bytes in every repo; bump first ('setpiece bump {name} micro')"
+    )
 
 
 def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
