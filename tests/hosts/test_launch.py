@@ -286,3 +286,34 @@ def test_real_blender_loads_the_addon_from_a_system_scripts_list(ws: Any, tmp_pa
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
     )
     assert "INSTALLED True 1" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+
+
+def test_batch_build_json_is_a_flag_printing_the_summary_on_stdout(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``batch HOST build SPEC -o F --json``: the summary JSON alone on stdout (the app's
+    chatter goes to stderr); ``--json-file FILE`` also keeps it in FILE."""
+    from setpiece.hosts import launching
+
+    calls: list[str] = []
+
+    def fake_batch_build(host: str, ws: Any, spec: str, output: str, *, no_setup: bool = False,
+                         json_out: str = "") -> int:
+        calls.append(json_out)
+        sys.stderr.write("Blender 5.0 chatter\nbuilt KitchenSet in blender: ...\n")
+        if json_out:
+            Path(json_out).write_text(json.dumps({"asset": spec, "output": output}))
+        return 0
+
+    monkeypatch.setattr(launching, "batch_build", fake_batch_build)
+    out_file = str(tmp_path / "k.blend")
+    code, out, err = cli("-w", str(ws.root), "batch", "blender", "build", "KitchenSet",
+                         "-o", out_file, "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"asset": "KitchenSet", "output": out_file}
+    assert "chatter" in err and not Path(calls[-1]).exists()  # the temp file is gone
+
+    keep = tmp_path / "summary.json"
+    code, out, _ = cli("-w", str(ws.root), "batch", "blender", "build", "KitchenSet",
+                       "-o", out_file, "--json-file", str(keep))
+    assert code == 0 and out == "" and json.loads(keep.read_text())["asset"] == "KitchenSet"

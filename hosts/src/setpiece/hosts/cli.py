@@ -97,13 +97,38 @@ def batch() -> None:
 @click.argument("spec")
 @click.option("-o", "--output", required=True, help="Scene file to save (.blend, .ma, .usda...).")
 @click.option("--no-setup", is_flag=True, help="Safe mode: skip all asset setup code.")
-@click.option("--json", "json_out", metavar="FILE", default="", help="Write a JSON summary to FILE.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build summary as JSON on stdout.")
+@click.option("--json-file", "json_out", metavar="FILE", default="",
+              help="Also write the JSON summary to FILE.")
 @pass_state
-def batch_build(state: State, host: str, spec: str, output: str, no_setup: bool, json_out: str) -> int:
+def batch_build(
+    state: State, host: str, spec: str, output: str, no_setup: bool, as_json: bool, json_out: str
+) -> int:
     """Build SPEC's scene in HOST from the installed packages, run setup code, save it."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
     from setpiece.hosts.launching import batch_build as run
 
-    return run(host, _workspace(state), spec, output, no_setup=no_setup, json_out=json_out)
+    ws = _workspace(state)
+    if not as_json:
+        return run(host, ws, spec, output, no_setup=no_setup, json_out=json_out)
+    # the app writes the summary to a file (its own stdout goes to stderr); print it here
+    target = json_out
+    if not target:
+        fd, target = tempfile.mkstemp(prefix="setpiece-build-", suffix=".json")
+        os.close(fd)
+    try:
+        code = run(host, ws, spec, output, no_setup=no_setup, json_out=target)
+        text = Path(target).read_text(encoding="utf-8") if Path(target).is_file() else ""
+        if text.strip():
+            echo_json(json.loads(text))
+    finally:
+        if not json_out:
+            os.unlink(target)
+    return code
 
 
 @batch.command("run", context_settings={"ignore_unknown_options": True})
