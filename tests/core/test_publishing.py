@@ -452,7 +452,7 @@ def test_publish_killed_midway_leaves_nothing_visible(make_workspace, run_cli, t
     proc.stdout.close()
     # nothing of it is visible: not as a file, not to versions/list/install
     assert visible(review) == before
-    assert run_cli("-w", ws.root, "versions", "Chair", "--json").json() == {"blessed": [], "review": []}
+    run_cli("-w", ws.root, "versions", "Chair", "--json").user_error("no repo has 'Chair'")
     assert run_cli("-w", ws.root, "list", "--repo", "review", "--json").json() == []
     ws2 = make_workspace("other")
     run_cli("-w", ws2.root, "install", "Chair").user_error("no repo has", "chair")
@@ -460,6 +460,30 @@ def test_publish_killed_midway_leaves_nothing_visible(make_workspace, run_cli, t
     assert run_cli("-w", ws.root, "publish", "Chair").exit_code == 0
     assert run_cli("-w", ws2.root, "install", "Chair").exit_code == 0
     assert ws2.installed_assets()["chair"].version == "1.0.0"
+
+
+def test_publish_killed_before_the_index_row_is_repaired(make_workspace, run_cli,
+                                                         tmp_path: Path) -> None:
+    """Killed after the wheel was linked into place but before its index row was written:
+    versions and install say how to fix it, and publishing again repairs the index."""
+    ws = make_workspace()
+    ws.create("Chair", version="1.0.0")
+    wheel = ws.build("Chair")
+    review = tmp_path / "repos" / "review"
+    os.link(wheel, review / wheel.name)  # the wheel is there, simple/ does not list it
+    r = run_cli("-w", ws.root, "versions", "Chair", "--json")
+    assert r.exit_code == 0 and r.json() == {"blessed": [], "review": ["1.0.0"]}
+    assert "setpiece repo reindex review" in r.err
+    ws2 = make_workspace("other")
+    run_cli("-w", ws2.root, "install", "Chair").user_error(
+        "chair", "1.0.0", "setpiece repo reindex review")
+    # publishing again is refused (the version exists) but leaves the index whole
+    run_cli("-w", ws.root, "publish", "Chair").user_error("already published", "bump first")
+    assert wheel.name in (review / "simple" / "chair" / "index.html").read_text()
+    r = run_cli("-w", ws2.root, "install", "Chair")
+    assert r.exit_code == 0, r.err
+    assert ws2.installed_assets()["chair"].version == "1.0.0"
+    assert "reindex" not in run_cli("-w", ws.root, "versions", "Chair").err
 
 
 def test_leftover_temp_files_are_ignored(sample_ws, run_cli, sample_repo: Path) -> None:

@@ -270,3 +270,14 @@ def test_configured_repo_folder_missing(make_workspace, run_cli, tmp_path: Path)
     run_cli("-w", ws.root, "install", "Table").user_error("does not exist", "review")
     run_cli("-w", ws.root, "create", "Lamp").user_error("does not exist", "review")
     assert not (ws.outputs / "Lamp").exists()
+
+
+def test_versions_of_an_asset_no_repo_has(sample_ws, run_setpiece) -> None:
+    ws = sample_ws
+    r = run_setpiece("-w", ws.root, "versions", "Nope")
+    assert r.exit_code == 1 and "Traceback" not in r.err
+    assert r.err.strip().splitlines()[-1].startswith("error: no repo has 'Nope': searched blessed, review")
+    r = run_setpiece("-w", ws.root, "versions", "Chair", "--repo", "review")
+    assert r.exit_code == 1 and "no repo has 'Chair': searched review" in r.err
+    r = run_setpiece("-w", ws.root, "versions", "Chair", "--json")
+    assert r.exit_code == 0 and r.out and "blessed" in r.out

@@ -32,6 +32,23 @@ def _install_editable(
         raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
 
 
+def reindex_hint(ws: Workspace, name: str) -> str:
+    """'run setpiece repo reindex R' when a folder repo holds wheels of ``name`` that its
+    index lacks (a publish killed between the wheel and its index row); else ''."""
+    from setpiece.core.repos.folder import FolderRepo
+
+    for n, r in ws.repos().items():
+        if isinstance(r, FolderRepo):
+            try:
+                lost = r.unindexed(name)
+            except (SetpieceError, OSError):
+                continue
+            if lost:
+                return (f"repo '{n}' holds {name} {', '.join(lost)} but its index does not "
+                        f"list it (an interrupted publish): run 'setpiece repo reindex {n}'")
+    return ""
+
+
 def _login_refused(ws: Workspace, uv_output: str) -> str | None:
     """uv's hint that an index answered 401/403, as a one-line error naming the repo."""
     import re
@@ -70,6 +87,9 @@ def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> s
         return login
     m = re.search(r"Because ([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])? was not found in the package registry", message)
     if m:
+        hint = reindex_hint(ws, m.group(1))
+        if hint:
+            return f"no repo has '{m.group(1)}' in its index (searched: {searched}); {hint}"
         return (
             f"no repo has '{m.group(1)}' (searched: {searched}): publish it, or add the repo "
             "that has it with 'setpiece repo add NAME LOCATION'"
@@ -79,7 +99,9 @@ def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> s
     )
     if m:
         detail = message.split(":", 1)[-1].strip()
-        return f"no repo has a version of '{m.group(1)}' that satisfies the request ({detail}); searched: {searched}"
+        hint = reindex_hint(ws, m.group(1))
+        return (f"no repo has a version of '{m.group(1)}' that satisfies the request ({detail}); "
+                f"searched: {searched}" + (f"; {hint}" if hint else ""))
     if "No solution found" in message:
         return f"{message} (searched: {searched})"
     if "Failed to fetch" in message:

@@ -52,6 +52,7 @@ def publish(ws: Workspace, name: str, *, repo: str | None = None) -> Path:
     target = ws.repo(repo)
     version = asset.version
     if target.has_version(asset.name, version):
+        target.ensure_indexed(asset.name, version)  # a publish killed before its index row
         raise SetpieceError(
             f"{asset.name} {version} is already published in repo '{target.name}': "
             f"published versions never change; bump first ('setpiece bump {asset.name} micro')"

@@ -146,12 +146,25 @@ def versions(state: State, name: str, repo_name: str | None, as_json: bool) -> N
     from setpiece.core.naming import validate_name
 
     validate_name(name)
-    data = state.workspace().versions(name, repo_name)
+    ws = state.workspace()
+    data = ws.versions(name, repo_name)
+    if data and not any(data.values()):
+        from setpiece.core.errors import SetpieceError
+
+        searched = ", ".join(data)
+        raise SetpieceError(
+            f"no repo has '{name}': searched {searched}; see 'setpiece list --repo NAME'"
+        )
     if as_json:
         echo_json(data)
-        return
-    for repo_, vs in data.items():
-        click.echo(f"{repo_:<12} {', '.join(vs) if vs else '-'}")
+    else:
+        for repo_, vs in data.items():
+            click.echo(f"{repo_:<12} {', '.join(vs) if vs else '-'}")
+    from setpiece.core.authoring import reindex_hint
+
+    hint = reindex_hint(ws, name)
+    if hint:
+        click.echo(f"warning: {hint}", err=True)
 
 
 @click.command()

@@ -56,6 +56,9 @@ class Repo(abc.ABC):
     def index_url(self) -> str:
         """A PEP 503 index URL uv can resolve from."""
 
+    def ensure_indexed(self, project: str, version: str) -> None:  # noqa: B027 - optional hook
+        """Repair the repo's index for a version it holds (a no-op unless it keeps one)."""
+
     def uv_index_name(self) -> str | None:
         """A name for uv's ``--index NAME=URL`` (for credentials), or None for a bare URL."""
         return None

@@ -8,6 +8,7 @@ Publishing never lists the whole folder for the version check: it tests one file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -116,17 +117,41 @@ class FolderRepo(Repo):
         if wn is None:
             raise SetpieceError(f"{wheel.name} is not a wheel file name")
         dest = self.root / wheel.name
-        if dest.exists() or self.has_version(wn.project, wn.version):
+        existing = dest if dest.exists() else self._wheel_path(wn.project, wn.version)
+        if existing.exists():
+            self._repair_index(wn.project, existing)
             raise SetpieceError(
                 f"{wn.project} {wn.version} is already published in repo '{self.name}': "
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
         if not publish_file_exclusive(wheel, dest):
+            self._repair_index(wn.project, dest)
             raise SetpieceError(
                 f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
                 f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
             )
         simple_index.write_project_index(self.root, wn.project, added=[dest])
+
+    def ensure_indexed(self, project: str, version: str) -> None:
+        path = self._wheel_path(project, version)
+        if path.exists():
+            self._repair_index(project, path)
+
+    def _repair_index(self, project: str, wheel: Path) -> None:
+        """Make sure a published wheel is in the index (idempotent): a publish killed after
+        the wheel was linked but before its row was written left it unindexed."""
+        with contextlib.suppress(SetpieceError, OSError):  # read-only share, broken wheel
+            simple_index.write_project_index(self.root, project, added=[wheel])
+
+    def unindexed(self, project: str) -> list[str]:
+        """Versions of ``project`` on disk that the static index lacks (uv cannot see them)."""
+        from setpiece.core.repos.simple_index import indexed_wheels
+
+        listed = indexed_wheels(self.root, project)
+        return _sort_versions([
+            wn.version for p in simple_index.project_wheels(self.root, project)
+            if p.name not in listed and (wn := parse_wheel_name(p.name))
+        ])
 
     def index_url(self) -> str:
         self.check()  # a missing (e.g. unmounted) folder is a clear error, not a traceback

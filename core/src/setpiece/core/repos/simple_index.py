@@ -78,6 +78,11 @@ def _indexed_rows(page: Path) -> dict[str, str]:
     return {m.group(1): f"{m.group(0)}{m.group(1)}</a><br/>" for m in _LINK_RE.finditer(text)}
 
 
+def indexed_wheels(root: Path, project: str) -> set[str]:
+    """Wheel file names listed in ``simple/<project>/index.html``."""
+    return set(_indexed_rows(root / "simple" / normalize(project) / "index.html"))
+
+
 def write_metadata_file(wheel: Path) -> Path:
     meta = wheel.with_name(wheel.name + ".metadata")
     if not meta.exists():
