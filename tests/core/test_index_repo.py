@@ -279,7 +279,7 @@ class _AuthServer:
 
     USER, PASSWORD = "artist", "s3cret-pw"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, login: bool = True) -> None:
         import base64
         import functools
         import http.server
@@ -289,7 +289,7 @@ class _AuthServer:
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.headers.get("Authorization") != f"Basic {token}":
+                if login and self.headers.get("Authorization") != f"Basic {token}":
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="repo"')
                     self.send_header("Content-Length", "0")
@@ -350,3 +350,27 @@ def test_index_with_login_installs_with_credentials_from_the_environment(
     message = run_cli("-w", ws.root, "install", "Apartment[build]").user_error("studio-lan")
     assert "SETPIECE_REPO_STUDIO_LAN_PASSWORD" in message, message
     assert snap(ws.inputs) == before
+
+
+def test_index_that_proxies_pypi_is_refused(make_workspace, run_cli, sample_repo: Path,
+                                            tmp_path: Path) -> None:
+    """A proxying index (devpi with bases=root/pypi, an Artifactory virtual repo) serves
+    public names itself, with no redirect to catch: the probe for 'pip' refuses it."""
+    page = sample_repo / "simple" / "pip" / "index.html"
+    page.parent.mkdir()
+    page.write_text('<a href="https://files.example/pip-24.0-py3-none-any.whl#sha256=00">'
+                    "pip-24.0-py3-none-any.whl</a>\n")
+    server = _AuthServer(sample_repo, login=False)
+    try:
+        ws = make_workspace()
+        message = run_cli("-w", ws.root, "repo", "add", "proxy", server.url).user_error(
+            "index repo 'proxy'", "serves the public package 'pip'", "proxies PyPI")
+        assert server.url in message
+        assert "proxy" not in ws.config.repos
+        target = tmp_path / "ws2"
+        run_cli("init", target, "--repo", f"proxy={server.url}").user_error("proxies PyPI")
+        assert not target.exists()
+        page.unlink()  # an index of only the studio's packages is fine
+        assert run_cli("-w", ws.root, "repo", "add", "proxy", server.url).exit_code == 0
+    finally:
+        server.close()

@@ -144,7 +144,7 @@ class IndexRepo(Repo):
         req = urllib.request.Request(probe, headers=self._auth_header())
         try:
             with opener.open(req, timeout=TIMEOUT):
-                return
+                pass
         except urllib.error.HTTPError as exc:
             target = exc.headers.get("Location", "") if 300 <= exc.code < 400 else ""
             if target and urllib.parse.urlparse(urllib.parse.urljoin(probe, target)).netloc != (
@@ -157,6 +157,26 @@ class IndexRepo(Repo):
                 )
         except (urllib.error.URLError, OSError):
             return
+        self._check_not_a_proxy()
+
+    #: a name every proxy of PyPI serves and no asset repo holds
+    PUBLIC_PROBE = "pip"
+
+    def _check_not_a_proxy(self) -> None:
+        """Refuse an index that serves PyPI itself (devpi with ``bases=root/pypi``, an
+        Artifactory/Nexus virtual or proxy repo): it answers public names with no redirect,
+        so uv would install a public package in place of a missing asset."""
+        try:
+            files = self._files(self.PUBLIC_PROBE)
+        except SetpieceError:
+            return  # unreachable or refused: check() has said so already
+        if files:
+            raise SetpieceError(
+                f"index repo '{self.name}' at {self.location} serves the public package "
+                f"'{self.PUBLIC_PROBE}' ({len(files)} files): it proxies PyPI (devpi bases=root/pypi, "
+                "an Artifactory/Nexus virtual repo) and assets must never come from a public "
+                "index; use an index that holds only your packages"
+            )
 
     def _files(self, project: str) -> list[tuple[str, str]]:
         """(absolute url, filename) of every wheel of ``project``."""
