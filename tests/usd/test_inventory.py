@@ -76,8 +76,24 @@ def test_update_one_asset_outside_its_requirement_is_refused():
 
 
 def test_update_to_an_admitted_version_and_prereleases_are_not_latest():
-    plan = plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Chair", to="1.0.0")
-    assert plan.requirements() == ["Chair==1.0.0"]  # a downgrade within bounds is allowed
+    plan = plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Chair", to="1.3.0")
+    assert plan.requirements() == ["Chair==1.3.0"]
+    assert not plan.steps[0].downgrade
     wide = [rec("Chair", "1.2.0", "Chair", "push")]
     plan = plan_update(wide, INSTALLED.get, lambda n: REPO[n])
     assert plan.requirements() == ["Chair==2.0.0"]  # not 2.1.0rc1
+
+
+def test_update_to_a_version_needs_an_asset():
+    with pytest.raises(SetpieceError, match=r"--to 1\.0\.0 needs --asset NAME"):
+        plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], to="1.0.0")
+
+
+def test_downgrade_is_refused_unless_allowed():
+    with pytest.raises(SetpieceError, match=r"Chair 1\.0\.0 is older than the installed "
+                                            r"1\.2\.0: pass --allow-downgrade"):
+        plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Chair", to="1.0.0")
+    plan = plan_update(RECORDS, INSTALLED.get, lambda n: REPO[n], asset="Chair", to="1.0.0",
+                       allow_downgrade=True)
+    assert plan.requirements() == ["Chair==1.0.0"]  # within bounds, and asked for
+    assert plan.steps[0].downgrade and plan.steps[0].to_json()["downgrade"] is True

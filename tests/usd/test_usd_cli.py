@@ -99,3 +99,31 @@ def test_errors_are_one_line(ws, capsys):
     assert code == 1 and "does not exist: build it with 'setpiece scene build" in err
     code, _, err = run(capsys, "usd", "check", "Nope")
     assert code == 1 and "neither installed nor in outputs" in err
+
+
+@pytest.mark.slow
+def test_update_to_a_version_needs_asset_and_downgrades_are_explicit(sample_ws, run_cli):
+    root = sample_ws.root
+    assert run_cli("-w", root, "install", "KitchenSet[build]").exit_code == 0
+    assert run_cli("-w", root, "scene", "build", "KitchenSet").exit_code == 0
+    scene = root / "scenes" / "KitchenSet.usda"
+    generated = root / "scenes" / "KitchenSet.setpiece.usda"
+    before = generated.read_bytes()
+    assert 'string version = "1.1.0"' in before.decode()  # Chair, newest
+
+    # a version without --asset: one usage line, exit 1, nothing installed or written
+    run_cli("-w", root, "scene", "update", scene, "--to", "1.0.0").user_error(
+        "--to 1.0.0 needs --asset NAME")
+    # a downgrade is refused unless asked for
+    run_cli("-w", root, "scene", "update", scene, "--asset", "Chair", "--to", "1.0.0").user_error(
+        "Chair 1.0.0 is older than the installed 1.1.0", "--allow-downgrade")
+    assert generated.read_bytes() == before
+    assert str(sample_ws.installed_assets()["chair"].version) == "1.1.0"
+
+    dry = run_cli("-w", root, "scene", "update", scene, "--asset", "Chair", "--to", "1.0.0",
+                  "--allow-downgrade", "--dry-run")
+    assert dry.exit_code == 0 and "Chair: would downgrade 1.1.0 -> 1.0.0" in dry.out, dry.err
+    done = run_cli("-w", root, "scene", "update", scene, "--asset", "Chair", "--to", "1.0.0",
+                   "--allow-downgrade")
+    assert done.exit_code == 0 and "Chair: downgraded 1.1.0 -> 1.0.0" in done.out, done.err
+    assert 'string version = "1.0.0"' in generated.read_text()

@@ -150,11 +150,15 @@ def inventory_cmd(state: State, file: Path, as_json: bool) -> None:
 @scene.command("update")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--asset", default=None, help="Only this asset's containers (default: all).")
-@click.option("--to", "to", default="latest", show_default=True, help="A version, or latest.")
+@click.option("--to", "to", default="latest", show_default=True,
+              help="latest, or a version (needs --asset).")
+@click.option("--allow-downgrade", is_flag=True,
+              help="Allow --to VER older than the installed version.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; install nothing.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def update(state: State, file: Path, asset: str | None, to: str, dry_run: bool, as_json: bool) -> None:
+def update(state: State, file: Path, asset: str | None, to: str, allow_downgrade: bool,
+           dry_run: bool, as_json: bool) -> None:
     """Update FILE's containers within what their requirements admit, then rebuild it."""
     from setpiece.core.errors import SetpieceError
     from setpiece.usd.closure import normalize
@@ -170,7 +174,8 @@ def update(state: State, file: Path, asset: str | None, to: str, dry_run: bool, 
         a = installed.get(normalize(name))
         return str(a.version) if a is not None else None
 
-    plan = plan_update(records, installed_version, ws.available_versions, asset=asset, to=to)
+    plan = plan_update(records, installed_version, ws.available_versions, asset=asset, to=to,
+                       allow_downgrade=allow_downgrade)
     for step in plan.updates():
         a = installed.get(normalize(step.record.asset))
         if a is not None and a.editable:
@@ -195,7 +200,8 @@ def update(state: State, file: Path, asset: str | None, to: str, dry_run: bool, 
         return
     for s in plan.steps:
         if s.action == "update":
-            verb = "would update" if dry_run else "updated"
+            verb = "downgrade" if s.downgrade else "update"
+            verb = f"would {verb}" if dry_run else f"{verb}d"
             click.echo(f"{s.record.asset}: {verb} {s.current} -> {s.target}")
         else:
             click.echo(f"{s.record.asset}: {s.current} ({s.action}: {s.reason})")

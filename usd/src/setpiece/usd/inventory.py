@@ -103,6 +103,12 @@ class UpdateStep:
     action: str  # update | unchanged | refused
     reason: str = ""
 
+    @property
+    def downgrade(self) -> bool:
+        """True when the target is older than the current version."""
+        cur, tgt = _v(self.current), _v(self.target or "")
+        return cur is not None and tgt is not None and tgt < cur
+
     def to_json(self) -> dict[str, Any]:
         return {
             "asset": self.record.asset,
@@ -111,6 +117,7 @@ class UpdateStep:
             "to": self.target,
             "action": self.action,
             "reason": self.reason,
+            "downgrade": self.downgrade,
         }
 
 
@@ -146,14 +153,21 @@ def plan_update(
     available_versions: AvailableVersions,
     asset: str | None = None,
     to: str = "latest",
+    allow_downgrade: bool = False,
 ) -> UpdatePlan:
     """Which containers move to which version, within what their requirements allow.
 
     ``asset``: only that asset's containers (else all). ``to``: ``latest`` (the newest
-    version the requirement admits) or an exact version. Asking for one asset and a
-    version its requirement refuses raises SetpieceError explaining why; updating all
-    just reports the refused ones.
+    version the requirement admits) or an exact version, which needs ``asset`` (a version
+    belongs to one asset). Asking for one asset and a version its requirement refuses
+    raises SetpieceError explaining why; updating all just reports the refused ones. A
+    version older than the installed one is refused unless ``allow_downgrade``.
     """
+    if to != "latest" and asset is None:
+        raise SetpieceError(
+            f"--to {to} needs --asset NAME: a version belongs to one asset "
+            "(use --to latest to update every container)"
+        )
     selected = list(records)
     if asset is not None:
         selected = [r for r in records if normalize(r.asset) == normalize(asset)]
@@ -200,6 +214,15 @@ def plan_update(
             step = UpdateStep(rec, current, match, "refused", _why_not(rec, match))
         elif _v(current) == wanted:
             step = UpdateStep(rec, current, match, "unchanged", "already at that version")
+        elif not allow_downgrade and (cur := _v(current)) is not None and wanted < cur:
+            step = UpdateStep(
+                rec,
+                current,
+                match,
+                "refused",
+                f"{rec.asset} {match} is older than the installed {current}: pass "
+                "--allow-downgrade to downgrade it",
+            )
         else:
             step = UpdateStep(rec, current, match, "update")
         plan.steps.append(step)
