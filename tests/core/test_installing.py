@@ -71,7 +71,9 @@ def test_install_blessed_first(sample_ws, run_cli, tmp_path: Path) -> None:
     """A version in both repos comes from blessed; review's newer version is still seen."""
     ws = sample_ws
     ws.create("Chair", version="1.1.0", description="review copy")
-    ws.publish("Chair")  # review now has Chair 1.1.0 too, with another description
+    # review now has Chair 1.1.0 too, with another description (written by another tool:
+    # 'setpiece publish' refuses a version that another repo has)
+    ws.repo("review").publish(ws.build("Chair"))
     shutil.rmtree(ws.outputs / "Chair")
     ws.uv_pip("uninstall", ["Chair"], with_index=False)
     assert run_cli("-w", ws.root, "install", "Chair==1.1.0").exit_code == 0
