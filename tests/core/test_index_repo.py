@@ -172,7 +172,8 @@ def test_promote_folder_to_index(index_ws, index: Server, run_cli, tmp_path: Pat
     assert ws.versions("Lamp") == {"blessed": ["3.2.1"], "review": ["3.2.1"]}
     run_cli("-w", ws.root, "promote", "Lamp==3.2.1", "--to", "blessed").user_error("already")
     # and back: index -> a new folder repo
-    assert run_cli("-w", ws.root, "repo", "add", "archive", tmp_path / "archive").exit_code == 0
+    assert run_cli("-w", ws.root, "repo", "add", "archive", tmp_path / "archive",
+                   "--create").exit_code == 0
     r = run_cli("-w", ws.root, "promote", "Lamp==3.2.1", "--from", "blessed", "--to", "archive")
     assert r.exit_code == 0, r.err
     assert (tmp_path / "archive" / name).read_bytes() == (index.packages / name).read_bytes()

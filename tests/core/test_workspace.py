@@ -186,7 +186,7 @@ def test_missing_venv_is_a_clean_error(make_workspace, run_cli) -> None:
 def test_repo_add_list_remove(make_workspace, run_cli, tmp_path: Path) -> None:
     ws = make_workspace()
     extra = tmp_path / "shared" / "wip"
-    r = run_cli("-w", ws.root, "repo", "add", "wip", extra, "--default")
+    r = run_cli("-w", ws.root, "repo", "add", "wip", extra, "--default", "--create")
     assert r.exit_code == 0, r.err
     assert (extra / "simple").is_dir()
     rows = run_cli("-w", ws.root, "repo", "list", "--json").json()
@@ -201,7 +201,7 @@ def test_repo_add_list_remove(make_workspace, run_cli, tmp_path: Path) -> None:
     text = run_cli("-w", ws.root, "repo", "list").out
     assert "wip" in text and "[default]" in text
 
-    r = run_cli("-w", ws.root, "repo", "remove", "wip")
+    r = run_cli("-w", ws.root, "repo", "remove", "wip", "--force")  # the default repo
     assert r.exit_code == 0, r.err
     config = read_toml(ws.root / "setpiece.toml")
     assert "wip" not in config["repos"]
@@ -215,14 +215,15 @@ def test_repo_add_list_remove(make_workspace, run_cli, tmp_path: Path) -> None:
 
 def test_repo_add_blessed_goes_first(make_workspace, run_cli, tmp_path: Path) -> None:
     ws = make_workspace()
-    assert run_cli("-w", ws.root, "repo", "add", "studio", tmp_path / "studio", "--blessed").exit_code == 0
+    assert run_cli("-w", ws.root, "repo", "add", "studio", tmp_path / "studio", "--blessed",
+                   "--create").exit_code == 0
     rows = run_cli("-w", ws.root, "repo", "list", "--json").json()
     assert rows[0]["name"] == "studio" and rows[0]["blessed"]
 
 
 def test_repo_add_relative_path_is_made_absolute(make_workspace, run_cli, tmp_path: Path) -> None:
     ws = make_workspace()
-    r = run_cli("-w", ws.root, "repo", "add", "rel", "relrepo", cwd=tmp_path)
+    r = run_cli("-w", ws.root, "repo", "add", "rel", "relrepo", "--create", cwd=tmp_path)
     assert r.exit_code == 0, r.err
     config = read_toml(ws.root / "setpiece.toml")
     assert config["repos"]["rel"]["location"] == str(tmp_path / "relrepo")
@@ -281,3 +282,43 @@ def test_versions_of_an_asset_no_repo_has(sample_ws, run_setpiece) -> None:
     assert r.exit_code == 1 and "no repo has 'Chair': searched review" in r.err
     r = run_setpiece("-w", ws.root, "versions", "Chair", "--json")
     assert r.exit_code == 0 and r.out and "blessed" in r.out
+
+
+def test_repo_add_missing_folder_needs_create(make_workspace, run_cli, tmp_path: Path, snap) -> None:
+    """A typo or an unmounted share must not silently become a new, empty repo."""
+    ws = make_workspace()
+    missing = tmp_path / "mnt" / "studio" / "repo"
+    before = snap(ws.root, skip=(".setpiece",))
+    message = run_cli("-w", ws.root, "repo", "add", "studio", missing).user_error(
+        "repo 'studio'", str(missing), "does not exist", "--create")
+    assert "unmounted" in message
+    assert not missing.exists() and not (tmp_path / "mnt").exists()
+    assert snap(ws.root, skip=(".setpiece",)) == before
+    # an existing (empty) folder is fine, and --create makes a missing one
+    (tmp_path / "empty").mkdir()
+    assert run_cli("-w", ws.root, "repo", "add", "empty", tmp_path / "empty").exit_code == 0
+    assert (tmp_path / "empty" / "simple" / "index.html").is_file()
+    assert run_cli("-w", ws.root, "repo", "add", "studio", missing, "--create").exit_code == 0
+    assert (missing / "simple" / "index.html").is_file()
+    assert "studio" in read_toml(ws.root / "setpiece.toml")["repos"]
+
+
+def test_repo_remove_keeps_the_blessed_and_default_roles(make_workspace, run_cli, snap,
+                                                         tmp_path: Path) -> None:
+    ws = make_workspace()
+    before = snap(ws.root, skip=(".setpiece",))
+    run_cli("-w", ws.root, "repo", "remove", "blessed").user_error(
+        "repo 'blessed' is the workspace's blessed repo",
+        "setpiece repo add NAME LOCATION --blessed", "--force")
+    run_cli("-w", ws.root, "repo", "remove", "review").user_error(
+        "default repo", "setpiece repo add NAME LOCATION --default")
+    assert snap(ws.root, skip=(".setpiece",)) == before
+    # set another first, then it goes
+    assert run_cli("-w", ws.root, "repo", "add", "studio", tmp_path / "studio", "--create",
+                   "--blessed").exit_code == 0
+    assert run_cli("-w", ws.root, "repo", "remove", "blessed").exit_code == 0
+    config = read_toml(ws.root / "setpiece.toml")
+    assert config["workspace"]["blessed"] == "studio" and "blessed" not in config["repos"]
+    # or force it
+    assert run_cli("-w", ws.root, "repo", "remove", "review", "--force").exit_code == 0
+    assert "default" not in read_toml(ws.root / "setpiece.toml")["workspace"]

@@ -179,8 +179,12 @@ class Workspace:
         return repos[name]
 
     def repo_add(
-        self, name: str, location: str, *, blessed: bool = False, default: bool = False
+        self, name: str, location: str, *, blessed: bool = False, default: bool = False,
+        create: bool = False,
     ) -> Repo:
+        """Add (or re-add, to change its location or roles) repo ``name``. A folder that
+        does not exist is refused unless ``create`` (a typo or an unmounted share would
+        otherwise become a new, empty repo)."""
         from setpiece.core.repos.folder import FolderRepo
 
         validate_name(name)
@@ -189,6 +193,11 @@ class Workspace:
             location = str(Path(location).expanduser().resolve())
         repo = open_repo(name, location)
         if isinstance(repo, FolderRepo):
+            if not repo.root.is_dir() and not create:
+                raise SetpieceError(
+                    f"repo '{name}': folder {repo.root} does not exist: check the path (an "
+                    f"unmounted share?), or pass --create to make a new repo there"
+                )
             repo.create()
         else:
             repo.check()
@@ -206,8 +215,18 @@ class Workspace:
                 doc["workspace"]["default"] = name
         return repo
 
-    def repo_remove(self, name: str) -> None:
+    def repo_remove(self, name: str, *, force: bool = False) -> None:
+        """Forget repo ``name`` (its contents are left alone). The blessed (install source)
+        or default (publish target) repo is kept unless ``force``: set another first."""
         self.repo(name)
+        roles = [r for r in ("blessed", "default") if getattr(self.config, r) == name]
+        if roles and not force:
+            role = roles[0]
+            raise SetpieceError(
+                f"repo '{name}' is the workspace's {' and '.join(roles)} repo: set another first "
+                f"with 'setpiece repo add NAME LOCATION --{role}', or pass --force to remove it "
+                f"and leave the workspace without one"
+            )
         with self.config.edit() as doc:
             del doc["repos"][name]
             for role in ("blessed", "default"):

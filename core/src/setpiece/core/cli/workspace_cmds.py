@@ -43,11 +43,16 @@ def repo() -> None:
 @click.argument("location")
 @click.option("--blessed", is_flag=True, help="Make it the install source.")
 @click.option("--default", "default", is_flag=True, help="Make it the publish target.")
+@click.option("--create", is_flag=True, help="Create the folder if it does not exist (a new, empty repo).")
 @pass_state
-def repo_add(state: State, name: str, location: str, blessed: bool, default: bool) -> None:
-    """Add repo NAME at LOCATION (a folder path or an http(s):// index URL)."""
+def repo_add(state: State, name: str, location: str, blessed: bool, default: bool, create: bool) -> None:
+    """Add repo NAME at LOCATION (a folder path or an http(s):// index URL).
+
+    A folder must exist unless --create is given. Run again on a configured NAME to change
+    its location or roles.
+    """
     ws = state.workspace()
-    r = ws.repo_add(name, location, blessed=blessed, default=default)
+    r = ws.repo_add(name, location, blessed=blessed, default=default, create=create)
     state.report(f"Added repo {name}: {r.location}")
 
 
@@ -73,10 +78,15 @@ def repo_list(state: State, as_json: bool) -> None:
 
 @repo.command("remove")
 @click.argument("name")
+@click.option("--force", is_flag=True, help="Also remove the blessed or default repo (the workspace is left without one).")
 @pass_state
-def repo_remove(state: State, name: str) -> None:
-    """Remove repo NAME from the workspace (its contents are left alone)."""
-    state.workspace().repo_remove(name)
+def repo_remove(state: State, name: str, force: bool) -> None:
+    """Remove repo NAME from the workspace (its contents are left alone).
+
+    The blessed or default repo is kept unless --force: set another first with
+    'setpiece repo add NAME LOCATION --blessed' (or --default).
+    """
+    state.workspace().repo_remove(name, force=force)
     state.report(f"Removed repo {name}")
 
 
