@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from setpiece.usd import InterfaceDependency, check_layer, write_interface_layer
+from setpiece.usd.check import errors
 
 
 def _codes(problems):
@@ -103,3 +104,51 @@ def test_asset_info_and_metadata_mismatch_are_warnings(site):
     assert _codes(problems) == [("warning", "asset-info"), ("warning", "metadata")]
     assert "setpiece usd stamp" in problems[0].message
     assert "upAxis is Y, the workspace uses Z" in problems[1].message
+
+
+def test_relative_path_leaving_the_package_is_an_error(site, tmp_path):
+    """``@../../../Chair/src/chair/asset.usda@`` composes in one workspace, breaks once published."""
+    outputs = tmp_path / "outputs"
+    chair = outputs / "Chair" / "src" / "chair"
+    write_interface_layer(chair / "asset.usda", "Chair", "1.0.0", "prop", "chair/asset.usda")
+    kitchen = outputs / "Kitchen" / "src" / "kitchen" / "asset.usda"
+    write_interface_layer(kitchen, "Kitchen", "1.0.0", "set", "kitchen/asset.usda",
+                          dependencies=[InterfaceDependency("Chair", "chair/asset.usda")])
+    kitchen.write_text(kitchen.read_text().replace(
+        "@chair/asset.usda@", "@../../../Chair/src/chair/asset.usda@"))
+    (kitchen.parent / "geo.usda").write_text('#usda 1.0\n(\n    defaultPrim = "Geo"\n)\n\n'
+                                             'def Scope "Geo"\n{\n}\n')
+    kitchen.write_text(kitchen.read_text().replace(
+        'kind = "assembly"', 'kind = "assembly"\n    prepend payload = @./sub/../geo.usda@'))
+    problems = check_layer(kitchen, label="Kitchen")
+    assert _codes(problems) == [("error", "outside-package")], problems
+    msg = problems[0].message
+    assert "\n" not in msg
+    assert "reference @../../../Chair/src/chair/asset.usda@ on /Kitchen/Chair leaves the " \
+           f"package folder {kitchen.parent}" in msg
+    assert "use an identifier such as 'chair/asset.usda'" in msg
+    # the package folder can be given: a layer in a sub-folder may go up to it, not beyond
+    sub = kitchen.parent / "looks" / "look.usda"
+    sub.parent.mkdir()
+    sub.write_text('#usda 1.0\n(\n    defaultPrim = "L"\n)\n\ndef "L" (\n'
+                   '    prepend references = @../geo.usda@\n)\n{\n}\n')
+    assert errors(check_layer(sub, package_dir=kitchen.parent)) == []
+    assert _codes(errors(check_layer(sub))) == [("error", "outside-package")]
+
+
+def test_usd_check_reports_a_path_leaving_the_package(tmp_path, run_cli):
+    from setpiece.core import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    assert run_cli("-w", ws.root, "create", "Chair", "--kind", "prop").exit_code == 0
+    assert run_cli("-w", ws.root, "create", "Kitchen", "--kind", "set").exit_code == 0
+    layer = ws.root / "outputs" / "Kitchen" / "src" / "kitchen" / "asset.usda"
+    text = layer.read_text()
+    layer.write_text(text.replace(
+        'kind = "assembly"',
+        'kind = "assembly"\n    prepend references = @../../../Chair/src/chair/asset.usda@'))
+    result = run_cli("-w", ws.root, "usd", "check", "Kitchen")
+    assert result.exit_code == 1
+    assert "error: Kitchen" in result.out and "leaves the package folder" in result.out
+    assert "'chair/asset.usda'" in result.out
+    result.user_error("1 error(s)")

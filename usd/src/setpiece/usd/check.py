@@ -7,6 +7,8 @@ exits 1 when any is an error.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.usd._pxr import captured_diagnostics, first_line, pxr
-from setpiece.usd.interface import is_absolute_asset_path
+from setpiece.usd.interface import INTERFACE_FILES, is_absolute_asset_path
 from setpiece.usd.metadata import StageMetadata
 
 
@@ -128,6 +130,7 @@ def check_layer(
     metadata: StageMetadata | None = None,
     expected_paths: Callable[[str], Path | None] | None = None,
     label: str | None = None,
+    package_dir: Path | None = None,
 ) -> list[Problem]:
     """Problems of the layer at ``path`` (empty list: the layer is fine).
 
@@ -136,8 +139,11 @@ def check_layer(
     ``expect_name``/``expect_version``: the asset the layer belongs to (assetInfo is
     compared with them). ``metadata``: the workspace's stage metadata (compared too).
     ``expected_paths``: identifier -> installed file (or None), to report shadowing.
+    ``package_dir``: the asset's package folder (default: the layer's folder); a relative
+    path that leaves it is an error, since only the package is published.
     """
     path = Path(path).absolute()
+    package = os.path.normpath(Path(package_dir).absolute() if package_dir else path.parent)
     name = label or str(path)
     out: list[Problem] = []
     layer = _open(path, name, out)
@@ -158,6 +164,20 @@ def check_layer(
                     "absolute-path",
                     f"{name}: {what} is absolute: use an identifier such as "
                     "'chair/asset.usda' or a path relative to the layer ('./payload.usdc')",
+                    where,
+                    arc.prim,
+                )
+            )
+            continue
+        outside = _outside_package(arc.asset_path, path.parent, package)
+        if outside is not None:
+            out.append(
+                Problem(
+                    "error",
+                    "outside-package",
+                    f"{name}: {what} leaves the package folder {package}, so it breaks once "
+                    f"the asset is published: use an identifier such as '{outside}' (or keep "
+                    "the file inside the package)",
                     where,
                     arc.prim,
                 )
@@ -223,6 +243,25 @@ def check_layer(
                 )
             )
     return out
+
+
+def _outside_package(asset_path: str, layer_dir: Path, package: str) -> str | None:
+    """For a layer-relative path (``./x``, ``../x``) that, normalised against the layer's
+    folder, lands outside ``package``: an identifier to suggest instead. Else None."""
+    text = asset_path.replace("\\", "/")
+    if not text.startswith(("./", "../")):
+        return None  # a search-path identifier (or a plain name beside the layer)
+    target = os.path.normpath(os.path.join(layer_dir, text))
+    try:
+        inside = os.path.commonpath([package, target]) == package
+    except ValueError:  # different drives
+        inside = False
+    if inside:
+        return None
+    parts = posixpath.normpath(text).split("/")
+    if len(parts) >= 2 and parts[-2] not in ("..", ".") and parts[-1] in INTERFACE_FILES:
+        return "/".join(parts[-2:])  # another asset's interface layer, by identifier
+    return "chair/asset.usda"
 
 
 def _check_default_prim(

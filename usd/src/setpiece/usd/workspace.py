@@ -153,5 +153,6 @@ def check_asset(ws: Any, name: str) -> tuple[Any, Path, list[Problem]]:
         metadata=stage_metadata(ws),
         expected_paths=expected,
         label=f"{asset.name} ({layer})",
+        package_dir=Path(asset.package_dir),
     )
     return asset, layer, problems
