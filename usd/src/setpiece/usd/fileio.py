@@ -1,34 +1,18 @@
 """Atomic, incremental writes: nothing half-written, nothing rewritten needlessly.
 
-Files are written to a temp file in the same folder, fsynced, given the permissions a
-normal file would get (``0666 & ~umask``: scenes live on shared disks), then renamed.
+Writes go through :func:`setpiece.core.fsutil.atomic_write_bytes`: a temp file in the
+same folder, fsynced, given the permissions a normal file would get (``0666 & ~umask``:
+scenes live on shared disks), renamed over the target, then the folder is fsynced so the
+rename itself survives a crash.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+from setpiece.core.fsutil import atomic_write_bytes
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+__all__ = ["atomic_write_bytes", "write_if_changed"]
 
 
 def write_if_changed(path: Path, text: str) -> bool:
