@@ -165,3 +165,42 @@ def test_create_is_case_insensitive(make_workspace, run_cli) -> None:
     r = run_cli("-w", ws.root, "create", "chair")
     r.user_error("already exists")
     assert [p.name for p in ws.outputs.iterdir()] == ["Chair"]
+
+
+def _versions_to_bump() -> list[str]:
+    """Every shape of version setpiece accepts: releases with and without pre, post, dev."""
+    import itertools
+
+    out = []
+    for release, pre, post, dev in itertools.product(
+        ["0.0.0", "0.1.0", "1.2.3", "2.0.9", "10.20.30"],
+        ["", "a0", "a1", "b2", "rc1", "rc9"],
+        ["", ".post0", ".post1", ".post4"],
+        ["", ".dev0", ".dev1", ".dev7"],
+    ):
+        out.append(f"{release}{pre}{post}{dev}")
+    return out
+
+
+def test_every_bump_goes_strictly_forward() -> None:
+    """Property: for every accepted version and every part, the bump is a valid version
+    strictly greater than the one bumped (never backwards, never the same)."""
+    from packaging.version import Version
+
+    from setpiece.core.naming import BUMP_PARTS
+
+    backwards = []
+    for version in _versions_to_bump():
+        validate_version(version)
+        for part in BUMP_PARTS:
+            new = bump(version, part)
+            assert validate_version(new) == new, (version, part, new)
+            if not Version(new) > Version(version):
+                backwards.append(f"{version} +{part} -> {new}")
+    assert backwards == []
+
+
+def test_bump_pre_of_a_post_release_of_a_pre_release() -> None:
+    assert bump("1.2.3rc1.post1", "pre") == "1.2.3rc2"
+    assert bump("1.2.3rc1.post1.dev2", "pre") == "1.2.3rc2"
+    assert bump("1.2.3rc1.dev2", "pre") == "1.2.3rc1"

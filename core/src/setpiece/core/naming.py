@@ -90,15 +90,16 @@ def bump(version: str, part: str) -> str:
     if part == "minor":
         return f"{major}.{minor + 1}.0"
     if part == "micro":
-        if v.pre or (v.dev is not None and not v.post):
+        if v.pre or (v.dev is not None and v.post is None):  # post0 is a post release too
             return f"{major}.{minor}.{micro}"
         return f"{major}.{minor}.{micro + 1}"
     if part == "pre":
-        if v.pre and v.post is None and v.dev is None:
+        if v.pre:
             tag, num = v.pre
-            return f"{major}.{minor}.{micro}{tag}{num + 1}"
-        base = f"{major}.{minor}.{micro + 1}" if not v.pre else f"{major}.{minor}.{micro}"
-        return f"{base}rc1" if not v.pre else f"{base}{v.pre[0]}{v.pre[1]}"
+            if v.dev is not None and v.post is None:  # 1.2.3rc1.dev2 -> 1.2.3rc1
+                return f"{major}.{minor}.{micro}{tag}{num}"
+            return f"{major}.{minor}.{micro}{tag}{num + 1}"  # rc1, rc1.post1 -> rc2
+        return f"{major}.{minor}.{micro + 1}rc1"
     if part == "post":
         base = str(Version(f"{major}.{minor}.{micro}"))
         if v.pre:
