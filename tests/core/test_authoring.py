@@ -233,3 +233,17 @@ def test_bump_usage_errors(make_workspace, run_cli) -> None:
     assert run_cli("-w", ws.root, "bump", "Chair", "patch").exit_code == 2
     assert run_cli("-w", ws.root, "bump", "Chair").exit_code == 2
     run_cli("-w", ws.root, "bump", "Nope", "micro").user_error("not an output asset")
+
+
+def test_require_refuses_environment_markers(sample_ws, run_cli, snap) -> None:
+    """Dependency groups carry no markers: one would be dropped silently, so it is refused."""
+    ws = sample_ws
+    ws.create("Shot")
+    before = snap(ws.outputs)
+    message = run_cli("-w", ws.root, "require", "Shot", "Table>=1.2.3; python_version >= '3.10'").user_error(
+        "environment marker", "python_version")
+    assert "write 'Table>=1.2.3'" in message
+    run_cli("-w", ws.root, "require", "Shot", "Chair", "Lamp; sys_platform == 'win32'",
+            "--group", "edit").user_error("Lamp", "environment marker")
+    assert snap(ws.outputs) == before
+    assert run_cli("-w", ws.root, "require", "Shot", "Table>=1.2.3").exit_code == 0

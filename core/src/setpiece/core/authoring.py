@@ -14,7 +14,7 @@ from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import atomic_write_text, staging_dir
 from setpiece.core.naming import normalize, validate_name
 from setpiece.core.project import OutputAsset, scaffold
-from setpiece.core.requirements import check_group, for_group, parse_requirement
+from setpiece.core.requirements import check_group, for_group, parse_dependency, parse_requirement
 
 if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
@@ -200,7 +200,7 @@ def find_cycle(ws: Workspace, source: str, target: str) -> list[str] | None:
 def require(ws: Workspace, name: str, reqs: Sequence[str], *, group: str | None) -> None:
     asset = ws.output(name)
     group = check_group(group)
-    parsed = [parse_requirement(r) for r in reqs]
+    parsed = [parse_dependency(r) for r in reqs]
     if not parsed:
         raise SetpieceError("give at least one requirement, e.g. 'Table>=1.2,<2'")
     for req in parsed:

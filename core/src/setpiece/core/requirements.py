@@ -36,6 +36,18 @@ def parse_requirement(text: str) -> Requirement:
     return req
 
 
+def parse_dependency(text: str) -> Requirement:
+    """A requirement written into an asset: no environment marker (``; python_version...``),
+    since dependency groups carry none and it would be dropped silently."""
+    req = parse_requirement(text)
+    if req.marker is not None:
+        raise SetpieceError(
+            f"requirement '{text}' has an environment marker ('{req.marker}'): asset "
+            f"dependencies take none; write '{display(req)}'"
+        )
+    return req
+
+
 def dependency_kind(req: Requirement | str) -> str:
     """``push`` (no specifier), ``pull`` (one exact ``==``/``===`` pin) or ``semi-push``."""
     if isinstance(req, str):
