@@ -499,3 +499,32 @@ def test_leftover_temp_files_are_ignored(sample_ws, run_cli, sample_repo: Path) 
     assert sample_ws.installed_assets()["chair"].version == "1.1.0"
 
 
+
+
+def test_failed_build_and_publish_are_events(make_workspace, run_cli) -> None:
+    """A failed publish or build is a 'failed' event with the asset, version and error
+    (once, also when the build fails inside a publish)."""
+    ws = make_workspace()
+    ws.create("Chair")
+    ws.publish("Chair")
+
+    def failures() -> list[dict]:
+        lines = run_cli("-w", ws.root, "events", "--event", "failed", "--json").out.splitlines()
+        return [json.loads(x) for x in lines]
+
+    message = run_cli("-w", ws.root, "publish", "Chair").user_error("bump first")
+    [event] = failures()
+    assert {k: event[k] for k in ("action", "asset", "version", "repo")} == {
+        "action": "publish", "asset": "Chair", "version": "0.1.0", "repo": "review"}
+    assert event["error"] == message.removeprefix("error: ")
+    # a broken project: the build fails, alone and inside a publish
+    run_cli("-w", ws.root, "bump", "Chair", "micro")
+    pyproject = ws.outputs / "Chair" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('build-backend = "uv_build"',
+                                                       'build-backend = "no_such_backend"'))
+    run_cli("-w", ws.root, "build", "Chair").user_error("Chair")
+    run_cli("-w", ws.root, "publish", "Chair").user_error("Chair")
+    events = failures()
+    assert [(e["action"], e["version"]) for e in events] == [
+        ("publish", "0.1.0"), ("build", "0.1.1"), ("build", "0.1.1")]
+    assert all(e["asset"] == "Chair" and e["error"] for e in events)

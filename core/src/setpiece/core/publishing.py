@@ -27,9 +27,26 @@ if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
 
 
+def _failed(ws: Workspace, exc: SetpieceError, **data: object) -> None:
+    """Emit one ``failed`` event for ``exc`` (a build inside a publish is reported once)."""
+    if getattr(exc, "_setpiece_event", False):
+        return
+    exc._setpiece_event = True  # type: ignore[attr-defined]
+    ws.emit("failed", **data, error=str(exc))
+
+
 def build(ws: Workspace, name: str) -> Path:
     """Build the output asset's wheel into ``build/`` (atomic: a temp folder, then rename)."""
     asset = ws.output(name)
+    version = asset.version
+    try:
+        return _build(ws, asset)
+    except SetpieceError as exc:
+        _failed(ws, exc, action="build", asset=asset.name, version=version)
+        raise
+
+
+def _build(ws: Workspace, asset: OutputAsset) -> Path:
     validate_version(asset.version)
     ws.build_dir.mkdir(exist_ok=True)
     ws.report(f"Building {asset.name} {asset.version}")
@@ -50,6 +67,15 @@ def build(ws: Workspace, name: str) -> Path:
 def publish(ws: Workspace, name: str, *, repo: str | None = None) -> Path:
     asset = ws.output(name)
     target = ws.repo(repo)
+    version = asset.version
+    try:
+        return _publish(ws, asset, target)
+    except SetpieceError as exc:
+        _failed(ws, exc, action="publish", asset=asset.name, version=version, repo=target.name)
+        raise
+
+
+def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
     version = asset.version
     if target.has_version(asset.name, version):
         target.ensure_indexed(asset.name, version)  # a publish killed before its index row

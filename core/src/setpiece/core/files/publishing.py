@@ -41,9 +41,7 @@ def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
             check_unchanged(store, asset, ptrs)
             remote = open_remote(ws, repo.name)
             send(ws, store, remote, asset.name, asset.package_dir, ptrs)
-    except SetpieceError as exc:
-        ws.emit("failed", action="publish", asset=asset.name, version=asset.version,
-                repo=repo.name, error=str(exc))
+    except SetpieceError as exc:  # the publish reports it (a 'failed' event)
         raise SetpieceError(f"{exc}; {asset.name} {asset.version} was not published")
 
 
