@@ -127,3 +127,38 @@ def test_update_to_a_version_needs_asset_and_downgrades_are_explicit(sample_ws, 
                    "--allow-downgrade")
     assert done.exit_code == 0 and "Chair: downgraded 1.1.0 -> 1.0.0" in done.out, done.err
     assert 'string version = "1.0.0"' in generated.read_text()
+
+
+@pytest.mark.slow
+def test_scene_builds_updates_and_failures_are_events(sample_ws, run_cli):
+    root = sample_ws.root
+    assert run_cli("-w", root, "install", "KitchenSet[build]").exit_code == 0
+    assert run_cli("-w", root, "scene", "build", "KitchenSet").exit_code == 0
+    assert run_cli("-w", root, "scene", "build", "KitchenSet").exit_code == 0  # no-op
+    scene = root / "scenes" / "KitchenSet.usda"
+    done = run_cli("-w", root, "scene", "update", scene, "--asset", "Chair", "--to", "1.0.0",
+                   "--allow-downgrade")
+    assert done.exit_code == 0, done.err
+    assert run_cli("-w", root, "scene", "build", "Nope").exit_code == 1
+
+    def events(name: str) -> list[dict]:
+        result = run_cli("-w", root, "events", "--event", name, "--json")
+        assert result.exit_code == 0, result.err
+        return [json.loads(line) for line in result.out.splitlines() if line.strip()]
+
+    built = events("scene.built")
+    assert [(e["asset"], e["group"], e["status"], e["containers"]) for e in built] == [
+        ("KitchenSet", "build", "written", 4),
+        ("KitchenSet", "build", "unchanged", 4),
+        ("KitchenSet", "build", "written", 4),  # the update's rebuild
+    ]
+    assert built[0]["scene"] == str(scene) and built[0]["scene_created"] is True
+    (updated,) = events("scene.updated")
+    assert (updated["scene"], updated["asset"], updated["status"]) == (
+        str(scene), "KitchenSet", "written")
+    assert updated["updates"] == [
+        {"asset": "Chair", "from": "1.1.0", "to": "1.0.0", "downgrade": True}]
+    failed = [e for e in events("failed") if e.get("action") == "scene.build"]
+    assert len(failed) == 1 and failed[0]["asset"] == "Nope"
+    assert failed[0]["error"].startswith("asset 'Nope' is not installed")
+    assert failed[0]["scene"] == str(root / "scenes" / "Nope.usda")

@@ -194,6 +194,11 @@ def update(state: State, file: Path, asset: str | None, to: str, allow_downgrade
             layout=settings.get("layout", "flat"), arc=settings.get("arc", "reference"),
             force=True,
         )
+        ws.emit(
+            "scene.updated", scene=str(file), asset=settings["root"], status=result.status,
+            updates=[{"asset": s.record.asset, "from": s.current, "to": s.target,
+                      "downgrade": s.downgrade} for s in plan.updates()],
+        )
     if as_json:
         echo_json({"steps": [s.to_json() for s in plan.steps],
                    "build": result.to_json() if result else None, "dry_run": dry_run})

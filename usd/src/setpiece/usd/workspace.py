@@ -69,6 +69,53 @@ def build_workspace_scene(
 ) -> BuildResult:
     """``setpiece scene build``: resolve ``spec``'s group closure as installed and build.
 
+    See :func:`_build_workspace_scene`. Every build is an event in the workspace's log
+    (when ``ws`` has ``emit``, as ``setpiece.core.Workspace`` does): ``scene.built``
+    (asset, group, scene, status ``written``/``unchanged``, containers) or, when it
+    raises a SetpieceError, ``failed`` (action ``scene.build``, asset, scene, error).
+    """
+    try:
+        result = _build_workspace_scene(
+            ws, spec, out, group=group, layout=layout, arc=arc, force=force, check=check
+        )
+    except SetpieceError as exc:
+        name = spec.partition("[")[0].strip()
+        scene = Path(out) if out is not None else default_scene_path(ws, name)
+        _emit(ws, "failed", action="scene.build", asset=name, scene=str(scene), error=str(exc))
+        raise
+    name, group = parse_spec(spec, group)
+    _emit(
+        ws,
+        "scene.built",
+        asset=name,
+        group=group,
+        scene=str(result.scene),
+        status=result.status,
+        scene_created=result.scene_created,
+        containers=result.count,
+    )
+    return result
+
+
+def _emit(ws: Any, event: str, **data: Any) -> None:
+    emit = getattr(ws, "emit", None)  # plain objects standing for a workspace may lack it
+    if emit is not None:
+        emit(event, **data)
+
+
+def _build_workspace_scene(
+    ws: Any,
+    spec: str,
+    out: Path | None = None,
+    *,
+    group: str | None = None,
+    layout: str = "flat",
+    arc: str = "reference",
+    force: bool = False,
+    check: str = "editable",
+) -> BuildResult:
+    """Resolve ``spec``'s group closure as installed and build (no event).
+
     A rebuild whose inputs (installed set, editable assets' folders, options, the
     generated file itself) are unchanged since the last build returns at once, without
     discovering the installed assets. ``check``: which interface layers are validated
