@@ -480,3 +480,30 @@ def test_publish_refuses_tracked_paths_changed_since_add(make_workspace: Any, ru
     r = run_cli("-w", ws.root, "publish", "Chair")
     assert r.exit_code == 0, r.err
     assert [p.name for p in review.glob("*.whl")] == ["chair-0.1.0-py3-none-any.whl"]
+
+
+def test_edit_then_publish_needs_the_files_pulled_first(two_ws: tuple[Any, Any], run_cli: Any,
+                                                        tmp_path: Path) -> None:
+    """``edit`` of a published asset gets its pointers, not its bytes: it says how to get
+    them, publishing refuses until they are there, and after a pull it publishes."""
+    author, consumer = two_ws
+    author.create("Chair")
+    write(tmp_path / "chair.abc", 64 * 1024)
+    assert run_cli("-w", author.root, "files", "add", "Chair", str(tmp_path / "chair.abc"),
+                   "--as", "geo/chair.abc").exit_code == 0
+    assert run_cli("-w", author.root, "publish", "Chair").exit_code == 0
+
+    r = run_cli("-w", consumer.root, "edit", "Chair")
+    assert r.exit_code == 0, r.err
+    assert "'setpiece files pull Chair'" in r.err
+    pkg = consumer.output("Chair").package_dir
+    assert (pkg / "geo" / "chair.abc.dvc").is_file() and not (pkg / "geo" / "chair.abc").exists()
+    run_cli("-w", consumer.root, "publish", "Chair").user_error("missing", "files pull Chair")
+    assert run_cli("-w", consumer.root, "versions", "Chair", "--json").json()["review"] == ["0.1.0"]
+
+    assert run_cli("-w", consumer.root, "files", "pull", "Chair").exit_code == 0
+    assert (pkg / "geo" / "chair.abc").read_bytes() == (tmp_path / "chair.abc").read_bytes()
+    r = run_cli("-w", consumer.root, "publish", "Chair")
+    assert r.exit_code == 0, r.err
+    assert run_cli("-w", consumer.root, "versions", "Chair", "--json").json()["review"] == [
+        "0.1.0", "0.1.1"]

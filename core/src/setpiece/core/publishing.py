@@ -245,6 +245,14 @@ def edit(ws: Workspace, spec: str) -> OutputAsset:
         shutil.rmtree(dest, ignore_errors=True)
         raise
     ws.report(f"{real_name} {version} is now editable in {dest} as {new_version}")
+    from setpiece.core.files.pointers import find_files
+
+    tracked = find_files(asset.package_dir)
+    if tracked:
+        ws.report(
+            f"{real_name} tracks {len(tracked)} file path(s) with dvc: get them with "
+            f"'setpiece files pull {real_name}' (publishing needs them)"
+        )
     return asset
 
 
