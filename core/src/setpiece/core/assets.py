@@ -9,20 +9,23 @@ and description travel in the wheel metadata (``Keywords: setpiece-kind:<kind>``
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from email.message import Message
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from packaging.requirements import Requirement
+from typing import TYPE_CHECKING, Any
 
 from setpiece.core.naming import import_name, normalize
-from setpiece.core.wheels import parse_metadata
+
+if TYPE_CHECKING:  # packaging.requirements and email are imported when used
+    from email.message import Message
+
+    from packaging.requirements import Requirement
 
 ASSET_GROUP = "setpiece.asset"
 KIND_PREFIX = "setpiece-kind:"
@@ -39,20 +42,168 @@ def kind_from_keywords(keywords: str) -> str:
 
 def requirements_by_group(meta: Message) -> dict[str, list[Requirement]]:
     """Requires-Dist split by extra: ``""`` for the base dependencies."""
+    from packaging.requirements import Requirement
+
+    extras = list(meta.get_all("Provides-Extra") or [])  # read once (was once per req)
     out: dict[str, list[Requirement]] = {}
-    for extra in meta.get_all("Provides-Extra") or []:
+    for extra in extras:
         out.setdefault(extra, [])
     for text in meta.get_all("Requires-Dist") or []:
         req = Requirement(text)
-        group = ""
-        if req.marker is not None:
-            for extra in meta.get_all("Provides-Extra") or []:
-                if req.marker.evaluate({"extra": extra}) and not req.marker.evaluate({"extra": ""}):
-                    group = extra
-                    break
+        group = _group_of(req, extras)
         req.marker = None
         out.setdefault(group, []).append(req)
     return out
+
+
+def _group_of(req: Requirement, extras: list[str]) -> str:
+    """The first extra whose marker admits ``req`` (and the base would not), else ``""``."""
+    if req.marker is not None:
+        for extra in extras:
+            if req.marker.evaluate({"extra": extra}) and not req.marker.evaluate({"extra": ""}):
+                return extra
+    return ""
+
+
+# -- fast METADATA reading --------------------------------------------------------------
+#
+# Listing and scene builds read the METADATA of every installed asset. The email parser
+# and packaging's requirement parser cost ~0.1 ms each per asset; the readers below
+# handle the forms setpiece's build backend writes and fall back to them for anything
+# else, so their results are always the same (tests/core/test_metadata_fast.py).
+
+#: A header line as the email parser reads it (``Name: value``, leading blanks dropped).
+_FIELD = re.compile(r"^([\041-\071\073-\176]+):[ \t]*(.*)$", re.MULTILINE)
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_VERSION = r"[A-Za-z0-9.*+!_-]+"
+_SPEC = rf"(?:~=|==|!=|<=|>=|<|>)[ \t]*{_VERSION}"
+_FAST_REQ = re.compile(
+    rf"[ \t]*({_NAME})[ \t]*"
+    rf"(?:\[[ \t]*({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*\])?[ \t]*"
+    rf"({_SPEC}(?:[ \t]*,[ \t]*{_SPEC})*)?[ \t]*"
+    rf"""(?:;[ \t]*extra[ \t]*==[ \t]*(?:'({_NAME})'|"({_NAME})")[ \t]*)?"""
+)
+_CANON = re.compile(r"[-_.]+")
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_MISSING_WIN = (21, 123, 1921)  # pathlib's _IGNORED_WINERRORS
+
+
+_CANONICAL: dict[str, str] = {}
+
+
+def _canonical(name: str) -> str:
+    out = _CANONICAL.get(name)
+    if out is None:
+        out = _CANON.sub("-", name).lower()
+        if len(_CANONICAL) < 10_000:  # extra names: a handful
+            _CANONICAL[name] = out
+    return out
+
+
+def read_header_fields(text: str) -> list[tuple[str, str]] | None:
+    """METADATA's header fields in order, as the email parser reads them.
+
+    A hand-written reader: it stops at the first blank line. Returns None when the
+    header holds anything it does not read exactly like ``email`` does (folded lines,
+    CR line ends, non-ASCII, malformed lines): the caller then uses the email parser.
+    """
+    head = text.split("\n\n", 1)[0]
+    if not head:
+        return []
+    if (
+        head[0] == "\n"  # a blank first line: no header at all
+        or not head.isascii()
+        or "\r" in head
+        or "\n " in head
+        or "\n\t" in head
+    ):
+        return None
+    out: list[tuple[str, str]] = _FIELD.findall(head)
+    if len(out) != head.count("\n") + (not head.endswith("\n")):
+        return None  # a line that is no "Name: value" field
+    return out
+
+
+def parse_requirement_fast(text: str) -> Requirement:
+    """``Requirement(text)``, without packaging's parser for the forms setpiece writes.
+
+    ``name[extras]<specifiers>`` with an optional ``; extra == "group"`` marker; any
+    other text goes through ``packaging.requirements.Requirement`` (same result, same
+    errors).
+    """
+    m = _FAST_REQ.fullmatch(text)
+    if m is None:
+        from packaging.requirements import Requirement
+
+        return Requirement(text)
+    req = _fast_requirement(m, text)
+    extra = m.group(4) or m.group(5)
+    if extra:
+        from packaging.markers import Marker
+
+        req.marker = Marker(f'extra == "{_canonical(extra)}"')
+    return req
+
+
+def requirements_from_fields(fields: list[tuple[str, str]]) -> dict[str, list[Requirement]]:
+    """:func:`requirements_by_group` on header fields from :func:`read_header_fields`."""
+    extras: list[str] = []
+    texts: list[str] = []
+    for key, value in fields:
+        if key[0] in "RrPp":
+            low = key.lower()
+            if low == "requires-dist":
+                texts.append(value)
+            elif low == "provides-extra":
+                extras.append(value)
+    out: dict[str, list[Requirement]] = {extra: [] for extra in extras}
+    canonical: list[tuple[str, str]] | None = None
+    for text in texts:
+        m = _FAST_REQ.fullmatch(text)
+        if m is None:  # a marker or form of its own: packaging decides its group
+            from packaging.requirements import Requirement
+
+            req = Requirement(text)
+            group = _group_of(req, extras)
+            req.marker = None
+            out.setdefault(group, []).append(req)
+            continue
+        req = _fast_requirement(m, text)
+        extra = m.group(4) or m.group(5)
+        group = ""
+        if extra:
+            if canonical is None:
+                canonical = [(_canonical(e), e) for e in extras]
+            want = _canonical(extra)
+            group = next((e for c, e in canonical if c == want), "")
+        out.setdefault(group, []).append(req)
+    return out
+
+
+def _fast_requirement(m: re.Match[str], text: str) -> Requirement:
+    """The Requirement of a ``_FAST_REQ`` match, its marker dropped."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    name, extras, spec = m.group(1, 2, 3)
+    try:
+        specifier = SpecifierSet(spec) if spec else SpecifierSet()
+    except InvalidSpecifier:
+        req = Requirement(text)  # raises, as the full parser does
+        req.marker = None
+        return req
+    req = Requirement.__new__(Requirement)
+    req.name = name
+    req.url = None
+    if not extras:
+        req.extras = set()
+    elif "," in extras:
+        req.extras = {e.strip() for e in extras.split(",")}
+    else:
+        req.extras = {extras}  # one name: no blanks inside (see _FAST_REQ)
+    req.specifier = specifier
+    req.marker = None
+    return req
 
 
 @dataclass
@@ -67,9 +218,15 @@ class InstalledAsset:
     #: METADATA's header fields read by the scan (first value of each), so that listing
     #: 1,000 assets parses no email message; ``_meta`` parses fully when needed.
     headers: dict[str, str] = field(default_factory=dict, repr=False)
+    #: All of METADATA's header fields in order (:func:`read_header_fields`), kept by the
+    #: scan so that requirements are read without the email parser or a second read;
+    #: None: use ``_meta``.
+    fields: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @cached_property
     def _meta(self) -> Message:
+        from setpiece.core.wheels import parse_metadata
+
         return parse_metadata((self.dist_info / "METADATA").read_bytes())
 
     @property
@@ -78,6 +235,14 @@ class InstalledAsset:
 
     @property
     def import_name(self) -> str:
+        memo = self.__dict__.get("_import_name_memo")
+        if memo is not None and memo[0] is self.entry_points and memo[1] == self.name:
+            return str(memo[2])
+        value = self._import_name()
+        self.__dict__["_import_name_memo"] = (self.entry_points, self.name, value)
+        return value
+
+    def _import_name(self) -> str:
         for line in self.entry_points.split("[" + ASSET_GROUP + "]", 1)[-1].splitlines()[1:]:
             line = line.strip()
             if line.startswith("["):
@@ -101,11 +266,16 @@ class InstalledAsset:
 
     @cached_property
     def _direct_url(self) -> dict[str, Any]:
-        path = self.dist_info / "direct_url.json"
-        if not path.exists():
-            return {}
+        # One open (no stat first): this runs for every asset of a scene build.
         try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            with open(os.path.join(self.dist_info, "direct_url.json"), encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            if exc.errno in _MISSING or getattr(exc, "winerror", None) in _MISSING_WIN:
+                return {}  # what Path.exists() reads as "no such file"
+            raise
+        try:
+            data: dict[str, Any] = json.loads(text)
             return data
         except ValueError:
             return {}
@@ -134,9 +304,11 @@ class InstalledAsset:
 
     def requirements(self, group: str = "") -> list[Requirement]:
         """Dependencies of ``group`` (``build``/``edit``/``export``; ``""`` = base)."""
-        return list(requirements_by_group(self._meta).get(group, []))
+        return list(self.groups().get(group, []))
 
     def groups(self) -> dict[str, list[Requirement]]:
+        if self.fields is not None:
+            return requirements_from_fields(self.fields)
         return requirements_by_group(self._meta)
 
     def entry_point_groups(self) -> dict[str, dict[str, str]]:
@@ -164,8 +336,8 @@ class InstalledAsset:
         }
 
 
-def _dist_name_version(dist_info: Path) -> tuple[str, str]:
-    stem = dist_info.name[: -len(".dist-info")]
+def _dist_name_version(dist_info: Path | str) -> tuple[str, str]:
+    stem = os.path.basename(dist_info)[: -len(".dist-info")]
     name, _, version = stem.partition("-")
     return name, version
 
@@ -179,18 +351,34 @@ def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], 
     except FileNotFoundError:
         return assets, others
     marker = "[" + ASSET_GROUP + "]"
+    sep = os.sep  # hot loop (10,000 dists): no os.path.join, one pathlib join per asset
+    site = Path(site_packages)
     for entry in entries:
         if not entry.name.endswith(".dist-info"):
             continue
-        path = Path(entry.path)
-        name, version = _dist_name_version(path)
+        name, version = _dist_name_version(entry.name)
         try:
-            eps = (path / "entry_points.txt").read_text(encoding="utf-8")
+            eps = _read_text(f"{entry.path}{sep}entry_points.txt")
         except (FileNotFoundError, NotADirectoryError):
             eps = ""
         if marker in eps:
-            headers = _read_headers(path)
-            asset = InstalledAsset(path, name, version, site_packages, eps, headers)
+            fields: list[tuple[str, str]] | None = None
+            try:
+                text = _read_text(f"{entry.path}{sep}METADATA")
+            except OSError:
+                headers: dict[str, str] = {}
+            else:
+                fields = read_header_fields(text)
+                if fields is not None:  # the same as _headers(text), one pass less
+                    headers = {}
+                    for key, value in fields:
+                        if key not in headers:
+                            headers[key] = value.strip()
+                else:
+                    headers = _headers(text)
+            asset = InstalledAsset(
+                site / entry.name, name, version, site_packages, eps, headers, fields
+            )
             # The published spelling of the name (``Chair``, not ``chair``).
             if headers.get("Name"):
                 asset.name = headers["Name"]
@@ -200,14 +388,18 @@ def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], 
     return dict(sorted(assets.items())), sorted(others)
 
 
-def _read_headers(dist_info: Path) -> dict[str, str]:
+def _read_text(path: str) -> str:
+    """``open(path, encoding="utf-8").read()`` at half the cost (no TextIOWrapper)."""
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8")
+    if "\r" in text:  # universal newlines, as text mode reads them
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _headers(text: str) -> dict[str, str]:
     """The header fields of ``METADATA`` (up to the body), first value of each key."""
     out: dict[str, str] = {}
-    try:
-        with open(dist_info / "METADATA", encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError:
-        return out
     key = ""
     for line in text.split("\n"):
         if not line.strip():

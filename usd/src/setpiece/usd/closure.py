@@ -21,7 +21,6 @@ from setpiece.core.errors import SetpieceError
 
 if TYPE_CHECKING:  # packaging is imported when used: no-op rebuilds stay fast
     from packaging.requirements import Requirement
-    from packaging.specifiers import SpecifierSet
 
 KIND_ORDER = {"push": 0, "semi-push": 1, "pull": 2}
 
@@ -44,10 +43,11 @@ class AssetLike(Protocol):
     def requirements(self, group: str = "") -> list[Requirement]: ...
 
 
-def normalize(name: str) -> str:
-    import re
+_SEPARATORS = re.compile(r"[-_.]+")
 
-    return re.sub(r"[-_.]+", "-", name).lower()
+
+def normalize(name: str) -> str:
+    return _SEPARATORS.sub("-", name).lower()
 
 
 def dependency_kind(req: Requirement) -> str:
@@ -111,71 +111,12 @@ class Closure:
         return [e for e in self.entries.values() if e.container]
 
 
-@dataclass(frozen=True)
-class Req:
-    """The parts of a PEP 508 requirement the closure uses (duck-types ``Requirement``)."""
-
-    name: str
-    extras: frozenset[str]
-    specifier: SpecifierSet
-
-    def __str__(self) -> str:
-        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
-        return f"{self.name}{extras}{self.specifier}"
-
-
-_REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*\(?([^;()]*?)\)?\s*(?:;\s*(.*?))?\s*$")
-_EXTRA = re.compile(r"""^\(?\s*extra\s*==\s*['"]([A-Za-z0-9._-]+)['"]\s*\)?$""")
-
-
-def _fast_groups(dist_info: Path) -> dict[str, list[Any]] | None:
-    """Requires-Dist by extra, read straight from METADATA's headers (no email parser).
-
-    Handles the requirements setpiece writes (``Name[extras]spec; extra == "g"``); returns
-    None for anything else so the caller falls back to the full parser.
-    """
-    try:
-        text = (dist_info / "METADATA").read_text(encoding="utf-8")
-    except OSError:
-        return None
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    head = text.split("\n\n", 1)[0]
-    if "\n " in head or "\n\t" in head:
-        return None  # folded headers: let the email parser do it
-    out: dict[str, list[Any]] = {}
-    for line in head.splitlines():
-        if line.startswith("Provides-Extra:"):
-            out.setdefault(line[15:].strip(), [])
-            continue
-        if not line.startswith("Requires-Dist:"):
-            continue
-        m = _REQ.match(line[14:])
-        if m is None:
-            return None
-        name, extras, spec, marker = m.groups()
-        group = ""
-        if marker:
-            mm = _EXTRA.match(marker.strip())
-            if mm is None:
-                return None
-            group = mm.group(1)
-        try:
-            specifier = SpecifierSet(spec or "")
-        except InvalidSpecifier:
-            return None
-        ex = frozenset(e.strip() for e in extras.split(",") if e.strip()) if extras else frozenset()
-        out.setdefault(group, []).append(Req(name, ex, specifier))
-    return out
-
-
 def _groups(asset: AssetLike, extras: frozenset[str]) -> dict[str, list[Any]]:
-    """Base and ``extras`` requirements, parsed once per asset, fast when possible."""
-    dist_info = getattr(asset, "dist_info", None)
-    if isinstance(dist_info, Path):
-        fast = _fast_groups(dist_info)
-        if fast is not None:
-            return fast
+    """Base and ``extras`` requirements, parsed once per asset visit.
+
+    ``setpiece.core`` InstalledAsset.groups() reads the METADATA header fields its scan
+    already kept (no second read, no email parser); other assets give requirements().
+    """
     groups = getattr(asset, "groups", None)
     if callable(groups):
         result = groups()
@@ -220,11 +161,14 @@ def resolve_closure(
         for extra in sorted(extras):
             for r in by_group.get(extra, []):
                 edges.append((r, container and extra == group))
+        if not edges:
+            return  # a leaf (most assets of a big scene)
+        names = [*path, asset.name]
+        keys = [normalize(n) for n in names]
         for req, via_group in edges:
             dep_key = normalize(req.name)
-            names = [*path, asset.name]
-            if dep_key in [normalize(n) for n in names]:
-                start = [normalize(n) for n in names].index(dep_key)
+            if dep_key in keys:
+                start = keys.index(dep_key)
                 cycle = " -> ".join([*names[start:], names[start]])
                 raise SetpieceError(
                     f"dependency cycle: {cycle}: remove one of these requirements "
@@ -260,6 +204,10 @@ def resolve_closure(
 
     for dep_key, reqs in specs.items():
         entry = closure.entries[dep_key]
+        if len(reqs) == 1:  # the common case: one dependent, nothing to merge
+            entry.dependency_kind = dependency_kind(reqs[0])
+            entry.requirement = f"{entry.asset.name}{reqs[0].specifier}"
+            continue
         entry.required_by.sort(key=normalize)
         entry.dependency_kind = max(
             (dependency_kind(r) for r in reqs), key=lambda k: KIND_ORDER.get(k, 0)

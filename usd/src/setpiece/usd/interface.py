@@ -56,10 +56,17 @@ def model_kind(asset_kind: str) -> str:
 
 def find_interface(package_dir: Path) -> Path | None:
     """The interface layer in an installed asset's package folder, if it ships one."""
+    found = interface_file(package_dir)
+    return Path(found) if found is not None else None
+
+
+def interface_file(package_dir: str | os.PathLike[str]) -> str | None:
+    """:func:`find_interface` as a string (the scene build's hot loop: no pathlib)."""
     base = os.fspath(package_dir)
     for filename in INTERFACE_FILES:
-        if os.path.isfile(os.path.join(base, filename)):  # hot loop: no pathlib
-            return Path(base, filename)
+        path = os.path.join(base, filename)
+        if os.path.isfile(path):
+            return path
     return None
 
 

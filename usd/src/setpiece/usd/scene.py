@@ -32,7 +32,7 @@ from setpiece.core.errors import SetpieceError
 from setpiece.usd._pxr import pxr
 from setpiece.usd.closure import AssetLike, Closure, ClosureEntry, resolve_closure
 from setpiece.usd.fileio import write_if_changed
-from setpiece.usd.interface import find_interface, identifier_for, prim_name
+from setpiece.usd.interface import identifier_for, interface_file, prim_name
 from setpiece.usd.metadata import StageMetadata
 
 WORLD = "World"
@@ -139,7 +139,7 @@ class _Container:
     entry: ClosureEntry
     prim_path: str
     identifier: str
-    layer: Path
+    layer: str  # absolute path of the interface layer
 
 
 def _plan(closure: Closure, options: BuildOptions, warnings: list[str]) -> list[_Container]:
@@ -152,14 +152,17 @@ def _plan(closure: Closure, options: BuildOptions, warnings: list[str]) -> list[
         kind = (asset.kind or "").strip()
         if kind.lower() in skip:
             continue
-        layer = find_interface(Path(asset.package_dir))
+        package_dir = asset.package_dir
+        if not isinstance(package_dir, Path):
+            package_dir = Path(package_dir)  # normalised, as the recorded layer path is
+        layer = interface_file(package_dir)
         if layer is None:
             if entry.is_root:
                 continue  # a root asset without USD is just a recipe: its deps are the scene
             by = f" (required by {', '.join(entry.required_by)})" if entry.required_by else ""
             raise SetpieceError(
                 f"{asset.name} {asset.version}{by} has no interface layer "
-                f"({Path(asset.package_dir) / 'asset.usda'} is missing): add asset.usda to "
+                f"({Path(package_dir) / 'asset.usda'} is missing): add asset.usda to "
                 f"the asset, or give it kind 'tool' if it carries no USD"
             )
         name = prim_name(asset.name)
@@ -174,7 +177,7 @@ def _plan(closure: Closure, options: BuildOptions, warnings: list[str]) -> list[
                 "map to it; rename one asset or use --layout kind"
             )
         planned[prim_path] = _Container(
-            entry, prim_path, identifier_for(asset.import_name, layer.name), layer
+            entry, prim_path, identifier_for(asset.import_name, os.path.basename(layer)), layer
         )
     return sorted(planned.values(), key=lambda c: c.prim_path)
 
@@ -189,7 +192,7 @@ def _record(c: _Container) -> ContainerRecord:
         identifier=c.identifier,
         requirement=e.requirement,
         kind=e.dependency_kind,
-        layer=str(c.layer),
+        layer=c.layer,
         extra=extra,
     )
 
@@ -269,7 +272,7 @@ def _shadow_warnings(planned: list[_Container], out_dir: Path) -> list[str]:
             top = c.identifier.split("/", 1)[0]
             if top in names:
                 candidate = folder / c.identifier
-                if candidate.is_file() and candidate.resolve() != c.layer.resolve():
+                if candidate.is_file() and candidate.resolve() != Path(c.layer).resolve():
                     out.append(
                         f"{candidate} shadows the installed {c.entry.name} for "
                         f"@{c.identifier}@: move or rename that folder"
