@@ -304,3 +304,37 @@ def test_closure_from_real_dist_info_metadata(tmp_path):
     with using_search_paths([site]):
         result = build_scene("Kitchen", closure, tmp_path / "s.usda")
         assert [r.asset for r in read_containers(result.scene)] == ["Chair", "Kitchen", "Table"]
+
+
+def test_noop_rebuild_notices_an_editable_interface_layer_edited_in_place(kitchen, tmp_path):
+    """Editing asset.usda in place leaves its folder's mtime alone: the stamp watches the file."""
+    ws = FakeWorkspace(kitchen, tmp_path)
+    kitchen.assets["chair"].editable = True
+    assert build_workspace_scene(ws, "Kitchen").status == "written"
+    assert build_workspace_scene(ws, "Kitchen").status == "unchanged" and ws.discoveries == 1
+    layer = kitchen.site_packages / "chair" / "asset.usda"
+    folder = os.stat(layer.parent)
+    with open(layer, "r+", encoding="utf-8") as fh:  # in place: no new directory entry
+        fh.write("#usda 1.0\ndef (\n")
+        fh.truncate()
+    st = os.stat(layer)
+    os.utime(layer, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    os.utime(layer.parent, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    with pytest.raises(SetpieceError, match=r"Chair 1.2.0 .* fails to parse"):
+        build_workspace_scene(ws, "Kitchen")
+
+
+def test_noop_rebuild_notices_an_editable_assets_pyproject(kitchen, tmp_path):
+    ws = FakeWorkspace(kitchen, tmp_path)
+    chair = kitchen.assets["chair"]
+    chair.editable = True
+    project = tmp_path / "outputs" / "Chair"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "Chair"\nversion = "1.2.0"\n')
+    chair.source_dir = project  # type: ignore[attr-defined]  # as InstalledAsset has
+    build_workspace_scene(ws, "Kitchen")
+    assert build_workspace_scene(ws, "Kitchen").status == "unchanged" and ws.discoveries == 1
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("1.2.0", "1.2.10"))
+    assert build_workspace_scene(ws, "Kitchen").status == "unchanged"
+    assert ws.discoveries == 2  # not the stamp's short cut: re-resolved, bytes compared

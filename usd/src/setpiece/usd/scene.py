@@ -39,7 +39,7 @@ WORLD = "World"
 GENERATED_SUFFIX = ".setpiece.usda"
 LAYOUTS = ("flat", "kind")
 ARCS = ("reference", "payload")
-STAMP_VERSION = 1
+STAMP_VERSION = 2  # 2: editable assets' interface layer and pyproject.toml are watched
 
 
 @dataclass(frozen=True)
@@ -361,6 +361,19 @@ def _stamp_key(root: str, options: BuildOptions, search: list[str]) -> str:
     )
 
 
+def _editable_inputs(asset: AssetLike) -> list[str]:
+    """What a no-op rebuild watches of an asset being edited: its package folder (files
+    added or removed), its interface layer and its ``pyproject.toml`` (edited in place,
+    which leaves the folder's mtime alone)."""
+    package_dir = Path(asset.package_dir)
+    layer = interface_file(package_dir) or str(package_dir / "asset.usda")
+    project = getattr(asset, "source_dir", None)  # InstalledAsset: the output's project
+    if project is None:
+        parent = package_dir.parent
+        project = parent.parent if parent.name == "src" else parent
+    return [str(package_dir), layer, str(Path(project) / "pyproject.toml")]
+
+
 def _write_stamp(
     generated: Path,
     scene: Path,
@@ -374,7 +387,7 @@ def _write_stamp(
     watch = [str(site_packages)]
     for entry in closure.entries.values():
         if entry.asset.editable:
-            watch.append(str(entry.asset.package_dir))
+            watch.extend(_editable_inputs(entry.asset))
     stamp = {
         "key": _stamp_key(closure.root.asset.name, options, [str(site_packages)]),
         "generated": _stat(generated),
