@@ -528,3 +528,15 @@ def test_failed_build_and_publish_are_events(make_workspace, run_cli) -> None:
     assert [(e["action"], e["version"]) for e in events] == [
         ("publish", "0.1.0"), ("build", "0.1.1"), ("build", "0.1.1")]
     assert all(e["asset"] == "Chair" and e["error"] for e in events)
+
+
+def test_corrupted_wheel_skipped_during_an_upgrade_leaves_the_venv_as_it_was(
+    sample_ws, run_cli, sample_repo: Path
+) -> None:
+    ws = sample_ws
+    assert run_cli("-w", ws.root, "install", "Table==1.2.3").exit_code == 0
+    _break(sample_repo / "table-2.0.0-py3-none-any.whl", "garbage")
+    # uv would skip 2.0.0 and quietly upgrade to 1.3.0: setpiece undoes it and refuses
+    message = run_cli("-w", ws.root, "install", "Table>=1.3").user_error("corrupted wheel")
+    assert "table 2.0.0" in message.lower()
+    assert ws.installed_assets()["table"].version == "1.2.3"

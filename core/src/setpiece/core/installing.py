@@ -36,12 +36,13 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     parsed = [parse_requirement(r) for r in reqs]
     ws.report(f"Installing {', '.join(str(r) for r in parsed)}")
     try:
-        # uv skips a wheel it cannot read and quietly resolves an older version
-        # (astral-sh/uv#1800): resolve first, refuse if any wheel was unreadable, so a
-        # corrupted wheel in a repo changes nothing and is named with its fix.
-        check_readable(ws, ws.uv_pip("install", ["--dry-run", *map(str, parsed)], repo=repo,
-                                     what="install"), repo)
         out = ws.uv_pip("install", [str(r) for r in parsed], repo=repo, what="install")
+        # uv skips a wheel it cannot read and quietly resolves an older version
+        # (astral-sh/uv#1800), saying so only in a warning: then undo exactly what it
+        # changed and refuse, naming the wheel. The common path pays nothing for this.
+        if "has an invalid package format" in out:
+            _undo(ws, _changes(out))
+            check_readable(ws, out, repo)
     except SetpieceError as exc:
         from setpiece.core.authoring import explain_resolution_error  # only on failure
 
@@ -57,6 +58,16 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
 
 
 _UNREADABLE_RE = re.compile(r"`([A-Za-z0-9_.\-]+)==([^`]+)` has an invalid package format: (.*)$")
+
+
+def _undo(ws: Workspace, changes: list[str]) -> None:
+    """Put the venv back as it was before an install whose changes uv listed."""
+    added = [c[2:].partition("==")[0] for c in changes if c.startswith("+ ")]
+    removed = [c[2:] for c in changes if c.startswith("- ")]
+    if added:
+        ws.uv_pip("uninstall", added, what="undoing the install", with_index=False)
+    if removed:
+        ws.uv_pip("install", ["--no-deps", *removed], what="undoing the install")
 
 
 def check_readable(ws: Workspace, uv_stderr: str, repo: str | None = None) -> None:
@@ -125,6 +136,8 @@ def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
 
 def _prune_files(ws: Workspace) -> None:
     """Remove pulled asset files that no installed version points to any more."""
+    if not (ws.state_dir / "files" / "pulled.json").exists():  # = pulling.manifest_path
+        return  # nothing was ever pulled: not even the import
     try:
         from setpiece.core.files import pulling
     except ImportError:
