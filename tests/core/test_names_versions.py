@@ -204,3 +204,33 @@ def test_bump_pre_of_a_post_release_of_a_pre_release() -> None:
     assert bump("1.2.3rc1.post1", "pre") == "1.2.3rc2"
     assert bump("1.2.3rc1.post1.dev2", "pre") == "1.2.3rc2"
     assert bump("1.2.3rc1.dev2", "pre") == "1.2.3rc1"
+
+
+@pytest.mark.parametrize("text", [
+    "Chair", " Chair ", "KitchenSet[build]", "Table>=1.2.3,<2", "Table >= 1.2.3 , < 2",
+    "Lamp==3.2.1", "my-chair_2[build,edit]~=1.2", "Chair===1.0.0", "Chair!=1.0.*",
+    "Chair>=1.0.0rc1", "Chair==1.0.0.post1", "Chair[build]>1,<=2.0.0.dev3",
+])
+def test_install_request_fast_path_agrees_with_packaging(text: str) -> None:
+    from packaging.requirements import Requirement
+
+    from setpiece.core.requirements import _SIMPLE, request_name
+
+    assert _SIMPLE.fullmatch(text), "a simple form must not need packaging"
+    assert request_name(text) == Requirement(text).name
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("../x", "invalid"), ("a b", "invalid"), ("Chair>=", "invalid requirement"),
+    ("class", "reserved"), ("Chair @ https://example.com/c.whl", "URL"),
+    ("Chair; python_version > '3'", None),  # not simple: packaging decides, and accepts it
+])
+def test_install_request_errors_are_the_same_either_way(text: str, fragment: str | None) -> None:
+    from setpiece.core.requirements import request_name
+
+    if fragment is None:
+        assert request_name(text) == "Chair"
+        return
+    with pytest.raises(SetpieceError) as exc:
+        request_name(text)
+    assert fragment in str(exc.value)

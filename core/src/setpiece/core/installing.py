@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import atomic_write_text
 from setpiece.core.naming import normalize
-from setpiece.core.requirements import parse_requirement
+from setpiece.core.requirements import parse_requirement, request_name
 
 if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
@@ -33,10 +33,12 @@ def _changes(uv_stderr: str) -> list[str]:
 def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
     if not reqs:
         raise SetpieceError("give at least one requirement, e.g. 'setpiece install \"KitchenSet[build]\"'")
-    parsed = [parse_requirement(r) for r in reqs]
-    ws.report(f"Installing {', '.join(str(r) for r in parsed)}")
+    parsed = [r.strip() for r in reqs]
+    for r in parsed:
+        request_name(r)  # validated before anything runs
+    ws.report(f"Installing {', '.join(parsed)}")
     try:
-        out = ws.uv_pip("install", [str(r) for r in parsed], repo=repo, what="install")
+        out = ws.uv_pip("install", parsed, repo=repo, what="install")
         # uv skips a wheel it cannot read and quietly resolves an older version
         # (astral-sh/uv#1800), saying so only in a warning: then undo exactly what it
         # changed and refuse, naming the wheel. The common path pays nothing for this.
@@ -46,14 +48,14 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     except SetpieceError as exc:
         from setpiece.core.authoring import explain_resolution_error  # only on failure
 
-        ws.emit("failed", action="install", requirements=[str(r) for r in parsed], error=str(exc))
+        ws.emit("failed", action="install", requirements=parsed, error=str(exc))
         check_readable(ws, exc.output, repo)  # an exact pin on a corrupted wheel fails here
         raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
     changes = _changes(out)
     _prune_files(ws)
     if record:
-        _record_requests(ws, [str(r) for r in parsed])
-    ws.emit("installed", requirements=[str(r) for r in parsed], changes=changes)
+        _record_requests(ws, parsed)
+    ws.emit("installed", requirements=parsed, changes=changes)
     return changes
 
 
@@ -94,11 +96,9 @@ def _has(repo: object, name: str, version: str) -> bool:
 
 
 def _record_requests(ws: Workspace, reqs: list[str]) -> None:
-    from packaging.requirements import Requirement
-
     current = [str(r) for r in ws.config.requests]
-    keys = {normalize(Requirement(r).name) for r in reqs}
-    replaced = [r for r in current if r not in reqs and normalize(Requirement(r).name) in keys]
+    keys = {normalize(request_name(r)) for r in reqs}
+    replaced = [r for r in current if r not in reqs and normalize(request_name(r)) in keys]
     if set(reqs) <= set(current) and not replaced:
         return  # already recorded: no tomlkit, no rewrite of setpiece.toml (the no-op install)
     import tomlkit
@@ -107,8 +107,7 @@ def _record_requests(ws: Workspace, reqs: list[str]) -> None:
         if "requests" not in doc:
             doc["requests"] = tomlkit.table()
         current = [str(r) for r in doc["requests"].get("install", [])]
-        keys = {normalize(Requirement(r).name) for r in reqs}
-        kept = [r for r in current if normalize(Requirement(r).name) not in keys]
+        kept = [r for r in current if normalize(request_name(r)) not in keys]
         doc["requests"]["install"] = sorted([*kept, *reqs], key=lambda s: s.lower())
 
 

@@ -11,17 +11,41 @@ carries that same extra on the dependency (``Table[build]>=1``) so that installi
 
 from __future__ import annotations
 
-from packaging.requirements import InvalidRequirement, Requirement
+import re
+from typing import TYPE_CHECKING
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize, validate_name
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 GROUPS = ("build", "edit", "export")
 KINDS = ("push", "semi-push", "pull")
 
 
+_OP = r"(?:===|==|!=|<=|>=|~=|<|>)\s*[0-9][0-9A-Za-z.*+!_-]*"
+_SIMPLE = re.compile(
+    r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*"
+    r"(?:\[\s*[A-Za-z0-9][A-Za-z0-9_.-]*(?:\s*,\s*[A-Za-z0-9][A-Za-z0-9_.-]*)*\s*\])?\s*"
+    rf"(?:{_OP}(?:\s*,\s*{_OP})*)?\s*"
+)
+
+
+def request_name(text: str) -> str:
+    """The asset name of an install request (``KitchenSet[build]``, ``Table>=1,<2``),
+    validated; simple forms without importing packaging (start-up time), the rest
+    through :func:`parse_requirement` (same checks, same errors)."""
+    m = _SIMPLE.fullmatch(text)
+    if m is None:
+        return str(parse_requirement(text).name)
+    return validate_name(m.group(1))
+
+
 def parse_requirement(text: str) -> Requirement:
     """Parse ``Name[extras] specifier`` or raise a one-line error."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
@@ -69,6 +93,8 @@ def check_group(group: str | None) -> str:
 
 def for_group(req: Requirement, group: str) -> Requirement:
     """The requirement as written into ``group``: the dependency's same group is pulled in."""
+    from packaging.requirements import Requirement
+
     out = Requirement(str(req))
     out.extras = set(req.extras) | {group}
     out.marker = None
@@ -77,6 +103,8 @@ def for_group(req: Requirement, group: str) -> Requirement:
 
 def display(req: Requirement, group: str | None = None) -> str:
     """The requirement as a user wrote it (without the implicit group extra)."""
+    from packaging.requirements import Requirement
+
     out = Requirement(str(req))
     if group:
         out.extras = set(out.extras) - {group}
