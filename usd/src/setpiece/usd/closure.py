@@ -51,18 +51,10 @@ def normalize(name: str) -> str:
 
 
 def dependency_kind(req: Requirement) -> str:
-    """push / semi-push / pull, as ``setpiece.core.requirements`` defines them."""
-    try:
-        from setpiece.core.requirements import dependency_kind as core_kind
+    """push / semi-push / pull: ``setpiece.core.requirements`` is the one definition."""
+    from setpiece.core.requirements import dependency_kind as core_kind
 
-        return core_kind(req)
-    except ImportError:  # pragma: no cover - core without requirements (never shipped)
-        specs = list(req.specifier)
-        if not specs:
-            return "push"
-        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-            return "pull"
-        return "semi-push"
+    return core_kind(req)
 
 
 def admits(requirement: str, version: str) -> bool:
