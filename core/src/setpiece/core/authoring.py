@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 
@@ -262,8 +261,4 @@ def bump(ws: Workspace, name: str, part: str) -> str:
     return new
 
 
-def asset_files_root(asset: OutputAsset) -> Path:
-    return asset.package_dir
-
-
-__all__ = ["Any", "bump", "create", "explain_resolution_error", "require", "unrequire"]
+__all__ = ["bump", "create", "explain_resolution_error", "require", "unrequire"]

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.requirements import Requirement
 from packaging.version import Version
 
 from setpiece.core.errors import SetpieceError
@@ -287,4 +286,4 @@ def newest(versions: list[str]) -> str | None:
     return str(max(Version(v) for v in versions)) if versions else None
 
 
-__all__ = ["Requirement", "build", "edit", "parse_spec", "promote", "publish"]
+__all__ = ["build", "edit", "parse_spec", "promote", "publish"]

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.naming import normalize, validate_name
+from setpiece.core.naming import validate_name
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -110,7 +110,3 @@ def display(req: Requirement, group: str | None = None) -> str:
         out.extras = set(out.extras) - {group}
     out.marker = None
     return str(out)
-
-
-def same_name(a: str, b: str) -> bool:
-    return normalize(a) == normalize(b)

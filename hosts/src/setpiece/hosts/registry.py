@@ -81,7 +81,3 @@ def launch_module(name: str) -> str:
     """The module holding ``launch_spec()`` for host ``name``: ``<adapter package>.launch``."""
     module_name = target(name).partition(":")[0]
     return f"{module_name}.launch"
-
-
-def clear_cache() -> None:
-    _targets.cache_clear()
