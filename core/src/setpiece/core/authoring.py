@@ -144,24 +144,28 @@ def create(ws: Workspace, name: str, *, kind: str, version: str, description: st
 
 # -- dependency graph (for cycle checks) -------------------------------------------
 
-def _deps_of(ws: Workspace, key: str, cache: dict[str, list[str]]) -> list[str]:
-    """Names (normalised) that asset ``key`` depends on in any group, as known here."""
-    if key in cache:
-        return cache[key]
-    names: list[str] = []
-    outputs = ws.output_assets()
-    installed = ws.installed_assets()
-    groups: dict[str, list[Requirement]] | None = None
-    if key in outputs:
-        groups = outputs[key].groups()
-    elif key in installed:
-        groups = installed[key].groups()
-    else:
-        groups = _published_groups(ws, key)
-    for reqs in (groups or {}).values():
-        names.extend(normalize(r.name) for r in reqs)
-    cache[key] = sorted(set(names))
-    return cache[key]
+class _Graph:
+    """Dependencies (normalised names, any group) as this workspace knows them: outputs,
+    then installed assets, then the newest published version. Each source is read once."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.outputs = ws.output_assets()
+        self.installed = ws.installed_assets()
+        self.cache: dict[str, list[str]] = {}
+
+    def deps(self, key: str) -> list[str]:
+        if key not in self.cache:
+            if key in self.outputs:
+                groups: dict[str, list[Requirement]] | None = self.outputs[key].groups()
+            elif key in self.installed:
+                groups = self.installed[key].groups()
+            else:
+                groups = _published_groups(self.ws, key)
+            self.cache[key] = sorted(
+                {normalize(r.name) for reqs in (groups or {}).values() for r in reqs}
+            )
+        return self.cache[key]
 
 
 def _published_groups(ws: Workspace, key: str) -> dict[str, list[Requirement]] | None:
@@ -180,7 +184,7 @@ def _published_groups(ws: Workspace, key: str) -> dict[str, list[Requirement]] |
 
 def find_cycle(ws: Workspace, source: str, target: str) -> list[str] | None:
     """A path target -> ... -> source if adding ``source -> target`` closes a cycle."""
-    cache: dict[str, list[str]] = {}
+    graph = _Graph(ws)
     src, start = normalize(source), normalize(target)
     stack: list[tuple[str, list[str]]] = [(start, [start])]
     seen: set[str] = set()
@@ -191,7 +195,7 @@ def find_cycle(ws: Workspace, source: str, target: str) -> list[str] | None:
         if node in seen:
             continue
         seen.add(node)
-        for dep in _deps_of(ws, node, cache):
+        for dep in graph.deps(node):
             stack.append((dep, [*path, dep]))
     return None
 
