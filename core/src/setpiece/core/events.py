@@ -8,11 +8,9 @@ environment setpiece runs in; a subscriber that raises is reported, never fatal.
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -36,7 +34,7 @@ def emit(ws: Workspace, name: str, **data: Any) -> dict[str, Any]:
         "time": round(time.time(), 3),
         "event": name,
         "user": _user(),
-        "host": socket.gethostname(),
+        "host": _host(),
         "workspace": str(ws.root),
         **data,
     }
@@ -53,7 +51,15 @@ def emit(ws: Workspace, name: str, **data: Any) -> dict[str, Any]:
     return event
 
 
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import email.parser
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize
+
+if TYPE_CHECKING:
+    import email.message
 
 _WHEEL_RE = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-(?P<build>\d[^-]*))?-(?P<tags>[^-]+-[^-]+-[^-]+)\.whl$"
@@ -47,6 +50,8 @@ def read_metadata_bytes(path: Path) -> bytes:
 
 
 def parse_metadata(data: bytes) -> email.message.Message:
+    import email.parser  # only when metadata is read (start-up time)
+
     return email.parser.BytesHeaderParser().parsebytes(data)
 
 

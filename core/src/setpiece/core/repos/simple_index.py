@@ -15,7 +15,6 @@ Layout::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import html
 import os
 import re
@@ -28,6 +27,8 @@ from setpiece.core.wheels import parse_metadata, parse_wheel_name, read_metadata
 
 
 def sha256(path: Path) -> str:
+    import hashlib  # only when a wheel is hashed (start-up time)
+
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
@@ -97,6 +98,8 @@ def _row(wheel: Path) -> str:
     with contextlib.suppress(Exception):
         requires_python = parse_metadata(meta_bytes).get("Requires-Python", "")
     rp = f' data-requires-python="{html.escape(requires_python)}"' if requires_python else ""
+    import hashlib
+
     digest = hashlib.sha256(meta_bytes).hexdigest()
     md = f' data-dist-info-metadata="sha256={digest}" data-core-metadata="sha256={digest}"'
     return f'<a href="../../{wheel.name}#sha256={sha256(wheel)}"{rp}{md}>{wheel.name}</a><br/>'
