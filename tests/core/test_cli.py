@@ -132,3 +132,26 @@ def test_api_mirrors_the_cli(make_workspace, tmp_path: Path) -> None:
     lock = ws.freeze(tmp_path / "lock.txt")
     assert "editable output, not locked: Room" in lock
     assert ws.uninstall(["Room"]) == ["- room==0.2.0"]
+
+
+def test_global_options_after_the_command(sample_ws, run_setpiece, tmp_path: Path) -> None:
+    """``-w DIR`` and ``-q`` work after the command, as in uv and git, in nested groups too."""
+    ws = sample_ws
+    before = run_setpiece("list", "--repo", "blessed", cwd=ws.root)
+    assert before.exit_code == 0, before.err
+    after = run_setpiece("list", "--repo", "blessed", "-w", ws.root, cwd=tmp_path)
+    assert after.exit_code == 0, after.err
+    assert after.out == before.out and "chair" in after.out.lower()
+    joined = run_setpiece("list", "--repo", "blessed", f"--workspace={ws.root}", cwd=tmp_path)
+    assert joined.out == before.out
+    nested = run_setpiece("files", "status", "Chair", "-w", ws.root, cwd=tmp_path)
+    assert "no workspace" not in nested.err.lower()
+    ws.create("Stool", kind="prop")
+    loud = run_setpiece("bump", "Stool", "minor", "-w", ws.root, cwd=tmp_path)
+    quiet = run_setpiece("bump", "Stool", "minor", "-q", "-w", ws.root, cwd=tmp_path)
+    assert loud.exit_code == 0 and quiet.exit_code == 0, (loud.err, quiet.err)
+    assert (loud.out.strip(), loud.err.strip()) == ("0.2.0", "Stool 0.2.0")
+    assert (quiet.out.strip(), quiet.err.strip()) == ("0.3.0", "")  # -q after the command
+    # a script's own arguments are never taken: 'batch run SCRIPT -q' passes -q on
+    r = run_setpiece("batch", "run", "--help", "-w", ws.root, cwd=tmp_path)
+    assert r.exit_code == 0

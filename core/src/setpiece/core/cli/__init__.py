@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS:
-            return _load(COMMANDS[cmd_name][0])
+            return accept_global_options(_load(COMMANDS[cmd_name][0]))
         ep = self._plugins().get(cmd_name)
         if ep is None:
             return None
@@ -74,7 +74,7 @@ class LazyGroup(click.Group):
             raise SetpieceError(
                 f"command '{cmd_name}' is unavailable ({exc}): reinstall its package ({ep.value})"
             )
-        return cmd if isinstance(cmd, click.Command) else None
+        return accept_global_options(cmd) if isinstance(cmd, click.Command) else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
@@ -111,6 +111,43 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def _set_workspace(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    state = ctx.find_object(State)
+    if value is not None and state is not None:
+        state.workspace_path = value
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    state = ctx.find_object(State)
+    if value and state is not None:
+        state.quiet = True
+
+
+def accept_global_options(cmd: click.Command) -> click.Command:
+    """Let ``-w/--workspace`` and ``-q/--quiet`` come after the command too, as in uv and git
+    (``setpiece list -w DIR``). Added once, hidden from each command's help (the top-level
+    help documents them); never to a command that passes its arguments on unparsed
+    (``batch run SCRIPT ARGS``), whose ``-q`` belongs to the script."""
+    if getattr(cmd, "_setpiece_globals", False):
+        return cmd
+    cmd._setpiece_globals = True  # type: ignore[attr-defined]
+    unparsed = any(isinstance(p, click.Argument) and p.type is click.UNPROCESSED
+                   for p in cmd.params)
+    taken = {opt for p in cmd.params for opt in (*p.opts, *p.secondary_opts)}
+    if not unparsed and not taken & {"-w", "--workspace"}:
+        cmd.params.append(click.Option(
+            ["-w", "--workspace", "_sp_workspace"], metavar="PATH", hidden=True,
+            expose_value=False, is_eager=True, callback=_set_workspace))
+    if not unparsed and not taken & {"-q", "--quiet"}:
+        cmd.params.append(click.Option(
+            ["-q", "--quiet", "_sp_quiet"], is_flag=True, hidden=True, expose_value=False,
+            is_eager=True, callback=_set_quiet))
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            accept_global_options(sub)
+    return cmd
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

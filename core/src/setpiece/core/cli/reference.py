@@ -16,7 +16,7 @@ INTRO = """# CLI reference
 Generated from the commands' own `--help` by `python -m setpiece.core.cli.reference`
 (a test fails when this page is out of date). Every command accepts the global options
 `-w/--workspace PATH` (else `$SETPIECE_WORKSPACE`, else the nearest folder upwards with a
-`setpiece.toml`) and `-q/--quiet`. Exit codes: `0` success, `1` a user error (one line
+`setpiece.toml`) and `-q/--quiet`, before or after the command. Exit codes: `0` success, `1` a user error (one line
 on stderr starting with `error:`), `2` a usage error. Listings take `--json`.
 """
 
