@@ -52,11 +52,28 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
         check_readable(ws, exc.output, repo)  # an exact pin on a corrupted wheel fails here
         raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
     changes = _changes(out)
+    _refuse_unsafe(ws, changes)
     _prune_files(ws)
     if record:
         _record_requests(ws, parsed)
     ws.emit("installed", requirements=parsed, changes=changes)
     return changes
+
+
+def _refuse_unsafe(ws: Workspace, changes: list[str]) -> None:
+    """Undo an install that put an unsafe file in place (see ``install_checks``)."""
+    from setpiece.core.install_checks import check_added
+
+    found = check_added(ws, changes)
+    if found is None:
+        return
+    name, version, why = found
+    _undo(ws, changes)
+    ws.emit("failed", action="install", asset=name, version=version, error=why)
+    raise SetpieceError(
+        f"refused {name} {version}: {why}; the install was undone (remove the wheel from its "
+        "repo and publish a fixed version)"
+    )
 
 
 _UNREADABLE_RE = re.compile(r"`([A-Za-z0-9_.\-]+)==([^`]+)` has an invalid package format: (.*)$")
@@ -270,6 +287,31 @@ def sync(ws: Workspace, lock: Path) -> list[str]:
             args += ["-e", str(o.path)]
         ws.uv_pip("install", args, what="reinstalling the editable outputs")
     changes = _changes(out)
+    _check_synced(ws, lock, changes)
     _prune_files(ws)
     ws.emit("installed", lock=str(lock), changes=changes)
     return changes
+
+
+def _check_synced(ws: Workspace, lock: Path, changes: list[str]) -> None:
+    """Every locked distribution installed is byte for byte its locked wheel; else remove
+    the ones that differ and refuse, naming them (uv trusts its cache and what is installed)."""
+    from setpiece.core.install_checks import read_lock, verify_lock
+
+    _refuse_unsafe(ws, changes)
+    bad = verify_lock(ws, read_lock(lock.read_text(encoding="utf-8")))
+    if not bad:
+        return
+    names = [f"{p.name}=={p.version}" for p, _ in bad]
+    installed = [p.name for p, why in bad if why != "it is not installed"]
+    if installed:
+        ws.uv_pip("uninstall", installed, what="removing what differs from the lock",
+                  with_index=False)
+    ws.emit("failed", action="sync", lock=str(lock), differs=names)
+    pin, why = bad[0]
+    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+    raise SetpieceError(
+        f"{pin.name} {pin.version} does not match {lock.name}: {why}{more}; it was removed. "
+        f"If uv's cache was tampered with, clean it ('uv cache clean {pin.name}'), then run "
+        f"'setpiece sync {lock}' again"
+    )

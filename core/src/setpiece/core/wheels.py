@@ -55,8 +55,77 @@ def parse_metadata(data: bytes) -> email.message.Message:
     return email.parser.BytesHeaderParser().parsebytes(data)
 
 
-def check_wheel(path: Path) -> None:
-    """Refuse a corrupted wheel or one whose entries escape its folder."""
+#: files Python's ``site`` module runs at every interpreter start (even with ``-s``/safe mode)
+STARTUP_HOOKS = ("sitecustomize", "usercustomize")
+#: ``.data`` schemes that install outside site-packages (the venv's bin/, include/, root)
+_OUTSIDE_SCHEMES = ("scripts", "headers", "data")
+
+
+def _escapes(name: str) -> bool:
+    norm = posixpath.normpath(name.replace("\\", "/"))
+    return (name.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", name))
+            or norm == ".." or norm.startswith("../"))
+
+
+def _dist_dir_owner(top: str) -> str | None:
+    """``name-version`` of a top-level ``*.dist-info`` / ``*.data`` folder, else None."""
+    for suffix in (".dist-info", ".data"):
+        if top.endswith(suffix):
+            return top[: -len(suffix)]
+    return None
+
+
+def _same_dist(owner: str, wn: WheelName | None) -> bool:
+    if wn is None:
+        return True  # not a wheel file name: publish refuses that on its own
+    name, _, version = owner.rpartition("-")
+    return normalize(name) == wn.project and version == wn.version
+
+
+def _startup_hook(name: str) -> bool:
+    """A file that Python's ``site`` runs at start-up: ``*.pth`` in the site-packages root,
+    ``sitecustomize`` / ``usercustomize`` (module or package)."""
+    parts = name.split("/")
+    if len(parts) >= 3 and parts[0].endswith(".data") and parts[1] in ("purelib", "platlib"):
+        parts = parts[2:]  # installed into the site-packages root as well
+    if len(parts) == 1 and parts[0].lower().endswith(".pth"):
+        return True
+    first = parts[0]
+    return first in (f"{h}.py" for h in STARTUP_HOOKS) or (len(parts) > 1 and first in STARTUP_HOOKS) \
+        or any(first.startswith(f"{h}.") and first.endswith((".so", ".pyd", ".pyc")) for h in STARTUP_HOOKS)
+
+
+def unsafe_entry(names: list[str], wn: WheelName | None, *, asset: bool) -> tuple[str, str] | None:
+    """(entry, why) of the first entry a wheel must not have, or None.
+
+    Every wheel: no absolute or ``..`` paths, no ``.dist-info``/``.data`` folder of another
+    distribution. Asset wheels also: no start-up hooks (``.pth``, ``sitecustomize``,
+    ``usercustomize``: they would run in every process of the workspace, even in safe mode)
+    and nothing installed outside site-packages (``.data/scripts|headers|data``).
+    """
+    for name in names:
+        if _escapes(name):
+            return name, "escapes its folder"
+        top = name.split("/", 1)[0]
+        owner = _dist_dir_owner(top)
+        if owner is not None and not _same_dist(owner, wn):
+            return name, "belongs to another distribution (outside its own dist folders)"
+        if not asset:
+            continue
+        if _startup_hook(name):
+            return name, "is a start-up hook that would run in every process of the workspace"
+        parts = name.split("/")
+        if owner is not None and top.endswith(".data") and len(parts) > 2 and parts[1] in _OUTSIDE_SCHEMES:
+            return name, "installs outside site-packages"
+    return None
+
+
+def check_wheel(path: Path, *, asset: bool = True) -> None:
+    """Refuse a corrupted wheel or one with unsafe entries (see ``unsafe_entry``).
+
+    ``asset``: the wheel is an asset (anything published to or read from a repo); the
+    wheels of ordinary packages in ``external_packages/`` may ship ``.pth`` files.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
@@ -70,10 +139,9 @@ def check_wheel(path: Path) -> None:
             f"corrupted wheel {path.name} in {path.parent}: entry {bad} fails its CRC; "
             "remove it and publish again"
         )
-    for name in names:
-        norm = posixpath.normpath(name.replace("\\", "/"))
-        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or norm.startswith(".."):
-            raise SetpieceError(
-                f"unsafe wheel {path.name}: entry '{name}' escapes its folder; "
-                "refusing it (rebuild the asset with 'setpiece build')"
-            )
+    found = unsafe_entry(names, parse_wheel_name(path.name), asset=asset)
+    if found is not None:
+        entry, why = found
+        fix = ("remove it and rebuild the asset with 'setpiece build'" if asset
+               else f"delete it from {path.parent}")
+        raise SetpieceError(f"unsafe wheel {path.name}: entry '{entry}' {why}; refusing it ({fix})")

@@ -30,6 +30,22 @@ def _quiet(_: str) -> None:
     pass
 
 
+#: archive suffixes uv reads from a ``--find-links`` folder as source distributions
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz",
+                   ".tar.zst", ".tar.lz", ".tar.lzma", ".tlz", ".tar", ".egg")
+
+
+def _archive_names(filename: str) -> list[str]:
+    """Every project name a non-wheel file could stand for (``my-asset-1.0.tar.gz``: ``my``,
+    ``my-asset``): uv splits an sdist's name from its version at any dash."""
+    low = filename.lower()
+    stem = next((filename[: -len(s)] for s in _SDIST_SUFFIXES if low.endswith(s)), None)
+    if stem is None:
+        return []
+    parts = stem.split("-")
+    return [normalize("-".join(parts[:i])) for i in range(1, len(parts))]
+
+
 class Workspace:
     """One workspace folder. Every method that changes something is atomic or undoable."""
 
@@ -331,6 +347,9 @@ class Workspace:
                         wn = parse_wheel_name(entry.name)
                         if wn:
                             found.setdefault(wn.project, entry.name)
+                        else:  # an sdist (or anything uv might build): every name it could be
+                            for key in _archive_names(entry.name):
+                                found.setdefault(key, entry.name)
         else:
             found = {normalize(n): n for n in names}
         if not found:
@@ -356,6 +375,10 @@ class Workspace:
             return
         if getattr(self, "_external_ok", None) == stamp:
             return
+        from setpiece.core.wheels import check_wheel
+
+        for wheel in sorted(self.external_dir.glob("*.whl")):
+            check_wheel(wheel, asset=False)  # no '../' entries, whatever the package
         bad = self.external_shadowing()
         if bad:
             wheel, key, repo_name = bad[0]

@@ -101,7 +101,13 @@ def repo_reindex(state: State, name: str) -> None:
     r = state.workspace().repo(name)
     if not isinstance(r, FolderRepo):
         raise SetpieceError(f"repo '{name}' is an index server: it keeps its own index")
-    state.report(f"Indexed {r.reindex()} assets in {r.location}")
+    skipped: list[str] = []
+    state.report(f"Indexed {r.reindex(skipped)} assets in {r.location}")
+    if skipped:
+        first = skipped[0]
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        raise SetpieceError(f"left {len(skipped)} wheel(s) out of the index, the rest is indexed: "
+                            f"{first}{more}")
 
 
 @click.command("list")

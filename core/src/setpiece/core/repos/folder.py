@@ -141,6 +141,7 @@ class FolderRepo(Repo):
         """Make sure a published wheel is in the index (idempotent): a publish killed after
         the wheel was linked but before its row was written left it unindexed."""
         with contextlib.suppress(SetpieceError, OSError):  # read-only share, broken wheel
+            check_wheel(wheel)  # its .metadata file may exist already: check the wheel itself
             simple_index.write_project_index(self.root, project, added=[wheel])
 
     def unindexed(self, project: str) -> list[str]:
@@ -160,8 +161,9 @@ class FolderRepo(Repo):
             simple_index.reindex(self.root)
         return simple.resolve().as_uri()
 
-    def reindex(self) -> int:
-        return simple_index.reindex(self.root)
+    def reindex(self, skipped: list[str] | None = None) -> int:
+        """Rebuild the static index; refused wheels are left out and reported in ``skipped``."""
+        return simple_index.reindex(self.root, skipped)
 
 
 def normalize_location(location: str) -> str:

@@ -175,16 +175,53 @@ def _write_root(simple: Path, names: list[str]) -> None:
     )
 
 
-def reindex(root: Path) -> int:
-    """Rebuild the whole static index from the wheels on disk; returns the project count."""
+def _refused(wheel: Path) -> bool:
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.wheels import check_wheel
+
+    try:
+        check_wheel(wheel)
+    except SetpieceError:
+        return True
+    return False
+
+
+def reindex(root: Path, skipped: list[str] | None = None) -> int:
+    """Rebuild the whole static index from the wheels on disk; returns the project count.
+
+    A corrupted or unsafe wheel is left out of the index (uv never sees it) and its one-line
+    reason appended to ``skipped``: one bad wheel does not stop the others being indexed.
+    """
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.wheels import check_wheel
+
     projects: dict[str, list[Path]] = {}
+    refused: set[str] = set()
     with os.scandir(root) as it:  # one listing for the whole repo, not one per project
         for entry in it:
             wn = parse_wheel_name(entry.name)
             if wn:
+                try:
+                    check_wheel(Path(entry.path))
+                except SetpieceError as exc:
+                    if skipped is not None:
+                        skipped.append(str(exc))
+                    refused.add(wn.project)
+                    continue
                 projects.setdefault(wn.project, []).append(Path(entry.path))
     (root / "simple").mkdir(exist_ok=True)
     for p in sorted(projects):
         write_project_index(root, p, sorted(projects[p]))
+    # a project whose only wheels were refused loses its page (never another project's:
+    # one published meanwhile has a page this listing did not see)
+    for project in sorted(refused - set(projects)):
+        pdir = root / "simple" / project
+        with locked(root / "simple" / ".lock"):
+            if not project_wheels(root, project) or all(
+                    _refused(w) for w in project_wheels(root, project)):
+                with contextlib.suppress(FileNotFoundError):
+                    (pdir / "index.html").unlink()
+                with contextlib.suppress(OSError):
+                    pdir.rmdir()
     write_root_index(root)
     return len(projects)

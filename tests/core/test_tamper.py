@@ -1,0 +1,175 @@
+"""Tampering and supply chain: crafted wheels, sdists beside external packages, tampered
+uv caches. Each attack is tried for real (real uv, real folder repos) and must be refused
+with a one-line error naming the wheel or package, leaving nothing installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from setpiece.core.errors import SetpieceError
+from setpiece.core.repos import simple_index
+from setpiece.core.repos.folder import FolderRepo
+
+
+def _wheel(dest: Path, name: str, version: str, extra: dict[str, str], *,
+           asset: bool = True) -> Path:
+    dist = f"{name}-{version}.dist-info"
+    wheel = dest / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(f"{name}/__init__.py", "VALUE = 1\n")
+        for entry, body in extra.items():
+            zf.writestr(entry, body)
+        zf.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        zf.writestr(f"{dist}/WHEEL", "Wheel-Version: 1.0\nGenerator: evil\nRoot-Is-Purelib: true\n"
+                    "Tag: py3-none-any\n")
+        if asset:
+            zf.writestr(f"{dist}/entry_points.txt", f"[setpiece.asset]\n{name} = {name}\n")
+        zf.writestr(f"{dist}/RECORD", "")
+    return wheel
+
+
+HOOK = "import pathlib; pathlib.Path('HOOK-RAN').write_text('x')\n"
+
+UNSAFE = {
+    "pth at the root": ("evil.pth", HOOK, "start-up hook"),
+    "pth through purelib": ("sneaky-1.0.0.data/purelib/evil.pth", HOOK, "start-up hook"),
+    "sitecustomize": ("sitecustomize.py", HOOK, "start-up hook"),
+    "usercustomize package": ("usercustomize/__init__.py", HOOK, "start-up hook"),
+    "data into the venv": ("sneaky-1.0.0.data/data/bin/python3.99", "x", "outside site-packages"),
+    "scripts": ("sneaky-1.0.0.data/scripts/evil", "#!/bin/sh\n", "outside site-packages"),
+    "another dist-info": ("requests-2.0.dist-info/METADATA", "Name: requests\n", "another distribution"),
+    "parent folder": ("../../escaped.py", "x", "escapes its folder"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNSAFE))
+def test_unsafe_asset_wheel_refused_at_publish_and_reindex(sample_ws, sample_repo: Path, run_cli,
+                                                           tmp_path: Path, snap, case: str) -> None:
+    entry, body, why = UNSAFE[case]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    wheel = _wheel(outside, "sneaky", "1.0.0", {entry: body})
+    with pytest.raises(SetpieceError, match=why) as info:
+        FolderRepo("samples", str(sample_repo)).publish(wheel)
+    assert wheel.name in str(info.value) and entry in str(info.value)
+    assert not (sample_repo / wheel.name).exists()
+    # dropped in by another tool, with a forged .metadata beside it: reindex leaves it out,
+    # names it, and still indexes every other asset (a new one copied in as well)
+    shutil.copy(wheel, sample_repo / wheel.name)
+    (sample_repo / f"{wheel.name}.metadata").write_text("Metadata-Version: 2.1\nName: sneaky\n"
+                                                        "Version: 1.0.0\n")
+    good = _wheel(outside, "goodie", "1.0.0", {})
+    shutil.copy(good, sample_repo / good.name)
+    shutil.rmtree(sample_repo / "simple" / "chair")
+    message = run_cli("-w", sample_ws.root, "repo", "reindex", "blessed").user_error(
+        "sneaky-1.0.0-py3-none-any.whl", why, "the rest is indexed")
+    assert entry in message
+    root = (sample_repo / "simple" / "index.html").read_text()
+    assert "sneaky" not in root and "goodie" in root and "chair" in root
+    assert (sample_repo / "simple" / "chair" / "index.html").exists()
+    assert not (sample_repo / "simple" / "sneaky").exists()
+    run_cli("-w", sample_ws.root, "install", "sneaky").user_error("sneaky")
+    assert "sneaky" not in sample_ws.installed_assets()
+
+
+@pytest.mark.parametrize("case", ["pth at the root", "sitecustomize", "scripts"])
+def test_unsafe_asset_installed_from_an_index_is_undone(sample_ws, sample_repo: Path, run_cli,
+                                                        tmp_path: Path, snap, case: str) -> None:
+    """A wheel that reached a repo's index without the checks (an index server, a forged
+    page): uv installs it, setpiece reads what it wrote and undoes the install."""
+    entry, body, why = UNSAFE[case]
+    ws = sample_ws
+    ws.install(["Chair"])
+    wheel = _wheel(sample_repo, "sneaky", "1.0.0", {entry: body})
+    (sample_repo / f"{wheel.name}.metadata").write_text("Metadata-Version: 2.1\nName: sneaky\n"
+                                                        "Version: 1.0.0\n")
+    simple_index.write_project_index(sample_repo, "sneaky", [wheel])  # a forged index page
+    before = snap(ws.inputs, skip=("lib/python3.11/site-packages/__pycache__",))
+    config = (ws.root / "setpiece.toml").read_bytes()
+    run_cli("-w", ws.root, "install", "sneaky").user_error("refused sneaky 1.0.0", why, "undone")
+    assert snap(ws.inputs, skip=("lib/python3.11/site-packages/__pycache__",)) == before
+    assert (ws.root / "setpiece.toml").read_bytes() == config
+    assert not list(tmp_path.rglob("HOOK-RAN"))
+
+
+def test_external_wheel_may_ship_a_pth_but_not_escape(sample_ws, run_cli, tmp_path: Path) -> None:
+    ws = sample_ws
+    ext = ws.external_dir
+    _wheel(ext, "plainpth", "1.0.0", {"plainpth.pth": "\n"}, asset=False)
+    assert run_cli("-w", ws.root, "install", "plainpth").exit_code == 0
+    (ext / "plainpth-1.0.0-py3-none-any.whl").unlink()
+    _wheel(ext, "climber", "1.0.0", {"../../../x.py": "x"}, asset=False)
+    run_cli("-w", ws.root, "install", "Chair").user_error("climber-1.0.0-py3-none-any.whl",
+                                                          "escapes its folder", "delete it")
+
+
+@pytest.mark.parametrize("filename", ["chair-9.0.0.tar.gz", "Chair-9.0.0.zip", "chair-9.0.0.tar.bz2",
+                                      "kitchenset-9.0.tgz"])
+def test_sdist_named_like_an_asset_is_refused(sample_ws, run_cli, snap, filename: str) -> None:
+    ws = sample_ws
+    ws.external_dir.mkdir(exist_ok=True)
+    (ws.external_dir / filename).write_bytes(b"not really an archive")
+    before = snap(ws.inputs)
+    message = run_cli("-w", ws.root, "install", "Chair").user_error(filename, "delete it")
+    assert "asset" in message
+    assert snap(ws.inputs) == before
+    # an sdist of a non-asset name is not the repos' business
+    (ws.external_dir / filename).unlink()
+    (ws.external_dir / "somelib-1.0.tar.gz").write_bytes(b"x")
+    assert run_cli("-w", ws.root, "install", "Chair").exit_code == 0
+
+
+def _uv_cache_archive(cache: Path, module: str) -> list[Path]:
+    """The unpacked copies of a package in uv's cache (``archive-v0/<id>/<module>``)."""
+    return [p for p in cache.glob(f"archive-v*/*/{module}/__init__.py")]
+
+
+def test_sync_refuses_what_a_tampered_uv_cache_installs(sample_ws, make_workspace, sample_repo: Path,
+                                                        tmp_path: Path, run_cli, monkeypatch) -> None:
+    ws = sample_ws
+    cache = tmp_path / "uv-cache"
+    monkeypatch.setenv("UV_CACHE_DIR", str(cache))
+    ws.install(["KitchenSet[build]"])
+    lock = tmp_path / "lock.txt"
+    ws.freeze(lock)
+    # the cache is warm; someone edits Table's unpacked copy in it
+    copies = _uv_cache_archive(cache, "table")
+    assert copies, sorted(str(p) for p in cache.rglob("__init__.py"))[:5]
+    for c in copies:
+        os.chmod(c, 0o644)
+        c.write_text(c.read_text() + "\nEVIL = True\n")
+    other = make_workspace("other", repos={"blessed": sample_repo}, blessed="blessed",
+                           default="blessed")
+    message = run_cli("-w", other.root, "sync", lock).user_error("table 1.3.0", "differs from the locked wheel",
+                                                                 "uv cache clean table")
+    assert "table/__init__.py" in message
+    # nothing tampered is left installed; once the cache is cleaned, sync succeeds
+    assert "table" not in other.installed_assets()
+    assert "EVIL" not in "".join(p.read_text() for p in other.site_packages.rglob("*.py"))
+    shutil.rmtree(cache)
+    assert run_cli("-w", other.root, "sync", lock).exit_code == 0
+    assert "table" in other.installed_assets()
+
+
+def test_sync_refuses_an_installed_file_changed_since(sample_ws, tmp_path: Path, run_cli,
+                                                     monkeypatch) -> None:
+    ws = sample_ws
+    cache = tmp_path / "uv-cache"  # uv hardlinks from its cache: the edit reaches it too
+    monkeypatch.setenv("UV_CACHE_DIR", str(cache))
+    ws.install(["Chair"])
+    lock = tmp_path / "lock.txt"
+    ws.freeze(lock)
+    init = next(ws.site_packages.glob("chair/__init__.py"))
+    os.chmod(init, 0o644)
+    init.write_text("EVIL = True\n")
+    run_cli("-w", ws.root, "sync", lock).user_error("chair 1.1.0", "chair/__init__.py",
+                                                    "uv cache clean chair")
+    assert "chair" not in ws.installed_assets()
+    shutil.rmtree(cache)
+    assert run_cli("-w", ws.root, "sync", lock).exit_code == 0
+    assert "EVIL" not in next(ws.site_packages.glob("chair/__init__.py")).read_text()
