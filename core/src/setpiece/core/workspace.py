@@ -377,8 +377,8 @@ class Workspace:
             return
         from setpiece.core.wheels import check_wheel
 
-        for wheel in sorted(self.external_dir.glob("*.whl")):
-            check_wheel(wheel, asset=False)  # no '../' entries, whatever the package
+        for path in sorted(self.external_dir.glob("*.whl")):
+            check_wheel(path, asset=False)  # no '../' entries, whatever the package
         bad = self.external_shadowing()
         if bad:
             wheel, key, repo_name = bad[0]
