@@ -164,13 +164,13 @@ def test_bad_jobs_give_one_line_errors_naming_the_field(mutate, fragment) -> Non
 
 def test_bad_job_files(tmp_path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(SetpieceError, match="bad.json is not valid JSON"):
+    with pytest.raises(SetpieceError, match=r"bad\.json is not valid JSON"):
         load_job(tmp_path / "bad.json")
     (tmp_path / "bad.yaml").write_text("name: [unclosed")
-    with pytest.raises(SetpieceError, match="bad.yaml is not valid YAML"):
+    with pytest.raises(SetpieceError, match=r"bad\.yaml is not valid YAML"):
         load_job(tmp_path / "bad.yaml")
     (tmp_path / "evil.yaml").write_text("!!python/object/apply:os.system ['echo hi']\n")
-    with pytest.raises(SetpieceError, match="evil.yaml is not valid YAML"):
+    with pytest.raises(SetpieceError, match=r"evil\.yaml is not valid YAML"):
         load_job(tmp_path / "evil.yaml")
     with pytest.raises(SetpieceError, match="does not exist"):
         load_job(tmp_path / "missing.json")
