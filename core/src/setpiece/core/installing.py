@@ -218,7 +218,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _wheel_hash(ws: Workspace, name: str, version: str) -> str:
+def wheel_sha256(ws: Workspace, name: str, version: str) -> str:
+    """The sha256 of the wheel ``name==version`` from external_packages/ or the repos."""
     from packaging.version import Version
 
     from setpiece.core.repos.folder import FolderRepo
@@ -261,7 +262,7 @@ def freeze(ws: Workspace, output: Path | None = None) -> str:
         *notes,
     ]
     for name, version in sorted(pins, key=lambda p: normalize(p[0])):
-        lines.append(f"{normalize(name)}=={version} \\\n    --hash=sha256:{_wheel_hash(ws, name, version)}")
+        lines.append(f"{normalize(name)}=={version} \\\n    --hash=sha256:{wheel_sha256(ws, name, version)}")
     text = "\n".join(lines) + "\n"
     if output is not None:
         atomic_write_text(Path(output), text)
