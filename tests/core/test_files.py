@@ -244,6 +244,20 @@ def test_status_reports_modified_and_missing(make_workspace: Any, run_cli: Any) 
     assert run_cli("-w", ws.root, "files", "push", "Chair", "--json").json()["sent"] == 2
     r = run_cli("-w", ws.root, "files", "pull", "Chair")
     assert r.user_error("a.bin", "changes that are not tracked")
+    # even when the new bytes are already cached (a 'files add' killed before it wrote the
+    # pointer), pull never puts the previous take over the artist's file
+    from setpiece.core.files.store import Store
+
+    with Store(ws) as store:
+        staging, _, obj = store.build(pkg / "a.bin")
+        store.commit(staging, obj, in_place=False)
+    new = (pkg / "a.bin").read_bytes()
+    r = run_cli("-w", ws.root, "files", "pull", "Chair")
+    assert r.user_error("a.bin", "changes that are not tracked", "files add Chair")
+    assert (pkg / "a.bin").read_bytes() == new
+    assert run_cli("-w", ws.root, "files", "add", "Chair", pkg / "a.bin").exit_code == 0
+    assert run_cli("-w", ws.root, "files", "pull", "Chair").exit_code == 0
+    assert (pkg / "a.bin").read_bytes() == new and (pkg / "b.bin").exists()
 
 
 def test_promote_copies_files_between_repos(two_ws: tuple[Any, Any], run_cli: Any, tmp_path: Path) -> None:

@@ -260,6 +260,7 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
         if listings:
             names = {p.md5: p.rel(t.package_dir) for t, ptrs in plan for p in ptrs}
             fetch(ws, store, get_remotes(), listings, names)
+        _refuse_unrecorded(store, plan)
         labels: dict[str, str] = {}
         for t, ptrs in plan:
             lab, _ = labels_for(store, t.package_dir, ptrs)
@@ -293,6 +294,26 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
     ws.emit("files.pulled", assets=summary["assets"], files=summary["files"],
             bytes=summary["bytes"])
     return summary
+
+
+def _refuse_unrecorded(store: Store, plan: list[tuple[Target, list[Pointer]]]) -> None:
+    """An output asset's files are the artist's: a pull never replaces bytes that differ
+    from their pointer (a re-exported take that 'files add' has not recorded yet, even one
+    whose bytes are already cached), it says so instead."""
+    for t, ptrs in plan:
+        if t.installed:
+            continue
+        changed = []
+        for p in ptrs:
+            rel = p.rel(t.package_dir)
+            changed += [rel if r == "." else f"{rel}/{r}" for r in store.unrecorded(p.data_path, p.md5)]
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            raise SetpieceError(
+                f"{t.name}: {shown} has changes that are not tracked (pull would replace "
+                f"them): keep them with 'setpiece files add {t.name} PATH', or move them away "
+                "to get the recorded version, then pull again"
+            )
 
 
 def _remove(path: Path) -> None:

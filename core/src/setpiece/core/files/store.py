@@ -257,6 +257,88 @@ class Store:
             raise SetpieceError(f"could not write {path}: {describe_os_error(exc)}")
 
 
+    def unrecorded(self, path: Path, md5: str) -> list[str]:
+        """What at ``path`` differs from the content of ``md5``: files changed or not in it
+        (relative to ``path``; ``"."`` for ``path`` itself). Missing files are not listed."""
+        if not os.path.lexists(path):
+            return []
+        _, _, current = self.build(path, dry_run=True)
+        if str(current.hash_info.value) == md5:
+            return []
+        wanted = self.load(md5)
+        if not md5.endswith(".dir") or wanted is None or not current.hash_info.isdir:
+            return ["."]
+        recorded = {key: hi.value for key, _, hi in wanted}
+        return sorted("/".join(key) for key, _, hi in current if recorded.get(key) != hi.value)
+
+    def link_in_place(self, path: Path, md5: str) -> None:
+        """Turn ``path``, which holds exactly the content of ``md5`` (it was just hashed and
+        cached), into links into the cache without a moment where its bytes are missing.
+
+        dvc-data's checkout removes a path and then links the object back: a process killed
+        in between loses the artist's file. Here each file that is not already the cache
+        object is linked from the cache to a hidden temp name beside it, which is then
+        renamed over it (``os.replace``, atomic): the path holds the same bytes throughout.
+        """
+        obj = self.load(md5)
+        if obj is None:
+            raise SetpieceError(f"{path}: object {md5} is not in the files cache {self.root}")
+        if obj.hash_info.isdir:
+            files = [(path.joinpath(*key), hi) for key, _, hi in obj]
+        else:
+            files = [(path, obj.hash_info)]
+        saved = []
+        for dest, hi in files:
+            source = self.cache.oid_to_path(hi.value)
+            if not _is_link_to(dest, source):
+                self._replace_with_link(source, dest)
+            saved.append((str(dest), hi, None))
+        self.state.save_many(saved, self.fs)
+
+    def _replace_with_link(self, source: str, dest: Path) -> None:
+        import shutil
+        import tempfile
+
+        from dvc_objects.fs.system import reflink
+
+        makers = {"reflink": reflink, "hardlink": os.link, "symlink": os.symlink,
+                  "copy": shutil.copyfile}
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+        try:
+            for kind in self.links:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                try:
+                    makers[kind](source, tmp)
+                    break
+                except OSError:
+                    continue
+            else:
+                raise SetpieceError(
+                    f"cannot link {dest} into the files cache {self.root} with any of "
+                    f"{', '.join(self.links)}: put the cache on a filesystem that allows one "
+                    "([files] cache / link in setpiece.toml)"
+                )
+            try:
+                os.replace(tmp, dest)
+            except PermissionError:  # Windows: a read-only file cannot be replaced
+                os.chmod(dest, 0o644)
+                os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _is_link_to(path: Path, obj: str) -> bool:
+    """``path`` is the cache object itself: the same inode (hardlink), or a symlink to it."""
+    try:
+        st, ost = os.stat(path), os.stat(obj)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (ost.st_dev, ost.st_ino)
+
+
 def cache_root(ws: Workspace) -> Path:
     """``[files] cache`` (relative to the workspace), else ``.setpiece/files/cache``."""
     configured = ws.config.section("files").get("cache")

@@ -109,12 +109,32 @@ def plan(asset: OutputAsset, paths: Sequence[str], dest: str | None) -> list[tup
     return out
 
 
-def _track(store: Store, src: Path, target: Path, record_source: bool) -> Pointer:
+def _refuse_unrecorded_changes(store: Store, asset: str, target: Path) -> None:
+    """A tracked destination whose content is not what its pointer records holds the
+    artist's unrecorded work: bringing another file over it would lose that."""
+    pfile = pointers.pointer_file(target)
+    if not os.path.lexists(target) or not pfile.exists():
+        return
+    current = store.current_md5(target)
+    if current is not None and current != pointers.read(pfile).md5:
+        raise SetpieceError(
+            f"{target} has changes that 'files add' has not recorded: add it in place first "
+            f"('setpiece files add {asset} {target}') or move it away, then try again"
+        )
+
+
+def _track(store: Store, asset: str, src: Path, target: Path, record_source: bool) -> Pointer:
     in_place = src == target
+    if not in_place:
+        _refuse_unrecorded_changes(store, asset, target)
     staging, meta, obj = store.build(src)
     store.commit(staging, obj, in_place=in_place)
     md5 = str(obj.hash_info.value)
-    store.checkout(target, md5, force=True)
+    if in_place:
+        # never unlink-then-link: the artist's bytes stay at their path throughout
+        store.link_in_place(target, md5)
+    else:
+        store.checkout(target, md5, force=True)
     size = int(meta.size or 0)
     nfiles = int(meta.nfiles) if obj.hash_info.isdir else None
     # an import records its source with the state it had: the same content, so the same md5
@@ -141,7 +161,7 @@ def add(ws: Workspace, name: str, paths: Sequence[str], dest: str | None = None,
                     f"{src} is already inside the asset: import takes an external source; "
                     "use 'setpiece files add' for it"
                 )
-            pointer = _track(store, src, target, record_source)
+            pointer = _track(store, asset.name, src, target, record_source)
             results.append({
                 "asset": asset.name, "path": rel, "md5": pointer.md5, "size": pointer.size,
                 "files": pointer.files, "source": str(src) if record_source else None,
