@@ -21,7 +21,8 @@ def _wheel(dest: Path, name: str, version: str, extra: dict[str, str], *,
     dist = f"{name}-{version}.dist-info"
     wheel = dest / f"{name}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(f"{name}/__init__.py", "VALUE = 1\n")
+        if f"{name}/__init__.py" not in extra:
+            zf.writestr(f"{name}/__init__.py", "VALUE = 1\n")
         for entry, body in extra.items():
             zf.writestr(entry, body)
         zf.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
@@ -173,3 +174,88 @@ def test_sync_refuses_an_installed_file_changed_since(sample_ws, tmp_path: Path,
     shutil.rmtree(cache)
     assert run_cli("-w", ws.root, "sync", lock).exit_code == 0
     assert "EVIL" not in next(ws.site_packages.glob("chair/__init__.py")).read_text()
+
+
+# -- index repos that start redirecting after 'repo add' ------------------------------------
+
+
+class _Index:
+    """A static index server over a folder repo (its ``simple/`` pages and wheels) that a
+    test can switch to redirecting: every name (``redirect_all``) or one name only."""
+
+    def __init__(self, root: Path, target: str = "") -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.redirect_all = False
+        self.redirect_names: set[str] = set()
+        self.target = target
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw):  # noqa: ANN002, ANN003
+                super().__init__(*a, directory=str(root), **kw)
+
+            def log_message(self, *a) -> None:  # noqa: ANN002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                parts = self.path.strip("/").split("/")
+                if len(parts) == 2 and parts[0] == "simple":
+                    name = parts[1]
+                    known = (root / "simple" / name / "index.html").exists()
+                    if (outer.redirect_all and not known) or name in outer.redirect_names:
+                        self.send_response(302)
+                        self.send_header("Location", f"{outer.target}/simple/{name}/")
+                        self.end_headers()
+                        return
+                super().do_GET()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def evil_public(tmp_path: Path):
+    """A 'public index' on another host name (localhost, not 127.0.0.1) serving a fake
+    ``requests`` whose code leaves a marker when it is imported."""
+    root = tmp_path / "public"
+    root.mkdir()
+    wheel = _wheel(root, "requests", "99.0.0",
+                   {"requests/__init__.py": HOOK}, asset=False)
+    (root / "simple" / "requests").mkdir(parents=True)
+    simple_index.write_project_index(root, "requests", [wheel])
+    srv = _Index(root)
+    srv.url = srv.url.replace("127.0.0.1", "localhost")
+    yield srv
+    srv.close()
+
+
+@pytest.mark.slow  # uv retries the refused connection 3 times (~6 s)
+def test_index_that_starts_redirecting_after_repo_add_is_refused(
+        make_workspace, sample_repo: Path, evil_public, run_cli, snap, tmp_path: Path) -> None:
+    lan = _Index(sample_repo, target=evil_public.url)
+    try:
+        ws = make_workspace(repos={"lan": f"{lan.url}/simple/"}, blessed="lan", default="lan")
+        assert run_cli("-w", ws.root, "install", "Chair").exit_code == 0
+        before = snap(ws.inputs, skip=("lib/python3.11/site-packages/__pycache__",))
+        # every unknown name now goes to the public index: caught on use
+        lan.redirect_all = True
+        run_cli("-w", ws.root, "install", "requests").user_error("redirects", "lan", evil_public.url)
+        # only 'requests' is redirected (the per-use probe sees nothing): uv may not follow
+        lan.redirect_all = False
+        lan.redirect_names = {"requests"}
+        r = run_cli("-w", ws.root, "install", "requests")
+        r.user_error("index repo 'lan' redirected", f"{evil_public.url}/simple/requests/",
+                     "not followed")
+        assert snap(ws.inputs, skip=("lib/python3.11/site-packages/__pycache__",)) == before
+        assert "requests" not in {n for n, _ in ws.installed()[1]}
+        assert not list(tmp_path.rglob("HOOK-RAN"))
+    finally:
+        lan.close()

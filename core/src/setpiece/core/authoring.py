@@ -75,6 +75,27 @@ def _login_refused(ws: Workspace, uv_output: str) -> str | None:
     return f"the index {m.group(1)} needs credentials ({m.group(2)})"
 
 
+def _redirected(ws: Workspace, uv_output: str) -> str | None:
+    """An index repo answered with a redirect to another host, which uv could not follow
+    (setpiece sends every other host to a dead proxy: see ``workspace._no_redirects_env``)."""
+    import re
+    from urllib.parse import urlparse
+
+    fetched = re.search(r"Failed to fetch: (\S+)", uv_output)
+    sent = re.search(r"error sending request for url \((\S+?)\)", uv_output)
+    if not fetched or not sent:
+        return None
+    src, dst = urlparse(fetched.group(1)), urlparse(sent.group(1))
+    if (src.hostname, src.port) == (dst.hostname, dst.port):
+        return None
+    for n, r in ws.repos().items():
+        if r.kind == "index" and fetched.group(1).startswith(r.location.rstrip("/")):
+            return (f"index repo '{n}' redirected {fetched.group(1)} to {sent.group(1)}, another "
+                    "host: assets never come from anywhere but the workspace's repos, so it was "
+                    "not followed; turn the index's fallback off (pypiserver: --disable-fallback)")
+    return None
+
+
 def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> str:
     """Name the repos searched when uv found no version of something."""
     import re
@@ -104,6 +125,9 @@ def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> s
     if "No solution found" in message:
         return f"{message} (searched: {searched})"
     if "Failed to fetch" in message:
+        moved = _redirected(ws, output or message)
+        if moved:
+            return moved
         for n, r in ws.repos().items():
             if r.kind == "index" and r.location.rstrip("/") in message:
                 reason = message.rsplit("cause:", 1)[-1].strip()

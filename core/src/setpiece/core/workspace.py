@@ -35,6 +35,32 @@ _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".t
                    ".tar.zst", ".tar.lz", ".tar.lzma", ".tlz", ".tar", ".egg")
 
 
+#: proxy settings uv (reqwest) reads; when none is set, setpiece sets its own
+_PROXY_VARS = ("ALL_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "http_proxy", "https_proxy")
+#: a proxy that does not exist (port 9 is "discard", not served here)
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def _no_redirects_env(repos: Sequence[Repo]) -> dict[str, str]:
+    """Environment that lets uv reach only the index repos' own hosts.
+
+    uv follows redirects and has no option not to. Every other host is sent to a proxy
+    that does not exist (``NO_PROXY`` lists the repos' hosts), so an index that starts
+    redirecting a name to a public index fails the install instead of serving a public
+    package. Not done when the user has a proxy of their own configured (then the check
+    made on every use, ``IndexRepo.index_url``, is the guard).
+    """
+    from urllib.parse import urlparse
+
+    hosts = sorted({h for r in repos if is_url(r.location)
+                    for h in [urlparse(r.location).hostname] if h})
+    if not hosts or any(os.environ.get(v) for v in _PROXY_VARS):
+        return {}
+    no_proxy = ",".join(hosts)
+    return {"ALL_PROXY": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY, "HTTPS_PROXY": DEAD_PROXY,
+            "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+
+
 def _archive_names(filename: str) -> list[str]:
     """Every project name a non-wheel file could stand for (``my-asset-1.0.tar.gz``: ``my``,
     ``my-asset``): uv splits an sdist's name from its version at any dash."""
@@ -322,6 +348,7 @@ class Workspace:
                 for r in repos for u in [r.index_url()]]
         for r in repos:
             env.update(r.uv_env())
+        env.update(_no_redirects_env(repos))
         if urls:
             for url in urls[:-1]:
                 args += ["--index", url]

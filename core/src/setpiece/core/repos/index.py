@@ -306,6 +306,9 @@ class IndexRepo(Repo):
             )
 
     def index_url(self) -> str:
+        """The simple URL, checked again on every use: an index that began to redirect
+        names it lacks, or to proxy PyPI, since ``repo add`` is refused (two requests)."""
+        self._check_no_fallback()
         return self.simple_url
 
     def uv_index_name(self) -> str | None:
