@@ -193,13 +193,13 @@ class _Index:
         self.target = target
 
         class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *a, **kw):  # noqa: ANN002, ANN003
+            def __init__(self, *a, **kw):
                 super().__init__(*a, directory=str(root), **kw)
 
-            def log_message(self, *a) -> None:  # noqa: ANN002
+            def log_message(self, *a) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = self.path.strip("/").split("/")
                 if len(parts) == 2 and parts[0] == "simple":
                     name = parts[1]
