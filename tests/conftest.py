@@ -13,6 +13,7 @@ Fixtures:
 * ``sample_repo``: a folder repo (a fresh copy per test) holding the published ``SAMPLES``.
 * ``sample_ws``: a workspace whose blessed repo is ``sample_repo`` and default repo an
   empty ``review`` folder.
+* ``redis_server``: a real redis-server on 127.0.0.1 (``.url``, ``.kill()``, ``.start()``).
 """
 
 from __future__ import annotations
@@ -303,3 +304,83 @@ def free_port() -> int:
 def closed_port() -> int:
     """A port on 127.0.0.1 with no server: connections are refused (an unreachable index)."""
     return free_port()
+
+
+# -- redis (the studio bus) ---------------------------------------------------------------
+
+
+class RedisServer:
+    """A real ``redis-server`` on 127.0.0.1 (AOF on, fsync always), stopped by pid.
+
+    ``url``; ``kill()`` (SIGKILL, as a crash); ``start()`` (again, same port and data
+    folder: the AOF brings back what was acknowledged); ``stop()``.
+    """
+
+    def __init__(self, exe: str, folder: Path) -> None:
+        self.exe = exe
+        self.dir = folder
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import socket
+        import time
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir),
+             "--protected-mode", "no", "--daemonize", "no", "--logfile", str(self.dir / "log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}: see {self.dir / 'log'}")
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Any:
+    """A fresh ``RedisServer`` for the test (skipped only if ``redis-server`` is missing:
+    CI installs it, ``apt-get install -y redis-server``)."""
+    exe = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if exe is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    server = RedisServer(exe, tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

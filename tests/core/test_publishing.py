@@ -477,9 +477,14 @@ def test_publish_killed_before_the_index_row_is_repaired(make_workspace, run_cli
     ws2 = make_workspace("other")
     run_cli("-w", ws2.root, "install", "Chair").user_error(
         "chair", "1.0.0", "setpiece repo reindex review")
-    # publishing again is refused (the version exists) but leaves the index whole
-    run_cli("-w", ws.root, "publish", "Chair").user_error("already published", "bump first")
+    # publishing again finishes the interrupted publish: the index row and the one
+    # published event (the wheel there has this asset's content); a third run is refused
+    r = run_cli("-w", ws.root, "publish", "Chair")
+    assert r.exit_code == 0 and "an earlier publish was interrupted" in r.err, r.err
     assert wheel.name in (review / "simple" / "chair" / "index.html").read_text()
+    run_cli("-w", ws.root, "publish", "Chair").user_error("already published", "bump first")
+    logged = run_cli("-w", ws.root, "events", "--repo", "review", "--json").out.splitlines()
+    assert [json.loads(x)["event"] for x in logged] == ["published"]
     r = run_cli("-w", ws2.root, "install", "Chair")
     assert r.exit_code == 0, r.err
     assert ws2.installed_assets()["chair"].version == "1.0.0"

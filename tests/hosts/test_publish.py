@@ -160,6 +160,13 @@ def test_failing_validator_stops_before_extract(host: Any, ws: Any) -> None:
     assert "stopped before order 1.6" in report.format_text()
     assert not (Path(ws.state_dir) / "publish").exists()  # nothing staged
     assert review(ws).versions("Chair") == []
+    # the failure is in the event log, as a CLI publish failure would be
+    from setpiece.core import events
+
+    failed_events = list(events.read(ws.root, "failed"))
+    assert len(failed_events) == 1
+    assert failed_events[0]["action"] == "publish" and failed_events[0]["asset"] == "Chair"
+    assert failed_events[0]["via"] == "pyblish" and "no vertices" in failed_events[0]["error"]
 
 
 class ExtractBroken(pyblish.api.InstancePlugin):

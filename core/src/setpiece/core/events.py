@@ -1,44 +1,98 @@
 """Events: every publish, install, build and failure appended to a log; subscribers react.
 
-The log is ``.setpiece/events.jsonl`` in the workspace: one JSON object a line, appended
-with ``O_APPEND`` (atomic for lines under the pipe buffer size) and fsynced. Subscribers
-are entry points in the group ``setpiece.events`` (``fn(event: dict) -> None``) of the
-environment setpiece runs in; a subscriber that raises is reported, never fatal.
+:func:`emit` is the one way to emit. Every event gets an envelope: ``id`` (unique, sortable
+by time: see ``setpiece.core.eventlog``), ``event`` (its name), ``time``, ``user``,
+``host``, ``site`` (``$SETPIECE_SITE``, else ``[events] site`` in ``setpiece.toml``, else
+``local``), ``traceparent`` (W3C: ``$TRACEPARENT`` or the one set by :func:`joined` is
+joined, else one trace is made per process) and ``workspace``. An event is never rewritten.
+
+Where it is written:
+
+* always the workspace log ``.setpiece/events.jsonl`` (one JSON line, appended with
+  ``O_APPEND``, fsynced);
+* with ``to_repo=``, first the repo's own log (``eventlog.repo_log``: one file per event),
+  where a ``published``/``promoted``/``yanked`` event is logged once per version: emitting
+  it again returns the logged one and writes nothing;
+* then, if ``[events] bus`` is configured, the repo log is forwarded to the bus
+  (``setpiece.core.bus``; bounded to a few ms, never fails the action).
+
+Subscribers are entry points in the group ``setpiece.events`` (``fn(event: dict) -> None``)
+of the environment setpiece runs in; a subscriber that raises is reported, never fatal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from setpiece.core.repos.base import Repo
     from setpiece.core.workspace import Workspace
 
 log = logging.getLogger("setpiece.events")
-NAMES = ("created", "published", "promoted", "installed", "uninstalled", "built", "failed",
-         "files.pushed", "files.pulled", "scene.built", "scene.updated")
+NAMES = ("created", "published", "promoted", "yanked", "installed", "uninstalled", "built",
+         "failed", "files.pushed", "files.pulled", "scene.built", "scene.updated")
+#: Envelope fields every event has; data passed to emit cannot replace them.
+ENVELOPE = ("id", "event", "time", "user", "host", "site", "traceparent")
 
 
 def log_path(root: Path) -> Path:
     return root / ".setpiece" / "events.jsonl"
 
 
-def emit(ws: Workspace, name: str, **data: Any) -> dict[str, Any]:
-    event = {
-        "time": round(time.time(), 3),
+def emit(ws: Workspace, name: str, *, to_repo: Repo | None = None, **data: Any) -> dict[str, Any]:
+    """Log event ``name`` with ``data`` (and the envelope), notify subscribers, return it.
+
+    ``to_repo``: the repo the event is about (publish, promote, yank): it goes to that
+    repo's own log too, and ``repo`` defaults to its name. A keyed event already in the
+    repo log (a re-run after a kill) is returned as logged, and not written again.
+    """
+    from setpiece.core.eventlog import id_time, new_id
+
+    clash = sorted(set(data) & set(ENVELOPE))
+    if clash:
+        raise ValueError(f"event data cannot set envelope fields {clash}")
+    event_id = new_id()
+    event: dict[str, Any] = {
+        "id": event_id,
+        "time": id_time(event_id),
         "event": name,
         "user": _user(),
         "host": _host(),
+        "site": site(ws),
+        "traceparent": current_traceparent(),
         "workspace": str(ws.root),
-        **data,
     }
-    path = log_path(ws.root)
+    if to_repo is not None:
+        event["repo"] = to_repo.name
+    event.update(data)
+    if to_repo is not None:
+        from setpiece.core.eventlog import repo_log
+
+        try:
+            logged, new = repo_log(ws, to_repo).append(event)
+        except OSError as exc:  # a read-only share: the action happened; say so, go on
+            log.warning("could not log %s in repo '%s' (%s): a re-run logs it", name,
+                        to_repo.name, exc)
+        else:
+            if not new:
+                return logged.data
+    _append_workspace(ws.root, event)
+    _notify(event)
+    if to_repo is not None:
+        _forward(ws, to_repo)
+    return event
+
+
+def _append_workspace(root: Path, event: dict[str, Any]) -> None:
+    path = log_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -47,8 +101,80 @@ def emit(ws: Workspace, name: str, **data: Any) -> dict[str, Any]:
         os.fsync(fd)
     finally:
         os.close(fd)
-    _notify(event)
-    return event
+
+
+def _forward(ws: Workspace, repo: Repo) -> None:
+    """Forward the repo log to the bus when one is configured (a few ms at most)."""
+    if not ws.config.section("events").get("bus"):
+        return
+    try:
+        from setpiece.core import bus
+    except ImportError:
+        return
+    bus.forward_after_emit(ws, repo)
+
+
+def site(ws: Workspace | None = None) -> str:
+    """This machine's site: ``$SETPIECE_SITE``, else ``[events] site``, else ``local``."""
+    env = os.environ.get("SETPIECE_SITE")
+    if env:
+        return env
+    if ws is not None:
+        configured = ws.config.section("events").get("site")
+        if configured:
+            return str(configured)
+    return "local"
+
+
+# -- tracing: the W3C traceparent carried by every event ----------------------------------
+
+_joined: contextvars.ContextVar[str | None] = contextvars.ContextVar("setpiece_trace", default=None)
+_process_trace: str | None = None
+
+
+def _valid_traceparent(value: str) -> bool:
+    parts = value.strip().split("-")
+    if len(parts) < 4 or len(parts[0]) != 2 or parts[0] == "ff":
+        return False
+    version, trace, span, flags = parts[:4]
+    hexdigits = set("0123456789abcdef")
+    return (
+        len(trace) == 32 and len(span) == 16 and len(flags) == 2
+        and set(trace + span + flags + version) <= hexdigits
+        and trace != "0" * 32 and span != "0" * 16
+    )
+
+
+def new_traceparent() -> str:
+    import secrets
+
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def current_traceparent() -> str:
+    """The trace events join: :func:`joined`'s, else ``$TRACEPARENT`` if valid, else one
+    made once per process (every event of one command shares it)."""
+    global _process_trace
+    value = _joined.get()
+    if value:
+        return value
+    env = os.environ.get("TRACEPARENT", "").strip().lower()
+    if env and _valid_traceparent(env):
+        return env
+    if _process_trace is None:
+        _process_trace = new_traceparent()
+    return _process_trace
+
+
+@contextlib.contextmanager
+def joined(traceparent: str | None) -> Iterator[None]:
+    """Events emitted inside join ``traceparent`` (e.g. the event a reaction handles)."""
+    ok = bool(traceparent) and _valid_traceparent(str(traceparent).lower())
+    token = _joined.set(str(traceparent).lower() if ok else None)
+    try:
+        yield
+    finally:
+        _joined.reset(token)
 
 
 def _host() -> str:
@@ -124,18 +250,15 @@ def _notify(event: dict[str, Any]) -> None:
             log.warning("event subscriber %s failed on %s: %s", ep.name, event["event"], exc)
 
 
+def notify(event: dict[str, Any]) -> None:
+    """Send an already-logged event to the ``setpiece.events`` subscribers (replays)."""
+    _notify(event)
+
+
 def read(root: Path, name: str | None = None) -> Iterator[dict[str, Any]]:
-    path = log_path(root)
-    if not path.exists():
-        return
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # a torn last line from a crash is skipped, never fatal
-            if name is None or event.get("event") == name:
-                yield event
+    """The workspace log's events as dicts, in (time, id) order (``eventlog.read`` for more)."""
+    from setpiece.core.eventlog import WorkspaceLog
+    from setpiece.core.eventlog import read as read_log
+
+    for ev in read_log(WorkspaceLog(root), names=[name] if name else None):
+        yield ev.data

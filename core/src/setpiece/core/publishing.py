@@ -78,6 +78,9 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
     version = asset.version
     if target.has_version(asset.name, version):
         target.ensure_indexed(asset.name, version)  # a publish killed before its index row
+        finished = _finish_interrupted(ws, asset, target)
+        if finished is not None:
+            return finished
         raise SetpieceError(
             f"{asset.name} {version} is already published in repo '{target.name}': "
             f"published versions never change; bump first ('setpiece bump {asset.name} micro')"
@@ -90,7 +93,30 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")
     target.publish(wheel)
-    ws.emit("published", asset=asset.name, version=version, repo=target.name, wheel=wheel.name)
+    ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name)
+    return wheel
+
+
+def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo) -> Path | None:
+    """A publish killed after its wheel landed, before its ``published`` event: when the
+    repo's wheel has the content this asset builds to, log the one missing event and
+    return the wheel (the re-run succeeds); None when the version was published whole."""
+    from setpiece.core.eventlog import repo_log
+
+    if repo_log(ws, target).keyed("published", asset.name, asset.version) is not None:
+        return None
+    wheel = build(ws, asset.name)
+    with staging_dir(ws.build_dir, "compare") as tmp:
+        try:
+            theirs = _wheel_content(target.fetch(asset.name, asset.version, tmp))
+        except (SetpieceError, OSError, zipfile.BadZipFile):
+            return None
+    if theirs != _wheel_content(wheel):
+        return None
+    ws.report(f"{asset.name} {asset.version} was already in {target.name} (an earlier publish "
+              "was interrupted): logging its published event")
+    ws.emit("published", to_repo=target, asset=asset.name, version=asset.version,
+            wheel=wheel.name, recovered=True)
     return wheel
 
 
@@ -149,8 +175,10 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return name.strip(), None
 
 
-def _repo_with(ws: Workspace, name: str, version: str, preferred: str | None = None) -> Repo:
-    repos = [ws.repo(preferred)] if preferred else list(ws.repos().values())
+def _repo_with(ws: Workspace, name: str, version: str, preferred: str | None = None,
+               exclude: str | None = None) -> Repo:
+    repos = [ws.repo(preferred)] if preferred else [
+        r for r in ws.repos().values() if r.name != exclude]
     for r in repos:
         try:
             if r.has_version(name, version):
@@ -170,10 +198,12 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
     if version is None:
         raise SetpieceError(f"give an exact version to promote: '{name}==1.2.3'")
     dest = ws.repo(to)
-    source = _repo_with(ws, name, version, from_)
+    source = _repo_with(ws, name, version, from_, exclude=dest.name)
     if source.name == dest.name:
         raise SetpieceError(f"{name} {version} is already in '{dest.name}': pick another --to repo")
     if dest.has_version(name, version):
+        if _promote_interrupted(ws, name, version, source, dest):
+            return version
         raise SetpieceError(f"{name} {version} is already published in repo '{dest.name}'")
     with staging_dir(ws.build_dir, "promote") as tmp:
         wheel = source.fetch(name, version, tmp)
@@ -184,9 +214,33 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
         if files_publishing is not None:
             files_publishing.before_promote(ws, wheel, source, dest)
         dest.publish(wheel)
-    ws.emit("promoted", asset=name, version=version, source=source.name, repo=dest.name)
+    ws.emit("promoted", to_repo=dest, asset=name, version=version, source=source.name)
     ws.report(f"Promoted {name} {version}: {source.name} -> {dest.name}")
     return version
+
+
+def _promote_interrupted(ws: Workspace, name: str, version: str, source: Repo, dest: Repo) -> bool:
+    """A promote killed after the wheel reached ``dest``, before its ``promoted`` event:
+    when ``dest`` holds the source's bytes and logged no ``promoted``, log it now."""
+    from setpiece.core.eventlog import repo_log
+    from setpiece.core.repos.simple_index import sha256
+
+    if repo_log(ws, dest).keyed("promoted", name, version) is not None:
+        return False
+    with staging_dir(ws.build_dir, "promote-check") as tmp:
+        try:
+            same = sha256(source.fetch(name, version, tmp / "a")) == sha256(
+                dest.fetch(name, version, tmp / "b"))
+        except (SetpieceError, OSError):
+            return False
+    if not same:
+        return False
+    dest.ensure_indexed(name, version)
+    ws.emit("promoted", to_repo=dest, asset=name, version=version, source=source.name,
+            recovered=True)
+    ws.report(f"Promoted {name} {version}: {source.name} -> {dest.name} (finishing an "
+              "interrupted promote)")
+    return True
 
 
 def edit(ws: Workspace, spec: str) -> OutputAsset:

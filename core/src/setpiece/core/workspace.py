@@ -429,11 +429,12 @@ class Workspace:
         return proc.stderr
 
     # -- events --------------------------------------------------------------------
-    def emit(self, event: str, **data: Any) -> None:
-        """Append ``event`` (published, installed, ...) to the event log and notify subscribers."""
+    def emit(self, event: str, **data: Any) -> dict[str, Any]:
+        """Log ``event`` (published, installed, ...) and notify subscribers; with
+        ``to_repo=REPO`` also in that repo's own log (``setpiece.core.events.emit``)."""
         from setpiece.core.events import emit
 
-        emit(self, event, **data)
+        return emit(self, event, **data)
 
     # -- operations (implemented in their own modules) ------------------------------
     def create(self, name: str, *, kind: str = "prop", version: str = "0.1.0",

@@ -95,3 +95,20 @@ def edit(state: State, spec: str) -> None:
 def promote(state: State, spec: str, to: str, from_: str | None) -> None:
     """Copy a published version between repos unchanged (review -> blessed)."""
     state.workspace().promote(spec, to=to, from_=from_)
+
+
+@click.command()
+@click.argument("spec", metavar="NAME==VER")
+@click.option("--repo", "repo_name", metavar="R", help="The repo to yank it in (default: the one that has it).")
+@click.option("--reason", default="", help="Why (shown by installers, PEP 592).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def yank(state: State, spec: str, repo_name: str | None, reason: str, as_json: bool) -> None:
+    """Mark a published version yanked: it stays, but installs skip it unless pinned (==)."""
+    from setpiece.core.yanking import yank as do_yank
+
+    result = do_yank(state.workspace(), spec, repo=repo_name, reason=reason)
+    if as_json:
+        from setpiece.core.cli import echo_json
+
+        echo_json(result)

@@ -1,4 +1,4 @@
-"""Commands on the workspace: init, repo, list, versions, info, events."""
+"""Commands on the workspace: init, repo, list, versions, info."""
 
 from __future__ import annotations
 
@@ -206,23 +206,3 @@ def info(state: State, name: str, as_json: bool) -> None:
         click.echo("  dependencies:")
         for d in data["dependencies"]:
             click.echo(f"    [{d['group']}] {d['requirement']:<28} {d['kind']}")
-
-
-@click.command()
-@click.option("--event", "kind", metavar="NAME", help="Only these events (published, installed, ...).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
-@pass_state
-def events(state: State, kind: str | None, as_json: bool) -> None:
-    """Show the workspace's append-only event log."""
-    import json
-    import time
-
-    from setpiece.core import events as ev
-
-    for e in ev.read(state.workspace().root, kind):
-        if as_json:
-            click.echo(json.dumps(e, sort_keys=True))
-        else:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["time"]))
-            rest = {k: v for k, v in e.items() if k not in ("time", "event", "user", "host", "workspace")}
-            click.echo(f"{when} {e['event']:<12} {e['user']}: " + " ".join(f"{k}={v}" for k, v in sorted(rest.items())))

@@ -132,6 +132,29 @@ class FolderRepo(Repo):
             )
         simple_index.write_project_index(self.root, wn.project, added=[dest])
 
+    def yank(self, project: str, version: str, reason: str = "") -> bool:
+        """Mark ``project==version`` yanked (PEP 592): the wheel stays, the static index
+        says ``data-yanked``, so installs skip it unless pinned. False if it already was."""
+        from setpiece.core.fsutil import atomic_write_text
+
+        wheel = self.find_wheel(project, version)
+        marker = simple_index.yank_marker(self.root, wheel.name)
+        already = marker.exists()
+        if not already:
+            atomic_write_text(marker, reason + "\n")
+        simple_index.write_project_index(self.root, project, rewrite=[wheel])
+        return not already
+
+    def yanked(self, project: str) -> dict[str, str]:
+        """Yanked versions of ``project`` with their reasons."""
+        out = {}
+        for p in simple_index.project_wheels(self.root, project):
+            reason = simple_index.yank_reason(self.root, p.name)
+            wn = parse_wheel_name(p.name)
+            if reason is not None and wn:
+                out[wn.version] = reason
+        return out
+
     def ensure_indexed(self, project: str, version: str) -> None:
         path = self._wheel_path(project, version)
         if path.exists():

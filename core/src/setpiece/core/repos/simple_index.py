@@ -102,11 +102,27 @@ def _row(wheel: Path) -> str:
 
     digest = hashlib.sha256(meta_bytes).hexdigest()
     md = f' data-dist-info-metadata="sha256={digest}" data-core-metadata="sha256={digest}"'
-    return f'<a href="../../{wheel.name}#sha256={sha256(wheel)}"{rp}{md}>{wheel.name}</a><br/>'
+    reason = yank_reason(wheel.parent, wheel.name)
+    yk = f' data-yanked="{html.escape(reason)}"' if reason is not None else ""
+    return f'<a href="../../{wheel.name}#sha256={sha256(wheel)}"{rp}{md}{yk}>{wheel.name}</a><br/>'
+
+
+def yank_marker(root: Path, wheel_name: str) -> Path:
+    """Where a yanked wheel's marker (its reason, maybe empty) lives: the wheel stays."""
+    return root / ".setpiece" / "yanked" / wheel_name
+
+
+def yank_reason(root: Path, wheel_name: str) -> str | None:
+    """The reason ``wheel_name`` was yanked ("" if none given), or None if it is not."""
+    try:
+        return yank_marker(root, wheel_name).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
 
 
 def write_project_index(
-    root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = ()
+    root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = (),
+    rewrite: Sequence[Path] = (),
 ) -> None:
     """Rewrite ``simple/<project>/index.html`` under a lock.
 
@@ -114,7 +130,8 @@ def write_project_index(
     it is updated incrementally for a publish: the rows already in the page (for wheels
     still on disk, their hashes reused) plus the ``added`` wheels. The folder is never
     listed, so publishing into a repo of 10,000 wheels costs what it costs into an empty
-    one. Wheels copied in by other tools appear after ``setpiece repo reindex``.
+    one. Wheels copied in by other tools appear after ``setpiece repo reindex``. The rows of
+    ``rewrite`` are made again (a yank: PEP 592 ``data-yanked``).
     """
     project = normalize(project)
     simple = root / "simple"
@@ -127,7 +144,8 @@ def write_project_index(
             for name, line in _indexed_rows(page).items():
                 if (root / name).exists():
                     rows[name] = line
-            wheels = [p for p in added if p.name not in rows]
+            redo = {p.name for p in rewrite}
+            wheels = [p for p in [*added, *rewrite] if p.name not in rows or p.name in redo]
         for wheel in wheels:
             rows[wheel.name] = _row(wheel)
         body = "\n".join(rows[name] for name in sorted(rows))

@@ -740,8 +740,8 @@ class IntegratePublish(_Integrator):
         context.data.update(version=s.planned_version, wheel=str(wheel), wheelName=wheel.name)
         context.data["published"] = True
         s.ws.emit(
-            "published", asset=s.asset_name, version=s.planned_version, repo=repo.name,
-            wheel=wheel.name, via="pyblish", host=context.data.get("hostName", ""),
+            "published", to_repo=repo, asset=s.asset_name, version=s.planned_version,
+            wheel=wheel.name, via="pyblish", app=context.data.get("hostName", ""),
             files=[f["dest"] for f in staging.files()],
         )
         staging.set_state("published", version=s.planned_version, wheel=wheel.name)

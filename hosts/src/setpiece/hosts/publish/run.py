@@ -133,9 +133,24 @@ def run_plugins(
         report.resume = f"setpiece publish {session.asset_name} --resume"
     report._context = context  # type: ignore[attr-defined]
     report._plugins = list(plugins)  # type: ignore[attr-defined]
+    if not report.success:
+        _emit_failed(session, report)
     if not report.success and raise_on_failure:
         raise PublishFailed(report)
     return report
+
+
+def _emit_failed(session: Session, report: PublishReport) -> None:
+    """One ``failed`` event (action ``publish``) for an in-app publish that failed, like
+    the CLI's; logging never hides the report, so an error here is only logged."""
+    try:
+        session.ws.emit(
+            "failed", action="publish", asset=report.asset, version=report.version,
+            repo=report.repo or session.repo_name, error=report.summary(), via="pyblish",
+            app=report.host, stopped_before=report.stopped_before,
+        )
+    except Exception:
+        log.warning("could not log the failed publish", exc_info=True)
 
 
 def publish_scene(
