@@ -138,6 +138,11 @@ class JobStatus:
             line += "; dead: " + "; ".join(
                 f"layer {layer} frames {','.join(specs)}" for layer, specs in by_layer.items()
             )
+        waiting = [c for c in self.chunks if c.state == "waiting"]
+        if waiting and self.state != "running":
+            layers = ", ".join(sorted({c.layer for c in waiting}))
+            why = "downstream of dead chunks" if self.state == "dead" else "not run yet"
+            line += f"; {len(waiting)} chunks {why} (layer {layers})"
         return line
 
 
