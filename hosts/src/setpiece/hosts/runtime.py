@@ -188,6 +188,8 @@ class OpenCheck:
     asked: bool = False
     setup: Any = None
     failed: list[UpdateFailure] = field(default_factory=list)
+    #: containers whose requirement admits a newer published version (hosts.published)
+    published: list[Any] = field(default_factory=list)
 
     @property
     def outdated(self) -> list[Change]:
@@ -279,6 +281,11 @@ class Runtime:
         self.configure_usd()
         ensure_importable(ws)
         self.host.install_menu(self.menu_commands(with_tools=True))
+        if not self.host.is_headless() and callable(getattr(self.host, "every", None)):
+            try:
+                self.watch_events()  # "a newer version was published" while the app is open
+            except Exception as exc:  # never break the app's start-up
+                self.log.warning("setpiece: not watching events: %s", exc)
 
     # -- menu --------------------------------------------------------------------
     def menu_commands(self, with_tools: bool = False) -> list[MenuCommand]:
@@ -469,6 +476,7 @@ class Runtime:
         result.changes = self.check()
         if not result.outdated:
             self.log.info("setpiece: %s", result.message())
+            self._check_published(result)
             return result
         if policy == "update":
             done = self.update(result.changes)
@@ -487,7 +495,31 @@ class Runtime:
         notify = getattr(self.host, "notify", None)
         if callable(notify) and not result.asked:
             notify(result.message())
+        self._check_published(result)
         return result
+
+    def _check_published(self, result: OpenCheck) -> None:
+        """Newer published versions the containers admit: say them, offer the update."""
+        if not hasattr(self.workspace, "available_versions"):
+            return  # a stand-in workspace without repos
+        try:
+            from setpiece.hosts import published
+        except ImportError:  # no setpiece-usd in this interpreter
+            return
+        try:
+            result.published = published.published_updates(self.workspace, self.host.ls())
+            if result.published:
+                result.asked = published.offer(
+                    self, result.asset, result.published, result.policy
+                ) or result.asked
+        except SetpieceError as exc:  # a repo unreachable: the installed check stands
+            self.log.warning("setpiece: published versions not checked: %s", exc)
+
+    def watch_events(self, seconds: float = 2.0) -> Any:
+        """Watch new events while the app is open (see ``setpiece.hosts.published``)."""
+        from setpiece.hosts.published import watch
+
+        return watch(self, seconds)
 
 
 # -- module-level API ---------------------------------------------------------------

@@ -92,9 +92,13 @@ class Outcome:
 
 def event_id(event: Mapping[str, Any]) -> str:
     """The event's id; an event without one (an old workspace log line) is named by its
-    content's hash, so the same line is the same event."""
+    content's hash, so the same line is the same event. A replayed event (``replay``:
+    the replay's id, from ``setpiece events replay``) is ``ID@REPLAY``: it is handled
+    once per replay, and its inputs' hash decides whether anything runs again."""
     found = event.get("id")
-    return str(found) if found else "sha256:" + digest_json(dict(event))[:32]
+    base = str(found) if found else "sha256:" + digest_json(dict(event))[:32]
+    replay = event.get("replay")
+    return f"{base}@{replay}" if replay else base
 
 
 def describe(event: Mapping[str, Any]) -> str:

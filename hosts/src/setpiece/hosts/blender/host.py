@@ -310,6 +310,19 @@ class BlenderHost:
 
         bpy.app.timers.register(tick, first_interval=0.0)
 
+    def every(self, seconds: float, fn: Callable[[], None]) -> None:
+        """Call ``fn`` every ``seconds`` while the app runs (``bpy.app.timers``, kept across
+        file loads); timers do not run in a background (``-b``) session."""
+
+        def tick() -> float:
+            try:
+                fn()
+            except Exception:
+                log.exception("setpiece timer %r failed", fn)
+            return seconds
+
+        self.bpy.app.timers.register(tick, first_interval=seconds, persistent=True)
+
     def main_window(self) -> Any | None:
         return None  # Blender is not a Qt app: Qt tools run top-level (or out of process)
 
