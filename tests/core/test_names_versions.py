@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from setpiece.core import SetpieceError
-from setpiece.core.naming import bump, next_after, normalize, validate_name, validate_version
+from setpiece.core.naming import bump, next_after, next_in_line, normalize, validate_name, validate_version
 
 BAD_NAMES = [
     pytest.param("../x", id="path-escape"),
@@ -110,6 +110,14 @@ def test_next_after_moves_past_every_published_version() -> None:
     assert next_after(["1.0.0", "1.1.0", "2.0.0"], "1.0.0") == "2.0.1"
     assert next_after([], "1.0.0") == "1.0.1"
     assert next_after(["1.0.0"], "3.0.0") == "3.0.1"
+
+
+def test_next_in_line_continues_a_maintenance_line() -> None:
+    published = ["1.2.3", "1.3.0", "1.3.1", "2.0.0"]
+    assert next_in_line(published, "1.3.0") == "1.3.2"
+    assert next_in_line(published, "1.2.3") == "1.2.4"
+    assert next_in_line(published, "2.0.0") == "2.0.1"
+    assert next_in_line(["1.3.0rc1"], "1.3.0rc1") == "1.3.0"  # the release of a pre-release
 
 
 # -- through the CLI: refused with one line, exit 1, nothing created -------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -171,17 +172,19 @@ def test_promote_needs_to(make_workspace, run_cli) -> None:
 # -- edit -----------------------------------------------------------------------------------
 
 
-def test_edit_moves_past_every_published_version(sample_ws, run_cli) -> None:
+def test_edit_continues_the_versions_line(sample_ws, run_cli) -> None:
     ws = sample_ws
-    # Table has 1.2.3, 1.3.0, 2.0.0 published: editing 1.2.3 must not collide with them
+    # Table has 1.2.3, 1.3.0, 2.0.0 published: editing 1.2.3 continues the 1.2 line (a
+    # bounded dependent 'Table<2' can get the fix) without colliding with any of them
     r = run_cli("-w", ws.root, "edit", "Table==1.2.3")
     assert r.exit_code == 0, r.err
+    assert "Table 1.2.3 is now editable" in r.err and "as 1.2.4" in r.err
     out = ws.output("Table")
-    assert out.version == "2.0.1"
+    assert out.version == "1.2.4"
     assert out.kind == "prop" and out.description == "A kitchen table"
     assert (out.package_dir / "__init__.py").read_text().count("Table") >= 1
     inst = ws.installed_assets()["table"]
-    assert inst.editable and inst.version == "2.0.1"
+    assert inst.editable and inst.version == "1.2.4"
     # its dependencies and groups come back as they were published
     ws2 = ws
     assert run_cli("-w", ws2.root, "edit", "KitchenSet").exit_code == 0
@@ -191,14 +194,23 @@ def test_edit_moves_past_every_published_version(sample_ws, run_cli) -> None:
         "chair[build]", "lamp[build]==3.2.1", "table[build]<2,>=1.2.3"]
     # publishing the edited asset works straight away (no version clash)
     assert run_cli("-w", ws.root, "publish", "Table").exit_code == 0
-    assert "2.0.1" in ws.versions("Table")["review"]
+    assert "1.2.4" in ws.versions("Table")["review"]
+    # the next edit of that line goes past it: 1.2.5; the newest version's line is past all
+    shutil.rmtree(out.path)
+    ws.uv_pip("uninstall", ["Table"], what="cleanup", with_index=False)
+    assert run_cli("-w", ws.root, "edit", "Table==1.2.3").exit_code == 0
+    assert ws.output("Table").version == "1.2.5"
+    shutil.rmtree(ws.output("Table").path)
+    ws.uv_pip("uninstall", ["Table"], what="cleanup", with_index=False)
+    assert run_cli("-w", ws.root, "edit", "Table").exit_code == 0
+    assert ws.output("Table").version == "2.0.1"
 
 
 def test_edit_of_installed_version(sample_ws, run_cli) -> None:
     ws = sample_ws
     ws.install(["Lamp==3.2.1"])
     assert run_cli("-w", ws.root, "edit", "Lamp").exit_code == 0
-    assert ws.output("Lamp").version == "3.3.1"
+    assert ws.output("Lamp").version == "3.2.2"  # a fix on the installed version's line
 
 
 def test_edit_errors(sample_ws, run_cli, snap) -> None:

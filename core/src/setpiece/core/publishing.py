@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import staging_dir
-from setpiece.core.naming import next_after, normalize, validate_name, validate_version
+from setpiece.core.naming import next_in_line, normalize, validate_name, validate_version
 from setpiece.core.project import OutputAsset
 from setpiece.core.uvrun import run_uv
 
@@ -244,7 +244,9 @@ def _promote_interrupted(ws: Workspace, name: str, version: str, source: Repo, d
 
 
 def edit(ws: Workspace, spec: str) -> OutputAsset:
-    """Make an editable output of a published version, moved past every published one."""
+    """Make an editable output of a published version (``NAME==VER``, else the installed,
+    else the newest one) that continues its maintenance line: 1.3.0 -> 1.3.1, or past the
+    newest 1.3.x (the newest version's line is past every published one)."""
     from setpiece.core.assets import kind_from_keywords, requirements_by_group
     from setpiece.core.authoring import _install_editable
     from setpiece.core.project import scaffold
@@ -271,7 +273,7 @@ def edit(ws: Workspace, spec: str) -> OutputAsset:
         groups = requirements_by_group(meta)
         eps = _wheel_entry_points(wheel)
         module = next(iter(eps.get("setpiece.asset", {}).values()), None)
-        new_version = next_after(available, version)
+        new_version = next_in_line(available, version)
         project = tmp / real_name
         scaffold(
             project,

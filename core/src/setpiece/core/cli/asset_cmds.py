@@ -82,7 +82,7 @@ def publish(state: State, name: str, repo_name: str | None, resume: bool) -> Non
 @click.argument("spec", metavar="NAME[==VER]")
 @pass_state
 def edit(state: State, spec: str) -> None:
-    """Make an editable output of a published version (its version moved past every published one)."""
+    """Make an editable output of a published version, continuing its line (1.3.0 -> 1.3.1)."""
     asset = state.workspace().edit(spec)
     click.echo(f"{asset.name} {asset.version} {asset.path}")
 
