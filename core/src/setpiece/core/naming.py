@@ -94,13 +94,6 @@ def bump(version: str, part: str) -> str:
             return f"{major}.{minor}.{micro}"
         return f"{major}.{minor}.{micro + 1}"
 
-
-def next_in_line(versions: list[str], base: str) -> str:
-    """The next free version of ``base``'s maintenance line (same major.minor): editing
-    Table 1.3.0 while 2.0.0 exists gives 1.3.1 (or past the newest 1.3.x), so a bounded
-    dependent (``Table<2``) can get the fix."""
-    line = parse_version(base).release[:2]
-    return next_after([v for v in versions if Version(v).release[:2] == line], base)
     if part == "pre":
         if v.pre:
             tag, num = v.pre
@@ -130,3 +123,11 @@ def next_after(versions: list[str], base: str) -> str:
     }:
         return f"{major}.{minor}.{micro}"
     return f"{major}.{minor}.{micro + 1}"
+
+
+def next_in_line(versions: list[str], base: str) -> str:
+    """The next free version of ``base``'s maintenance line (same major.minor): editing
+    Table 1.3.0 while 2.0.0 exists gives 1.3.1 (or past the newest 1.3.x), so a bounded
+    dependent (``Table<2``) can get the fix."""
+    line = parse_version(base).release[:2]
+    return next_after([v for v in versions if Version(v).release[:2] == line], base)
