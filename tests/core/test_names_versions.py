@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from setpiece.core import SetpieceError
-from setpiece.core.naming import bump, next_after, next_in_line, normalize, validate_name, validate_version
+from setpiece.core.naming import (
+    bump,
+    next_after,
+    next_in_line,
+    normalize,
+    validate_name,
+    validate_version,
+)
 
 BAD_NAMES = [
     pytest.param("../x", id="path-escape"),
