@@ -91,6 +91,10 @@ def status(state: State, name: str, repo_name: str | None, local_only: bool, as_
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     if result.get("note"):
         click.echo(f"note: {result['note']}", err=True)
+    for r in result["paths"]:
+        if r["local"] == "corrupt":
+            click.echo(f"{r['path']}: the cached copy it links to is corrupt: repair with "
+                       f"'setpiece files verify {result['asset']} --repair'", err=True)
     changed = [r["path"] for r in result["paths"] if r.get("source") == "changed"]
     for path in changed:
         click.echo(f"{path}: its source changed: re-import with 'setpiece files import "
@@ -134,3 +138,41 @@ def pull(state: State, name: str | None, repo_name: str | None, dry_run: bool, a
     else:
         click.echo(f"pulled {assets}: {result['paths']} tracked path(s) in place, fetched "
                    f"{result['files']} file(s), {_size(result['bytes'])}")
+
+
+@files.command()
+@click.argument("name", metavar="[NAME[==VER]]", required=False)
+@click.option("--repo", "repo_name", metavar="R", help="Check only this repo's files remote.")
+@click.option("--repair", is_flag=True,
+              help="Re-fetch corrupt cached copies from a remote; re-push good cached copies "
+                   "over corrupt remote ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def verify(state: State, name: str | None, repo_name: str | None, repair: bool, as_json: bool) -> None:
+    """Re-hash every file object of NAME (default: every installed asset's) in the files cache
+    and on the remotes; exit 1 when one is corrupt or missing everywhere."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.files import need_dvc
+    from setpiece.core.files.verify import verify as verify_files
+
+    need_dvc()
+    result = verify_files(state.workspace(), name, repo=repo_name, repair=repair)
+    if as_json:
+        echo_json(result)
+    else:
+        for a in result["assets"]:
+            bad = [r for r in a["objects"]
+                   if r["cache"] != "ok" or any(s not in ("ok", "present") for s in r["remote"].values())]
+            click.echo(f"{a['name']} {a['version']}: {len(a['objects'])} object(s), "
+                       f"{len(bad)} not ok")
+            for r in bad:
+                remote = ", ".join(f"{n} {s}" for n, s in r["remote"].items())
+                click.echo(f"  {r['path']}: cache {r['cache']}; remote {remote}")
+        for what in result["repaired"]:
+            click.echo(f"repaired {what}")
+    problems = result["corrupt"] + result["missing"]
+    if problems:
+        shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
+        fix = ("push the files again from an asset that has them, or re-export them"
+               if repair else "run 'setpiece files verify --repair'")
+        raise SetpieceError(f"{len(problems)} file object(s) corrupt or missing: {shown}; {fix}")

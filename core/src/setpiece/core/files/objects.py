@@ -42,14 +42,14 @@ def _buffer() -> bytearray:
     return buf
 
 
-def _copy_one(src: str, dest: str, oid: str, verify: bool) -> str:
+def _copy_one(src: str, dest: str, oid: str, verify: bool, replace: bool = False) -> str:
     """'ok', 'corrupt' or raises OSError. Never leaves a partial file at ``dest``.
 
     Each byte is read once: the same buffer is hashed (hashlib releases the GIL for it, so
     the pool's threads hash on every core) and written to a temp file beside ``dest``,
     which is renamed into place only once complete and matching.
     """
-    if os.path.exists(dest):
+    if os.path.exists(dest) and not replace:
         return "ok"
     folder = os.path.dirname(dest)
     os.makedirs(folder, exist_ok=True)
@@ -80,8 +80,9 @@ def _copy_one(src: str, dest: str, oid: str, verify: bool) -> str:
 
 
 def copy_local(src_odb: Any, dest_odb: Any, oids: Iterable[str], *, verify: bool,
-               jobs: int = 4, callback: Any = None) -> Outcome:
-    """Copy objects between two local object folders (files first, then listings)."""
+               jobs: int = 4, callback: Any = None, replace: bool = False) -> Outcome:
+    """Copy objects between two local object folders (files first, then listings).
+    ``replace``: write over an existing (corrupt) copy, atomically."""
     outcome = Outcome()
     oids = sorted(set(oids), key=lambda o: (o.endswith(".dir"), o))
     files = [o for o in oids if not o.endswith(".dir")]
@@ -91,7 +92,8 @@ def copy_local(src_odb: Any, dest_odb: Any, oids: Iterable[str], *, verify: bool
 
     def run(oid: str) -> tuple[str, str | BaseException]:
         try:
-            return oid, _copy_one(src_odb.oid_to_path(oid), dest_odb.oid_to_path(oid), oid, verify)
+            return oid, _copy_one(src_odb.oid_to_path(oid), dest_odb.oid_to_path(oid), oid, verify,
+                                  replace)
         except OSError as exc:
             return oid, exc
 

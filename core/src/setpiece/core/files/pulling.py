@@ -255,6 +255,15 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
                 remotes = remotes_for_pull(ws, repo)
             return remotes
 
+        from setpiece.core.files.verify import drop_corrupt
+
+        every = [p for _, ptrs in plan for p in ptrs]
+        # cached objects are hashed before they are linked: a corrupt one is moved aside
+        # and fetched again, never linked into the workspace (see files.verify)
+        corrupt: set[str] = set()
+        if not dry_run:
+            corrupt |= drop_corrupt(store, {p.md5 for p in every if p.is_dir and store.has(p.md5)},
+                                    every)
         # 1. folder listings (small) first: they say which files a folder needs
         listings = {p.md5 for _, ptrs in plan for p in ptrs if p.is_dir and not store.has(p.md5)}
         if listings:
@@ -265,6 +274,11 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
         for t, ptrs in plan:
             lab, _ = labels_for(store, t.package_dir, ptrs)
             labels.update({k: f"{t.name}: {v}" for k, v in lab.items()})
+        if not dry_run:
+            corrupt |= drop_corrupt(store, {o for o in labels if store.has(o)}, every)
+        if corrupt:
+            ws.report(f"{len(corrupt)} object(s) in the files cache were corrupt: moved to "
+                      f"{store.root / 'quarantine'}, fetching them again")
         needed = {o for o in labels if not store.has(o)}
         summary["files"] = sum(1 for o in needed if not o.endswith(".dir"))
         missing_bytes = 0
@@ -281,7 +295,16 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
             return summary
         if needed:
             ws.report(f"Fetching {summary['files']} file(s), {summary['bytes']:,} bytes")
-            summary["fetched"] = fetch(ws, store, get_remotes(), needed, labels)
+            try:
+                summary["fetched"] = fetch(ws, store, get_remotes(), needed, labels)
+            except SetpieceError as exc:
+                if not corrupt & needed:
+                    raise
+                from setpiece.core.files.pushing import _names
+
+                raise SetpieceError(f"{_names(corrupt & needed, labels)}: the copy in the files "
+                                    f"cache was corrupt (moved to {store.root / 'quarantine'}) "
+                                    f"and no good copy could be fetched: {exc}")
         manifest = _load_manifest(ws)
         for t, ptrs in plan:
             for p in ptrs:

@@ -81,13 +81,25 @@ def upload(ws: Workspace, store: Store, remote: FilesRemote, asset: str, wanted:
 
     todo = remote.missing(wanted)
     errors: dict[str, BaseException] = {}
+    corrupt: set[str] = set()
     if todo:
         ws.report(f"Pushing {len(todo)} object(s) of {asset} to repo '{remote.repo}' ({remote.url})")
         cb = progress(ws, f"Pushing {asset}")
-        if remote.local:
-            outcome = copy_local(store.cache, remote.odb, todo, verify=False, callback=cb)
+        if remote.local:  # hashed while copied: a corrupt cache object is never sent
+            outcome = copy_local(store.cache, remote.odb, todo, verify=True, callback=cb)
             errors = outcome.errors
+            corrupt = outcome.corrupt
         else:
+            from setpiece.core.files.verify import cache_states
+
+            corrupt = {o for o, st in cache_states(store, todo).items() if st == "corrupt"}
+        if corrupt:
+            raise SetpieceError(
+                f"the files cache holds a corrupt copy of {_names(corrupt, labels)} (its bytes "
+                f"do not match its md5): nothing corrupt was sent to repo '{remote.repo}'; "
+                f"repair the cache with 'setpiece files verify {asset} --repair'"
+            )
+        if not remote.local:
             from dvc_data.hashfile.transfer import transfer
 
             with capture_transfer_errors() as errs:
@@ -112,11 +124,16 @@ def upload(ws: Workspace, store: Store, remote: FilesRemote, asset: str, wanted:
 
 
 def send(ws: Workspace, store: Store, remote: FilesRemote, asset: str, package_dir: Path,
-         ptrs: list[Pointer]) -> dict[str, Any]:
-    """Push the pointers' objects to ``remote`` and verify it holds them all."""
+         ptrs: list[Pointer], *, recheck_remote: bool = False) -> dict[str, Any]:
+    """Push the pointers' objects to ``remote`` and verify it holds them all.
+    ``recheck_remote``: also re-hash the copies a folder remote has and replace corrupt ones."""
     ensure_cached(store, asset, package_dir, ptrs)
     labels, sizes = labels_for(store, package_dir, ptrs)
     sent = upload(ws, store, remote, asset, set(labels), labels)
+    if recheck_remote:
+        from setpiece.core.files.verify import replace_corrupt_on_remote
+
+        sent |= replace_corrupt_on_remote(ws, store, remote, set(labels), labels)
     result = {
         "asset": asset, "repo": remote.repo, "remote": remote.url, "objects": len(labels),
         "sent": len(sent), "bytes": sum(sizes.get(o, 0) for o in sent),
@@ -138,4 +155,4 @@ def push(ws: Workspace, name: str, *, repo: str | None = None) -> dict[str, Any]
         return {"asset": asset.name, "repo": target.name, "objects": 0, "sent": 0, "bytes": 0}
     with Store(ws) as store:
         remote = open_remote(ws, target.name)
-        return send(ws, store, remote, asset.name, asset.package_dir, ptrs)
+        return send(ws, store, remote, asset.name, asset.package_dir, ptrs, recheck_remote=True)

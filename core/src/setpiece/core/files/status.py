@@ -1,6 +1,7 @@
 """``files status``: for each tracked path, local state, remote state, import source state.
 
 local:  present (the tracked content is there) | modified (something else is there) |
+        corrupt (a link to a cached copy whose bytes rotted: 'files verify --repair') |
         missing (not pulled, or removed)
 remote: present | missing (the remote lacks some of its objects) | unknown (no listing
         to check, or no remote: see ``note``)
@@ -25,6 +26,7 @@ def status(ws: Workspace, spec: str, *, repo: str | None = None,
     from setpiece.core.files.pulling import targets
     from setpiece.core.files.remote import open_remote, remotes_for_pull
     from setpiece.core.files.store import Store
+    from setpiece.core.files.verify import corrupt_link
 
     target = targets(ws, spec)[0]
     ptrs = pointers.find(target.package_dir)
@@ -52,6 +54,8 @@ def status(ws: Workspace, spec: str, *, repo: str | None = None,
             current = store.current_md5(p.data_path)
             row["local"] = "missing" if current is None else (
                 "present" if current == p.md5 else "modified")
+            if row["local"] == "modified" and corrupt_link(store, p):
+                row["local"] = "corrupt"  # the cached copy it links to rotted
             if remotes:
                 entries = store.entries(p, odbs)
                 if not entries:

@@ -106,6 +106,8 @@ class Store:
         from dvc_objects.fs.local import LocalFileSystem
 
         self.ws = ws
+        #: object id -> ok | corrupt | missing, hashed in full this session (files.verify)
+        self.verified: dict[str, str] = {}
         cfg = ws.config.section("files")
         self.root = cache_root(ws)
         links = cfg.get("link", DEFAULT_LINKS)

@@ -128,6 +128,9 @@ def _track(store: Store, asset: str, src: Path, target: Path, record_source: boo
     if not in_place:
         _refuse_unrecorded_changes(store, asset, target)
     staging, meta, obj = store.build(src)
+    from setpiece.core.files.verify import before_commit
+
+    before_commit(store, src, obj)  # never link the artist's path to a corrupt cached copy
     store.commit(staging, obj, in_place=in_place)
     md5 = str(obj.hash_info.value)
     if in_place:
