@@ -37,7 +37,7 @@ def test_publish_and_versions(make_workspace, run_cli, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.err
     review = tmp_path / "repos" / "review"
     assert visible(review) == ["chair-0.1.0-py3-none-any.whl",
-                               "chair-0.1.0-py3-none-any.whl.metadata", "simple"]
+                               "chair-0.1.0-py3-none-any.whl.metadata", "deps", "simple"]
     assert (review / "simple" / "chair" / "index.html").is_file()
     assert "chair/" in (review / "simple" / "index.html").read_text()
     run_cli("-w", ws.root, "bump", "Chair", "minor")
@@ -389,7 +389,9 @@ def test_concurrent_publish_exactly_one_wins(make_workspace, tmp_path: Path) -> 
     assert sha(published) == sha(wheels[winners[0]])
     # nothing partial or temporary is left, hidden or not
     assert sorted(p.name for p in shared.iterdir()) == [
-        "chair-1.0.0-py3-none-any.whl", "chair-1.0.0-py3-none-any.whl.metadata", "simple"]
+        "chair-1.0.0-py3-none-any.whl", "chair-1.0.0-py3-none-any.whl.metadata", "deps", "simple"]
+    assert [p.relative_to(shared).as_posix() for p in (shared / "deps").rglob("*") if p.is_file()] \
+        == ["deps/versions/chair/1.0.0.json"]  # the reverse-dependency record, written once
     assert FolderRepo("shared", str(shared)).versions("Chair") == ["1.0.0"]
     assert (shared / "simple" / "chair" / "index.html").read_text().count(".whl#sha256=") == 1
 
@@ -415,7 +417,7 @@ def test_concurrent_cli_publish(make_workspace, run_setpiece, tmp_path: Path) ->
             assert err.strip().splitlines()[-1].startswith("error:")
             assert "bump first" in err
     assert visible(shared) == ["chair-1.0.0-py3-none-any.whl",
-                               "chair-1.0.0-py3-none-any.whl.metadata", "simple"]
+                               "chair-1.0.0-py3-none-any.whl.metadata", "deps", "simple"]
     assert not [p for p in shared.iterdir() if p.name.endswith(".tmp")]
 
 

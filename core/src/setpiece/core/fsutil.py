@@ -42,7 +42,13 @@ def _mkstemp(folder: Path, name: str) -> tuple[int, str]:
     return fd, tmp
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``path`` whole or not at all (temp file, rename over the target).
+
+    ``durable=False`` skips the two fsyncs (~6 ms each on a busy disk): for derived files
+    that a reader can rebuild from the data they describe (indexes, caches). The rename
+    still makes them appear whole; a power cut may lose the newest ones.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _mkstemp(path.parent, path.name)
@@ -50,13 +56,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

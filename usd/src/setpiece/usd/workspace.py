@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.scene_records import SceneEntry, has_record, record_build
 from setpiece.usd.check import Problem, check_layer
 from setpiece.usd.closure import normalize, resolve_closure
 from setpiece.usd.interface import find_interface
@@ -131,9 +132,10 @@ def _build_workspace_scene(
     )
     scene = Path(out) if out is not None else default_scene_path(ws, name)
     site = Path(ws.site_packages)
+    state_dir = getattr(ws, "state_dir", None)
     if not force:
         count = up_to_date(name, scene, options, site)
-        if count is not None:
+        if count is not None and (state_dir is None or has_record(Path(state_dir), scene)):
             return BuildResult(
                 scene=scene,
                 generated=generated_path(scene),
@@ -148,8 +150,19 @@ def _build_workspace_scene(
         if check != "none":
             _validate(closure, installed, check, stage_metadata(ws))
         result = build_scene(name, closure, scene, options, site_packages=site)
+        if state_dir is not None:
+            _record(Path(state_dir), scene, closure)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _record(state_dir: Path, scene: Path, closure: Any) -> None:
+    """What the scene was built from, for ``setpiece affected`` (setpiece.core.scene_records)."""
+    record_build(
+        state_dir, scene, closure.root.asset.name, closure.group,
+        (SceneEntry(e.asset.name, str(e.asset.version), e.requirement, e.dependency_kind)
+         for e in closure.entries.values()),
+    )
 
 
 @contextlib.contextmanager

@@ -5,9 +5,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
+
+if TYPE_CHECKING:
+    from setpiece.core.repos.dependents import VersionRecord
 
 
 class Repo(abc.ABC):
@@ -45,6 +48,33 @@ class Repo(abc.ABC):
     @abc.abstractmethod
     def metadata(self, project: str, version: str) -> bytes:
         """The ``METADATA`` of one published version."""
+
+    # -- reverse dependencies (setpiece affected) ------------------------------
+    def requirements(self, project: str, version: str) -> VersionRecord:
+        """What ``project==version`` requires, per group."""
+        from setpiece.core.repos.dependents import VersionRecord
+
+        return VersionRecord.from_metadata(self.metadata(project, version))
+
+    def dependents(self, project: str) -> list[VersionRecord]:
+        """Every published version that requires ``project`` (any group, any specifier).
+
+        This default reads the metadata of every version in the repo once per Repo object;
+        folder repos answer from their reverse-dependency index, index repos from a local
+        cache of the metadata they serve.
+        """
+        table = getattr(self, "_dependents_table", None)
+        if table is None:
+            table = {}
+            for project_key, versions in self.projects().items():
+                for version in versions:
+                    record = self.requirements(project_key, version)
+                    for target in record.targets():
+                        table.setdefault(target, []).append(record)
+            self._dependents_table = table
+        from setpiece.core.naming import normalize
+
+        return list(table.get(normalize(project), []))
 
     # -- writing ---------------------------------------------------------------
     @abc.abstractmethod

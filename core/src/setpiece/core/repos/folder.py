@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import publish_file_exclusive
 from setpiece.core.naming import normalize, wheel_name
+from setpiece.core.repos import dependents as rdeps
 from setpiece.core.repos import simple_index
 from setpiece.core.repos.base import Repo
 from setpiece.core.wheels import check_wheel, parse_wheel_name, read_metadata_bytes
@@ -130,6 +131,7 @@ class FolderRepo(Repo):
                 f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
                 f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
             )
+        self._record(dest)
         simple_index.write_project_index(self.root, wn.project, added=[dest])
 
     def yank(self, project: str, version: str, reason: str = "") -> bool:
@@ -155,6 +157,12 @@ class FolderRepo(Repo):
                 out[wn.version] = reason
         return out
 
+    def _record(self, wheel: Path) -> None:
+        """Its PEP 658 metadata file, then its reverse-dependency records (before the index
+        page: a version uv can see is one ``setpiece affected`` knows)."""
+        meta = simple_index.write_metadata_file(wheel)
+        rdeps.write_record(self.root, rdeps.VersionRecord.from_metadata(meta.read_bytes()))
+
     def ensure_indexed(self, project: str, version: str) -> None:
         path = self._wheel_path(project, version)
         if path.exists():
@@ -165,6 +173,9 @@ class FolderRepo(Repo):
         the wheel was linked but before its row was written left it unindexed."""
         with contextlib.suppress(SetpieceError, OSError):  # read-only share, broken wheel
             check_wheel(wheel)  # its .metadata file may exist already: check the wheel itself
+            wn = parse_wheel_name(wheel.name)
+            if wn is not None and rdeps.read_version(self.root, project, wn.version) is None:
+                self._record(wheel)
             simple_index.write_project_index(self.root, project, added=[wheel])
 
     def unindexed(self, project: str) -> list[str]:
@@ -185,8 +196,24 @@ class FolderRepo(Repo):
         return simple.resolve().as_uri()
 
     def reindex(self, skipped: list[str] | None = None) -> int:
-        """Rebuild the static index; refused wheels are left out and reported in ``skipped``."""
-        return simple_index.reindex(self.root, skipped)
+        """Rebuild the static index and the reverse-dependency index from the wheels;
+        refused wheels are left out of both and reported in ``skipped``."""
+        count = simple_index.reindex(self.root, skipped)
+        indexed = [self.root / name for p in os.scandir(self.root / "simple") if p.is_dir()
+                   for name in simple_index.indexed_wheels(self.root, p.name)]
+        rdeps.reindex(self.root, indexed)
+        return count
+
+    # -- reverse dependencies --------------------------------------------------
+    def dependents(self, project: str) -> list[rdeps.VersionRecord]:
+        self.check()
+        return rdeps.dependents(self.root, project)
+
+    def requirements(self, project: str, version: str) -> rdeps.VersionRecord:
+        record = rdeps.read_version(self.root, project, version)
+        if record is None:
+            record = rdeps.VersionRecord.from_metadata(self.metadata(project, version))
+        return record
 
 
 def normalize_location(location: str) -> str:
