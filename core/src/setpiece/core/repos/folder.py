@@ -200,7 +200,8 @@ class FolderRepo(Repo):
         refused wheels are left out of both and reported in ``skipped``."""
         count = simple_index.reindex(self.root, skipped)
         indexed = [self.root / name for p in os.scandir(self.root / "simple") if p.is_dir()
-                   for name in simple_index.indexed_wheels(self.root, p.name)]
+                   for name in simple_index.indexed_wheels(self.root, p.name)
+                   if (self.root / name).is_file()]
         rdeps.reindex(self.root, indexed)
         return count
 
