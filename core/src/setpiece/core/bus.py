@@ -245,7 +245,7 @@ class Bus:
                 if once and not busy:
                     break
             except _errors() as exc:
-                c.ready = False
+                c.ready = c.own_pending_read = False  # re-read what was taken, not done
                 self._client = None
                 now = time.monotonic()
                 down_since = down_since or now
