@@ -13,10 +13,10 @@ import pytest
 
 pytest.importorskip("redis", reason="redis-py is the bus extra: setpiece-core[bus]")
 
-from setpiece.core import bus as busmod  # noqa: E402
-from setpiece.core import eventlog  # noqa: E402
-from setpiece.core.bus import Bus  # noqa: E402
-from setpiece.core.eventlog import Event  # noqa: E402
+from setpiece.core import bus as busmod
+from setpiece.core import eventlog
+from setpiece.core.bus import Bus
+from setpiece.core.eventlog import Event
 
 
 @pytest.fixture(autouse=True)
