@@ -479,7 +479,8 @@ def test_publish_killed_midway_leaves_nothing_visible(make_workspace, run_cli, t
 def test_publish_killed_before_the_index_row_is_repaired(make_workspace, run_cli,
                                                          tmp_path: Path) -> None:
     """Killed after the wheel was linked into place but before its index row was written:
-    versions and install say how to fix it, and publishing again repairs the index."""
+    versions and install say how to fix it, and publishing again (a re-run) repairs the
+    index and succeeds: the version is there with the same content."""
     ws = make_workspace()
     ws.create("Chair", version="1.0.0")
     wheel = ws.build("Chair")
@@ -531,6 +532,7 @@ def test_failed_build_and_publish_are_events(make_workspace, run_cli) -> None:
         lines = run_cli("-w", ws.root, "events", "--event", "failed", "--json").out.splitlines()
         return [json.loads(x) for x in lines]
 
+    (ws.outputs / "Chair" / "src" / "chair" / "extra.py").write_text("X = 1\n")
     message = run_cli("-w", ws.root, "publish", "Chair").user_error("bump first")
     [event] = failures()
     assert {k: event[k] for k in ("action", "asset", "version", "repo")} == {

@@ -10,6 +10,8 @@ Environment:
   sandbox), so imports, pytest's and uv's own caches do not count.
 * ``SETPIECE_KILL_COUNT=FILE``: at exit, write the number of operations seen to ``FILE``.
 * ``SETPIECE_KILL_LOG=FILE``: append one line per operation (for debugging a point).
+* ``SETPIECE_HOOK_RUN_AT=K`` with ``SETPIECE_HOOK_RUN=["argv", ...]`` (JSON): run that
+  command to its end right before the K-th operation (a race, made deterministic).
 
 What counts as mutating, from CPython's audit events (``sys.addaudithook``): ``open``
 with a write, create, truncate or append flag; ``os.rename`` (also raised by
@@ -22,6 +24,7 @@ operations inside uv itself are not points; a kill before it starts is).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -34,6 +37,7 @@ _PATH_EVENTS = {
 }
 
 KILL_AT = int(os.environ.get("SETPIECE_KILL_AT", "0") or 0)
+RUN_AT = int(os.environ.get("SETPIECE_HOOK_RUN_AT", "0") or 0)
 ROOT = os.path.realpath(os.environ["SETPIECE_KILL_ROOT"]) if os.environ.get("SETPIECE_KILL_ROOT") else ""
 LOG = os.environ.get("SETPIECE_KILL_LOG", "")
 _lock = threading.Lock()
@@ -87,6 +91,13 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
         if LOG:
             with open(LOG, "a", encoding="utf-8") as fh:
                 fh.write(f"{n} {what}\n")
+        if n == RUN_AT:
+            import subprocess
+
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("SETPIECE_HOOK_", "SETPIECE_KILL_"))}
+            subprocess.run(json.loads(os.environ["SETPIECE_HOOK_RUN"]), check=False,
+                           capture_output=True, env=env)
         if n == KILL_AT:
             os.kill(os.getpid(), signal.SIGKILL)
     finally:

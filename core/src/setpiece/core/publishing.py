@@ -89,10 +89,10 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
     if elsewhere is not None:
         wheel = build(ws, asset.name)
         _refuse_elsewhere(ws, asset.name, version, elsewhere, wheel, target.name)
-    before_publish(ws, asset, target)
+    pushed = before_publish(ws, asset, target)
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")
-    target.publish(wheel)
+    publish_wheel(ws, wheel, target, pushed=pushed)
     ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name)
     return wheel
 
@@ -158,13 +158,37 @@ def _refuse_elsewhere(ws: Workspace, name: str, version: str, other: Repo, wheel
     )
 
 
-def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
-    """Push the asset's tracked files and check the remote holds them all (files issue)."""
+def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> dict[str, str] | None:
+    """Push the asset's tracked files and check the remote holds them all (files issue);
+    returns the snapshot pushed (pointer path in the wheel -> md5)."""
     try:
         from setpiece.core.files import publishing as files_publishing
     except ImportError:
-        return
-    files_publishing.before_publish(ws, asset, repo)
+        return None
+    return files_publishing.before_publish(ws, asset, repo)
+
+
+def publish_wheel(ws: Workspace, wheel: Path, target: Repo, *,
+                  pushed: dict[str, str] | None = None) -> None:
+    """The one way a built wheel reaches a repo.
+
+    It is published from a private hard link (a build running meanwhile replaces the file
+    in ``build/``, never this one), after checking that its pointers are the snapshot that
+    was pushed and that the target's files remote holds every object they name.
+    """
+    with staging_dir(ws.build_dir, "publish") as tmp:
+        private = tmp / wheel.name
+        try:
+            os.link(wheel, private)
+        except OSError:
+            shutil.copyfile(wheel, private)
+        try:
+            from setpiece.core.files import publishing as files_publishing
+        except ImportError:
+            files_publishing = None  # type: ignore[assignment]
+        if files_publishing is not None:
+            files_publishing.check_wheel_files(ws, private, target, pushed)
+        target.publish(private)
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -342,4 +366,4 @@ def newest(versions: list[str]) -> str | None:
     return str(max(Version(v) for v in versions)) if versions else None
 
 
-__all__ = ["build", "edit", "parse_spec", "promote", "publish"]
+__all__ = ["build", "edit", "parse_spec", "promote", "publish", "publish_wheel"]

@@ -2,7 +2,9 @@
 
 ``before_publish`` runs before the wheel is built: it keeps tracked data out of the wheel,
 pushes the asset's files to the target repo's files remote and checks the remote holds
-every object. Any failure raises, so nothing is published. ``before_promote`` copies the
+every object. ``check_wheel_files`` runs after the wheel is built and before it is
+published: the wheel points to that same snapshot, all of it in the remote. Any failure
+raises, so nothing is published. ``before_promote`` copies the
 objects a wheel points to from the source repo's files remote to the destination's.
 Assets without tracked files never import dvc.
 """
@@ -24,11 +26,13 @@ if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
 
 
-def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
+def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> dict[str, str]:
+    """Push the asset's files; returns the snapshot pushed (pointer path in the wheel -> md5),
+    which ``check_wheel_files`` compares with the built wheel."""
     from setpiece.core.files.excludes import sync_excludes
 
     if not pointers.find_files(asset.package_dir):
-        return
+        return {}
     sync_excludes(asset)
     need_dvc()
     from setpiece.core.files.pushing import send
@@ -43,6 +47,50 @@ def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> None:
             send(ws, store, remote, asset.name, asset.package_dir, ptrs)
     except SetpieceError as exc:  # the publish reports it (a 'failed' event)
         raise SetpieceError(f"{exc}; {asset.name} {asset.version} was not published")
+    top = asset.package_dir.parent
+    return {p.file.relative_to(top).as_posix(): p.md5 for p in ptrs}
+
+
+def check_wheel_files(ws: Workspace, wheel: Path, repo: Repo,
+                      pushed: dict[str, str] | None = None) -> None:
+    """After the wheel is built and before it is published: the pointers in the wheel are
+    the snapshot that was pushed (``pushed``, when known), and the repo's files remote holds
+    every object they name. A ``files add`` that ran while the publish was between pushing
+    and building would otherwise publish a pointer whose object was never pushed."""
+    ptrs = wheel_pointers(wheel)
+    label = " ".join(wheel.name.split("-")[:2])
+    if pushed is not None:
+        in_wheel = {p.file.as_posix(): p.md5 for p in ptrs}
+        if in_wheel != pushed:
+            changed = sorted(k for k in {*in_wheel, *pushed} if in_wheel.get(k) != pushed.get(k))
+            raise SetpieceError(
+                f"{label}: tracked files changed while it was being published "
+                f"({', '.join(changed[:3])}; a 'files add' ran meanwhile?): nothing was "
+                "published; publish again"
+            )
+    if not ptrs:
+        return
+    need_dvc()
+    from setpiece.core.files.remote import open_remote
+    from setpiece.core.files.store import Store
+
+    with Store(ws) as store:
+        remote = open_remote(ws, repo.name)
+        wanted: set[str] = set()
+        labels: dict[str, str] = {}
+        for p in ptrs:
+            ids = store.object_ids(p, [remote.odb])
+            wanted |= ids
+            labels.update({o: p.data_path.as_posix() for o in ids})
+        lacking = remote.missing(wanted)
+    if lacking:
+        from setpiece.core.files.pushing import _names
+
+        raise SetpieceError(
+            f"{label}: the wheel points to {len(lacking)} file(s) that the files remote of repo "
+            f"'{repo.name}' lacks ({_names(lacking, labels)}): nothing was published; "
+            "publish again"
+        )
 
 
 def check_unchanged(store: Any, asset: OutputAsset, ptrs: list[pointers.Pointer]) -> None:

@@ -704,6 +704,8 @@ class IntegratePublish(_Integrator):
         if not context.data.get("wheel") or not staging.done("push"):
             self.log.info("no wheel built and pushed: nothing to publish")
             return
+        from setpiece.core.publishing import publish_wheel
+
         repo = s.repo()
         wheel = Path(context.data["wheel"])
         for attempt in range(self.attempts):
@@ -719,7 +721,7 @@ class IntegratePublish(_Integrator):
                     "version": s.planned_version, "wheel": wheel.name, "sha256": _sha256(wheel),
                 })
                 try:
-                    repo.publish(wheel)
+                    publish_wheel(s.ws, wheel, repo)
                     break
                 except SetpieceError as exc:
                     if "already published" not in str(exc) and "just published" not in str(exc):
