@@ -14,7 +14,6 @@ from setpiece.core import SetpieceError, Workspace
     "args",
     [
         ["no-such-command"],
-        ["install"],  # missing REQ
         ["create"],
         ["bump", "Chair", "sideways"],
         ["list", "--bogus"],

@@ -100,6 +100,31 @@ def test_uninstall(sample_ws, run_cli) -> None:
     assert [e["event"] for e in events][-2:] == ["installed", "uninstalled"]
 
 
+def test_uninstall_warns_when_an_installed_asset_needs_it(sample_ws, run_cli) -> None:
+    ws = sample_ws
+    ws.install(["KitchenSet[build]"])
+    r = run_cli("-w", ws.root, "uninstall", "Chair")
+    assert r.exit_code == 0, r.err
+    warnings = [ln for ln in r.err.splitlines() if ln.startswith("warning:")]
+    assert warnings == ["warning: KitchenSet 1.0.0 requires chair (build group): it will be "
+                        "missing; reinstall it with 'setpiece install \"chair\"'"]
+    r = run_cli("-w", ws.root, "uninstall", "Table")
+    assert "KitchenSet 1.0.0 requires table<2,>=1.2.3 (build group)" in r.err
+    assert "warning" not in run_cli("-w", ws.root, "uninstall", "KitchenSet").err
+
+
+def test_install_with_no_requirement_installs_what_is_recorded(sample_ws, run_cli) -> None:
+    ws = sample_ws
+    run_cli("-w", ws.root, "install").user_error("nothing to install", "records no requests")
+    assert run_cli("-w", ws.root, "install", "KitchenSet[build]", "Chair==1.0.0").exit_code == 0
+    ws.uv_pip("uninstall", ["kitchenset", "chair", "table"], what="cleanup", with_index=False)
+    assert "kitchenset" not in versions_installed(ws)
+    r = run_cli("-w", ws.root, "install", "--json")
+    assert r.exit_code == 0, r.err
+    assert sorted(r.json()) == ["+ chair==1.0.0", "+ kitchenset==1.0.0", "+ table==1.3.0"]
+    assert requests_of(ws) == ["Chair==1.0.0", "KitchenSet[build]"]  # unchanged
+
+
 # -- listings ----------------------------------------------------------------------------------
 
 
@@ -380,7 +405,7 @@ def test_subprocess_exit_codes(sample_ws, run_setpiece) -> None:
     assert "+ kitchenset==1.0.0" in ok.out
     bad = run_setpiece("-w", ws.root, "install", "Sofa")
     bad.user_error("Sofa")
-    usage = run_setpiece("-w", ws.root, "install")
+    usage = run_setpiece("-w", ws.root, "install", "--bogus")
     assert usage.exit_code == 2 and "Usage" in usage.err
     lst = run_setpiece("list", "--json", cwd=ws.outputs)
     assert lst.exit_code == 0 and len(json.loads(lst.out)) == 4

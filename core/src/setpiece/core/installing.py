@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.fsutil import atomic_write_text
@@ -31,8 +31,15 @@ def _changes(uv_stderr: str) -> list[str]:
 
 
 def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
+    """Install ``reqs``; with none, what ``setpiece.toml`` records (``[requests] install``,
+    as ``uv sync`` installs what the project records)."""
     if not reqs:
-        raise SetpieceError("give at least one requirement, e.g. 'setpiece install \"KitchenSet[build]\"'")
+        reqs = ws.config.requests
+        record = False
+        if not reqs:
+            raise SetpieceError(
+                f"nothing to install: {ws.config.path.name} records no requests; give one, "
+                "e.g. 'setpiece install \"KitchenSet[build]\"'")
     parsed = [r.strip() for r in reqs]
     for r in parsed:
         request_name(r)  # validated before anything runs
@@ -136,8 +143,9 @@ def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
         key = normalize(parse_requirement(name).name)
         if key not in installed and key not in other_keys:
             raise SetpieceError(f"'{name}' is not installed in {ws.inputs}: see 'setpiece list --installed'")
+    keys = {normalize(parse_requirement(n).name) for n in names}
+    _warn_dependents(ws, installed, keys)
     out = ws.uv_pip("uninstall", list(names), what="uninstall", with_index=False)
-    keys = {normalize(n) for n in names}
     with ws.config.edit() as doc:
         if "requests" in doc and "install" in doc["requests"]:
             from packaging.requirements import Requirement
@@ -148,6 +156,21 @@ def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
     _prune_files(ws)
     ws.emit("uninstalled", assets=list(names))
     return _changes(out)
+
+
+def _warn_dependents(ws: Workspace, installed: dict[str, Any], keys: set[str]) -> None:
+    """Say which installed assets still require what is being uninstalled (uv does not)."""
+    for key, asset in sorted(installed.items()):
+        if key in keys:
+            continue
+        for group, reqs in asset.groups().items():
+            for req in reqs:
+                if normalize(req.name) in keys:
+                    where = f" ({group} group)" if group else ""
+                    ws.report(
+                        f"warning: {asset.name} {asset.version} requires "
+                        f"{req.name}{req.specifier}{where}: it will be missing; reinstall it "
+                        f"with 'setpiece install \"{req.name}{req.specifier}\"'")
 
 
 def _prune_files(ws: Workspace) -> None:

@@ -18,13 +18,15 @@ def _print_changes(changes: list[str], as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("reqs", nargs=-1, required=True)
+@click.argument("reqs", nargs=-1)
 @click.option("--repo", "repo_name", metavar="R", help="Only from this repo.")
 @click.option("--no-record", is_flag=True, help="Do not record the request in setpiece.toml.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @pass_state
 def install(state: State, reqs: tuple[str, ...], repo_name: str | None, no_record: bool, as_json: bool) -> None:
-    """Install REQ... ('KitchenSet[build]', 'Chair>=1') with all dependencies, from the repos only."""
+    """Install REQ... ('KitchenSet[build]', 'Chair>=1') with all dependencies, from the repos only.
+
+    With no REQ, install what setpiece.toml records ([requests] install), like 'uv sync'."""
     _print_changes(state.workspace().install(list(reqs), repo=repo_name, record=not no_record), as_json)
 
 
