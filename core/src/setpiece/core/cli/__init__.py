@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("setpiece.core.cli.workspace_cmds:info", "An asset's version, kind and dependencies."),
     "events": ("setpiece.core.cli.events_cmds:events", "Read, replay and forward event logs (workspace, repos)."),
     "affected": ("setpiece.core.cli.affected_cmd:affected", "What a published version reaches: assets and scenes."),
+    "react": ("setpiece.core.cli.react_cmd:react", "Run reactions on new events (a service, or --once)."),
     "create": ("setpiece.core.cli.asset_cmds:create", "Create a new editable asset in outputs/."),
     "require": ("setpiece.core.cli.asset_cmds:require", "Add dependencies to an output asset."),
     "unrequire": ("setpiece.core.cli.asset_cmds:unrequire", "Remove a dependency from an output asset."),
