@@ -259,3 +259,45 @@ def test_index_that_starts_redirecting_after_repo_add_is_refused(
         assert not list(tmp_path.rglob("HOOK-RAN"))
     finally:
         lan.close()
+
+
+# -- a killed install ------------------------------------------------------------------
+
+
+def _dist_info(ws, name: str) -> Path:
+    return next(ws.site_packages.glob(f"{name}-*.dist-info"))
+
+
+@pytest.mark.slow
+def test_half_installed_dists_are_reported_and_repaired(sample_ws, run_cli, run_setpiece,
+                                                      tmp_path: Path, monkeypatch) -> None:
+    """What uv leaves when killed between linking a wheel's files and writing its RECORD
+    (simulated: the files removed by hand, as a SIGKILL at that instant leaves them)."""
+    ws = sample_ws
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))  # files are hardlinks into it
+    ws.install(["KitchenSet[build]"])
+    (_dist_info(ws, "chair") / "RECORD").unlink()
+    (_dist_info(ws, "table") / "METADATA").unlink()
+    (_dist_info(ws, "lamp") / "METADATA").unlink()
+    (_dist_info(ws, "lamp") / "METADATA").write_text("Metadata-Ver")  # cut short
+    r = run_setpiece("-w", ws.root, "list")
+    assert r.exit_code == 0 and "Traceback" not in r.err, r.err
+    assert "table" not in r.out.lower() and "lamp" not in r.out.lower() and "KitchenSet" in r.out
+    warnings = [ln for ln in r.err.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 3, r.err
+    assert any("table 1.3.0 is half-installed" in w and "setpiece install table==1.3.0" in w
+               for w in warnings)
+    assert run_setpiece("-w", ws.root, "list", "--json").exit_code == 0
+    # the command the warning names repairs every half-installed one; only the asked
+    # requirement is recorded as a request
+    requests = ws.config.requests
+    r = run_cli("-w", ws.root, "install", "table==1.3.0")
+    assert r.exit_code == 0, r.err
+    assert "Repairing half-installed chair 1.1.0, lamp 3.2.1, table 1.3.0" in r.err
+    r = run_setpiece("-w", ws.root, "list")
+    assert "warning" not in r.err and "Lamp" in r.out and "Chair" in r.out and "Table" in r.out
+    assert (_dist_info(ws, "chair") / "RECORD").is_file()
+    from setpiece.core.workspace import Workspace
+
+    assert set(Workspace(ws.root).config.requests) == {*requests, "table==1.3.0"}
+    assert run_cli("-w", ws.root, "install", "Apartment").err == "Installing Apartment\n"

@@ -365,10 +365,11 @@ def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], 
             fields: list[tuple[str, str]] | None = None
             try:
                 text = _read_text(f"{entry.path}{sep}METADATA")
-            except OSError:
-                headers: dict[str, str] = {}
+            except (OSError, UnicodeDecodeError):
+                continue  # half-installed (a killed install): install_checks.broken_dists
             else:
                 fields = read_header_fields(text)
+                headers: dict[str, str]
                 if fields is not None:  # the same as _headers(text), one pass less
                     headers = {}
                     for key, value in fields:
@@ -376,6 +377,8 @@ def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], 
                             headers[key] = value.strip()
                 else:
                     headers = _headers(text)
+            if "Name" not in headers:
+                continue  # an empty or cut METADATA: half-installed, as above
             asset = InstalledAsset(
                 site / entry.name, name, version, site_packages, eps, headers, fields
             )

@@ -44,8 +44,9 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     for r in parsed:
         request_name(r)  # validated before anything runs
     ws.report(f"Installing {', '.join(parsed)}")
+    repairs = _repairs(ws, parsed)
     try:
-        out = ws.uv_pip("install", parsed, repo=repo, what="install")
+        out = ws.uv_pip("install", [*parsed, *repairs], repo=repo, what="install")
         # uv skips a wheel it cannot read and quietly resolves an older version
         # (astral-sh/uv#1800), saying so only in a warning: then undo exactly what it
         # changed and refuse, naming the wheel. The common path pays nothing for this.
@@ -65,6 +66,18 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
         _record_requests(ws, parsed)
     ws.emit("installed", requirements=parsed, changes=changes)
     return changes
+
+
+def _repairs(ws: Workspace, reqs: list[str]) -> list[str]:
+    """Pins that reinstall what a killed install left half-written (not recorded as requests;
+    skipped for names the install asks for anyway)."""
+    from setpiece.core.half_installed import clear_broken
+
+    if not ws.python.exists():
+        return []
+    asked = {normalize(request_name(r)) for r in reqs}
+    return [f"{b.name}=={b.version}" for b in clear_broken(ws)
+            if normalize(b.name) not in asked and b.version]
 
 
 def _refuse_unsafe(ws: Workspace, changes: list[str]) -> None:
@@ -303,6 +316,9 @@ def sync(ws: Workspace, lock: Path) -> list[str]:
         run_uv(["venv", "--no-config", "--quiet", "--python", ws.python_version, str(ws.inputs)],
                what="creating the workspace venv")
     ws.report(f"Syncing {ws.inputs} to {lock}")
+    from setpiece.core.half_installed import clear_broken
+
+    clear_broken(ws)  # the lock reinstalls them
     out = ws.uv_pip("sync", ["--require-hashes", str(lock)], what=f"sync from {lock.name}")
     outputs = list(ws.output_assets().values())
     if outputs:

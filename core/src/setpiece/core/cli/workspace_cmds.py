@@ -138,6 +138,11 @@ def list_(state: State, which: str | None, repo_name: str | None, show_all: bool
                 click.echo(f"{r['name']:<24} {r['version']:<12} {r['kind']}")
         return
     assets, others = ws.installed()
+    from setpiece.core.half_installed import broken_dists
+
+    for b in broken_dists(ws.site_packages):
+        click.echo(f"warning: {b.name} {b.version} is half-installed ({b.why}: an install was "
+                   f"interrupted): 'setpiece install {b.name}=={b.version}' repairs it", err=True)
     if as_json:
         out = {"assets": [a.to_json() for a in assets.values()]}
         if show_all:
@@ -150,6 +155,7 @@ def list_(state: State, which: str | None, repo_name: str | None, show_all: bool
         click.echo("\nother packages (not assets):")
         for n, v in others:
             click.echo(f"  {n:<22} {v}")
+
 
 
 @click.command()
