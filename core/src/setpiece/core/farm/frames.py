@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from setpiece.core.errors import SetpieceError
 
@@ -58,9 +59,18 @@ def parse_frames(spec: str | int, *, what: str = "frames") -> list[int]:
 
 
 def format_frames(frames: Iterable[int]) -> str:
-    """The shortest spec for ``frames`` in this order: ``[1,2,3,5,7,9]`` -> ``1-3,5-9x2``."""
+    """A short spec for ``frames`` in this order: ``[1,2,3,5,7,9]`` -> ``1-3,5-9x2``.
+
+    Frames in one even step are always one range (``[17,19]`` -> ``17-19x2``), so a chunk of
+    a stepped range is one range an app's frame flag takes.
+    """
     out: list[str] = []
     items = list(frames)
+    if len(items) >= 2 and items[1] > items[0] and all(
+        b - a == items[1] - items[0] for a, b in pairwise(items)
+    ):
+        step = items[1] - items[0]
+        return f"{items[0]}-{items[-1]}" + (f"x{step}" if step > 1 else "")
     i = 0
     while i < len(items):
         first = items[i]
