@@ -278,3 +278,37 @@ def test_the_worker_module_runs_one_chunk(farm: Path) -> None:
     bad = subprocess.run([PY, "-m", "setpiece.core.farm.worker", str(jd.path), "a", "9"],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "layer 'a' has 2 chunks: no chunk 9" in bad.stderr
+
+
+def test_setpiece_layers_run_setpiece_commands(farm: Path, run_cli) -> None:
+    from setpiece.core.farm.layers import (
+        pipeline_layer,
+        publish_layer,
+        reaction_layer,
+        run_layer,
+        scene_build_layer,
+        setpiece_layer,
+    )
+
+    job = Job("tools", layers=[setpiece_layer("version", ["--version"]),
+                               setpiece_layer("bad", ["nosuchcommand"], retries=0)])
+    result = run_cli("farm", "submit", save_job(job, farm / "tools.json"), "--wait")
+    result.user_error("dead: layer bad frames 1")
+    assert "setpiece, version" in run_cli("farm", "logs", "tools", "version").out
+    assert "No such command 'nosuchcommand'" in run_cli("farm", "logs", "tools", "bad").out
+
+    ws = farm / "ws"
+    head = [PY, "-m", "setpiece.core.cli", "-w", str(ws.resolve())]
+    build = scene_build_layer("KitchenSet", farm / "k.blend", workspace=ws)
+    assert build.command == [*head, "batch", "blender", "build", "KitchenSet", "-o",
+                             str((farm / "k.blend").resolve())] and build.kind == "pre"
+    publish = publish_layer(farm / "k.blend", asset="KitchenSet", repo="review", workspace=ws)
+    assert publish.command[-6:] == ["publish", str((farm / "k.blend").resolve()), "--asset",
+                                    "KitchenSet", "--repo", "review"] and publish.kind == "post"
+    run = run_layer(farm / "cache.py", ["{frames}"], host="houdini", frames="1-10", chunk=5)
+    assert run.command[-3:] == ["run", str((farm / "cache.py").resolve()), "{frames}"]
+    assert [c.spec for c in run.chunks()] == ["1-5", "6-10"]
+    react = reaction_layer("--json", workspace=ws)
+    assert react.command == [*head, "react", "--once", "--json"] and react.kind == "single"
+    stage = pipeline_layer("Chair", "movie", workspace=ws)
+    assert stage.name == "pipeline-movie" and stage.command[-4:] == ["pipeline", "run", "Chair", "movie"]

@@ -61,16 +61,20 @@ def test_blender_render_chunked_with_a_frame_by_frame_check(demo: Path, tmp_path
 
     ws = Workspace(demo)
     out = tmp_path / "frames" / "kitchen"
-    job = render_job(demo / "scenes" / "KitchenSet.blend", out, "1-10", chunk=4, ws=ws,
-                     asset="KitchenSet", size="48x27", samples=1, name="kitchen")
+    # build the scene on the farm (a pre layer), render, check each frame, track the frames
+    job = render_job(tmp_path / "built" / "KitchenSet.blend", out, "1-10", chunk=4, ws=ws,
+                     asset="KitchenSet", build="KitchenSet", size="48x27", samples=1,
+                     name="kitchen")
+    assert [la.name for la in job.layers] == ["build", "render", "track"]
     (tmp_path / "check.py").write_text(CHECK)
-    job.layers.insert(1, Layer("check", command=[sys.executable, str(tmp_path / "check.py"),
+    job.layers.insert(2, Layer("check", command=[sys.executable, str(tmp_path / "check.py"),
                                                  str(out), "{frame}"],
                                frames="1-10", depends=[Depend("render", "frame")], retries=0))
     jobfile = save_job(job, tmp_path / "kitchen.yaml")
     result = _setpiece("-w", demo, "farm", "submit", jobfile, "--wait", "--workers", "2")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert "done (14/14 chunks done)" in result.stdout
+    assert "done (15/15 chunks done)" in result.stdout
+    assert (tmp_path / "built" / "KitchenSet.blend").is_file()
 
     frames = sorted(p.name for p in out.iterdir())
     assert frames == [f"frame.{f:04d}.png" for f in range(1, 11)]  # no temp files left

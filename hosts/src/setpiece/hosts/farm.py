@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.farm.layers import files_add_layer
+from setpiece.core.farm.layers import files_add_layer, scene_build_layer
 from setpiece.core.farm.model import Depend, Job, Layer
 
 
@@ -44,11 +44,12 @@ def batch_layer(host: str, script: Path | str, args: Sequence[str] = (), *, ws: 
 def render_layer(scene: Path | str, output: Path | str, frames: str, *, chunk: int = 10,
                  ws: Any = None, engine: str = "CYCLES", size: str = "160x90",
                  samples: int = 4, image_name: str = "frame", name: str = "render",
-                 **layer: Any) -> Layer:
+                 scene_exists: bool = True, **layer: Any) -> Layer:
     """Blender renders ``frames`` of ``scene`` (a built .blend, or a USD file) to
-    ``output/<image_name>.####.png``, each chunk its own frames."""
+    ``output/<image_name>.####.png``, each chunk its own frames (``scene_exists=False``: the
+    scene is made by an earlier layer of the job)."""
     scene_path = Path(scene).resolve()
-    if not scene_path.is_file():
+    if scene_exists and not scene_path.is_file():
         raise SetpieceError(f"scene {scene} does not exist: build it first "
                             "('setpiece batch blender build ASSET -o SCENE')")
     args = [str(scene_path), "--output", str(Path(output).resolve()), "--frames", "{frames}",
@@ -58,11 +59,19 @@ def render_layer(scene: Path | str, output: Path | str, frames: str, *, chunk: i
 
 
 def render_job(scene: Path | str, output: Path | str, frames: str, *, chunk: int = 10,
-               ws: Any = None, asset: str | None = None, name: str | None = None,
-               **render: Any) -> Job:
-    """A job rendering ``scene``; with ``asset``, a ``post`` layer tracks the frames as that
-    output asset's files (``setpiece files add ASSET OUTPUT --as renders/<OUTPUT name>``)."""
-    layers = [render_layer(scene, output, frames, chunk=chunk, ws=ws, **render)]
+               ws: Any = None, asset: str | None = None, build: str | None = None,
+               name: str | None = None, **render: Any) -> Job:
+    """A job rendering ``scene``. With ``build`` (an asset spec), a ``pre`` layer first builds
+    the scene (``setpiece batch blender build SPEC -o SCENE``); with ``asset``, a ``post``
+    layer tracks the frames as that output asset's files (``setpiece files add ASSET OUTPUT
+    --as renders/<OUTPUT name>``)."""
+    layers = []
+    if build is not None:
+        if ws is None:
+            raise SetpieceError("building the scene needs a workspace: pass -w PATH")
+        layers.append(scene_build_layer(build, scene, workspace=ws.root))
+    layers.append(render_layer(scene, output, frames, chunk=chunk, ws=ws,
+                               scene_exists=build is None, **render))
     if asset is not None:
         if ws is None:
             raise SetpieceError("tracking frames as asset files needs a workspace: pass -w PATH")

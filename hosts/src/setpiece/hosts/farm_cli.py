@@ -18,6 +18,8 @@ from setpiece.core.cli import State, echo_json, pass_state
 @click.option("--output", "-o", type=click.Path(file_okay=False),
               help="Folder for the frames (default: renders/<scene name> beside the scene).")
 @click.option("--asset", metavar="NAME", help="Track the frames as files of output asset NAME.")
+@click.option("--build", metavar="SPEC",
+              help="First build SCENE from asset SPEC on the farm (a pre layer).")
 @click.option("--engine", default="CYCLES", show_default=True,
               help="Blender render engine (CYCLES, BLENDER_WORKBENCH, BLENDER_EEVEE...).")
 @click.option("--size", default="160x90", show_default=True, help="Resolution, WIDTHxHEIGHT.")
@@ -32,7 +34,7 @@ from setpiece.core.cli import State, echo_json, pass_state
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def render(state: State, scene: str, frames: str, chunk: int, output: str | None,
-           asset: str | None, engine: str, size: str, samples: int, job_name: str | None,
+           asset: str | None, build: str | None, engine: str, size: str, samples: int, job_name: str | None,
            backend: str | None, workers: int | None, wait: bool, save_to: str | None,
            as_json: bool) -> None:
     """Render FRAMES of SCENE (a built .blend, or USD) with Blender, in chunks."""
@@ -44,7 +46,7 @@ def render(state: State, scene: str, frames: str, chunk: int, output: str | None
     parse_frames(frames, what="--frames")
     _, ws = farm_config(state) if not save_to else (None, _optional_ws(state))
     out = Path(output) if output else Path(scene).resolve().parent / "renders" / Path(scene).stem
-    job = render_job(scene, out, frames, chunk=chunk, ws=ws, asset=asset, name=job_name,
+    job = render_job(scene, out, frames, chunk=chunk, ws=ws, asset=asset, build=build, name=job_name,
                      engine=engine, size=size, samples=samples)
     if save_to:
         path = save_job(job, save_to)
