@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
@@ -42,7 +43,8 @@ def _buffer() -> bytearray:
     return buf
 
 
-def _copy_one(src: str, dest: str, oid: str, verify: bool, replace: bool = False) -> str:
+def _copy_one(src: str, dest: str, oid: str, verify: bool, replace: bool = False,
+              durable: bool = False) -> str:
     """'ok', 'corrupt' or raises OSError. Never leaves a partial file at ``dest``.
 
     Each byte is read once: the same buffer is hashed (hashlib releases the GIL for it, so
@@ -67,6 +69,9 @@ def _copy_one(src: str, dest: str, oid: str, verify: bool, replace: bool = False
                 if verify:
                     md5.update(chunk)
                 out.write(chunk)  # buffered: writes it all (a chunk bypasses the buffer)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
         if verify and md5.hexdigest() != oid.removesuffix(".dir"):
             os.unlink(tmp)
             return "corrupt"
@@ -80,9 +85,15 @@ def _copy_one(src: str, dest: str, oid: str, verify: bool, replace: bool = False
 
 
 def copy_local(src_odb: Any, dest_odb: Any, oids: Iterable[str], *, verify: bool,
-               jobs: int = 4, callback: Any = None, replace: bool = False) -> Outcome:
+               jobs: int = 4, callback: Any = None, replace: bool = False,
+               durable: bool = False) -> Outcome:
     """Copy objects between two local object folders (files first, then listings).
-    ``replace``: write over an existing (corrupt) copy, atomically."""
+    ``replace``: write over an existing (corrupt) copy, atomically.
+
+    ``durable`` (writing to a files remote): each object's bytes are fsynced before it is
+    renamed into place, then the folders that got new names, so that once this returns the
+    objects survive a power cut; the wheel that points to them is linked only after.
+    """
     outcome = Outcome()
     oids = sorted(set(oids), key=lambda o: (o.endswith(".dir"), o))
     files = [o for o in oids if not o.endswith(".dir")]
@@ -93,7 +104,7 @@ def copy_local(src_odb: Any, dest_odb: Any, oids: Iterable[str], *, verify: bool
     def run(oid: str) -> tuple[str, str | BaseException]:
         try:
             return oid, _copy_one(src_odb.oid_to_path(oid), dest_odb.oid_to_path(oid), oid, verify,
-                                  replace)
+                                  replace, durable)
         except OSError as exc:
             return oid, exc
 
@@ -111,9 +122,20 @@ def copy_local(src_odb: Any, dest_odb: Any, oids: Iterable[str], *, verify: bool
                     outcome.errors[oid] = result
                 if callback is not None:
                     callback.relative_update(1)
+        if durable:
+            _sync_folders({os.path.dirname(dest_odb.oid_to_path(o)) for o in batch
+                           if o in outcome.done})
         if outcome.errors or outcome.corrupt:
             break  # never write a listing whose files failed
     return outcome
+
+
+def _sync_folders(folders: set[str]) -> None:
+    """fsync each folder and their parents (a new ``xx/`` folder is a name in ``md5/``)."""
+    from setpiece.core.fsutil import _fsync_dir
+
+    for folder in sorted(folders | {os.path.dirname(f) for f in folders}):
+        _fsync_dir(Path(folder))
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -86,7 +86,8 @@ def upload(ws: Workspace, store: Store, remote: FilesRemote, asset: str, wanted:
         ws.report(f"Pushing {len(todo)} object(s) of {asset} to repo '{remote.repo}' ({remote.url})")
         cb = progress(ws, f"Pushing {asset}")
         if remote.local:  # hashed while copied: a corrupt cache object is never sent
-            outcome = copy_local(store.cache, remote.odb, todo, verify=True, callback=cb)
+            outcome = copy_local(store.cache, remote.odb, todo, verify=True, callback=cb,
+                                 durable=True)
             errors = outcome.errors
             corrupt = outcome.corrupt
         else:

@@ -160,7 +160,8 @@ def replace_corrupt_on_remote(ws: Workspace, store: Store, remote: FilesRemote,
     if not bad:
         return set()
     good = {o for o, s in cache_states(store, bad).items() if s == "ok"}
-    outcome = copy_local(store.cache, remote.odb, good, verify=True, replace=True)
+    outcome = copy_local(store.cache, remote.odb, good, verify=True, replace=True,
+                         durable=True)
     if outcome.errors or outcome.corrupt:
         from setpiece.core.files.pushing import _names
 
