@@ -561,3 +561,24 @@ def test_corrupted_wheel_skipped_during_an_upgrade_leaves_the_venv_as_it_was(
     message = run_cli("-w", ws.root, "install", "Table>=1.3").user_error("corrupted wheel")
     assert "table 2.0.0" in message.lower()
     assert ws.installed_assets()["table"].version == "1.2.3"
+
+
+def test_versions_carry_who_when_and_a_comment(make_workspace, run_cli) -> None:
+    ws = make_workspace()
+    ws.create("Chair", kind="prop")
+    assert run_cli("-w", ws.root, "publish", "Chair", "-m", "first cut").exit_code == 0
+    assert run_cli("-w", ws.root, "promote", "Chair==0.1.0", "--to", "blessed").exit_code == 0
+    r = run_cli("-w", ws.root, "versions", "Chair", "--long", "--json")
+    assert r.exit_code == 0, r.err
+    data = r.json()
+    review, = data["review"]
+    assert (review["version"], review["action"], review["comment"]) == ("0.1.0", "published",
+                                                                       "first cut")
+    assert review["user"] and review["host"] and review["time"] > 0
+    blessed, = data["blessed"]
+    assert (blessed["action"], blessed["source"]) == ("promoted", "review")
+    text = run_cli("-w", ws.root, "versions", "Chair", "-l").out.splitlines()
+    assert text[1].startswith("review       0.1.0") and text[1].endswith('"first cut"')
+    assert "(promoted)" in text[0]
+    info = run_cli("-w", ws.root, "info", "Chair").out
+    assert '0.1.0: ' in info and '"first cut"' in info

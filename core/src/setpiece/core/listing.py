@@ -68,4 +68,45 @@ def info(ws: Workspace, name: str) -> dict[str, Any]:
             )
     data["installed"] = installed[key].version if key in installed else None
     data["published"] = {n: v for n, v in ws.versions(data["name"]).items() if v} if ws.repos() else {}
+    where = next((r for r, vs in data["published"].items() if data["version"] in vs), None)
+    data["provenance"] = provenance(ws, where, data["name"], data["version"]) if where else {}
     return data
+
+
+def provenance(ws: Workspace, repo_name: str, name: str, version: str) -> dict[str, Any]:
+    """Who put ``name==version`` in ``repo_name``, when, from where and with what comment,
+    from the repo's own event log (its once-per-version ``published``/``promoted`` record).
+    Empty when the log has none (a version published before repos kept events)."""
+    from setpiece.core.eventlog import repo_log
+
+    log = repo_log(ws, ws.repo(repo_name))
+    for action in ("published", "promoted"):
+        event = log.keyed(action, name, version)
+        if event is not None:
+            out = {"action": action, "user": event.get("user"), "host": event.get("host"),
+                   "time": event.time, "comment": event.get("comment") or ""}
+            source = event.get("source")
+            if action == "promoted" and source and source != repo_name and source in ws.repos():
+                out["source"] = source  # the comment is the publish's, carried along
+                out["comment"] = out["comment"] or provenance(ws, source, name, version).get(
+                    "comment", "")
+            return out
+    return {}
+
+
+def versions_long(ws: Workspace, name: str, repo: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """``versions --long``: each version with its provenance."""
+    return {r: [{"version": v, **provenance(ws, r, name, v)} for v in vs]
+            for r, vs in ws.versions(name, repo).items()}
+
+
+def provenance_line(p: dict[str, Any]) -> str:
+    """``2026-12-07 21:40  alice@host  "comment"`` (times in UTC)."""
+    if not p:
+        return "(no record)"
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(p["time"]))
+    how = " (promoted)" if p.get("action") == "promoted" else ""
+    comment = f'  "{p["comment"]}"' if p.get("comment") else ""
+    return f"{when}  {p.get('user')}@{p.get('host')}{how}{comment}"

@@ -63,22 +63,26 @@ def _build(ws: Workspace, asset: OutputAsset) -> Path:
     return dest
 
 
-def publish(ws: Workspace, name: str, *, repo: str | None = None) -> Path:
+def publish(ws: Workspace, name: str, *, repo: str | None = None,
+            comment: str | None = None) -> Path:
+    """Build and publish output asset ``name``; ``comment`` (``publish -m``) travels in the
+    ``published`` event with who, where and when, and is shown by ``versions --long``."""
     asset = ws.output(name)
     target = ws.repo(repo)
     version = asset.version
     try:
-        return _publish(ws, asset, target)
+        return _publish(ws, asset, target, comment)
     except SetpieceError as exc:
         _failed(ws, exc, action="publish", asset=asset.name, version=version, repo=target.name)
         raise
 
 
-def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
+def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | None) -> Path:
     version = asset.version
+    said = {"comment": comment} if comment else {}
     if target.has_version(asset.name, version):
         target.ensure_indexed(asset.name, version)  # a publish killed before its index row
-        finished = _finish_interrupted(ws, asset, target)
+        finished = _finish_interrupted(ws, asset, target, said)
         if finished is not None:
             return finished
         raise SetpieceError(
@@ -93,11 +97,13 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo) -> Path:
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")
     publish_wheel(ws, wheel, target, pushed=pushed)
-    ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name)
+    ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name,
+            **said)
     return wheel
 
 
-def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo) -> Path | None:
+def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo,
+                        said: dict[str, str]) -> Path | None:
     """A publish killed after its wheel landed, before its ``published`` event: when the
     repo's wheel has the content this asset builds to, log the one missing event and
     return the wheel (the re-run succeeds); None when the version was published whole."""
@@ -116,7 +122,7 @@ def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo) -> Path
     ws.report(f"{asset.name} {asset.version} was already in {target.name} (an earlier publish "
               "was interrupted): logging its published event")
     ws.emit("published", to_repo=target, asset=asset.name, version=asset.version,
-            wheel=wheel.name, recovered=True)
+            wheel=wheel.name, recovered=True, **said)
     return wheel
 
 

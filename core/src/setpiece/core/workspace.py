@@ -463,10 +463,10 @@ class Workspace:
 
         return build(self, name)
 
-    def publish(self, name: str, *, repo: str | None = None) -> Path:
+    def publish(self, name: str, *, repo: str | None = None, comment: str | None = None) -> Path:
         from setpiece.core.publishing import publish
 
-        return publish(self, name, repo=repo)
+        return publish(self, name, repo=repo, comment=comment)
 
     def promote(self, spec: str, *, to: str, from_: str | None = None) -> str:
         from setpiece.core.publishing import promote

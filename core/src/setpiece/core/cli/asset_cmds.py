@@ -61,8 +61,9 @@ def build(state: State, name: str) -> None:
 @click.argument("name")
 @click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted in-app publish from its staging folder.")
+@click.option("-m", "--message", metavar="TEXT", help="A comment kept with the version (shown by 'versions --long').")
 @pass_state
-def publish(state: State, name: str, repo_name: str | None, resume: bool) -> None:
+def publish(state: State, name: str, repo_name: str | None, resume: bool, message: str | None) -> None:
     """Build (if needed) and publish output asset NAME. A published version never changes."""
     ws = state.workspace()
     if resume:
@@ -74,7 +75,7 @@ def publish(state: State, name: str, repo_name: str | None, resume: bool) -> Non
             raise SetpieceError("--resume needs setpiece-hosts: pip install setpiece-hosts")
         resume_publish(ws, name, repo=repo_name)
         return
-    wheel = ws.publish(name, repo=repo_name)
+    wheel = ws.publish(name, repo=repo_name, comment=message)
     state.report(f"Published {wheel.name}")
 
 

@@ -161,9 +161,11 @@ def list_(state: State, which: str | None, repo_name: str | None, show_all: bool
 @click.command()
 @click.argument("name")
 @click.option("--repo", "repo_name", metavar="R", help="Only this repo.")
+@click.option("-l", "--long", "long_", is_flag=True,
+              help="Each version on a line with who published it, when, and its comment.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def versions(state: State, name: str, repo_name: str | None, as_json: bool) -> None:
+def versions(state: State, name: str, repo_name: str | None, long_: bool, as_json: bool) -> None:
     """Published versions of NAME in each repo."""
     from setpiece.core.naming import validate_name
 
@@ -177,7 +179,17 @@ def versions(state: State, name: str, repo_name: str | None, as_json: bool) -> N
         raise SetpieceError(
             f"no repo has '{name}': searched {searched}; see 'setpiece list --repo NAME'"
         )
-    if as_json:
+    if long_:
+        from setpiece.core.listing import provenance_line, versions_long
+
+        detailed = versions_long(ws, name, repo_name)
+        if as_json:
+            echo_json(detailed)
+        else:
+            for repo_, rows in detailed.items():
+                for row in rows:
+                    click.echo(f"{repo_:<12} {row['version']:<12} {provenance_line(row)}")
+    elif as_json:
         echo_json(data)
     else:
         for repo_, vs in data.items():
@@ -208,6 +220,10 @@ def info(state: State, name: str, as_json: bool) -> None:
     click.echo(f"  installed: {data['installed'] or '-'}")
     for repo_, vs in data["published"].items():
         click.echo(f"  published in {repo_}: {', '.join(vs)}")
+    if data["provenance"]:
+        from setpiece.core.listing import provenance_line
+
+        click.echo(f"  {data['version']}: {provenance_line(data['provenance'])}")
     if data["dependencies"]:
         click.echo("  dependencies:")
         for d in data["dependencies"]:
