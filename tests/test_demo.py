@@ -59,6 +59,7 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, run_setpiece: Any
     assert (precious / "shot.blend").read_text() == "artist's work"
 
 
+@pytest.mark.bpy
 @pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="bpy (Blender) is not installed")
 def test_demo_blend_has_the_set_laid_out_in_metres_with_setup_code_run(tmp_path: Path, run_setpiece: Any) -> None:
     result = run_setpiece("demo", tmp_path / "demo", "--json", timeout=600)

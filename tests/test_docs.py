@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +40,7 @@ def test_relative_links_in_docs_resolve() -> None:
     assert not broken, broken
 
 
+@pytest.mark.bpy
 def test_publish_worked_example_runs(tmp_path: Path) -> None:
     """docs/publish.md's headless worked example, as written, in a fresh folder."""
     import importlib.util

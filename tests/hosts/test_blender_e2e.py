@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed")
+pytestmark = pytest.mark.bpy
 
 ROOT = Path(__file__).resolve().parents[2]
 

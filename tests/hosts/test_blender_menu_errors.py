@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed")
+pytestmark = pytest.mark.bpy
 
 PROBE = """
 import json, logging, sys

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed")
+pytestmark = pytest.mark.bpy
 
 PROBE = """
 import json, sys

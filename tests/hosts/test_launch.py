@@ -135,6 +135,7 @@ def test_launch_without_blender_says_how_to_point_at_it(
     assert code == 1 and "SETPIECE_BLENDER_EXECUTABLE" in err
 
 
+@pytest.mark.bpy
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
 )
@@ -149,7 +150,13 @@ def test_batch_run_in_bpy_module_and_exit_codes(
     )
     code, _, err = cli("-w", str(ws.root), "batch", "blender", "run", str(ok), "a", "b")
     assert code == 0, err
-    assert marker.read_text().endswith(" a b") and marker.read_text().startswith("5.")
+    from importlib.metadata import version
+
+    # the bpy module of this Python ran it (4.2.23 LTS, 5.0.1, ...)
+    assert marker.read_text().endswith(" a b")
+    assert marker.read_text().startswith(version("bpy") + " ") or marker.read_text().startswith(
+        version("bpy").rsplit(".", 1)[0]
+    )
 
     bad = tmp_path / "bad.py"
     bad.write_text("raise RuntimeError('boom')\n")
@@ -224,6 +231,7 @@ def test_blender_system_scripts_keeps_the_studios_folders(ws: Any) -> None:
     ]
 
 
+@pytest.mark.bpy
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
 )
@@ -257,35 +265,91 @@ def test_blender_startup_addon_adds_setpiece_pythonpath(ws: Any) -> None:
     assert "setpiece: not installed" not in proc.stderr
 
 
+@pytest.mark.bpy
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("bpy") is None, reason="bpy is not installed"
 )
-def test_real_blender_loads_the_addon_from_a_system_scripts_list(ws: Any, tmp_path: Path) -> None:
-    """bpy 5.0 reads BLENDER_SYSTEM_SCRIPTS as a path list: setpiece's folder prepended to a
-    studio's is found, and BLENDER_USER_SCRIPTS is not touched."""
+def test_real_blender_loads_the_addon_beside_a_studios_system_scripts(
+    ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a studio's own BLENDER_SYSTEM_SCRIPTS, setpiece's add-on and the studio's both
+    load, in this Python's real bpy: from Blender 4.4 setpiece's folder is prepended (a path
+    list there); before 4.4 (one folder) the studio's value is left alone and the launch
+    runs setpiece's add-on with ``--python`` (emulated here as Blender does it: the file run
+    as ``__main__`` once Blender is up). BLENDER_USER_SCRIPTS is never touched."""
     import subprocess
+    from importlib.metadata import version
 
-    from setpiece.hosts.launching import environment, merged_environment
+    from setpiece.hosts.launching import launch_plan, merged_environment
 
+    bpy_version = version("bpy")
     studio = tmp_path / "studio_scripts"
     (studio / "startup").mkdir(parents=True)
     (studio / "startup" / "studio_tool.py").write_text(
         "import os\ndef register():\n    os.environ['STUDIO_TOOL'] = '1'\n"
         "def unregister():\n    pass\n"
     )
-    env = merged_environment(
-        environment("blender", ws),
-        {**os.environ, "BLENDER_SYSTEM_SCRIPTS": str(studio)},
-    )
+    monkeypatch.setenv("BLENDER_SYSTEM_SCRIPTS", str(studio))
+    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(fake_blender(tmp_path, bpy_version)))
+    monkeypatch.setattr(
+        "setpiece.hosts.launching.check_python", lambda *a, **k: None
+    )  # the fake executable stands for this Python's bpy
+    plan = launch_plan("blender", ws)
+    env = merged_environment(plan.env)
+    major_minor = tuple(int(x) for x in bpy_version.split(".")[:2])
+    scripts = env["BLENDER_SYSTEM_SCRIPTS"].split(os.pathsep)
+    python_args = [plan.command[i + 1] for i, a in enumerate(plan.command) if a == "--python"]
+    if major_minor >= (4, 4):
+        assert len(scripts) == 2 and scripts[1] == str(studio) and not python_args
+    else:
+        assert scripts == [str(studio)], scripts
+        assert [Path(p).name for p in python_args] == ["setpiece_blender.py"]
+    assert "BLENDER_USER_SCRIPTS" not in plan.env
     code = (
-        "import os, bpy\n"
+        "import os, runpy, sys, bpy\n"
+        "for path in sys.argv[1:]:\n"
+        "    runpy.run_path(path, run_name='__main__')\n"
         "from setpiece.hosts.runtime import current\n"
         "print('INSTALLED', current() is not None, os.environ.get('STUDIO_TOOL'))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code, *python_args], env=env, capture_output=True, text=True,
+        timeout=300,
     )
     assert "INSTALLED True 1" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_blender_before_4_4_keeps_a_studios_system_scripts_folder(
+    cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blender 4.2/4.3 read BLENDER_SYSTEM_SCRIPTS as one folder: the launch leaves the
+    studio's value whole and adds ``--python setpiece_blender.py`` before the scene; 4.4+
+    and a launch with no studio value get setpiece's folder in the variable."""
+    scene = tmp_path / "shot.blend"
+    scene.write_bytes(b"BLENDER")
+    monkeypatch.setattr("setpiece.hosts.launching.check_python", lambda *a, **k: None)
+    for version, studio, prepended in (("4.2.3", "/studio/scripts", False),
+                                       ("4.3.0", "/studio/scripts", False),
+                                       ("4.4.0", "/studio/scripts", True),
+                                       ("4.2.3", "", True)):
+        if studio:
+            monkeypatch.setenv("BLENDER_SYSTEM_SCRIPTS", studio)
+        else:
+            monkeypatch.delenv("BLENDER_SYSTEM_SCRIPTS", raising=False)
+        exe = fake_blender(tmp_path / version, version)
+        monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(exe))
+        code, out, err = cli("-w", str(ws.root), "launch", "blender", str(scene), "--dry-run",
+                             "--json")
+        assert code == 0, err
+        plan = json.loads(out)
+        assert ("BLENDER_SYSTEM_SCRIPTS" in plan["env"]) is prepended, (version, plan)
+        if prepended:
+            assert plan["command"] == [str(exe), "--python-use-system-env", str(scene)]
+        else:
+            assert plan["command"][:3] == [str(exe), "--python-use-system-env", "--python"]
+            assert plan["command"][3].endswith("setpiece_blender.py")
+            assert plan["command"][4:] == [str(scene)]
 
 
 def test_batch_build_json_is_a_flag_printing_the_summary_on_stdout(

@@ -17,6 +17,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 bpy = pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed")
+pytestmark = pytest.mark.bpy
 pytest.importorskip("pyblish")
 pytest.importorskip("pxr")
 

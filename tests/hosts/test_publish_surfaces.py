@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 bpy = pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed")
+pytestmark = pytest.mark.bpy
 pytest.importorskip("pyblish")
 
 from setpiece.hosts.blender import BlenderHost  # noqa: E402

@@ -8,7 +8,10 @@ define, for what is app-specific:
 - ``launch.app_info(executable) -> (app_version, python "major.minor")``: how to ask the
   app (default: the version in the executable's path and ``python_by_app_version``);
 - ``launch.batch_command(script, args, workspace) -> list[str] | None``: a headless
-  command that needs no executable (Blender: the ``bpy`` module in this Python).
+  command that needs no executable (Blender: the ``bpy`` module in this Python);
+- ``launch.adjust_plan(plan, base_environment, batch=...)``: change a launch or batch
+  :class:`Plan` once the app's version is known (Blender before 4.4: a studio's
+  ``BLENDER_SYSTEM_SCRIPTS`` is one folder, not a list).
 
 The executable is found in this order: ``setpiece.toml`` ``[hosts.<host>] executable``
 (``batch_executable`` for batch), ``SETPIECE_<HOST>_EXECUTABLE`` (``..._BATCH_EXECUTABLE``),
@@ -250,7 +253,15 @@ def launch_plan(host: str, ws: Any, scene: str | None = None, *, no_setup: bool 
         if not Path(scene).is_file():
             raise SetpieceError(f"scene {scene} does not exist: check the path")
         command.append(str(Path(scene).resolve()))
-    return Plan(command, environment(host, ws, no_setup=no_setup), str(exe), version, python)
+    plan = Plan(command, environment(host, ws, no_setup=no_setup), str(exe), version, python)
+    return _adjusted(host, plan, batch=False)
+
+
+def _adjusted(host: str, plan: Plan, *, batch: bool) -> Plan:
+    fn = getattr(_launch_module(host), "adjust_plan", None)
+    if callable(fn):
+        fn(plan, os.environ, batch=batch)
+    return plan
 
 
 def launch(
@@ -271,7 +282,7 @@ def batch_plan(
     if callable(custom):
         command = custom(script, list(args), ws)
         if command:
-            return Plan(list(command), env)
+            return _adjusted(host, Plan(list(command), env), batch=True)
     spec = spec_for(host)
     exe = find_executable(host, ws, batch=True)
     if exe is None:
@@ -286,7 +297,7 @@ def batch_plan(
     for arg in spec.batch_args:
         command.append(arg.replace("{script}", str(script)))
     command.extend(args)
-    return Plan(command, env, str(exe), version, python)
+    return _adjusted(host, Plan(command, env, str(exe), version, python), batch=True)
 
 
 def batch_run(

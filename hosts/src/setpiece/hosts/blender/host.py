@@ -45,6 +45,7 @@ _RECORD_FIELDS = ("prim_path", "asset", "version", "identifier", "requirement", 
 _MENU_COMMANDS: dict[str, MenuCommand] = {}
 _REGISTERED: list[Any] = []
 _SCENE_CALLBACKS: list[Callable[[], None]] = []
+_AT_EXIT: list[bool] = []
 
 
 class BlenderHost:
@@ -220,33 +221,22 @@ class BlenderHost:
         meters_per_unit: float | None = None,
     ) -> str:
         """Export with ``bpy.ops.wm.usd_export``; optionally to a workspace's units/axis."""
+        from setpiece.hosts.blender import usd_io
+
         out = Path(path).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {
-            "filepath": str(out),
-            "selected_objects_only": bool(selection),
-            "relative_paths": True,
-            "export_custom_properties": True,
-        }
-        if up_axis is not None:
-            up = up_axis.upper()
-            if up not in ("Y", "Z"):
-                raise SetpieceError(f"up axis {up_axis!r} is not valid: use 'Y' or 'Z'")
-            kwargs.update(
-                convert_orientation=up == "Y",
-                export_global_up_selection=up,
-                export_global_forward_selection="NEGATIVE_Z" if up == "Y" else "Y",
-            )
-        if meters_per_unit is not None:
-            named = {1.0: "METERS", 0.01: "CENTIMETERS", 0.001: "MILLIMETERS", 1000.0: "KILOMETERS"}
-            unit = named.get(float(meters_per_unit))
-            if unit is None:
-                kwargs.update(convert_scene_units="CUSTOM", meters_per_unit=float(meters_per_unit))
-            else:
-                kwargs["convert_scene_units"] = unit
-        result = self.bpy.ops.wm.usd_export(**kwargs)
+        bpy = self.bpy
+        kwargs = usd_io.export_kwargs(
+            bpy, str(out), selection=selection, up_axis=up_axis, meters_per_unit=meters_per_unit
+        )
+        result = usd_io.run_operator(
+            bpy, "usd_export", kwargs, what=f"export {out}",
+            fix="see Blender's console for why, and check the folder can be written",
+        )
         if "FINISHED" not in result or not out.is_file():
             raise SetpieceError(f"Blender did not export {out}: see Blender's console for why")
+        if meters_per_unit is not None:
+            usd_io.convert_units_after_export(bpy, str(out), float(meters_per_unit))
         return str(out)
 
     # -- integration -------------------------------------------------------------
@@ -257,6 +247,7 @@ class BlenderHost:
         for index, command in enumerate(commands):
             _MENU_COMMANDS[f"{index:03d}"] = command
         ui.register(self.bpy, _MENU_COMMANDS, _REGISTERED)
+        self._clean_up_at_exit()
 
     def uninstall(self) -> None:
         """Remove setpiece's menu and scene-opened handler from this Blender session."""
@@ -288,6 +279,19 @@ class BlenderHost:
 
             setpiece_load_post._setpiece = True  # type: ignore[attr-defined]
             handlers.append(setpiece_load_post)
+        self._clean_up_at_exit()
+
+    def _clean_up_at_exit(self) -> None:
+        """``bpy`` as a Python module (no Blender binary) before 4.4 crashes at interpreter
+        exit (SIGSEGV, run here on bpy 4.2.23 and 4.3.0; 4.4.0 does not) while a Python
+        class or handler is still registered: take ours out first (``atexit`` runs before
+        the module is torn down). The Blender app has its own exit path: nothing to do."""
+        if _AT_EXIT or str(getattr(self.bpy.app, "binary_path", "blender")):
+            return
+        import atexit
+
+        _AT_EXIT.append(True)
+        atexit.register(self.uninstall)
 
     def clear_scene_callbacks(self) -> None:
         _SCENE_CALLBACKS.clear()
@@ -410,6 +414,8 @@ class BlenderHost:
     ) -> None:
         """Import ``record``'s content into ``coll``, its top-level objects parented to
         ``coll``'s container empty (``parent=None``: left unparented)."""
+        from setpiece.hosts.blender import usd_io
+
         bpy = self.bpy
         layer, mask = content or _content_layer(record, root, self._search_paths())
         empty = _container_empty(coll) if parent == "container" else parent
@@ -426,19 +432,18 @@ class BlenderHost:
         try:
             kwargs: dict[str, Any] = {
                 "filepath": layer,
-                "merge_parent_xform": False,
+                "merge_parent_xform": False,  # 4.4+; 4.2 and 4.3 always merge
                 "create_collection": False,
                 "import_proxy": False,
                 "import_render": True,
             }
             if mask:
                 kwargs["prim_path_mask"] = mask
-            result = bpy.ops.wm.usd_import(**kwargs)
-        except RuntimeError as exc:
-            raise SetpieceError(
-                f"Blender could not import {record.asset} {record.version} from {layer} "
-                f"({' '.join(str(exc).split())[:200]}): check the layer with 'setpiece usd check "
-                f"{record.asset}'"
+            kwargs.update(usd_io.import_unit_kwargs(bpy, layer))
+            result = usd_io.run_operator(
+                bpy, "usd_import", kwargs,
+                what=f"import {record.asset} {record.version} from {layer}",
+                fix=f"check the layer with 'setpiece usd check {record.asset}'",
             )
         finally:
             view_layer.active_layer_collection = previous

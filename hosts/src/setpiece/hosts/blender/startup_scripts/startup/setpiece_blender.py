@@ -2,8 +2,10 @@
 
 Blender imports every module in ``<scripts>/startup/`` and calls its ``register()``.
 ``setpiece launch blender`` prepends the folder above this one to ``BLENDER_SYSTEM_SCRIPTS``
-(the artist's own ``BLENDER_USER_SCRIPTS`` stays theirs); a studio with its own scripts
-folder may copy (or link) this file into its ``startup/`` instead.
+(the artist's own ``BLENDER_USER_SCRIPTS`` stays theirs). Before Blender 4.4 that variable
+is one folder: with a studio's own value there, ``setpiece launch`` runs this file with
+``blender --python setpiece_blender.py`` instead (it registers itself as ``__main__``); a
+studio may also copy (or link) this file into its own ``startup/``.
 
 Blender's Python ignores ``PYTHONPATH`` unless started with ``--python-use-system-env``
 (``setpiece launch`` passes it); for a launcher that does not, the folders in
@@ -41,3 +43,7 @@ def unregister():
         BlenderHost().uninstall()
     except Exception:
         pass
+
+
+if __name__ == "__main__":  # blender --python setpiece_blender.py
+    register()
