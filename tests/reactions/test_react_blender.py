@@ -108,3 +108,23 @@ def test_open_says_and_updates_to_newer_published_versions(studio: Any, tmp_path
     assert r["versions"]["Table"] == "1.3.0"
     assert {k: str(v.version) for k, v in b.installed_assets().items()}["table"] == "1.3.0"
     assert r["versions"]["Lamp"] == "1.0.0"  # pinned: never offered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("via", ["repo log", "bus"])
+def test_an_event_while_open_is_said(studio: Any, via: str, request: pytest.FixtureRequest) -> None:
+    b = studio.b
+    if via == "bus":
+        pytest.importorskip("redis")
+        url = request.getfixturevalue("redis_server").url
+        for ws in (studio.a, b):
+            with ws.config.path.open("a") as fh:
+                fh.write(f'\n[events]\nbus = "{url}"\nconnect_timeout = 0.5\n')
+    blend = b.root / "scenes" / "KitchenSet.blend"
+    run_blender(BUILD, ws=str(b.root), blend=str(blend))
+    _on_open(b, "report")
+    r = run_blender(REOPEN, ws=str(b.root), blend=str(blend), watch=True,
+                    publisher=str(studio.a.root))
+    assert r["published"] == [] and r["before"] == []
+    assert [(u["asset"], u["published_version"]) for u in r["after"]] == [("Table", "1.4.0")]
+    assert any("Table: 1.4.0 is published" in m for m in r["messages"])

@@ -8,10 +8,13 @@ exactly once; a duplicate or a re-read does nothing; A's bounded (<1.3) and pinn
 from __future__ import annotations
 
 import shutil
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from studio import installed, tree_state
+from studio import Service, installed, runs_of, tree_state, wait_for
 
 pytest.importorskip("pxr")
 
@@ -68,3 +71,34 @@ def test_publish_in_a_rebuilds_b_once(studio: Any, run_cli: Any) -> None:
     assert [(r["name"], r["state"]["runs"], r["state"]["status"]) for r in listing] == [
         ("kitchen", 2, "ok")
     ]
+
+
+@pytest.mark.slow
+def test_service_on_the_repo_logs_survives_kill_and_stops_on_sigterm(
+    studio: Any, run_cli: Any
+) -> None:
+    b = studio.b
+    exe = Path(sys.executable).parent / "setpiece"
+    service = Service(exe, b)
+    try:
+        wait_for(lambda: runs_of(b) == (1, "ok"), what="the first build")
+        studio.publish_table("1.3.0")
+        wait_for(lambda: runs_of(b)[1] == "running", what="the reaction to start")
+        service.proc.kill()  # kill -9 mid-reaction: the state says 'running'
+        service.proc.wait(10)
+    finally:
+        if service.proc.poll() is None:
+            service.proc.kill()
+    assert runs_of(b) == (1, "running")
+
+    # restarted: the event was not acknowledged, so it comes again and the reaction re-runs
+    service = Service(exe, b)
+    try:
+        wait_for(lambda: runs_of(b) == (2, "ok"), what="the re-run after the kill")
+        time.sleep(0.5)
+    finally:
+        code, err = service.stop()
+    assert code == 0 and "stopped by SIGTERM" in err, err
+    assert [o["reaction"] for o in service.ran()] == ["kitchen"]
+    assert installed(b)["table"] == "1.3.0"
+    assert _react(run_cli, b)["events"] == 0  # the cursor was saved

@@ -90,7 +90,7 @@ def react(state: State, once: bool, source: str, since: str | None, poll: float,
     result: dict[str, Any] = summary.to_json()
     if as_json and once:
         echo_json(result)
-    elif not as_json:
+    else:
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
         stopped = f"; stopped by {summary.stopped_by}" if summary.stopped_by else ""
         state.report(f"{summary.events} event(s): {counts or 'nothing to do'}{stopped}")
