@@ -32,6 +32,7 @@ are deduplicated on (event id, replay id): a replay reaches each group once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -84,9 +85,33 @@ def _redis() -> Any:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
+    """What a bus that is down, restarting or not Redis at all raises."""
     redis = _redis()
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-            redis.exceptions.BusyLoadingError, OSError)
+            redis.exceptions.BusyLoadingError, redis.exceptions.TryAgainError, OSError)
+
+
+def _no_retry() -> Any:
+    """redis-py 6+ retries a timed-out command 3 times by default: a hung bus would cost an
+    emit 4 timeouts. setpiece's loops reconnect themselves."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), 0)
+
+
+@functools.lru_cache(maxsize=1)
+def _no_setinfo() -> dict[str, Any]:
+    """Skip CLIENT SETINFO on connect (two round trips per new connection): redis-py 7+
+    takes ``driver_info=None``, 5 and 6 ``lib_name=None, lib_version=None``."""
+    import inspect
+
+    params = inspect.signature(_redis().Redis.__init__).parameters
+    if "driver_info" in params:
+        return {"driver_info": None}
+    if "lib_name" in params:
+        return {"lib_name": None, "lib_version": None}
+    return {}
 
 
 class Bus:
@@ -113,7 +138,7 @@ class Bus:
         if self._client is None:
             self._client = _redis().Redis.from_url(
                 self.url, socket_connect_timeout=self.connect_timeout,
-                socket_timeout=self.timeout, retry_on_timeout=False,
+                socket_timeout=self.timeout, retry=_no_retry(), **_no_setinfo(),
             )
             self._script = self._client.register_script(_ADD)
         return self._client
@@ -146,6 +171,20 @@ class Bus:
             raise BusDown(f"the bus at {self.url} is unreachable: {exc}")
         return bool(added)
 
+    def add_many(self, events: list[Event], replay: str = "") -> list[bool]:
+        """:meth:`add` for several events in one pipeline (in order)."""
+        self.client  # noqa: B018 - creates the script object
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for ev in events:
+                dedupe = f"{ev.id}@{replay}" if replay else ev.id
+                self._script(keys=[self.stream, self.key("ids")],
+                             args=[dedupe, ev.id, ev.name, ev.raw or _encode(ev.data), replay],
+                             client=pipe)
+            return [bool(r[0]) for r in pipe.execute()]
+        except _errors() as exc:
+            raise BusDown(f"the bus at {self.url} is unreachable: {exc}")
+
     def stream_id(self, event_id: str) -> str | None:
         """The stream message id an event was added as (None if it is not on the bus)."""
         sid = self.client.hget(self.key("ids"), event_id)
@@ -162,17 +201,29 @@ class Bus:
         except SetpieceError:
             cursor = Cursor()
         added = seen = 0
+        chunk: list[Event] = []
+
+        def send() -> None:  # one pipeline per chunk: in order, one round trip
+            nonlocal added
+            added += sum(self.add_many(chunk))
+            for ev in chunk:
+                cursor.advance(ev)
+            chunk.clear()
+
         try:
             for ev in read(source, cursor):
-                added += self.add(ev)
-                cursor.advance(ev)
+                chunk.append(ev)
                 seen += 1
+                if len(chunk) >= 100:
+                    send()
                 if limit is not None and seen >= limit:
                     break
+            if chunk:
+                send()
         finally:
-            if seen:
+            if seen:  # a cache (forwarding again is harmless): not fsynced
                 with contextlib.suppress(OSError):  # a read-only share: re-read next time
-                    cursor.save(path)
+                    cursor.save(path, durable=False)
         return added
 
     def forward(self, ws: Workspace, repo: Repo, *, limit: int | None = None) -> int:
@@ -180,7 +231,7 @@ class Bus:
 
     def replay(self, events: Iterable[Event], replay_id: str) -> int:
         """Put ``events`` on the stream again as replay ``replay_id`` (once each)."""
-        return sum(self.add(ev, replay=replay_id) for ev in events)
+        return sum(self.add_many(list(events), replay=replay_id))
 
     # -- consuming ---------------------------------------------------------------------
     def ensure_group(self, group: str, start: str = "0") -> None:
@@ -311,18 +362,22 @@ class _Consumer:
                            block=block_ms or None)
         for _, msgs in new or []:
             batch.extend(msgs)
-        for sid, fields in batch:
-            self._one(sid, fields)
-        return bool(batch)
+        if not batch:
+            return False
+        batch = list({sid: (sid, fields) for sid, fields in batch}.values())  # own + claimed
+        keys = [_dedupe(fields) for _, fields in batch]
+        done = r.smismember(self.processed_key, keys)
+        for (sid, fields), key, was_done in zip(batch, keys, done, strict=True):
+            if was_done:  # a duplicate delivery: ack, never run the handler again
+                r.xack(stream, self.group, sid)
+            else:
+                self._one(sid, fields, key)
+        return True
 
-    def _one(self, sid: Any, fields: dict[bytes, bytes]) -> None:
+    def _one(self, sid: Any, fields: dict[bytes, bytes], dedupe: str) -> None:
         r = self.bus.client
         replay = (fields.get(b"replay") or b"").decode() or None
         event_id = fields[b"id"].decode()
-        dedupe = f"{event_id}@{replay}" if replay else event_id
-        if r.sismember(self.processed_key, dedupe):
-            r.xack(self.bus.stream, self.group, sid)
-            return
         event = Event.from_bytes(fields[b"data"], replay)
         try:
             self.handler(event)
@@ -332,12 +387,21 @@ class _Consumer:
             return
         self.handled += 1
         sid_text = sid.decode() if isinstance(sid, bytes) else str(sid)
-        try:
-            r.sadd(self.processed_key, dedupe)
-            r.xack(self.bus.stream, self.group, sid)
+        try:  # record and ack in one round trip (MULTI/EXEC)
+            pipe = r.pipeline(transaction=True)
+            pipe.sadd(self.processed_key, dedupe)
+            pipe.xack(self.bus.stream, self.group, sid)
+            pipe.execute()
         except _errors():
             self._save_journal([*self._load_journal(), [dedupe, sid_text]])
             raise
+
+
+def _dedupe(fields: dict[bytes, bytes]) -> str:
+    """What a handler run is recorded under: the event id, and the replay's id if any."""
+    replay = (fields.get(b"replay") or b"").decode()
+    event_id = fields[b"id"].decode()
+    return f"{event_id}@{replay}" if replay else event_id
 
 
 def _encode(data: dict[str, Any]) -> bytes:
@@ -379,8 +443,8 @@ def forward_after_emit(ws: Workspace, repo: Repo) -> int:
         return 0
     if _down_until.get(b.url, 0.0) > time.monotonic():
         return 0
-    b.timeout = max(b.connect_timeout * 5, 0.1)
-    down: tuple[type[BaseException], ...] = (BusDown, *_errors())
+    b.timeout = max(b.connect_timeout * 2, 0.05)  # a hung bus costs one emit ~50 ms
+    down: tuple[type[BaseException], ...] = (BusDown, _redis().exceptions.RedisError, *_errors())
     try:
         return b.forward(ws, repo, limit=OPPORTUNISTIC)
     except down as exc:

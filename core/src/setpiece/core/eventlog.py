@@ -465,12 +465,22 @@ class Cursor:
         except ValueError:
             raise SetpieceError(f"cursor file {path} is not valid JSON: remove it to start over")
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, *, durable: bool = True) -> None:
+        """Write atomically (temp + rename); ``durable=False`` skips the fsyncs, for a
+        cursor that is only a cache (a crash then costs a re-read, never a lost event)."""
         from setpiece.core.fsutil import atomic_write_text
 
         floor = self._floor()
         self.recent = {i for i in self.recent if i >= floor}
-        atomic_write_text(Path(path), json.dumps(self.to_json(), sort_keys=True) + "\n")
+        text = json.dumps(self.to_json(), sort_keys=True) + "\n"
+        if durable:
+            atomic_write_text(Path(path), text)
+            return
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
 
 
 __all__ = [
