@@ -301,3 +301,68 @@ def test_half_installed_dists_are_reported_and_repaired(sample_ws, run_cli, run_
 
     assert set(Workspace(ws.root).config.requests) == {*requests, "table==1.3.0"}
     assert run_cli("-w", ws.root, "install", "Apartment").err == "Installing Apartment\n"
+
+
+# -- temp files of killed writers ------------------------------------------------------------
+
+
+def _orphans(repo: Path, age: float) -> list[Path]:
+    """Temp files named exactly as setpiece's writers name them, ``age`` seconds old."""
+    import time
+
+    from setpiece.core.fsutil import _mkstemp
+
+    made = []
+    for folder, name in [(repo, "chair-9.0.0-py3-none-any.whl"), (repo / "simple" / "chair", "index.html"),
+                         (repo / "files" / "md5" / "ab", "")]:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _mkstemp(folder, name) if name else (None, None)
+        if fd is not None:
+            os.write(fd, b"x" * 1000)
+            os.close(fd)
+            path = Path(tmp)
+        else:  # file objects: '.<random>.tmp' (files/objects.py)
+            path = folder / f".{os.urandom(4).hex()}.tmp"
+            path.write_bytes(b"y" * 500)
+        os.utime(path, (time.time() - age, time.time() - age))
+        made.append(path)
+    return made
+
+
+def test_repo_gc_removes_only_old_temps(sample_ws, sample_repo: Path, run_cli, snap) -> None:
+    ws = sample_ws
+    old = _orphans(sample_repo, age=7200)
+    young = _orphans(sample_repo / "young-side", age=0)[0]  # not a writer folder: never looked at
+    live = _orphans(sample_repo, age=10)  # a live writer's
+    keep = [sample_repo / "simple" / ".lock", sample_repo / ".hidden-note"]
+    keep[1].write_text("mine")
+    before = snap(sample_repo)
+    r = run_cli("-w", ws.root, "repo", "gc", "blessed", "--dry-run")
+    assert r.exit_code == 0, r.err
+    assert "would remove 3 temp file(s), 2,500 bytes; kept 3 younger than 3600 s" in r.out
+    assert snap(sample_repo) == before
+    data = run_cli("-w", ws.root, "repo", "gc", "--json").json()
+    assert {d["repo"] for d in data} == {"blessed", "review"}
+    mine = next(d for d in data if d["repo"] == "blessed")
+    assert sorted(mine["removed"]) == sorted(str(p.relative_to(sample_repo)) for p in old)
+    assert not any(p.exists() for p in old)
+    assert all(p.exists() for p in [*live, young, *keep])
+    assert ws.versions("chair")["blessed"] == ["1.0.0", "1.1.0"]
+
+
+def test_publish_collects_old_temps_at_most_daily(sample_ws, sample_repo: Path) -> None:
+    ws = sample_ws
+    ws.repo_add("blessed", str(sample_repo), blessed=True, default=True)
+    old = _orphans(sample_repo, age=7200)
+    stamp = sample_repo / "simple" / ".gc-stamp"
+    import time
+
+    os.utime(stamp, (time.time() - 2 * 86400, time.time() - 2 * 86400))  # last gc: 2 days ago
+    ws.create("Stool")
+    ws.publish("Stool")
+    assert not any(p.exists() for p in old)
+    assert time.time() - stamp.stat().st_mtime < 60
+    again = _orphans(sample_repo, age=7200)
+    ws.bump("Stool", "micro")
+    ws.publish("Stool")  # gc ran less than a day ago: no folder listing this time
+    assert all(p.exists() for p in again)

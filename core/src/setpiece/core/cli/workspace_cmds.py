@@ -110,6 +110,42 @@ def repo_reindex(state: State, name: str) -> None:
                             f"{first}{more}")
 
 
+@repo.command("gc")
+@click.argument("name", required=False)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed.")
+@click.option("--older-than", "grace", type=float, default=3600.0, show_default=True, metavar="SECONDS",
+              help="Only temp files untouched this long (younger ones may have a live writer).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def repo_gc(state: State, name: str | None, dry_run: bool, grace: float, as_json: bool) -> None:
+    """Remove temp files that killed writers left in folder repo NAME (default: every folder repo)."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.repos.folder import FolderRepo
+    from setpiece.core.repos.gc import gc
+
+    ws = state.workspace()
+    repos = {name: ws.repo(name)} if name else ws.repos()
+    folders = {n: r for n, r in repos.items() if isinstance(r, FolderRepo)}
+    if name and not folders:
+        raise SetpieceError(f"repo '{name}' is an index server: it keeps its own files")
+    rows = []
+    for n, r in folders.items():
+        r.check()
+        res = gc(r.root, grace=grace, dry_run=dry_run)
+        rows.append({"repo": n, "location": r.location, "removed": [p for p, _ in res.removed],
+                     "bytes": res.bytes, "young": res.young, "dry_run": dry_run})
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"repo {row['repo']}: {verb} {len(row['removed'])} temp file(s), "
+                   f"{row['bytes']:,} bytes" + (f"; kept {row['young']} younger than "
+                                               f"{grace:g} s" if row["young"] else ""))
+        for p in row["removed"]:
+            click.echo(f"  {p}")
+
+
 @click.command("list")
 @click.option("--installed", "which", flag_value="installed", help="Installed assets (default).")
 @click.option("--outputs", "which", flag_value="outputs", help="Editable output assets.")

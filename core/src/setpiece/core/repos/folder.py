@@ -133,6 +133,9 @@ class FolderRepo(Repo):
             )
         self._record(dest)
         simple_index.write_project_index(self.root, wn.project, added=[dest])
+        from setpiece.core.repos.gc import maybe_gc
+
+        maybe_gc(self.root)  # temps of killed writers, at most once a day (repos/gc.py)
 
     def yank(self, project: str, version: str, reason: str = "") -> bool:
         """Mark ``project==version`` yanked (PEP 592): the wheel stays, the static index
