@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from setpiece.core.cli import State, echo_json, pass_state
@@ -128,7 +130,7 @@ def repo_gc(state: State, name: str | None, dry_run: bool, grace: float, as_json
     folders = {n: r for n, r in repos.items() if isinstance(r, FolderRepo)}
     if name and not folders:
         raise SetpieceError(f"repo '{name}' is an index server: it keeps its own files")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, r in folders.items():
         r.check()
         res = gc(r.root, grace=grace, dry_run=dry_run)
