@@ -115,13 +115,36 @@ class _Node:
     repos: set[str] = field(default_factory=set)
 
 
-def _req(text: str, cache: dict[str, Requirement]) -> Requirement:
-    req = cache.get(text)
-    if req is None:
-        from setpiece.core.assets import parse_requirement_fast
+class _Req:
+    """A requirement text parsed once per query: most texts recur across versions."""
 
-        req = cache[text] = parse_requirement_fast(text)
-    return req
+    __slots__ = ("admitted", "extras", "key", "kind", "req", "shown")
+
+    def __init__(self, text: str) -> None:
+        from setpiece.core.assets import parse_requirement_fast
+        from setpiece.core.requirements import dependency_kind
+
+        self.req: Requirement = parse_requirement_fast(text)
+        self.key = normalize(self.req.name)
+        self.extras = frozenset(self.req.extras)
+        self.kind = dependency_kind(self.req)
+        self.admitted: dict[Version, bool] = {}
+        self.shown: dict[str, str] = {}
+
+    def admits(self, version: Version) -> bool:
+        got = self.admitted.get(version)
+        if got is None:
+            got = self.admitted[version] = self.kind != "pull" and self.req.specifier.contains(
+                version)
+        return got
+
+    def display(self, group: str) -> str:
+        got = self.shown.get(group)
+        if got is None:
+            from setpiece.core.requirements import display
+
+            got = self.shown[group] = display(self.req, group if group != "base" else None)
+        return got
 
 
 def check_groups(groups: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -151,15 +174,13 @@ def affected(
     ``name==version`` reaches; sorted by distance, then name and version."""
     from packaging.version import InvalidVersion, Version
 
-    from setpiece.core.requirements import dependency_kind, display
-
     wanted = check_groups(groups)
     try:
         target_version = Version(version)
     except InvalidVersion:
         raise SetpieceError(f"invalid version '{version}': use e.g. {name}==1.2.3")
     target = normalize(name)
-    parsed: dict[str, Requirement] = {}
+    parsed: dict[str, _Req] = {}
     nodes: dict[tuple[str, str], _Node] = {}
     dependents_cache: dict[str, list[tuple[VersionRecord, str]]] = {}
 
@@ -170,12 +191,12 @@ def affected(
             dependents_cache[key] = got
         return got
 
-    # (name key, display name, version, groups reached (None: the target), path to it)
-    queue: deque[tuple[str, str, Version, set[str] | None, tuple[Edge, ...]]] = deque(
-        [(target, name, target_version, None, ())]
+    # (name key, display name and version, version, groups reached (None: the target), path)
+    queue: deque[tuple[str, str, str, Version, set[str] | None, tuple[Edge, ...]]] = deque(
+        [(target, name, str(target_version), target_version, None, ())]
     )
     while queue:
-        key, shown, ver, reached, path = queue.popleft()
+        key, shown, shown_version, ver, reached, path = queue.popleft()
         for record, repo_name in dependents_of(key):
             dep_key = record.key
             if dep_key == target:
@@ -185,51 +206,50 @@ def affected(
             if node is not None:
                 node.repos.add(repo_name)
             new_groups: set[str] = set()
-            first_edge: Edge | None = None
+            first: tuple[str, _Req] | None = None
             for group, texts in record.requires.items():
                 for text in texts:
-                    req = _req(text, parsed)
-                    if normalize(req.name) != key:
+                    req = parsed.get(text)
+                    if req is None:
+                        req = parsed[text] = _Req(text)
+                    if req.key != key:
                         continue
                     if reached is not None and "base" not in reached and not (
                         req.extras & reached
                     ):
                         continue  # the requirement does not bring the group that holds it
-                    kind = dependency_kind(req)
-                    if kind == "pull" or not req.specifier.contains(ver):
+                    if not req.admits(ver):
                         continue
                     new_groups.add(group)
-                    if first_edge is None:
-                        first_edge = Edge(record.name, record.version, group,
-                                          display(req, group if group != "base" else None),
-                                          kind, shown, str(ver))
-            if first_edge is None:
+                    if first is None:
+                        first = (group, req)
+            if first is None:
                 continue
             if node is None:
                 try:
                     dep_version = Version(record.version)
                 except InvalidVersion:
                     continue
-                node = nodes[node_id] = _Node(record, dep_version, set(), (first_edge, *path),
+                group, req = first
+                edge = Edge(record.name, record.version, group, req.display(group), req.kind,
+                            shown, shown_version)
+                node = nodes[node_id] = _Node(record, dep_version, set(), (edge, *path),
                                               {repo_name})
             if new_groups - node.groups:
                 node.groups |= new_groups
-                queue.append((dep_key, record.name, node.version, set(node.groups), node.path))
-    out = [
-        Affected(n.record.name, n.record.version, tuple(sorted(n.groups)), n.path,
-                 tuple(sorted(n.repos)))
-        for n in nodes.values()
-    ]
-    out = [a for a in out if any(a.in_group(g) for g in wanted)]
+                queue.append((dep_key, record.name, record.version, node.version,
+                              set(node.groups), node.path))
+    kept = [n for n in nodes.values()
+            if "base" in n.groups or any(g in n.groups for g in wanted)]
     if latest:
-        newest: dict[str, Affected] = {}
-        for a in out:
-            k = normalize(a.name)
-            if k not in newest or Version(a.version) > Version(newest[k].version):
-                newest[k] = a
-        out = list(newest.values())
-    out.sort(key=lambda a: (len(a.path), normalize(a.name), Version(a.version)))
-    return out
+        newest: dict[str, _Node] = {}
+        for n in kept:
+            if n.record.key not in newest or n.version > newest[n.record.key].version:
+                newest[n.record.key] = n
+        kept = list(newest.values())
+    kept.sort(key=lambda n: (len(n.path), n.record.key, n.version))
+    return [Affected(n.record.name, n.record.version, tuple(sorted(n.groups)), n.path,
+                     tuple(sorted(n.repos))) for n in kept]
 
 
 def parse_published(spec: str) -> tuple[str, str]:

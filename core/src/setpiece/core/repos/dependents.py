@@ -4,8 +4,9 @@ Written at publish (and promote, and ``setpiece repo reindex``) beside the stati
 
     repo/deps/versions/<project>/<version>.json          what one published version requires
     repo/deps/dependents/<target>/<project>==<version>.json
-                                                          the same record, once per project it
-                                                          requires (any group, any specifier)
+                                                          once per project it requires (any
+                                                          group, any specifier): the record cut
+                                                          to its requirements on <target>
     repo/deps/dependents/<target>.json                    a cache: those files' records, compacted
 
 A record is immutable, like the version it describes::
@@ -41,8 +42,10 @@ from setpiece.core.fsutil import atomic_write_bytes
 from setpiece.core.naming import normalize
 
 DEPS = "deps"
+_KEYS: dict[str, str] = {}  # name -> normalised name (names recur: one per version)
+
 #: a reader that had to read this many uncached files rewrites the compacted cache
-COMPACT_AFTER = 8
+COMPACT_AFTER = 2
 
 
 @dataclass(frozen=True)
@@ -56,17 +59,30 @@ class VersionRecord:
     name: str
     version: str
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    key: str = field(init=False, repr=False, compare=False)  # the normalised name
 
-    @property
-    def key(self) -> str:
-        return normalize(self.name)
+    def __post_init__(self) -> None:
+        key = _KEYS.get(self.name)
+        if key is None:
+            key = _KEYS[self.name] = normalize(self.name)
+        object.__setattr__(self, "key", key)
+
+    def by_target(self) -> dict[str, VersionRecord]:
+        """Per project it requires (normalised name): this record cut to the requirements
+        on that project (what ``dependents/<project>/`` holds: a reader walks only those)."""
+        from setpiece.core.assets import parse_requirement_fast
+
+        cut: dict[str, dict[str, list[str]]] = {}
+        for group, reqs in self.requires.items():
+            for r in reqs:
+                target = normalize(parse_requirement_fast(r).name)
+                cut.setdefault(target, {}).setdefault(group, []).append(r)
+        return {t: VersionRecord(self.name, self.version, {g: tuple(r) for g, r in groups.items()})
+                for t, groups in cut.items()}
 
     def targets(self) -> set[str]:
         """Normalised names of every project this version requires, in any group."""
-        from setpiece.core.assets import parse_requirement_fast
-
-        return {normalize(parse_requirement_fast(r).name) for reqs in self.requires.values()
-                for r in reqs}
+        return set(self.by_target())
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version,
@@ -133,9 +149,10 @@ def _file_name(project: str, version: str) -> str:
     return f"{normalize(project)}=={_version_key(version)}.json"
 
 
-def _read_record(path: Path) -> VersionRecord | None:
+def _read_record(path: Path | str) -> VersionRecord | None:
     try:
-        return VersionRecord.from_json(json.loads(path.read_bytes()))
+        with open(path, "rb") as fh:
+            return VersionRecord.from_json(json.loads(fh.read()))
     except (OSError, ValueError):
         return None  # missing, or cut short by a power loss: repaired by reindex
 
@@ -143,12 +160,11 @@ def _read_record(path: Path) -> VersionRecord | None:
 def write_record(root: Path, record: VersionRecord) -> None:
     """Record one published version: its own file, then one file per project it requires."""
     base = deps_dir(root)
-    data = record.to_bytes()
     name = _file_name(record.name, record.version)
     atomic_write_bytes(base / "versions" / record.key / f"{_version_key(record.version)}.json",
-                       data, durable=False)
-    for target in sorted(record.targets()):
-        atomic_write_bytes(base / "dependents" / target / name, data, durable=False)
+                       record.to_bytes(), durable=False)
+    for target, cut in sorted(record.by_target().items()):
+        atomic_write_bytes(base / "dependents" / target / name, cut.to_bytes(), durable=False)
 
 
 def read_version(root: Path, project: str, version: str) -> VersionRecord | None:
@@ -171,17 +187,17 @@ def record_wheel(root: Path, wheel: Path) -> VersionRecord:
     return record
 
 
-def dependents(root: Path, target: str) -> list[VersionRecord]:
+def dependents(root: Path | str, target: str) -> list[VersionRecord]:
     """Every published version that requires ``target`` (any group, any specifier)."""
-    folder = deps_dir(root) / "dependents" / normalize(target)
+    folder = os.path.join(root, DEPS, "dependents", normalize(target))
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and n[0] != ".")
     except (FileNotFoundError, NotADirectoryError):
         return []
-    cache_path = folder.with_name(folder.name + ".json")
+    cache_path = folder + ".json"
     cached: dict[str, Any] = {}
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        cached = json.loads(cache_path.read_bytes()).get("files", {})
+    with contextlib.suppress(OSError, ValueError, AttributeError), open(cache_path, "rb") as fh:
+        cached = json.loads(fh.read()).get("files", {})
     out: list[VersionRecord] = []
     fresh: dict[str, Any] = {}
     read = 0
@@ -191,16 +207,17 @@ def dependents(root: Path, target: str) -> list[VersionRecord]:
         if isinstance(data, dict):
             with contextlib.suppress(ValueError):
                 record = VersionRecord.from_json(data)
+            fresh[n] = data
         if record is None:
             read += 1
-            record = _read_record(folder / n)
+            record = _read_record(os.path.join(folder, n))
             if record is None:
                 continue
+            fresh[n] = record.to_json()
         out.append(record)
-        fresh[n] = record.to_json()
     if read >= COMPACT_AFTER or (read and len(cached) > len(fresh)):
         with contextlib.suppress(OSError):  # a read-only share: readers stay correct, slower
-            atomic_write_bytes(cache_path, json.dumps({"files": fresh}, sort_keys=True).encode(),
+            atomic_write_bytes(Path(cache_path), json.dumps({"files": fresh}, sort_keys=True).encode(),
                                durable=False)
     return out
 
@@ -220,8 +237,8 @@ def reindex(root: Path, wheels: Iterable[Path]) -> int:
     """Rewrite every record from the wheels on disk; drop records of wheels gone.
 
     Safe beside concurrent publishers: a publisher links its wheel before its records, so a
-    record is only dropped when its wheel is missing when checked; caches are removed
-    (rebuilt by the next reader).
+    record is only dropped when its wheel is missing when checked; caches are removed,
+    then written again from what is on disk.
     """
     from setpiece.core.wheels import parse_wheel_name
 
@@ -237,7 +254,7 @@ def reindex(root: Path, wheels: Iterable[Path]) -> int:
             record_wheel(root, wheel)
             count += 1
     base = deps_dir(root)
-    for sub in ("versions", "dependents"):
+    for sub in ("versions", "dependents"):  # drop what no wheel backs, and the caches
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(base / sub):
                 if entry.is_file() and entry.name.endswith(".json"):
@@ -250,6 +267,10 @@ def reindex(root: Path, wheels: Iterable[Path]) -> int:
                     fname = n if sub == "dependents" else f"{entry.name}=={n}"
                     if n.endswith(".json") and fname not in on_disk:
                         _drop_if_gone(root, Path(entry.path) / n, fname)
+    with contextlib.suppress(FileNotFoundError):  # compact every target's cache again
+        for entry in os.scandir(base / "dependents"):
+            if entry.is_dir():
+                dependents(root, entry.name)
     return count
 
 

@@ -210,8 +210,10 @@ class FolderRepo(Repo):
 
     # -- reverse dependencies --------------------------------------------------
     def dependents(self, project: str) -> list[rdeps.VersionRecord]:
-        self.check()
-        return rdeps.dependents(self.root, project)
+        if not getattr(self, "_checked", False):  # once: a query asks about many projects
+            self.check()
+            self._checked = True
+        return rdeps.dependents(self.location, project)
 
     def requirements(self, project: str, version: str) -> rdeps.VersionRecord:
         record = rdeps.read_version(self.root, project, version)
