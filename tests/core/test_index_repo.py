@@ -375,3 +375,22 @@ def test_index_that_proxies_pypi_is_refused(make_workspace, run_cli, sample_repo
         assert run_cli("-w", ws.root, "repo", "add", "proxy", server.url).exit_code == 0
     finally:
         server.close()
+
+
+def test_affected_over_an_index_repo(make_workspace, index: Server, sample_repo: Path, run_cli,
+                                     setpiece_env: Path) -> None:
+    """An index server keeps no reverse-dependency index: setpiece reads the metadata it
+    serves once per version and caches it under $SETPIECE_HOME/cache/metadata."""
+    for wheel in sample_repo.glob("*.whl"):
+        shutil.copy(wheel, index.packages / wheel.name)
+    ws = make_workspace(repos={"lan": index.simple}, blessed="lan", default="lan")
+    r = run_cli("-w", ws.root, "affected", "Table==1.3.0", "--json")
+    assert r.exit_code == 0, r.err
+    assert [(a["name"], a["kind"], a["via"], a["repos"]) for a in r.json()["affected"]] == [
+        ("KitchenSet", "semi-push", [], ["lan"]),
+        ("Apartment", "push", ["KitchenSet 1.0.0"], ["lan"])]
+    cached = sorted((setpiece_env / "cache" / "metadata").iterdir())
+    assert len(cached) == len(list(sample_repo.glob("*.whl"))) == 9
+    assert all(p.read_bytes().startswith(b"Metadata-Version") for p in cached)
+    assert run_cli("-w", ws.root, "affected", "Lamp==3.3.0", "--json").json()["affected"] == []
+    run_cli("-w", ws.root, "affected", "Table==9.0.0").user_error("not published")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,22 +56,26 @@ class Repo(abc.ABC):
 
         return VersionRecord.from_metadata(self.metadata(project, version))
 
+    def version_records(self) -> Iterator[VersionRecord]:
+        """What every published version requires (reads every version's metadata)."""
+        for project_key, versions in self.projects().items():
+            for version in versions:
+                yield self.requirements(project_key, version)
+
     def dependents(self, project: str) -> list[VersionRecord]:
         """Every published version that requires ``project`` (any group, any specifier).
 
-        This default reads the metadata of every version in the repo once per Repo object;
-        folder repos answer from their reverse-dependency index, index repos from a local
-        cache of the metadata they serve.
+        This default reads :meth:`version_records` once per Repo object; folder repos
+        answer from their reverse-dependency index, index repos from a local cache of the
+        metadata they serve.
         """
-        table = getattr(self, "_dependents_table", None)
+        table = self.__dict__.get("_dependents_table")
         if table is None:
             table = {}
-            for project_key, versions in self.projects().items():
-                for version in versions:
-                    record = self.requirements(project_key, version)
-                    for target in record.targets():
-                        table.setdefault(target, []).append(record)
-            self._dependents_table = table
+            for record in self.version_records():
+                for target, cut in record.by_target().items():
+                    table.setdefault(target, []).append(cut)
+            self.__dict__["_dependents_table"] = table
         from setpiece.core.naming import normalize
 
         return list(table.get(normalize(project), []))

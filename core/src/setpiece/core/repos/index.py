@@ -17,8 +17,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,6 +27,9 @@ from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.core.repos.base import Repo
 from setpiece.core.wheels import check_wheel, parse_metadata, parse_wheel_name, read_metadata_bytes
+
+if TYPE_CHECKING:
+    from setpiece.core.repos.dependents import VersionRecord
 
 TIMEOUT = 15.0
 
@@ -209,12 +213,15 @@ class IndexRepo(Repo):
 
         return sorted(vs, key=key)
 
-    def projects(self) -> dict[str, list[str]]:
+    def _project_names(self) -> list[str]:
+        """Every project the server lists (its root page)."""
         data = self._get(self.simple_url) or b""
         parser = _Links()
         parser.feed(data.decode("utf-8", "replace"))
-        names = sorted({normalize(text or href.strip("/").rsplit("/", 1)[-1]) for href, text in parser.links})
-        return {n: self.versions(n) for n in names}
+        return sorted({normalize(text or href.strip("/").rsplit("/", 1)[-1]) for href, text in parser.links})
+
+    def projects(self) -> dict[str, list[str]]:
+        return {n: self.versions(n) for n in self._project_names()}
 
     def _find(self, project: str, version: str) -> tuple[str, str]:
         for url, filename in self._files(project):
@@ -244,10 +251,48 @@ class IndexRepo(Repo):
         return out
 
     def metadata(self, project: str, version: str) -> bytes:
+        url, filename = self._find(project, version)
+        return self._metadata(url, filename)
+
+    def _metadata(self, url: str, filename: str) -> bytes:
+        """A wheel's METADATA: from the local cache, else the server's PEP 658 file
+        (``<wheel url>.metadata``), else the wheel itself; then cached under
+        ``$SETPIECE_HOME/cache/metadata`` by the wheel's sha256 (published versions never
+        change, so an entry never goes stale)."""
         import tempfile
 
-        with tempfile.TemporaryDirectory() as tmp:
-            return read_metadata_bytes(self.fetch(project, version, Path(tmp)))
+        from setpiece.core.fsutil import atomic_write_bytes
+        from setpiece.core.paths import setpiece_home
+
+        frag = urllib.parse.urlparse(url).fragment
+        key = frag[7:] if frag.startswith("sha256=") else hashlib.sha256(url.encode()).hexdigest()
+        cache = setpiece_home() / "cache" / "metadata" / f"{key}-{filename}.metadata"
+        try:
+            return cache.read_bytes()
+        except OSError:
+            pass
+        data = self._get(url.split("#", 1)[0] + ".metadata")
+        if data is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                wn = parse_wheel_name(filename)
+                if wn is None:
+                    raise SetpieceError(f"{filename} is not a wheel file name")
+                data = read_metadata_bytes(self.fetch(wn.name, wn.version, Path(tmp)))
+        try:
+            atomic_write_bytes(cache, data, durable=False)
+        except OSError:
+            pass  # a read-only home: slower next time, still right
+        return data
+
+    def version_records(self) -> Iterator[VersionRecord]:
+        """Every version's requirements: one page request per project, and the metadata of
+        each version not yet in the local cache."""
+        from setpiece.core.repos.dependents import VersionRecord
+
+        for name in self._project_names():
+            for url, filename in self._files(name):
+                if parse_wheel_name(filename) is not None:
+                    yield VersionRecord.from_metadata(self._metadata(url, filename))
 
     def publish(self, wheel: Path) -> None:
         check_wheel(wheel)
