@@ -1,21 +1,24 @@
 """Does an event concern a reaction? ``when`` against the workspace's installed assets.
 
-``closure = "KitchenSet[build]"``: the event's asset is the root, or is in the root's
-group closure as installed and every requirement on it there admits the event's version
-(push and semi-push; a pull pin admits only its own version, a bounded requirement only
-versions inside its bounds). ``asset = "Plate"``: the event names that asset.
+``closure = "KitchenSet[build]"``: the event's asset is the root, or the root as
+installed is among what the event's version reaches (``setpiece.core.affected``, over the
+installed assets' requirements: push and semi-push requirements that admit the version,
+transitively, through the group; a pull pin never). ``asset = "Plate"``: the event names
+that asset.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
+from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.core.reactions.declare import Reaction
 from setpiece.core.reactions.hashing import event_asset
 
-_CLOSURES: dict[tuple[str, str, int], dict[str, list[Any]]] = {}
+_SOURCES: dict[tuple[str, int], Any] = {}
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -24,41 +27,21 @@ def split_spec(spec: str) -> tuple[str, str]:
     return name.strip(), (rest.rstrip("]").strip() or "build")
 
 
-def closure_specifiers(ws: Any, spec: str) -> dict[str, list[Any]] | None:
-    """Every asset in ``spec``'s installed closure -> the specifiers required of it
-    (the root maps to ``[]``); None when the root is not installed."""
-    import os
+def _installed_source(ws: Any) -> tuple[dict[str, Any], Any]:
+    """The installed assets and their dependents index (cached while the venv is unchanged)."""
+    from setpiece.core.workspace_affected import InstalledSource
 
-    root, group = split_spec(spec)
     try:
         stamp = os.stat(ws.site_packages).st_mtime_ns
     except OSError:
         stamp = 0
-    key = (str(ws.root), spec, stamp)
-    if key in _CLOSURES:
-        return _CLOSURES[key]
-    installed = ws.installed_assets()
-    if normalize(root) not in installed:
-        return None
-    out: dict[str, list[Any]] = {normalize(root): []}
-    todo: list[tuple[str, frozenset[str]]] = [(normalize(root), frozenset({group}))]
-    done: set[tuple[str, frozenset[str]]] = set()
-    while todo:
-        node, extras = todo.pop()
-        if (node, extras) in done or node not in installed:
-            continue
-        done.add((node, extras))
-        asset = installed[node]
-        reqs = list(asset.requirements(""))
-        for extra in sorted(extras):
-            reqs.extend(asset.requirements(extra))
-        for req in reqs:
-            dep = normalize(req.name)
-            out.setdefault(dep, []).append(req.specifier)
-            todo.append((dep, frozenset(req.extras)))
-    _CLOSURES.clear()
-    _CLOSURES[key] = out
-    return out
+    key = (str(ws.root), stamp)
+    if key not in _SOURCES:
+        installed = ws.installed_assets()
+        _SOURCES.clear()
+        _SOURCES[key] = (installed, InstalledSource(installed))
+    found: tuple[dict[str, Any], Any] = _SOURCES[key]
+    return found
 
 
 def matches(reaction: Reaction, event: Mapping[str, Any], ws: Any) -> tuple[bool, str]:
@@ -72,24 +55,21 @@ def matches(reaction: Reaction, event: Mapping[str, Any], ws: Any) -> tuple[bool
     if when.assets and normalize(asset) not in {normalize(a) for a in when.assets}:
         return False, f"{asset or 'no asset'} is not {when.describe()}"
     if when.closure:
-        specs = closure_specifiers(ws, when.closure)
-        if specs is None:
-            return False, f"{split_spec(when.closure)[0]} is not installed"
-        key = normalize(asset)
-        if key not in specs:
-            return False, f"{asset or 'no asset'} is not in {when.closure}'s closure"
+        root, group = split_spec(when.closure)
+        if normalize(asset) == normalize(root):
+            return True, ""
+        installed, source = _installed_source(ws)
+        if normalize(root) not in installed:
+            return False, f"{root} is not installed"
         version = str(event.get("version") or "")
-        if version and not _admitted(specs[key], version):
-            shown = ", ".join(str(s) for s in specs[key] if str(s)) or "?"
-            return False, f"{asset} {version} is outside what {when.closure} requires ({shown})"
+        if not asset or not version:
+            return False, "the event names no asset version"
+        from setpiece.core.affected import affected
+
+        try:
+            reached = affected([source], asset, version, group)
+        except SetpieceError as exc:
+            return False, str(exc)
+        if not any(normalize(a.name) == normalize(root) for a in reached):
+            return False, f"{asset} {version} does not reach {when.closure} as installed"
     return True, ""
-
-
-def _admitted(specifiers: list[Any], version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        v = Version(version)
-    except InvalidVersion:
-        return False
-    return all(s.contains(v, prereleases=True) for s in specifiers)
