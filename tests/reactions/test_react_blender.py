@@ -128,3 +128,19 @@ def test_an_event_while_open_is_said(studio: Any, via: str, request: pytest.Fixt
     assert r["published"] == [] and r["before"] == []
     assert [(u["asset"], u["published_version"]) for u in r["after"]] == [("Table", "1.4.0")]
     assert any("Table: 1.4.0 is published" in m for m in r["messages"])
+
+
+@pytest.mark.slow
+def test_scene_rebuild_also_builds_the_blend_headless(studio: Any, run_cli: Any) -> None:
+    b = studio.b
+    text = b.config.path.read_text().replace(
+        'with = { scene = "scenes/KitchenSet.usda" }',
+        'with = { scene = "scenes/KitchenSet.usda", blend = "scenes/KitchenSet.blend" }')
+    b.config.path.write_text(text)
+    result = run_cli("-w", b.root, "react", "--once", "--json")
+    assert result.exit_code == 0, result.err
+    (ran,) = [o for o in result.json()["outcomes"] if o["status"] == "ran"]
+    blend = b.root / "scenes" / "KitchenSet.blend"
+    assert ran["data"]["artifacts"] == [str(blend)]
+    head = blend.read_bytes()[:7]  # a real .blend saved by bpy: plain, or zstd-compressed
+    assert head == b"BLENDER" or head[:4] == b"\x28\xb5\x2f\xfd"

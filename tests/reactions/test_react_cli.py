@@ -37,3 +37,64 @@ def test_bad_declarations_are_one_line_errors(make_workspace: Any, run_cli: Any,
     result = run_cli("-w", ws.root, "react", "--once")
     result.user_error(*fragments)
     assert not (Path(ws.root) / ".setpiece" / "reactions").exists() or before
+
+
+REVIEW = '''
+from setpiece.core.reactions import ActionResult
+
+
+class Review:
+    """Writes a review note for each published version of Plate."""
+
+    on = ("published",)
+    when = {"asset": "Plate"}
+    params = {"size": 64}
+
+    def run(self, ctx):
+        out = ctx.path(f"review/{ctx.event['asset']}-{ctx.event['version']}.txt")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(f"review of {ctx.event['version']} at {ctx.params['size']}\\n")
+        return ActionResult(outputs=[out], message=f"wrote {out.name}")
+'''
+
+
+def test_an_installed_asset_declares_a_reaction(make_workspace: Any, run_cli: Any) -> None:
+    ws = make_workspace()
+    plate = ws.create("Plate", kind="prop", version="1.0.0")
+    (Path(plate.package_dir) / "reactions.py").write_text(REVIEW)
+    plate.add_entry_point("setpiece.reactions", "plate-review", "plate.reactions:Review")
+    ws.publish("Plate")
+    assert run_cli("-w", ws.root, "uninstall", "Plate").exit_code == 0
+    import shutil
+
+    shutil.rmtree(plate.path)
+    assert run_cli("-w", ws.root, "install", "Plate").exit_code == 0  # from the repo
+
+    listing = run_cli("-w", ws.root, "react", "--list", "--json")
+    assert [(r["name"], r["do"], r["source"]) for r in listing.json()] == [
+        ("plate-review", "entry-point",
+         "entry point plate-review = plate.reactions:Review (Plate 1.0.0)")]
+    out = run_cli("-w", ws.root, "react", "--once")
+    assert out.exit_code == 0, out.err
+    assert "plate-review: ran (published Plate 1.0.0); output changed: wrote Plate-1.0.0.txt" in out.out
+    assert (ws.root / "review" / "Plate-1.0.0.txt").read_text() == "review of 1.0.0 at 64\n"
+    assert "1 event(s)" in out.err or "event(s)" in out.err
+
+    # safe mode: asset code is not loaded, so there is nothing to run
+    run_cli("-w", ws.root, "react", "--no-asset-code", "--once").user_error("no reactions")
+
+
+def test_pipeline_run_says_not_yet_when_no_pipeline_command(make_workspace: Any,
+                                                            run_cli: Any) -> None:
+    from setpiece.core.cli import COMMANDS, cli
+
+    if "pipeline" in COMMANDS or "pipeline" in cli._plugins():  # type: ignore[attr-defined]
+        pytest.skip("'setpiece pipeline' is installed: the action runs it")
+    ws = _ws(make_workspace, '[[reactions]]\nname = "plate"\nwhen = "Plate"\ndo = "pipeline.run"\n')
+    ws.create("Plate", kind="prop", version="1.0.0")
+    ws.publish("Plate")
+    out = run_cli("-w", ws.root, "react", "--once")
+    assert out.exit_code == 1
+    assert "plate: failed (published Plate 1.0.0): reaction 'plate': asset pipelines are not " \
+           "available yet" in out.out
+    assert "1 failed" in out.err

@@ -45,12 +45,16 @@ def _asset_reactions(ws: Any) -> list[Reaction]:
         assets = ws.installed_assets()
     except SetpieceError:
         return out
-    site = str(ws.site_packages)
+    site_dir = str(ws.site_packages)
     for asset in assets.values():
         declared = asset.entry_point_groups().get(ENTRY_POINT_GROUP, {})
         for name, value in sorted(declared.items()):
-            if site not in sys.path:
-                sys.path.append(site)
+            if site_dir not in sys.path:  # with its .pth files (editable assets)
+                import importlib
+                import site
+
+                site.addsitedir(site_dir)
+                importlib.invalidate_caches()
             origin = f"{asset.name} {asset.version}"
             try:
                 obj = _load(value)
