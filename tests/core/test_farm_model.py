@@ -162,6 +162,14 @@ def test_bad_jobs_give_one_line_errors_naming_the_field(mutate, fragment) -> Non
     assert "\n" not in str(err.value)
 
 
+def test_yaml_reads_a_bare_on_key(tmp_path) -> None:
+    """YAML 1.1 (PyYAML) reads `on:` as the boolean true: a dependency still names its layer."""
+    (tmp_path / "job.yaml").write_text(
+        "name: j\nlayers:\n  - {name: a, command: [x], frames: 1-4}\n"
+        "  - {name: b, command: [y], frames: 1-4, depends: [{on: a, kind: frame}]}\n")
+    assert load_job(tmp_path / "job.yaml").layer("b").depends == [Depend("a", "frame")]
+
+
 def test_bad_job_files(tmp_path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(SetpieceError, match=r"bad\.json is not valid JSON"):

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +32,17 @@ CHUNK_STATES = ("waiting", "running", "done", "dead")
 
 
 def new_job_id(name: str) -> str:
-    return f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    return f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}"
+
+
+def hostname() -> str:
+    """This machine's name (without importing socket where os.uname has it: workers start
+    once per chunk, so their imports count)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()
 
 
 def _read_json(path: Path) -> Any:
@@ -215,7 +222,7 @@ class JobDir:
         for key, value in changes.items():
             setattr(current, key, value)
         if state == "running":
-            current.host = socket.gethostname()
+            current.host = hostname()
         self.write_state(chunk, current)
         return current
 
@@ -314,6 +321,8 @@ class Session:
 
     def put_file(self, src: Path | str, rename: str | None = None) -> Path:
         """Copy ``src`` into the session (so later edits of it do not reach the job)."""
+        import shutil
+
         src = Path(src)
         if not src.is_file():
             raise SetpieceError(f"session file {src} does not exist: check the path")

@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ from typing import Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.farm.backend import JobHandle, Progress
-from setpiece.core.farm.jobdir import ChunkState, ChunkStatus, JobDir, JobStatus
+from setpiece.core.farm.jobdir import ChunkState, ChunkStatus, JobDir, JobStatus, hostname
 from setpiece.core.farm.model import Chunk, Layer
 from setpiece.core.farm.worker import record_failure
 
@@ -153,7 +152,7 @@ class Runner:
         job = jd.job()
         self.job_name = job.name
         (jd.path / "runner.json").write_text(json.dumps({
-            "pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
+            "pid": os.getpid(), "host": hostname(), "started": time.time(),
             "workers": self.workers}))
         self._set_handle_state("running")
         self.layers: dict[str, Layer] = {la.name: la for la in job.layers}
@@ -163,7 +162,7 @@ class Runner:
         for key, chunk in self.chunks.items():
             st = jd.read_state(chunk)
             if st.state == "running":  # left by a runner that was killed
-                if st.pid and st.host == socket.gethostname() and _is_our_worker(st.pid, jd):
+                if st.pid and st.host == hostname() and _is_our_worker(st.pid, jd):
                     _kill_group(st.pid, signal.SIGKILL)
                 st = jd.mark(chunk, "waiting", pid=None, attempts=max(0, st.attempts - 1),
                              message="interrupted: run again")
@@ -335,7 +334,7 @@ class LocalBackend:
 
     def submit(self, job_dir: JobDir, *, wait: bool = False,
                progress: Progress | None = None) -> JobHandle:
-        handle = JobHandle(job_dir.job_id, self.name, job_dir.path, address=socket.gethostname(),
+        handle = JobHandle(job_dir.job_id, self.name, job_dir.path, address=hostname(),
                            data={"workers": self.workers})
         handle.save()
         self._start(handle, wait, progress)
@@ -392,7 +391,7 @@ class LocalBackend:
         with contextlib.suppress(OSError, ValueError):
             info = json.loads((jd.path / "runner.json").read_text())
         pid = info.get("pid")
-        if RunnerLock.held(jd) and isinstance(pid, int) and info.get("host") == socket.gethostname():
+        if RunnerLock.held(jd) and isinstance(pid, int) and info.get("host") == hostname():
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
             while RunnerLock.held(jd) and time.monotonic() < deadline:

@@ -108,6 +108,8 @@ class Depend:
             return value
         if not isinstance(value, Mapping):
             raise _fail(where, "must be a layer name or {on: LAYER, kind: layer|frame}")
+        if True in value and "on" not in value:  # YAML 1.1 reads a bare `on:` key as true
+            value = {("on" if k is True else k): v for k, v in value.items()}
         unknown = set(value) - {"on", "kind"}
         if unknown:
             raise _fail(where, f"unknown key {sorted(unknown)[0]!r}: use 'on' and 'kind'")

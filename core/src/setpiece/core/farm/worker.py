@@ -2,7 +2,8 @@
 
 The worker records the chunk ``running`` (one more attempt) in the job folder, runs the
 layer's command (tokens replaced) or its module's ``execute(frames)`` with the chunk's
-environment, then records ``done``, or on failure ``waiting`` (attempts left: the backend
+environment, in the job folder (the current directory of every chunk, whatever the
+backend), then records ``done``, or on failure ``waiting`` (attempts left: the backend
 runs it again) or ``dead``. Its output is the chunk's log (the backend points stdout and
 stderr at ``JobDir.log_path``). Exit code: 0, the command's code, 1 for an exception, 124
 for a timeout. A worker killed before it records anything leaves ``running``:
@@ -13,16 +14,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.farm.env import chunk_env, token_values
-from setpiece.core.farm.jobdir import ChunkState, JobDir, Session
+from setpiece.core.farm.jobdir import ChunkState, JobDir, Session, hostname
 from setpiece.core.farm.model import Chunk, Job, Layer
 
 TIMEOUT_EXIT = 124
@@ -67,10 +66,11 @@ def run_chunk(job_dir: JobDir, layer_name: str, index: int) -> int:
     if context.get("workspace"):
         env.setdefault("SETPIECE_WORKSPACE", str(context["workspace"]))
     print(f"=== setpiece farm: job {job_dir.job_id} layer {layer.name} frames {chunk.spec} "
-          f"attempt {attempt} on {socket.gethostname()} pid {os.getpid()} at "
+          f"attempt {attempt} on {hostname()} pid {os.getpid()} at "
           f"{time.strftime('%Y-%m-%d %H:%M:%S')} ===", flush=True)
     started = time.monotonic()
     try:
+        os.chdir(job_dir.path)  # the same folder on every backend
         if layer.command is not None:
             code, message = _run_command(layer, chunk, env)
         else:
@@ -130,6 +130,8 @@ def _run_module(job: Job, layer: Layer, chunk: Chunk, env: dict[str, str], job_d
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1, str(exc)
     except Exception as exc:
+        import traceback
+
         traceback.print_exc()
         return 1, f"{type(exc).__name__}: {exc}"
     finally:
