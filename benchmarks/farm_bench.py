@@ -87,7 +87,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{args.chunks} chunks, {args.workers} workers, best of {args.reps}; "
           f"load average {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}")
-    print(f"| row | chunks | wall s | ms per chunk per worker |")
+    print("| row | chunks | wall s | ms per chunk per worker |")
     print("| --- | ---: | ---: | ---: |")
     for name, (fn, per) in ROWS.items():
         if args.only and name not in args.only:
