@@ -237,17 +237,18 @@ def require(ws: Workspace, name: str, reqs: Sequence[str], *, group: str | None)
         if cycle:
             chain = " -> ".join([asset.name, *cycle])
             raise SetpieceError(f"requiring '{req}' would make a dependency cycle: {chain}")
-    current = {normalize(r.name): str(r) for r in asset.requirements(group)}
-    for req in parsed:
-        current[normalize(req.name)] = str(for_group(req, group))
-    old = asset.pyproject.read_text(encoding="utf-8")
-    asset.set_requirements(group, list(current.values()))
-    try:
-        # With the group's extra: its dependencies must resolve from the repos (else refused).
-        _install_editable(ws, asset, extras=[group])
-    except BaseException:
-        atomic_write_text(asset.pyproject, old)
-        raise
+    with asset.locked():  # concurrent requires on one asset: each sees the one before
+        current = {normalize(r.name): str(r) for r in asset.requirements(group)}
+        for req in parsed:
+            current[normalize(req.name)] = str(for_group(req, group))
+        old = asset.pyproject.read_text(encoding="utf-8")
+        asset.set_requirements(group, list(current.values()))
+        try:
+            # With the group's extra: its dependencies must resolve from the repos (else refused).
+            _install_editable(ws, asset, extras=[group])
+        except BaseException:
+            atomic_write_text(asset.pyproject, old)
+            raise
     ws.report(f"{asset.name} [{group}] now requires {', '.join(str(r) for r in parsed)}")
 
 
@@ -256,35 +257,37 @@ def unrequire(ws: Workspace, name: str, dep: str, *, group: str | None) -> None:
     groups = [check_group(group)] if group else ["", "build", "edit", "export"]
     key = normalize(parse_requirement(dep).name)
     removed = False
-    old = asset.pyproject.read_text(encoding="utf-8")
-    for g in groups:
-        reqs = asset.requirements(g)
-        keep = [str(r) for r in reqs if normalize(r.name) != key]
-        if len(keep) != len(reqs):
-            asset.set_requirements(g, keep)
-            removed = True
-    if not removed:
-        where = f"group '{group}'" if group else "any group"
-        raise SetpieceError(f"{asset.name} does not require '{dep}' in {where}: see 'setpiece info {asset.name}'")
-    try:
-        _install_editable(ws, asset, deps=False)
-    except BaseException:
-        atomic_write_text(asset.pyproject, old)
-        raise
+    with asset.locked():
+        old = asset.pyproject.read_text(encoding="utf-8")
+        for g in groups:
+            reqs = asset.requirements(g)
+            keep = [str(r) for r in reqs if normalize(r.name) != key]
+            if len(keep) != len(reqs):
+                asset.set_requirements(g, keep)
+                removed = True
+        if not removed:
+            where = f"group '{group}'" if group else "any group"
+            raise SetpieceError(f"{asset.name} does not require '{dep}' in {where}: see 'setpiece info {asset.name}'")
+        try:
+            _install_editable(ws, asset, deps=False)
+        except BaseException:
+            atomic_write_text(asset.pyproject, old)
+            raise
 
 
 def bump(ws: Workspace, name: str, part: str) -> str:
     asset = ws.output(name)
-    new = naming.bump(asset.version, part)
-    old_text = asset.pyproject.read_text(encoding="utf-8")
-    asset.set_version(new)
-    try:
-        hooks.run("setpiece.version_changed", ws=ws, package_dir=asset.package_dir,
-                  name=asset.name, version=new)
-        _install_editable(ws, asset, deps=False)
-    except BaseException:
-        atomic_write_text(asset.pyproject, old_text)
-        raise
+    with asset.locked():  # two bumps at once: the second bumps past the first
+        new = naming.bump(asset.version, part)
+        old_text = asset.pyproject.read_text(encoding="utf-8")
+        asset.set_version(new)
+        try:
+            hooks.run("setpiece.version_changed", ws=ws, package_dir=asset.package_dir,
+                      name=asset.name, version=new)
+            _install_editable(ws, asset, deps=False)
+        except BaseException:
+            atomic_write_text(asset.pyproject, old_text)
+            raise
     ws.report(f"{asset.name} {new}")
     return new
 

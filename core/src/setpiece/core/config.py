@@ -6,13 +6,14 @@ every save is atomic.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.fsutil import atomic_write_text
+from setpiece.core.fsutil import atomic_write_text, locked
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,23 +86,43 @@ class Config:
 
 
 class ConfigEdit:
+    """Read-modify-write of ``setpiece.toml`` under the workspace's config lock: the file
+    is parsed after the lock is taken and written (atomically) before it is released, so
+    concurrent commands (installs recording requests, ``repo add``) never lose an update.
+    This is the only way setpiece changes an existing ``setpiece.toml``."""
+
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._lock: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Any:
         import tomlkit
 
-        self.doc = tomlkit.parse(self.config.path.read_text(encoding="utf-8"))
+        self._lock = locked(lock_path(self.config.path))
+        self._lock.__enter__()
+        try:
+            self.doc = tomlkit.parse(self.config.path.read_text(encoding="utf-8"))
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         return self.doc
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is not None:
-            return
-        import tomlkit
+        assert self._lock is not None
+        try:
+            if exc_type is None:
+                import tomlkit
 
-        text = tomlkit.dumps(self.doc)
-        atomic_write_text(self.config.path, text)
-        self.config.data = tomllib.loads(text)
+                text = tomlkit.dumps(self.doc)
+                atomic_write_text(self.config.path, text)
+                self.config.data = tomllib.loads(text)
+        finally:
+            self._lock.__exit__(None, None, None)
+
+
+def lock_path(config_path: Path) -> Path:
+    """The lock file of a workspace's ``setpiece.toml`` (in its ``.setpiece`` folder)."""
+    return config_path.parent / ".setpiece" / "locks" / f"{config_path.name}.lock"
 
 
 def write_new(path: Path, data: Mapping[str, Any], header: str = "") -> Config:

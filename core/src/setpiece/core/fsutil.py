@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +116,53 @@ def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_HELD = threading.local()
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on the lock file ``path`` (created if missing) for the block.
+
+    Every process that read-modify-writes a shared file (``setpiece.toml``, an asset's
+    ``pyproject.toml``, a repo's index) holds the file's lock from its read to its atomic
+    write, so no two such sequences interleave and no update is lost. ``fcntl.flock`` on
+    POSIX, ``msvcrt.locking`` on Windows; advisory (only setpiece's own writers take it).
+    Re-entrant within a thread: an edit inside a locked transaction does not deadlock.
+    """
+    key = os.path.abspath(path)
+    held: dict[str, int] = _HELD.__dict__.setdefault("paths", {})
+    if held.get(key):
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666 & ~_UMASK)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # tries for 10 s, then raises
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        held[key] = 1
+        try:
+            yield
+        finally:
+            held.pop(key, None)
+            if sys.platform == "win32":
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    finally:
+        os.close(fd)  # closing also releases a flock

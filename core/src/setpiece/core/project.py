@@ -8,7 +8,9 @@ upper bound so that whichever uv runs setpiece takes that fast path.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.fsutil import atomic_write_text
+from setpiece.core.fsutil import atomic_write_text, locked
 from setpiece.core.naming import import_name, normalize, validate_name, validate_version
 from setpiece.core.requirements import GROUPS
 
@@ -133,49 +135,66 @@ class OutputAsset:
             out[g] = self.requirements(g)
         return out
 
-    # -- editing (tomlkit keeps comments; writes are atomic) --------------------
+    # -- editing (tomlkit keeps comments; writes are atomic, under the asset's lock) ----
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """The asset's lock: held by every change to its ``pyproject.toml``, and by
+        ``require``/``bump`` across their edit, install and undo. The lock file lives in the
+        workspace's ``.setpiece/locks/`` (outside the asset: never in a build or a listing),
+        else, for a project outside a workspace, in the temp folder."""
+        ws_root = self.path.parent.parent
+        if (ws_root / "setpiece.toml").is_file():
+            folder = ws_root / ".setpiece" / "locks"
+        else:
+            import hashlib
+            import tempfile
+
+            digest = hashlib.sha1(str(self.path.resolve()).encode(), usedforsecurity=False)
+            folder = Path(tempfile.gettempdir()) / "setpiece-locks" / digest.hexdigest()[:16]
+        return locked(folder / f"asset-{self.path.name}.lock")
+
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[Any]:
+        """``with asset.editing() as doc:``: parsed under the lock, saved (if changed) on
+        success before the lock is released."""
+        import tomlkit
+
+        with self.locked():
+            text = self.pyproject.read_text(encoding="utf-8")
+            doc = tomlkit.parse(text)
+            yield doc
+            new = tomlkit.dumps(doc)
+            if new != text:
+                atomic_write_text(self.pyproject, new)
+
     def add_entry_point(self, group: str, name: str, target: str) -> None:
         """Register asset code: ``add_entry_point("setpiece.setup", "Lamp", "lamp.setup:setup")``."""
         import tomlkit
 
-        doc = self._edit()
-        eps = doc["project"].setdefault("entry-points", tomlkit.table(is_super_table=True))
-        if group not in eps:
-            eps[group] = tomlkit.table()
-        eps[group][name] = target
-        self._save(doc)
-
-    def _edit(self) -> Any:
-        import tomlkit
-
-        return tomlkit.parse(self.pyproject.read_text(encoding="utf-8"))
-
-    def _save(self, doc: Any) -> None:
-        import tomlkit
-
-        atomic_write_text(self.pyproject, tomlkit.dumps(doc))
+        with self.editing() as doc:
+            eps = doc["project"].setdefault("entry-points", tomlkit.table(is_super_table=True))
+            if group not in eps:
+                eps[group] = tomlkit.table()
+            eps[group][name] = target
 
     def set_version(self, version: str) -> None:
         validate_version(version)
-        doc = self._edit()
-        doc["project"]["version"] = version
-        self._save(doc)
+        with self.editing() as doc:
+            doc["project"]["version"] = version
 
     def set_requirements(self, group: str, reqs: list[str]) -> None:
         import tomlkit
 
-        doc = self._edit()
         arr = tomlkit.array()
         arr.extend(sorted(reqs, key=lambda r: normalize(Requirement(r).name)))
         if arr:
             arr.multiline(True)
-        if not group:
-            doc["project"]["dependencies"] = arr
-        else:
-            if "optional-dependencies" not in doc["project"]:
-                doc["project"]["optional-dependencies"] = tomlkit.table()
-            doc["project"]["optional-dependencies"][group] = arr
-        self._save(doc)
+        with self.editing() as doc:
+            if not group:
+                doc["project"]["dependencies"] = arr
+            else:
+                if "optional-dependencies" not in doc["project"]:
+                    doc["project"]["optional-dependencies"] = tomlkit.table()
+                doc["project"]["optional-dependencies"][group] = arr
 
 
 def scaffold(

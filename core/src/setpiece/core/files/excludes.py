@@ -41,18 +41,20 @@ def sync_excludes(asset: OutputAsset) -> bool:
     wheel = [_glob(p.relative_to(module_root).as_posix()) for p in paths]
     source = [_glob(p.relative_to(asset.path).as_posix()) for p in paths]
 
-    doc = asset._edit()
-    tool = doc.setdefault("tool", tomlkit.table())
-    uv = tool.setdefault("uv", tomlkit.table())
-    backend = uv.setdefault("build-backend", tomlkit.table())
     changed = False
-    for key, managed, prefix in (("wheel-exclude", wheel, wheel_prefix),
-                                 ("source-exclude", source, source_prefix)):
-        current = [str(x) for x in backend.get(key, [])]
-        kept = [x for x in current if not x.startswith(prefix)]
-        new = kept + sorted(set(managed))
-        if new != current:
+    with asset.editing() as doc:
+        found = doc.get("tool", {}).get("uv", {}).get("build-backend", {})
+        for key, managed, prefix in (("wheel-exclude", wheel, wheel_prefix),
+                                     ("source-exclude", source, source_prefix)):
+            current = [str(x) for x in found.get(key, [])]
+            kept = [x for x in current if not x.startswith(prefix)]
+            new = kept + sorted(set(managed))
+            if new == current:
+                continue
             changed = True
+            tool = doc.setdefault("tool", tomlkit.table())
+            uv = tool.setdefault("uv", tomlkit.table())
+            backend = found = uv.setdefault("build-backend", tomlkit.table())
             if new:
                 arr: Any = tomlkit.array()
                 arr.extend(new)
@@ -60,6 +62,4 @@ def sync_excludes(asset: OutputAsset) -> bool:
                 backend[key] = arr
             elif key in backend:
                 del backend[key]
-    if changed:
-        asset._save(doc)
     return changed

@@ -18,10 +18,10 @@ import contextlib
 import html
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from setpiece.core.fsutil import atomic_write_bytes, atomic_write_text
+from setpiece.core.fsutil import atomic_write_bytes, atomic_write_text, locked
 from setpiece.core.naming import normalize, wheel_name
 from setpiece.core.wheels import parse_metadata, parse_wheel_name, read_metadata_bytes
 
@@ -34,23 +34,6 @@ def sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """An advisory lock file (flock where available) around an index rewrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - Windows
-            pass
-        yield
-    finally:
-        os.close(fd)
 
 
 def project_wheels(root: Path, project: str) -> list[Path]:
