@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
-from packaging.requirements import Requirement
-
 import checker
+import pytest
+import tomllib
+from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +31,7 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
 def _finish(procs: list[subprocess.Popen[str]]) -> list[str]:
     failed = []
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _out, err = p.communicate(timeout=300)
         if p.returncode != 0:
             failed.append(f"{p.args[1:]}: exit {p.returncode}: {err.strip()[-300:]}")
     return failed
