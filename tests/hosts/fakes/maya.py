@@ -30,10 +30,27 @@ It models the scene the way Maya does, for the parts setpiece uses:
   ``listRelatives(allDescendents=True)`` and ``file(query=True, list=True)`` (the scene
   file and every file the scene uses, here the textures);
 - ``mayaUSDExport`` writes a mesh shape under its transform as one ``Mesh`` prim (mayaUsd
-  merges transform and shape), puts everything under one ``Scope`` with ``parentScope``
-  (then the default prim; else the first root prim is), and writes
-  ``metersPerUnit``/``upAxis`` from Maya's working unit and up axis (its ``-unit`` and
-  ``-upAxis`` options default to the Maya preferences).
+  merges transform and shape), per mayaUsd version (``FakeMaya(mayausd="0.31.0")``; read
+  in Autodesk/maya-usd at each release tag, ``lib/mayaUsd/commands/baseExportCommand.h``
+  for the flags, ``lib/mayaUsd/fileio/jobs/writeJob.cpp`` for what is written):
+
+  * flags: ``parentScope`` (every version; "deprecated" from v0.28.0), ``defaultPrim``
+    (from v0.27.0, ``kDefaultPrimFlag``), ``rootPrim``/``rootPrimType`` (from v0.28.0,
+    ``kRootPrimFlag``; type default ``scope``, jobArgs.cpp), ``unit``/``upAxis`` (from
+    v0.31.0, ``kUnitFlag``/``kUpAxisFlag``; default ``mayaPrefs``). A flag the version
+    lacks raises ``TypeError("Invalid flag ...")``, as a Maya command does;
+  * the default prim: ``defaultPrim`` when given; before v0.30.0 else the first root prim
+    (the parent scope when there is one); from v0.30.0 else the ``rootPrim``, else the
+    first selected top node (``GetExportDefaultPrimCandidates``, writeJob.cpp v0.30.0),
+    even with a ``parentScope`` around it;
+  * units: before v0.31.0 every distance is written in Maya's internal unit and
+    ``metersPerUnit`` is 0.01 ("All distance units will be written in cm", writeJob.cpp
+    v0.30.0); from v0.31.0 ``unit`` (default: the working unit) sets ``metersPerUnit``
+    and scales the data (``_prepareUnitsCommands``), ``upAxis`` sets ``upAxis`` (the
+    rotation mayaUsd adds when it differs from Maya's is not modelled: setpiece's units
+    check makes them equal first);
+- ``mayaUsdProxyShape`` has ``shareStage`` (on by default: ``proxyShapeBase.cpp``,
+  ``numericAttrFn.create("shareStage", "scmp", kBoolean, 1.0)`` in v0.20.0 to v0.35.0).
 
 Every call is recorded in ``FakeMaya.calls`` as ``(command, args, kwargs)``.
 """
@@ -67,6 +84,7 @@ _NODE_ATTRS: dict[str, dict[str, tuple[str, Any]]] = {
         "primPath": ("string", None),
         "time": ("time", 0.0),
         "loadPayloads": ("bool", True),
+        "shareStage": ("bool", True),
     },
     "time": {"outTime": ("time", 1.0)},
     "mesh": {"intermediateObject": ("bool", False)},
@@ -99,9 +117,11 @@ class Node:
 class FakeMaya:
     """The fake Maya session: scene state plus the module objects handed to setpiece."""
 
-    def __init__(self, *, batch: bool = True, version: str = "2025", plugins: tuple[str, ...] = (PLUGIN,)) -> None:
+    def __init__(self, *, batch: bool = True, version: str = "2025", plugins: tuple[str, ...] = (PLUGIN,),
+                 mayausd: str = "0.31.0") -> None:
         self.batch = batch
         self.version = version
+        self.mayausd = mayausd
         self.plugins_available = set(plugins)
         self.plugins_loaded: set[str] = set()
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -610,7 +630,12 @@ class FakeMaya:
         self.up_axis = str(axis).lower()
         return None
 
-    def _plugin_info(self, name: str, *, query: bool = False, loaded: bool = False) -> bool:
+    def _plugin_info(self, name: str, *, query: bool = False, loaded: bool = False,
+                     version: bool = False) -> Any:
+        if version:  # the plug-in's MFnPlugin version: MAYAUSD_VERSION (plugin.cpp)
+            if name not in self.plugins_loaded:
+                raise RuntimeError(f"pluginInfo: Plug-in, \"{name}\", is not loaded")
+            return self.mayausd if name == PLUGIN else "1.0"
         return name in self.plugins_loaded
 
     def _load_plugin(self, name: str, *, quiet: bool = False) -> list[str]:
@@ -623,24 +648,50 @@ class FakeMaya:
                 self.cmds.mayaUsdLayerEditor = self._record("mayaUsdLayerEditor", self._layer_editor)  # type: ignore[attr-defined]
         return [name]
 
+    def _mayausd(self) -> tuple[int, ...]:
+        return tuple(int(x) for x in self.mayausd.split(".")[:3])
+
     def _usd_export(self, *, file: str, selection: bool = False, defaultUSDFormat: str = "usdc",
-                    parentScope: str = "", **_: Any) -> None:
+                    **flags: Any) -> None:
+        v = self._mayausd()
+        known = {"parentScope"} | ({"defaultPrim"} if v >= (0, 27) else set()) | (
+            {"rootPrim", "rootPrimType"} if v >= (0, 28) else set()) | (
+            {"unit", "upAxis"} if v >= (0, 31) else set())
+        for flag in flags:
+            if flag not in known:
+                raise TypeError(f"Invalid flag '{flag}'")
+        parent = str(flags.get("rootPrim") or flags.get("parentScope") or "").strip("/")
+        parent_type = "Xform" if str(flags.get("rootPrimType", "scope")) == "xform" else "Scope"
         roots = (
             [k for k in self.selection if self.nodes[k].type == "transform"]
             if selection
             else [k for k, n in self.nodes.items() if n.type == "transform" and n.parent is None]
         )
-        k = _LINEAR_CM[self.linear_unit]  # the -unit option defaults to Maya's working unit
-        default = parentScope or (roots[0] if roots else "")
+        if v >= (0, 31):
+            unit = str(flags.get("unit", "mayaPrefs"))
+            unit = self.linear_unit if unit == "mayaPrefs" else unit
+            if unit not in _LINEAR_CM:
+                raise RuntimeError(f"mayaUSDExport: invalid unit '{unit}'")
+            k = _LINEAR_CM[unit]
+            up = str(flags.get("upAxis", "mayaPrefs"))
+            up = self.up_axis if up == "mayaPrefs" else up.lower()
+        else:  # internal unit (cm) only; up axis from Maya's preference
+            k, up = 1.0, self.up_axis
+        default = str(flags.get("defaultPrim", ""))
+        if not default:
+            if v >= (0, 30):
+                default = str(flags.get("rootPrim", "")).strip("/") or (roots[0] if roots else "")
+            else:
+                default = parent or (roots[0] if roots else "")
         meta = [f'    defaultPrim = "{default}"'] if default else []
-        meta += [f"    metersPerUnit = {k / 100.0}", f'    upAxis = "{self.up_axis.upper()}"']
+        meta += [f"    metersPerUnit = {k / 100.0}", f'    upAxis = "{up.upper()}"']
         lines = ["#usda 1.0", "(", *meta, ")", ""]
-        depth = 1 if parentScope else 0
-        if parentScope:  # everything under one Scope, the default prim
-            lines += [f'def Scope "{parentScope}"', "{"]
+        depth = 1 if parent else 0
+        if parent:  # everything under one prim
+            lines += [f'def {parent_type} "{parent}"', "{"]
         for key in roots:  # proxy shapes are not exported by mayaUSDExport
             lines += self._usd_prim(key, depth, k)
-        if parentScope:
+        if parent:
             lines += ["}", ""]
         from .hou import write_layer
 

@@ -397,6 +397,7 @@ def run_selftest(
     workdir: str | None = None,
     transform: TransformProbe | None = None,
     placement: PlacementProbe | None = None,
+    extra_steps: Sequence[tuple[str, Callable[[Sequence[Container], Path], str | None]]] = (),
     out: Callable[[str], None] | None = None,
 ) -> SelftestReport:
     """Build (or take) a small scene, load it, check, update, export, save; report.
@@ -406,6 +407,8 @@ def run_selftest(
     ``workdir``: where the sample, the export and the saved scene go (a temp dir if None).
     ``placement``: checks, on the sample set, that each container arrived where the sample
     layout (:data:`SAMPLE_LAYOUT`) puts it (step "layout").
+    ``extra_steps``: the host's own checks of what differs across its versions, each
+    ``(name, fn(loaded containers, workdir) -> detail)``, run after ``export_usd``.
     """
     from setpiece.hosts.protocol import SceneLoad
 
@@ -547,6 +550,8 @@ def run_selftest(
         step("ls", listing)
         step("update", update)
         step("export_usd", export)
+        for name, fn in extra_steps:
+            step(name, lambda fn=fn: fn(list(state["loaded"]), work))  # type: ignore[misc]
         step("save_scene", save)
         step("reopen", reopen)
         step("remove", remove)

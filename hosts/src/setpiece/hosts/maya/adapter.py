@@ -67,6 +67,9 @@ from setpiece.hosts._layout import (
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
 PLUGIN = "mayaUsdPlugin"
+#: ``mayaUSDExport -unit`` values by metres per unit (jobArgs.h v0.31.0)
+_EXPORT_UNITS = {0.001: "mm", 0.01: "cm", 1.0: "m", 1000.0: "km", 0.0254: "inch",
+                 0.3048: "foot", 0.9144: "yard", 1609.344: "mile"}  # fmt: skip
 PROXY_TYPE = "mayaUsdProxyShape"
 MENU_NAME = "setpieceMenu"
 
@@ -157,6 +160,9 @@ class MayaHost:
             )
             path = layer_path(record, scene.root_layer)
             cmds.setAttr(f"{shape}.filePath", path, type="string")
+            # shareStage on (mayaUsd's default) edits the stage of the file itself: the
+            # artist's edits could be saved into the installed package's layer
+            cmds.setAttr(f"{shape}.shareStage", False)
             cmds.connectAttr("time1.outTime", f"{shape}.time")
             _place(xform, layout.placement(record.prim_path, path), layout, space)
             stored = with_loaded_layer(record, path)
@@ -204,9 +210,25 @@ class MayaHost:
         cmds.delete(node)
 
     # -- export ------------------------------------------------------------------------
-    def export_usd(self, path: str, *, selection: bool = False, root_prim: str | None = None) -> str:
-        """Export with ``mayaUSDExport``; ``root_prim``: put everything under one prim of
-        that name, the layer's default prim (``parentScope``, Create USD Parent Scope)."""
+    def mayausd_version(self) -> tuple[int, ...]:
+        """The loaded mayaUsd plug-in's version (``pluginInfo -version``: MAYAUSD_VERSION)."""
+        from maya import cmds
+
+        self.ensure_plugin()
+        text = str(cmds.pluginInfo(PLUGIN, query=True, version=True))
+        return tuple(int(x) for x in text.split(".")[:3] if x.isdigit())
+
+    def export_usd(
+        self,
+        path: str,
+        *,
+        selection: bool = False,
+        root_prim: str | None = None,
+        up_axis: str | None = None,
+        meters_per_unit: float | None = None,
+    ) -> str:
+        """Export with ``mayaUSDExport`` (flags per mayaUsd version: see
+        :func:`export_options`)."""
         from maya import cmds
 
         self.ensure_plugin()
@@ -214,18 +236,17 @@ class MayaHost:
             raise SetpieceError(
                 "maya: nothing is selected to export; select nodes or export the whole scene"
             )
+        options = export_options(
+            self.mayausd_version(), path, selection=selection, root_prim=root_prim,
+            up_axis=up_axis, meters_per_unit=meters_per_unit,
+        )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"file": path, "selection": selection}
-        if Path(path).suffix.lower() == ".usd":
-            options["defaultUSDFormat"] = "usdc"
-        if root_prim:
-            options["parentScope"] = root_prim
         # mayaUSDExport is registered by the plug-in, so the stubs cannot know it.
         export: Callable[..., Any] = getattr(cmds, "mayaUSDExport")  # noqa: B009
         try:
             export(**options)
-        except RuntimeError as exc:
-            raise SetpieceError(f"maya: USD export to {path} failed: {exc}")
+        except (RuntimeError, TypeError) as exc:
+            raise SetpieceError(f"maya: USD export to {path} failed: {' '.join(str(exc).split())}")
         if not os.path.isfile(path):
             raise SetpieceError(f"maya: mayaUSDExport wrote nothing to {path}; see the Script Editor")
         return path
@@ -251,8 +272,12 @@ class MayaHost:
         try:
             self.select(nodes)
             # one root prim (the default prim) holding the whole instance: what the asset's
-            # geometry layer references
-            return self.export_usd(path, selection=True, root_prim=Path(path).stem)
+            # geometry layer references; in the workspace's units and up axis
+            from setpiece.hosts.publish.session import session, stage_settings
+
+            up, mpu = stage_settings(session(instance.context).ws)
+            return self.export_usd(path, selection=True, root_prim=Path(path).stem,
+                                   up_axis=up, meters_per_unit=mpu)
         finally:
             if before:
                 cmds.select(*before, replace=True)
@@ -552,3 +577,51 @@ def _menu_callback(command: MenuCommand) -> Callable[..., None]:
             cmds.warning(f"setpiece: {exc}")
 
     return run
+
+
+def export_options(
+    mayausd: tuple[int, ...],
+    path: str,
+    *,
+    selection: bool,
+    root_prim: str | None,
+    up_axis: str | None,
+    meters_per_unit: float | None,
+) -> dict[str, Any]:
+    """``mayaUSDExport`` flags for this mayaUsd (Autodesk/maya-usd at each release tag,
+    ``lib/mayaUsd/commands/baseExportCommand.h`` and ``fileio/jobs/writeJob.cpp``):
+
+    - ``root_prim``: ``rootPrim`` from v0.28.0 (``parentScope`` before; deprecated since);
+      with ``defaultPrim`` named explicitly from v0.27.0, since from v0.30.0 an export
+      without one takes the first selected top node as default prim;
+    - units: ``unit``/``upAxis`` from v0.31.0. Before, every distance is written in Maya's
+      internal centimetres with ``metersPerUnit`` 0.01, so another workspace unit is
+      refused, naming the mayaUsd that can export it.
+    """
+    version = ".".join(str(x) for x in mayausd)
+    options: dict[str, Any] = {"file": path, "selection": selection}
+    if Path(path).suffix.lower() == ".usd":
+        options["defaultUSDFormat"] = "usdc"
+    if root_prim:
+        options["rootPrim" if mayausd >= (0, 28) else "parentScope"] = root_prim
+        if mayausd >= (0, 27):
+            options["defaultPrim"] = root_prim
+    if meters_per_unit is not None:
+        mpu = float(meters_per_unit)
+        if mayausd >= (0, 31):
+            unit = next((u for m, u in _EXPORT_UNITS.items() if abs(m - mpu) <= 1e-9 * m), None)
+            if unit is None:
+                raise SetpieceError(
+                    f"maya: mayaUSDExport has no unit of {mpu:g} m: set meters_per_unit in "
+                    "setpiece.toml to 0.001, 0.01, 1, 1000, 0.0254, 0.3048, 0.9144 or 1609.344"
+                )
+            options["unit"] = unit
+        elif abs(mpu - 0.01) > 1e-12:
+            raise SetpieceError(
+                f"maya: mayaUsd {version} writes USD in centimetres only (mayaUSDExport -unit "
+                f"came in mayaUsd 0.31), the workspace uses {mpu:g} m per unit: install "
+                "mayaUsd 0.31 or later, or use meters_per_unit = 0.01"
+            )
+    if up_axis is not None and mayausd >= (0, 31):
+        options["upAxis"] = up_axis.lower()
+    return options

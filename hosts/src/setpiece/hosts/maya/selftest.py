@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
@@ -47,6 +48,43 @@ def _placement(container: Container) -> tuple[float, float, float]:
     return (x, y, z)
 
 
+def _no_shared_stage(loaded: Sequence[Container], work: Path) -> str:
+    """Proxies never share their stage (so never save into the installed layer)."""
+    from maya import cmds
+
+    for container in loaded:
+        for shape in cmds.listRelatives(container.node, shapes=True, fullPath=True) or []:
+            assert not cmds.getAttr(f"{shape}.shareStage"), f"{shape}.shareStage is on"
+    return f"shareStage off on {len(loaded)} proxies"
+
+
+def _export_root_prim(host: MayaHost) -> Any:
+    def check(loaded: Sequence[Container], work: Path) -> str:
+        """This mayaUsd's export flags: one root prim, the default prim, in centimetres."""
+        from maya import cmds
+        from pxr import Sdf
+
+        cube = cmds.polyCube(name="setpiece_selftest_cube")[0]
+        try:
+            cmds.select(cube, replace=True)
+            out = str(work / "root_prim.usda")
+            host.export_usd(out, selection=True, root_prim="selftest", up_axis=str(
+                cmds.upAxis(query=True, axis=True)).upper(), meters_per_unit=0.01)
+            layer = Sdf.Layer.FindOrOpen(out)
+            roots = [p.name for p in layer.rootPrims]
+            assert layer.defaultPrim == "selftest" and roots == ["selftest"], (
+                f"default prim {layer.defaultPrim!r}, root prims {roots}"
+            )
+            mpu = layer.pseudoRoot.GetInfo("metersPerUnit")
+            assert abs(float(mpu) - 0.01) < 1e-9, f"metersPerUnit {mpu}"
+        finally:
+            cmds.delete(cube)
+        version = ".".join(str(x) for x in host.mayausd_version())
+        return f"mayaUsd {version}: root prim and default prim 'selftest', metersPerUnit 0.01"
+
+    return check
+
+
 def run(
     host: MayaHost | None = None,
     *,
@@ -54,12 +92,15 @@ def run(
     workdir: str | None = None,
 ) -> SelftestReport:
     """The selftest against ``host`` (a fresh ``MayaHost`` by default)."""
+    host = host or MayaHost()
     return run_selftest(
-        host or MayaHost(),
+        host,
         root_layer=root_layer,
         workdir=workdir,
         transform=TransformProbe(set=_set_transform, get=_get_transform),
         placement=_placement,
+        extra_steps=[("proxies do not share their stage", _no_shared_stage),
+                     ("export root prim (per mayaUsd version)", _export_root_prim(host))],
     )
 
 

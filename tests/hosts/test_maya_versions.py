@@ -1,0 +1,121 @@
+"""What differs across mayaUsd releases, against the Maya fake modelling each one (its
+docstring cites maya-usd's source per release tag): the export's root and default prim,
+units, and proxies that never share (and so never save into) the installed layer."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes.maya import FakeMaya
+
+from setpiece.core.errors import SetpieceError
+from setpiece.hosts._dcc_common import write_sample_scene
+from setpiece.hosts.protocol import SceneLoad
+
+
+def _maya(monkeypatch: pytest.MonkeyPatch, mayausd: str) -> FakeMaya:
+    fake = FakeMaya(batch=True, mayausd=mayausd).install(monkeypatch)
+    fake.standalone.initialize()
+    fake.cmds.loadPlugin("mayaUsdPlugin")
+    return fake
+
+
+def _header(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    head = text.split("\n)\n", 1)[0]
+    return dict(re.findall(r'(\w+) = "?([^"\n]+)"?', head))
+
+
+@pytest.mark.parametrize("mayausd", ["0.26.0", "0.27.0", "0.29.0", "0.30.0", "0.31.0", "0.35.0"])
+def test_publish_export_has_the_root_prim_as_default_prim(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mayausd: str
+) -> None:
+    """Every mayaUsd: one root prim named after the file, and it is the default prim (from
+    0.30 a plain ``parentScope`` export would make the selected ``Seat`` the default prim)."""
+    from setpiece.hosts.maya import MayaHost
+
+    maya = _maya(monkeypatch, mayausd)
+    maya.cmds.polyCube(name="Seat", width=1.0)
+    maya.cmds.select("Seat")
+    out = tmp_path / "chair.usda"
+    MayaHost().export_usd(str(out), selection=True, root_prim="chair", up_axis="Y",
+                          meters_per_unit=0.01)
+    (_, kwargs), = maya.called("mayaUSDExport")
+    version = tuple(int(x) for x in mayausd.split("."))
+    assert ("rootPrim" in kwargs) is (version >= (0, 28))
+    assert ("parentScope" in kwargs) is (version < (0, 28))
+    assert ("unit" in kwargs) is (version >= (0, 31))
+    header = _header(out)
+    assert header["defaultPrim"] == "chair" and header["metersPerUnit"] == "0.01"
+    assert 'def Scope "chair"' in out.read_text()
+
+
+def test_without_an_explicit_default_prim_mayausd_0_30_picks_the_selected_node(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The fault setpiece avoids: 0.30's default prim is the selected top node, not the
+    parent scope (writeJob.cpp ``GetExportDefaultPrimCandidates``); 0.29 took the scope."""
+    for mayausd, expected in (("0.29.0", "chair"), ("0.30.0", "Seat")):
+        maya = _maya(monkeypatch, mayausd)
+        maya.cmds.polyCube(name="Seat")
+        maya.cmds.select("Seat")
+        out = tmp_path / f"{mayausd}.usda"
+        maya.cmds.mayaUSDExport(file=str(out), selection=True, parentScope="chair")
+        assert _header(out)["defaultPrim"] == expected, mayausd
+
+
+def test_the_fake_rejects_flags_a_mayausd_lacks(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    maya = _maya(monkeypatch, "0.30.0")
+    maya.cmds.polyCube(name="Seat")
+    with pytest.raises(TypeError, match="Invalid flag 'unit'"):
+        maya.cmds.mayaUSDExport(file=str(tmp_path / "x.usda"), unit="m")
+    maya = _maya(monkeypatch, "0.27.0")
+    with pytest.raises(TypeError, match="Invalid flag 'rootPrim'"):
+        maya.cmds.mayaUSDExport(file=str(tmp_path / "x.usda"), rootPrim="chair")
+
+
+def test_a_metre_workspace_needs_mayausd_0_31(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """Before 0.31 everything is written in centimetres: refused with the version needed;
+    from 0.31 ``-unit m`` writes metres (a 1 m cube modelled in metres is 1 unit wide)."""
+    from setpiece.hosts.maya import MayaHost
+
+    maya = _maya(monkeypatch, "0.30.0")
+    maya.cmds.currentUnit(linear="m")
+    maya.cmds.polyCube(name="Seat", width=1.0)
+    maya.cmds.select("Seat")
+    with pytest.raises(SetpieceError, match=r"mayaUsd 0\.30\.0 writes USD in centimetres.*0\.31"):
+        MayaHost().export_usd(str(tmp_path / "m.usda"), selection=True, root_prim="chair",
+                              up_axis="Y", meters_per_unit=1.0)
+    assert not (tmp_path / "m.usda").exists() and not maya.called("mayaUSDExport")
+
+    maya = _maya(monkeypatch, "0.31.0")
+    maya.cmds.currentUnit(linear="m")
+    maya.cmds.polyCube(name="Seat", width=1.0)
+    maya.cmds.select("Seat")
+    out = tmp_path / "m.usda"
+    MayaHost().export_usd(str(out), selection=True, root_prim="chair", up_axis="Y",
+                          meters_per_unit=1.0)
+    (_, kwargs), = maya.called("mayaUSDExport")
+    assert kwargs["unit"] == "m" and kwargs["upAxis"] == "y"
+    assert _header(out)["metersPerUnit"] == "1.0"
+    assert "(0.5, 0.5, 0.5)" in out.read_text()
+
+
+def test_loaded_proxies_do_not_share_their_stage(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    from setpiece.hosts.maya import MayaHost
+
+    maya = _maya(monkeypatch, "0.31.0")
+    sample = write_sample_scene(tmp_path)
+    loaded = MayaHost().load(SceneLoad(sample.root_layer, sample.records))
+    for container in loaded:
+        (shape,) = maya.cmds.listRelatives(container.node, shapes=True, fullPath=True)
+        assert maya.cmds.getAttr(f"{shape}.shareStage") is False
