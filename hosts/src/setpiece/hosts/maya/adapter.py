@@ -162,7 +162,7 @@ class MayaHost:
             cmds.setAttr(f"{shape}.filePath", path, type="string")
             # shareStage on (mayaUsd's default) edits the stage of the file itself: the
             # artist's edits could be saved into the installed package's layer
-            cmds.setAttr(f"{shape}.shareStage", False)
+            cmds.setAttr(f"{shape}.shareStage", False)  # type: ignore[arg-type]  # stubs: str only
             cmds.connectAttr("time1.outTime", f"{shape}.time")
             _place(xform, layout.placement(record.prim_path, path), layout, space)
             stored = with_loaded_layer(record, path)

@@ -64,7 +64,9 @@ def _export_root_prim(host: MayaHost) -> Any:
         from maya import cmds
         from pxr import Sdf
 
-        cube = cmds.polyCube(name="setpiece_selftest_cube")[0]
+        made = cmds.polyCube(name="setpiece_selftest_cube")
+        assert isinstance(made, list) and made, f"polyCube returned {made!r}"
+        cube = str(made[0])
         try:
             cmds.select(cube, replace=True)
             out = str(work / "root_prim.usda")
