@@ -41,11 +41,18 @@ def site_pkg(ws: Any, module: str) -> Path:
     return Path(ws.site_packages) / module
 
 
+def pull_on_install(ws: Any, on: bool) -> None:
+    with ws.config.edit() as doc:
+        doc.setdefault("settings", {})["pull_on_install"] = on
+
+
 @pytest.fixture
 def two_ws(make_workspace: Any) -> tuple[Any, Any]:
-    """An authoring workspace and a consumer workspace sharing the same two repos."""
+    """An authoring workspace and a consumer workspace sharing the same two repos; the
+    consumer pulls on demand (``pull_on_install`` off), as these tests are about pulling."""
     author = make_workspace("author")
     consumer = make_workspace("consumer")
+    pull_on_install(consumer, False)
     return author, consumer
 
 
@@ -81,7 +88,10 @@ def test_add_publish_install_pull_uninstall(two_ws: tuple[Any, Any], run_cli: An
     assert {p["remote"] for p in st["paths"]} == {"present"}
 
     # a consumer installs the published (non-editable) version and pulls on demand
-    assert run_cli("-w", consumer.root, "install", "Chair", "--repo", "review").exit_code == 0
+    r = run_cli("-w", consumer.root, "install", "Chair", "--repo", "review")
+    assert r.exit_code == 0, r.err
+    assert ("warning: Chair 0.1.0's tracked files are not pulled (pull_on_install is off): "
+            "'setpiece files pull Chair'") in r.err
     installed = site_pkg(consumer, "chair")
     assert (installed / "frames.dvc").exists() and not (installed / "frames").exists()
     dry = run_cli("-w", consumer.root, "files", "pull", "--dry-run", "--json").json()
@@ -132,6 +142,46 @@ def test_upgrade_prunes_stale_files_and_keeps_shared_ones(two_ws: tuple[Any, Any
     assert (installed / "geo.abc").read_bytes() != old_geo
     r = run_cli("-w", consumer.root, "files", "pull", "Chair==0.1.0")
     assert r.user_error("Chair 0.1.1 is installed, not 0.1.0")
+
+
+def test_install_and_update_bring_the_files(two_ws: tuple[Any, Any], run_cli: Any) -> None:
+    """By default an install or update pulls the new version's files: a scene loaded right
+    after has them (an updated Crate with no meshes was the bug)."""
+    author, consumer = two_ws
+    pull_on_install(consumer, True)  # the default
+    author.create("Crate")
+    pkg = author.output("Crate").package_dir
+    write(pkg / "geo.abc", 3000, seed=1)
+    assert run_cli("-w", author.root, "files", "add", "Crate", pkg / "geo.abc").exit_code == 0
+    assert run_cli("-w", author.root, "publish", "Crate").exit_code == 0
+    first_take = (pkg / "geo.abc").read_bytes()
+    os.unlink(pkg / "geo.abc")
+    write(pkg / "geo.abc", 3000, seed=2)
+    assert run_cli("-w", author.root, "files", "add", "Crate", pkg / "geo.abc").exit_code == 0
+    run_cli("-w", author.root, "bump", "Crate", "micro")
+    assert run_cli("-w", author.root, "publish", "Crate").exit_code == 0
+
+    installed = site_pkg(consumer, "crate")
+    assert run_cli("-w", consumer.root, "install", "Crate==0.1.0").exit_code == 0
+    assert (installed / "geo.abc").read_bytes() == first_take
+    r = run_cli("-w", consumer.root, "install", "Crate==0.1.1")
+    assert r.exit_code == 0, r.err
+    assert (installed / "geo.abc").read_bytes() == (pkg / "geo.abc").read_bytes()
+    st = run_cli("-w", consumer.root, "files", "status", "Crate", "--json").json()
+    assert {p["local"] for p in st["paths"]} == {"present"}
+    # the files remote gone: the install still succeeds and says what is missing and how
+    import shutil
+
+    shutil.rmtree(author.repo("review").location + "/files")
+    author.create("Stool")
+    write(author.output("Stool").package_dir / "geo.abc", 100)
+    run_cli("-w", author.root, "files", "add", "Stool", author.output("Stool").package_dir / "geo.abc")
+    assert run_cli("-w", author.root, "publish", "Stool").exit_code == 0
+    shutil.rmtree(author.repo("review").location + "/files")
+    r = run_cli("-w", consumer.root, "install", "Stool")
+    assert r.exit_code == 0, r.err
+    assert "warning: Stool 0.1.0's files were not pulled (" in r.err
+    assert "until 'setpiece files pull Stool' succeeds" in r.err
 
 
 def test_second_pull_checks_links_by_stat_and_repairs_what_changed(two_ws: tuple[Any, Any],

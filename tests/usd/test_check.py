@@ -64,7 +64,29 @@ def test_payload_not_pulled_is_a_warning(site):
     (path.parent / "geo.usdc.dvc").write_text("outs:\n- md5: 0\n  path: geo.usdc\n")
     problems = check_layer(path)
     assert _codes(problems) == [("warning", "not-pulled")]
-    assert "setpiece pull" in problems[0].message
+    assert "'setpiece files pull NAME'" in problems[0].message
+
+
+def test_any_tracked_file_not_pulled_is_a_warning(site):
+    """References and textures alike, and a file inside a tracked folder."""
+    from pxr import Sdf
+
+    path = site.site_packages / "rock" / "asset.usda"
+    write_interface_layer(path, "Rock", "1.0.0", "prop", "rock/asset.usda")
+    layer = Sdf.Layer.FindOrOpen(str(path))
+    prim = layer.GetPrimAtPath(layer.defaultPrim and f"/{layer.defaultPrim}")
+    attr = Sdf.AttributeSpec(prim, "texture", Sdf.ValueTypeNames.Asset)
+    attr.default = Sdf.AssetPath("./textures/wood.png")
+    prim.referenceList.Prepend(Sdf.Reference("./frames/f0001.usda"))
+    layer.Save()
+    assert check_layer(path) != [] and ("warning", "not-pulled") not in _codes(check_layer(path))
+    (path.parent / "textures").mkdir()
+    (path.parent / "textures" / "wood.png.dvc").write_text("outs:\n- md5: 0\n  path: wood.png\n")
+    (path.parent / "frames.dvc").write_text("outs:\n- md5: 0.dir\n  path: frames\n")
+    problems = check_layer(path)
+    assert _codes(problems) == [("warning", "not-pulled"), ("warning", "not-pulled")]
+    assert {p.message.split("(")[1].split(")")[0] for p in problems} == {
+        "wood.png.dvc", "frames.dvc"}
 
 
 def test_shadowing_by_the_current_folder_is_reported(site, tmp_path, monkeypatch):

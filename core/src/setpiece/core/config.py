@@ -29,6 +29,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "meters_per_unit": 0.01,
     "up_axis": "Y",
     "time_codes_per_second": 24.0,
+    "pull_on_install": True,  # install / scene update bring the new versions' tracked files
 }
 
 

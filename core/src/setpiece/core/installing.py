@@ -65,7 +65,41 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     if record:
         _record_requests(ws, parsed)
     ws.emit("installed", requirements=parsed, changes=changes)
+    _pull_files(ws, changes)
     return changes
+
+
+def _pull_files(ws: Workspace, changes: list[str]) -> None:
+    """Bring the tracked files of what the install added or changed, so an updated asset
+    is loaded with its files (``[settings] pull_on_install = false`` turns it off). A pull
+    that fails never undoes the install: a warning names the files and the command."""
+    added = [c[2:].partition("==")[0] for c in changes if c.startswith(("+ ", "~ "))]
+    if not added:
+        return
+    installed = ws.installed_assets()
+    from setpiece.core.files.pointers import find as find_pointers
+
+    wanted = [installed[normalize(n)] for n in added if normalize(n) in installed]
+    wanted = [a for a in wanted if not a.editable and find_pointers(a.package_dir)]
+    if not wanted:
+        return
+    if not ws.config.settings.get("pull_on_install", True):
+        for a in wanted:
+            ws.report(f"warning: {a.name} {a.version}'s tracked files are not pulled "
+                      f"(pull_on_install is off): 'setpiece files pull {a.name}'")
+        return
+    try:
+        from setpiece.core.files import pulling
+    except ImportError:
+        ws.report("warning: the new versions' tracked files were not pulled: install "
+                  "'setpiece-core[files]' (dvc), then 'setpiece files pull'")
+        return
+    for a in wanted:
+        try:
+            pulling.pull(ws, a.name)
+        except SetpieceError as exc:
+            ws.report(f"warning: {a.name} {a.version}'s files were not pulled ({exc}); the "
+                      f"scene will miss them until 'setpiece files pull {a.name}' succeeds")
 
 
 def _repairs(ws: Workspace, reqs: list[str]) -> list[str]:

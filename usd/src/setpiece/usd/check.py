@@ -123,6 +123,22 @@ def _arcs(layer: Any) -> list[_Arc]:
     return arcs
 
 
+def _tracked_but_missing(asset_path: str, folder: Path, package: str) -> str | None:
+    """The ``.dvc`` pointer of a relative ``asset_path`` that is tracked but not pulled (the
+    file, or a tracked folder holding it, e.g. ``frames.dvc`` for ``frames/f0001.exr``)."""
+    if not asset_path.startswith("."):
+        return None
+    target = os.path.normpath(folder / asset_path)
+    if os.path.exists(target):
+        return None
+    current = target
+    while len(current) > len(package) and current.startswith(package):
+        if os.path.isfile(current + ".dvc"):
+            return current + ".dvc"
+        current = os.path.dirname(current)
+    return None
+
+
 def check_layer(
     path: Path,
     expect_name: str | None = None,
@@ -183,23 +199,25 @@ def check_layer(
                 )
             )
             continue
+        pointer = _tracked_but_missing(arc.asset_path, path.parent, package)
+        if pointer is not None:
+            unresolved = unresolved or arc.kind != "attribute"  # said once, as a warning
+            out.append(
+                Problem(
+                    "warning",
+                    "not-pulled",
+                    f"{name}: {what} is tracked with dvc ({os.path.basename(pointer)}) but "
+                    "not pulled: it loads once the files are pulled ('setpiece files pull "
+                    "NAME', or 'setpiece files pull' for every installed asset)",
+                    where,
+                    arc.prim,
+                )
+            )
+            continue
         if arc.kind == "attribute":
             continue  # textures and the like: resolved by renderers, not composition
         resolved = resolve(arc.asset_path, path)
         if resolved is None:
-            pointer = (path.parent / (arc.asset_path + ".dvc")).resolve()
-            if arc.kind == "payload" and pointer.is_file():
-                out.append(
-                    Problem(
-                        "warning",
-                        "not-pulled",
-                        f"{name}: {what} is not pulled yet: it loads once the file "
-                        "is pulled ('setpiece pull')",
-                        where,
-                        arc.prim,
-                    )
-                )
-                continue
             unresolved = True
             hint = (
                 "install the asset that provides it ('setpiece install ...')"
