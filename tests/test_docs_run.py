@@ -9,6 +9,9 @@ moved into the test's own folder. An HTML comment right before a block steers it
   cannot be installed, the bootstrap that made this very environment). REASON is required.
 * ``<!-- docs-test: setup ... -->``: the commands in the comment run first, unseen by the
   reader (e.g. ``setpiece demo`` before a walkthrough of the demo workspace).
+
+A page whose blocks use ``$REDIS_URL`` gets a real redis-server (the ``redis_server``
+fixture) and that variable.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def test_every_skipped_block_says_why() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", RUNNABLE, ids=[str(p.relative_to(ROOT)) for p in RUNNABLE])
-def test_page_shell_blocks_run(page: Path, tmp_path: Path) -> None:
+def test_page_shell_blocks_run(page: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     sandbox = tmp_path / "sandbox"
     (sandbox / "tmp").mkdir(parents=True)
     work = sandbox / "work"
@@ -98,8 +101,11 @@ def test_page_shell_blocks_run(page: Path, tmp_path: Path) -> None:
     }
     env.pop("SETPIECE_WORKSPACE", None)
     env.pop("VIRTUAL_ENV", None)
+    text = script(blocks(page), sandbox)
+    if "$REDIS_URL" in text or "${REDIS_URL}" in text:
+        env["REDIS_URL"] = request.getfixturevalue("redis_server").url
     proc = subprocess.run(
-        ["bash", "-c", script(blocks(page), sandbox)], cwd=work, env=env,
+        ["bash", "-c", text], cwd=work, env=env,
         capture_output=True, text=True, timeout=900,
     )
     if proc.returncode != 0:
