@@ -23,9 +23,9 @@ import pytest
 BIN = Path(sys.executable).parent
 DASK = BIN / ("dask.exe" if sys.platform == "win32" else "dask")
 
-#: What each test worker offers: 2 cores, the ``render`` tag. One thread, so one chunk at a
+#: What each test worker offers: 2 cores, the ``render`` and ``blender`` tags. One thread, so one chunk at a
 #: time per worker, as a render node running one frame at a time.
-WORKER_RESOURCES = "cores=2 tag:render=1"
+WORKER_RESOURCES = "cores=2 tag:render=1 tag:blender=1"
 
 
 def free_port() -> int:

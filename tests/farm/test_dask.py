@@ -1,3 +1,5 @@
+# ruff: noqa: F811
+# (fixtures imported from another module are redefined as test parameters)
 """The dask backend on a real Dask scheduler and two workers on 127.0.0.1 (dask_cluster.py)."""
 
 from __future__ import annotations
@@ -5,17 +7,19 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("distributed")
 
-from dask_cluster import DaskCluster, dask_cluster  # noqa: E402, F401
+from dask_cluster import DaskCluster, dask_cluster  # noqa: F401
 
-from setpiece.core.errors import SetpieceError  # noqa: E402
-from setpiece.core.farm.dask import DaskBackend  # noqa: E402
-from setpiece.core.farm.jobdir import JobDir  # noqa: E402
-from setpiece.core.farm.model import Depend, Job, Layer  # noqa: E402
+from setpiece.core.errors import SetpieceError
+from setpiece.core.farm.dask import DaskBackend
+from setpiece.core.farm.jobdir import JobDir
+from setpiece.core.farm.jobfile import save_job
+from setpiece.core.farm.model import Depend, Job, Layer
 
 HERE = Path(__file__).parent
 TOOL = HERE / "frame_tool.py"
@@ -61,19 +65,27 @@ def test_chunks_run_with_their_frame_dependencies(dask_cluster: DaskCluster, tmp
     assert "checked frames [3, 4]: missing []" in jd.read_log("check", 3)
 
 
-def test_a_failing_chunk_stops_what_waits_for_it(dask_cluster: DaskCluster, tmp_path: Path) -> None:
+def test_a_failing_chunk_exits_non_zero_naming_it_and_nothing_downstream_runs(
+        dask_cluster: DaskCluster, tmp_path: Path, make_workspace: Any,
+        run_setpiece: Any) -> None:
+    ws = make_workspace()
+    with (ws.root / "setpiece.toml").open("a") as toml:
+        toml.write(f'\n[farm.backends.dask]\naddress = "{dask_cluster.address}"\n')
     out = tmp_path / "out"
-    jd, _ = submit(dask_cluster, tmp_path, two_layer_job(out, "--fail", "5", retries=0),
-                   wait=True)
-    status = jd.status("dask")
-    assert status.state == "dead"
-    assert "dead: layer render frames 4-6" in status.summary()
-    assert "frame 5 failed" in jd.read_log("render", 5)
-    states = {f"{c.layer}/{c.frames}": c.state for c in status.chunks}
-    # check 3-4, 5-6 wait for render 4-6: they never ran; check 1-2 and 7-8, 9-10 did
+    jobfile = save_job(two_layer_job(out, "--fail", "5", retries=0), tmp_path / "job.yaml")
+    result = run_setpiece("-w", ws.root, "farm", "submit", jobfile, "--backend", "dask", "--wait")
+    result.user_error("layer render frames 4-6", "setpiece farm retry")
+    assert "dead: layer render frames 4-6 (exit 3, 1 attempts)" in result.err
+    status = run_setpiece("-w", ws.root, "farm", "status", "kitchen_render", "--json").json()
+    assert status["backend"] == "dask" and status["state"] == "dead"
+    states = {f"{c['layer']}/{c['frames']}": c["state"] for c in status["chunks"]}
+    # check 3-4 and 5-6 wait for render 4-6: they never ran; check 1-2, 7-8, 9-10 did
     assert states["check/3-4"] == "waiting" and states["check/5-6"] == "waiting"
     assert states["check/1-2"] == "done" and states["check/9-10"] == "done"
-    assert not (jd.path / "logs" / "check" / "0003.log").exists()
+    logs = run_setpiece("-w", ws.root, "farm", "logs", "kitchen_render", "render", "5")
+    assert "frame 5 failed" in logs.out
+    assert sorted(p.name for p in out.glob("*.txt")) == [
+        f"{i:04d}.txt" for i in (1, 2, 3, 4, 7, 8, 9, 10)]
 
 
 def test_a_layer_no_worker_can_take_is_refused(dask_cluster: DaskCluster, tmp_path: Path) -> None:

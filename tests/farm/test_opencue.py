@@ -12,12 +12,12 @@ import pytest
 lxml_etree = pytest.importorskip("lxml.etree")
 pytest.importorskip("outline")
 
+from rqd_emulation import run_layer  # noqa: E402
+
 from setpiece.core.errors import SetpieceError  # noqa: E402
 from setpiece.core.farm.jobdir import JobDir  # noqa: E402
 from setpiece.core.farm.model import Depend, Job, Layer  # noqa: E402
 from setpiece.core.farm.opencue import OpenCueBackend, job_spec  # noqa: E402
-
-from rqd_emulation import run_layer  # noqa: E402
 
 HERE = Path(__file__).parent
 DTD = HERE / "fixtures" / "cjsl-1.15.dtd"

@@ -11,17 +11,17 @@ import pytest
 
 pytest.importorskip("openjd.model")
 
-from openjd.model import (  # noqa: E402
+from openjd.model import (
     StepParameterSpaceIterator,
     create_job,
     decode_job_template,
     preprocess_job_parameters,
 )
 
-from setpiece.core.errors import SetpieceError  # noqa: E402
-from setpiece.core.farm.jobdir import JobDir  # noqa: E402
-from setpiece.core.farm.model import Depend, Job, Layer  # noqa: E402
-from setpiece.core.farm.openjd import OpenJDBackend, write_template  # noqa: E402
+from setpiece.core.errors import SetpieceError
+from setpiece.core.farm.jobdir import JobDir
+from setpiece.core.farm.model import Depend, Job, Layer
+from setpiece.core.farm.openjd import OpenJDBackend, write_template
 
 HERE = Path(__file__).parent
 TOOL = HERE / "frame_tool.py"

@@ -100,8 +100,14 @@ def _task_states(dask_scheduler: Any, keys: list[str]) -> dict[str, list[str]]:
 class DaskBackend:
     name = "dask"
 
+    OPTIONS = ("address", "python", "connect_timeout")
+
     def __init__(self, options: Mapping[str, Any], jobs_dir: Path) -> None:
-        self.address = options.get("address") or options.get("scheduler")
+        unknown = set(options) - set(self.OPTIONS)
+        if unknown:
+            raise SetpieceError(f"[farm.backends.dask] has an unknown option "
+                                f"{sorted(unknown)[0]!r}: use {', '.join(self.OPTIONS)}")
+        self.address = options.get("address")
         self.python = options.get("python")
         self.timeout = float(options.get("connect_timeout", 10))
         self.jobs_dir = jobs_dir
@@ -131,6 +137,8 @@ class DaskBackend:
     # -- submitting --------------------------------------------------------------
     def _check_resources(self, client: Any, job: Job) -> None:
         workers = client.scheduler_info(n_workers=-1).get("workers", {})
+        if not workers:
+            return  # none connected yet: the tasks wait for workers to join
         offered = [dict(w.get("resources") or {}) for w in workers.values()]
         for layer in job.layers:
             need = layer_resources(layer)
@@ -180,6 +188,9 @@ class DaskBackend:
         return handle.dir.status(self.name)
 
     def wait(self, handle: JobHandle, progress: Progress | None = None) -> JobStatus:
+        recorded = handle.dir.read_handle() or {}
+        if recorded.get("state") in ("done", "dead", "killed"):
+            return handle.dir.status(self.name)  # already waited for to its end
         with self._client(handle.address) as client:
             return self._wait(client, handle, progress)
 
@@ -245,7 +256,7 @@ class DaskBackend:
         with self._client(handle.address) as client:
             from distributed import Future
 
-            futures = [Future(k, client=client) for k in keys]
+            futures: list[Any] = [Future(k, client=client) for k in keys]
             client.cancel(futures, force=True)
 
     def retry(self, handle: JobHandle, layer: str | None = None, *, wait: bool = False,

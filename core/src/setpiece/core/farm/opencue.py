@@ -120,7 +120,7 @@ def build_outline(job: Job, job_dir: JobDir, *, python: str | None = None) -> An
         if layer.memory_mb is not None:
             args["memory"] = f"{layer.memory_mb}m"
         if layer.timeout is not None:
-            args["timeout"] = max(1, int(round(layer.timeout / 60)))  # Cuebot: minutes
+            args["timeout"] = max(1, round(layer.timeout / 60))  # Cuebot: minutes
         if layer.kind in ("pre", "post"):
             args["type"] = outline.constants.LayerType.UTIL
         shell = outline.modules.shell.Shell(layer.name, **args)
@@ -165,34 +165,42 @@ def job_spec(job: Job, job_dir: JobDir, *, python: str | None = None,
 class OpenCueBackend:
     name = "opencue"
 
+    OPTIONS = ("cuebot", "python", "facility", "maxretries", "pause")
+
     def __init__(self, options: Mapping[str, Any], jobs_dir: Path) -> None:
+        unknown = set(options) - set(self.OPTIONS)
+        if unknown:
+            raise SetpieceError(f"[farm.backends.opencue] has an unknown option "
+                                f"{sorted(unknown)[0]!r}: use {', '.join(self.OPTIONS)}")
         self.options = dict(options)
         self.cuebot = self.options.get("cuebot")
         self.python = self.options.get("python")
         self.jobs_dir = jobs_dir
 
     @contextmanager
-    def _cue(self, address: str | None = None) -> Iterator[Any]:
+    def _cue(self, address: str | None = None, spec: Path | None = None) -> Iterator[Any]:
+        written = f" (the job spec is written: {spec})" if spec is not None else ""
         address = address or self.cuebot
         if not address:
             raise SetpieceError('no Cuebot configured: set [farm.backends.opencue] cuebot = '
-                                '"HOST:PORT" in setpiece.toml')
+                                f'"HOST:PORT" in setpiece.toml{written}')
         _outline()
         import opencue
 
-        opencue.Cuebot.setHosts([address])
         try:
+            opencue.Cuebot.setHosts([address])
             yield opencue
         except opencue.exception.CueException as exc:
-            raise SetpieceError(f"Cuebot {address}: {exc}: check that it runs and "
-                                "[farm.backends.opencue] cuebot")
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SetpieceError(f"Cuebot {address} did not take the job ({first}): check that "
+                                f"it runs and [farm.backends.opencue] cuebot{written}")
 
     def submit(self, job_dir: JobDir, *, wait: bool = False,
                progress: Progress | None = None) -> JobHandle:
         job = job_dir.job()
         xml = job_spec(job, job_dir, python=self.python, options=self.options)
         handle = JobHandle(job_dir.job_id, self.name, job_dir.path, address=self.cuebot)
-        with self._cue() as opencue:
+        with self._cue(spec=job_dir.path / "opencue" / "spec.xml") as opencue:
             jobs = opencue.api.launchSpecAndWait(xml)
         handle.data = {"jobs": [j.name() for j in jobs], "ids": [j.id() for j in jobs],
                        "user": os.environ.get("USER") or getpass.getuser()}

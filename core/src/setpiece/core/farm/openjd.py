@@ -56,7 +56,7 @@ def job_template(job: Job, job_dir: JobDir, *, python: str | None = None,
                      "{{Task.Param.Chunk}}", "--tee"],
         }
         if layer.timeout is not None:
-            run["timeout"] = max(1, int(round(layer.timeout)))
+            run["timeout"] = max(1, round(layer.timeout))
         step: dict[str, Any] = {
             "name": layer.name,
             "parameterSpace": {
@@ -69,7 +69,7 @@ def job_template(job: Job, job_dir: JobDir, *, python: str | None = None,
             "script": {"actions": {"onRun": run}},
         }
         amounts: list[dict[str, Any]] = [{"name": "amount.worker.vcpu",
-                                          "min": max(1, int(round(layer.cores)))}]
+                                          "min": max(1, round(layer.cores))}]
         if layer.memory_mb is not None:
             amounts.append({"name": "amount.worker.memory", "min": layer.memory_mb})
         requirements: dict[str, Any] = {"amounts": amounts}
@@ -134,7 +134,13 @@ def write_template(job: Job, job_dir: JobDir, *, python: str | None = None,
 class OpenJDBackend:
     name = "openjd"
 
+    OPTIONS = ("python", "tag_attribute", "run")
+
     def __init__(self, options: Mapping[str, Any], jobs_dir: Path) -> None:
+        unknown = set(options) - set(self.OPTIONS)
+        if unknown:
+            raise SetpieceError(f"[farm.backends.openjd] has an unknown option "
+                                f"{sorted(unknown)[0]!r}: use {', '.join(self.OPTIONS)}")
         self.options = dict(options)
         self.python = self.options.get("python")
         self.tag_attribute = str(self.options.get("tag_attribute", DEFAULT_TAG_ATTRIBUTE))
@@ -188,6 +194,12 @@ class OpenJDBackend:
         return handle.dir.status(self.name)
 
     def wait(self, handle: JobHandle, progress: Progress | None = None) -> JobStatus:
+        recorded = handle.dir.read_handle() or {}
+        if recorded.get("state") == "waiting" and not self.run:
+            raise SetpieceError(
+                f"job {handle.job_id} was written as an OpenJD template "
+                f"({handle.data.get('template')}) for your OpenJD farm to run: setpiece cannot "
+                "wait for it there (set [farm.backends.openjd] run = true to run it here)")
         while (handle.dir.read_handle() or {}).get("state") == "running":
             time.sleep(1)
         return handle.dir.status(self.name)
