@@ -186,3 +186,24 @@ def test_concurrent_publishers_lose_nothing(tmp_path: Path, make_repo) -> None:
     if cache.exists():
         assert set(json.loads(cache.read_text())["files"]) <= {
             p.name for p in (repo / "deps" / "dependents" / "table").iterdir()}
+
+
+def test_repo_gc_collects_index_temps_of_killed_publishers(sample_ws, sample_repo, run_cli) -> None:
+    import os
+    import time
+
+    table = sample_repo / "deps" / "dependents" / "table"
+    old = [table / ".shelf==1.0.0.json.k3j2.tmp", sample_repo / "deps" / "dependents" / ".table.json.x1.tmp",
+           sample_repo / "deps" / "versions" / "shelf" / ".1.0.0.json.q9.tmp"]
+    young = table / ".stool==1.0.0.json.z8.tmp"
+    for p in [*old, young]:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b'{"name": "Sh')  # cut short
+    for p in old:
+        os.utime(p, (time.time() - 7200, time.time() - 7200))
+    r = run_cli("-w", sample_ws.root, "repo", "gc", "blessed", "--json")
+    assert r.exit_code == 0, r.err
+    assert sorted(r.json()[0]["removed"]) == sorted(str(p.relative_to(sample_repo)) for p in old)
+    assert young.exists() and not any(p.exists() for p in old)
+    r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")  # temps never read
+    assert [a["name"] for a in r.json()["affected"]] == ["KitchenSet", "Apartment"]

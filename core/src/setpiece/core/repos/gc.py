@@ -6,7 +6,8 @@ A writer killed midway leaves its temp behind (150 MB after one fault-injection 
 are never a final name, so nothing reads them; gc removes those older than a grace period
 (default one hour). A live writer's temp is younger: its mtime moves with every write, and
 a temp is unlinked right after its final fsync. Only the folders writers use are looked at
-(the repo root, ``simple/`` and its project folders, ``files/md5/*``), and only file names
+(the repo root, ``simple/`` and its project folders, ``files/md5/*``, ``deps/versions/*``,
+``deps/dependents/`` and its folders), and only file names
 of that shape: nothing else in a repo is ever touched.
 
 ``publish`` runs it opportunistically, at most once a day per repo (``simple/.gc-stamp``),
@@ -43,7 +44,8 @@ def _is_temp(name: str) -> bool:
 
 def _folders(root: Path) -> Iterator[Path]:
     yield root
-    for sub in (root / "simple", root / "files" / "md5"):
+    deps = root / "deps"  # the reverse-dependency index (setpiece.core.repos.dependents)
+    for sub in (root / "simple", root / "files" / "md5", deps / "versions", deps / "dependents"):
         if not sub.is_dir():
             continue
         yield sub
