@@ -207,3 +207,13 @@ def test_repo_gc_collects_index_temps_of_killed_publishers(sample_ws, sample_rep
     assert young.exists() and not any(p.exists() for p in old)
     r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")  # temps never read
     assert [a["name"] for a in r.json()["affected"]] == ["KitchenSet", "Apartment"]
+
+
+def test_yanked_dependents_are_marked(sample_ws, run_cli) -> None:
+    root = sample_ws.root
+    assert run_cli("-w", root, "yank", "KitchenSet==1.0.0", "--reason", "wrong scale").exit_code == 0
+    r = run_cli("-w", root, "affected", "Table==1.3.0", "--json")
+    assert [(a["name"], a["yanked"]) for a in r.json()["affected"]] == [
+        ("KitchenSet", True), ("Apartment", False)]
+    assert "KitchenSet 1.0.0  semi-push  [build]  requires 'table<2,>=1.2.3'  (yanked)" in (
+        run_cli("-w", root, "affected", "Table==1.3.0").out)

@@ -86,6 +86,8 @@ class Affected:
     #: from this version down to the published one: ``path[0].dependent == name``
     path: tuple[Edge, ...]
     repos: tuple[str, ...] = ()
+    #: yanked in every repo that has it (PEP 592): installs skip it unless pinned
+    yanked: bool = False
 
     @property
     def kind(self) -> str:
@@ -103,7 +105,7 @@ class Affected:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "groups": list(self.groups),
                 "kind": self.kind, "via": list(self.via), "repos": list(self.repos),
-                "path": [e.to_json() for e in self.path]}
+                "yanked": self.yanked, "path": [e.to_json() for e in self.path]}
 
 
 @dataclass
@@ -248,8 +250,23 @@ def affected(
                 newest[n.record.key] = n
         kept = list(newest.values())
     kept.sort(key=lambda n: (len(n.path), n.record.key, n.version))
+    by_name = {r.name: r for r in repos}
     return [Affected(n.record.name, n.record.version, tuple(sorted(n.groups)), n.path,
-                     tuple(sorted(n.repos))) for n in kept]
+                     tuple(sorted(n.repos)), _yanked(by_name, n)) for n in kept]
+
+
+def _yanked(repos: dict[str, DependentsSource], node: _Node) -> bool:
+    """Yanked in every repo that has it (a source that cannot say: not yanked)."""
+    for name in node.repos:
+        check = getattr(repos.get(name), "is_yanked", None)
+        if check is None:
+            return False
+        try:
+            if not check(node.record.name, node.record.version):
+                return False
+        except SetpieceError:
+            return False
+    return bool(node.repos)
 
 
 def parse_published(spec: str) -> tuple[str, str]:

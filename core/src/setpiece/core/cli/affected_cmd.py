@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 def _line(a: Affected) -> str:
     edge = a.path[0]
     via = f"  via {', '.join(a.via)}" if a.via else ""
+    via += "  (yanked)" if a.yanked else ""
     groups = ",".join(a.groups)
     return (f"  {a.name} {a.version}  {a.kind}  [{groups}]  requires "
             f"'{edge.requirement}'{via}")

@@ -56,6 +56,10 @@ class Repo(abc.ABC):
 
         return VersionRecord.from_metadata(self.metadata(project, version))
 
+    def is_yanked(self, project: str, version: str) -> bool:
+        """Whether ``project==version`` is yanked here (PEP 592); False where unknown."""
+        return False
+
     def version_records(self) -> Iterator[VersionRecord]:
         """What every published version requires (reads every version's metadata)."""
         for project_key, versions in self.projects().items():

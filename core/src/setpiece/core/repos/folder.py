@@ -150,6 +150,10 @@ class FolderRepo(Repo):
         simple_index.write_project_index(self.root, project, rewrite=[wheel])
         return not already
 
+    def is_yanked(self, project: str, version: str) -> bool:
+        """One stat of the yank marker (no folder listing)."""
+        return simple_index.yank_marker(self.root, self._wheel_path(project, version).name).exists()
+
     def yanked(self, project: str) -> dict[str, str]:
         """Yanked versions of ``project`` with their reasons."""
         out = {}
