@@ -151,8 +151,20 @@ class FolderRepo(Repo):
         return not already
 
     def is_yanked(self, project: str, version: str) -> bool:
-        """One stat of the yank marker (no folder listing)."""
-        return simple_index.yank_marker(self.root, self._wheel_path(project, version).name).exists()
+        """From one listing of the yank markers, reused for a second (a query asks about
+        thousands of versions; a repo has few yanks)."""
+        import time
+
+        memo = self.__dict__.get("_yank_memo")
+        now = time.monotonic()
+        if memo is None or now - memo[0] > 1.0:
+            folder = simple_index.yank_marker(self.root, "x").parent
+            try:
+                names = frozenset(os.listdir(folder))
+            except OSError:
+                names = frozenset()
+            memo = self.__dict__["_yank_memo"] = (now, names)
+        return bool(memo[1]) and self._wheel_path(project, version).name in memo[1]
 
     def yanked(self, project: str) -> dict[str, str]:
         """Yanked versions of ``project`` with their reasons."""
