@@ -138,10 +138,19 @@ def test_promote_copies_unchanged(make_workspace, run_cli, tmp_path: Path) -> No
     name = "chair-0.1.0-py3-none-any.whl"
     assert sha(blessed / name) == sha(review / name)
     assert ws.versions("Chair") == {"blessed": ["0.1.0"], "review": ["0.1.0"]}
-    # again: refused, nothing changed
+    # again (a script re-run): succeeds, nothing changed
     before = sha(blessed / name)
-    run_cli("-w", ws.root, "promote", "Chair==0.1.0", "--to", "blessed").user_error("already")
+    r = run_cli("-w", ws.root, "promote", "Chair==0.1.0", "--to", "blessed")
+    assert r.exit_code == 0 and "already in 'blessed' with the same bytes" in r.err, r.err
     assert sha(blessed / name) == before
+    # other bytes under the same version in the destination: refused
+    import zipfile
+
+    os.chmod(blessed / name, 0o644)
+    with zipfile.ZipFile(blessed / name, "a") as zf:
+        zf.writestr("chair/extra.txt", "x")
+    run_cli("-w", ws.root, "promote", "Chair==0.1.0", "--to", "blessed").user_error(
+        "already published in repo 'blessed' with other content", "bump first")
 
 
 @pytest.mark.parametrize(

@@ -232,9 +232,8 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
     if source.name == dest.name:
         raise SetpieceError(f"{name} {version} is already in '{dest.name}': pick another --to repo")
     if dest.has_version(name, version):
-        if _promote_interrupted(ws, name, version, source, dest):
-            return version
-        raise SetpieceError(f"{name} {version} is already published in repo '{dest.name}'")
+        _promote_again(ws, name, version, source, dest)
+        return version
     with staging_dir(ws.build_dir, "promote") as tmp:
         wheel = source.fetch(name, version, tmp)
         try:
@@ -249,28 +248,41 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
     return version
 
 
-def _promote_interrupted(ws: Workspace, name: str, version: str, source: Repo, dest: Repo) -> bool:
-    """A promote killed after the wheel reached ``dest``, before its ``promoted`` event:
-    when ``dest`` holds the source's bytes and logged no ``promoted``, log it now."""
+def _promote_again(ws: Workspace, name: str, version: str, source: Repo, dest: Repo) -> None:
+    """``dest`` already has ``name==version``: a re-run (a script), or a promote killed after
+    the wheel landed. With the source's very bytes it succeeds: the version is made visible
+    (its index row), its files are completed in ``dest``'s files remote, and a promote killed
+    before its ``promoted`` event logs it now. Other bytes: refused."""
     from setpiece.core.eventlog import repo_log
     from setpiece.core.repos.simple_index import sha256
 
-    if repo_log(ws, dest).keyed("promoted", name, version) is not None:
-        return False
     with staging_dir(ws.build_dir, "promote-check") as tmp:
         try:
-            same = sha256(source.fetch(name, version, tmp / "a")) == sha256(
-                dest.fetch(name, version, tmp / "b"))
+            theirs = dest.fetch(name, version, tmp / "dest")
+            same = sha256(source.fetch(name, version, tmp / "source")) == sha256(theirs)
         except (SetpieceError, OSError):
-            return False
-    if not same:
-        return False
-    dest.ensure_indexed(name, version)
-    ws.emit("promoted", to_repo=dest, asset=name, version=version, source=source.name,
-            recovered=True)
-    ws.report(f"Promoted {name} {version}: {source.name} -> {dest.name} (finishing an "
-              "interrupted promote)")
-    return True
+            same = False
+        if not same:
+            raise SetpieceError(
+                f"{name} {version} is already published in repo '{dest.name}' with other "
+                f"content than in '{source.name}': one version is the same bytes in every "
+                f"repo; bump first ('setpiece bump {name} micro')"
+            )
+        dest.ensure_indexed(name, version)
+        try:
+            from setpiece.core.files import publishing as files_publishing
+        except ImportError:
+            files_publishing = None  # type: ignore[assignment]
+        if files_publishing is not None:
+            files_publishing.before_promote(ws, theirs, source, dest)
+    if repo_log(ws, dest).keyed("promoted", name, version) is None:
+        ws.emit("promoted", to_repo=dest, asset=name, version=version, source=source.name,
+                recovered=True)
+        ws.report(f"Promoted {name} {version}: {source.name} -> {dest.name} (finishing an "
+                  "interrupted promote)")
+    else:
+        ws.report(f"{name} {version} is already in '{dest.name}' with the same bytes: "
+                  "nothing to do")
 
 
 def edit(ws: Workspace, spec: str) -> OutputAsset:
