@@ -217,3 +217,37 @@ def test_redis_dies_between_a_handler_and_its_ack(
     assert b.client.xpending(b.stream, "g")["pending"] == 0
     assert b.consume("g", "c", handler, once=True, claim_idle_ms=0) == 0
     assert calls == [0, 1, 2, 3, 4]
+
+
+def test_forward_service_forwards_until_sigterm(
+    make_workspace: Any, redis_server: Any, tmp_path: Path
+) -> None:
+    """``setpiece events forward`` (no --once): a service that forwards what emits could
+    not (the bus was down then) and stops cleanly on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    redis_server.stop()
+    ws = with_bus(make_workspace(), redis_server.url)
+    ws.emit("note", to_repo=ws.repo("review"), n=1)  # the bus is down: only logged
+    exe = Path(sys.executable).parent / "setpiece"
+    proc = subprocess.Popen([str(exe), "-w", str(ws.root), "events", "forward", "--interval",
+                             "0.1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # the service is up, and says the bus is down
+        assert "bus down" in first and "retrying" in first, first
+        redis_server.start()
+        b = new_bus(redis_server.url, tmp_path)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not b.client.exists(b.stream):
+            time.sleep(0.05)
+        assert [e.get("n") for e in collect(b, "g")] == [1]
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert json.loads(out.splitlines()[0]) == {"blessed": 0, "review": 1}

@@ -52,3 +52,32 @@ def test_subscribers_get_every_event_and_a_failing_one_breaks_nothing(
     logged = [e["event"] for e in events.read(ws.root)]
     assert [e["event"] for e in got] == logged
     assert "broken_hook" in caplog.text and "hook down" in caplog.text
+
+
+def test_replay_resends_a_window_to_subscribers_marked(
+    site: Path, make_workspace: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    seen = tmp_path / "seen.jsonl"
+    _subscriber_dist(site, "studio_luts", (
+        "import json\n"
+        "def on_event(event):\n"
+        f"    with open({str(seen)!r}, 'a') as fh:\n"
+        "        fh.write(json.dumps(event) + '\\n')\n"
+    ))
+    ws = make_workspace("ws")
+    for name in ("Chair", "Table", "Lamp"):
+        ws.create(name)
+        ws.publish(name)
+    seen.unlink()
+    logged = [json.loads(x) for x in run_cli("-w", ws.root, "events", "--repo", "review",
+                                             "--json").out.splitlines()]
+    r = run_cli("-w", ws.root, "events", "replay", "--repo", "review", "--since", logged[0]["id"],
+                "--until", logged[1]["id"], "--json")
+    assert r.exit_code == 0, r.err
+    assert r.json()["events"] == 1 and r.json()["bus"] == 0
+    got = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert [(e["asset"], e["replay"]) for e in got] == [("Table", r.json()["replay"])]
+    assert {k: v for k, v in got[0].items() if k != "replay"} == logged[1]
+    # the log itself is unchanged
+    assert [json.loads(x) for x in run_cli("-w", ws.root, "events", "--repo", "review",
+                                           "--json").out.splitlines()] == logged

@@ -395,3 +395,31 @@ def test_affected_over_an_index_repo(make_workspace, index: Server, sample_repo:
     assert all(p.read_bytes().startswith(b"Metadata-Version") for p in cached)
     assert run_cli("-w", ws.root, "affected", "Lamp==3.3.0", "--json").json()["affected"] == []
     run_cli("-w", ws.root, "affected", "Table==9.0.0").user_error("not published")
+
+
+def test_index_repo_events_live_where_configured(index_ws, make_workspace, make_repo, index: Server,
+                                                 run_cli, tmp_path: Path) -> None:
+    """An index server has nowhere to keep events: without ``events = FOLDER`` they stay
+    in the publishing workspace; with a shared folder, every workspace sees them."""
+    import json
+
+    ws = index_ws
+    ws.create("Chair")
+    assert run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").exit_code == 0
+    local = ws.root / ".setpiece" / "repo-events" / "blessed"
+    assert len(list(local.glob("[0-9]*/*/*.json"))) == 1
+    r = run_cli("-w", ws.root, "events", "--repo", "blessed", "--json")
+    assert [json.loads(x)["event"] for x in r.out.splitlines()] == ["published"]
+
+    shared = tmp_path / "shared-events"
+    other = make_workspace("other", repos={"blessed": index.simple, "review": make_repo("review")},
+                           blessed="blessed", default="review")
+    for w in (ws, other):
+        with w.config.edit() as doc:
+            doc["repos"]["blessed"]["events"] = str(shared)
+    run_cli("-w", ws.root, "bump", "Chair", "micro")
+    assert run_cli("-w", ws.root, "publish", "Chair", "--repo", "blessed").exit_code == 0
+    r = run_cli("-w", other.root, "events", "--repo", "blessed", "--json")
+    got = [json.loads(x) for x in r.out.splitlines()]
+    assert [(e["event"], e["version"], e["workspace"]) for e in got] == [
+        ("published", "0.1.1", str(ws.root))]

@@ -372,13 +372,15 @@ def repo_log(ws: Workspace, repo: Repo) -> FolderLog:
 
     A folder repo keeps them in ``<repo>/.setpiece/events``. An index server has no place
     for them, so an index repo's events go to the folder its config names
-    (``[repos.NAME] events = "/shared/folder"``: give every workspace the same one to share
-    them), else to ``<workspace>/.setpiece/repo-events/<NAME>``, local to this workspace
+    (``[repos.NAME] events = "/shared/folder"``, relative to the workspace: give every
+    workspace the same one to share them), else to ``<workspace>/.setpiece/repo-events/<NAME>``, local to this workspace
     and shared only through the bus.
     """
     configured = repo.options.get("events")
     if configured:
-        return FolderLog(Path(str(configured)).expanduser(), label=f"repo {repo.name}")
+        folder = Path(str(configured)).expanduser()
+        return FolderLog(folder if folder.is_absolute() else ws.root / folder,
+                         label=f"repo {repo.name}")
     if repo.kind == "folder":
         return FolderLog(Path(repo.location) / ".setpiece" / "events", label=f"repo {repo.name}")
     return FolderLog(ws.root / ".setpiece" / "repo-events" / repo.name, label=f"repo {repo.name}")
