@@ -154,3 +154,41 @@ def test_global_options_after_the_command(sample_ws, run_setpiece, tmp_path: Pat
     # a script's own arguments are never taken: 'batch run SCRIPT -q' passes -q on
     r = run_setpiece("batch", "run", "--help", "-w", ws.root, cwd=tmp_path)
     assert r.exit_code == 0
+
+
+def test_every_command_that_changes_something_has_json(make_workspace, run_cli,
+                                                         tmp_path: Path) -> None:
+    """Scripts read results from stdout as JSON; the reports stay on stderr."""
+
+    def js(*args: object) -> object:
+        r = run_cli(*args, "--json")
+        assert r.exit_code == 0, (args, r.err)
+        return r.json()
+
+    init = js("init", tmp_path / "ws2", "--repo", f"review={tmp_path / 'repos' / 'review'}")
+    assert init["root"] == str(tmp_path / "ws2") and init["default"] == "review"
+    ws = make_workspace()
+    w = ("-w", ws.root)
+    assert js(*w, "create", "Chair", "--kind", "prop")["version"] == "0.1.0"
+    js(*w, "create", "Table")
+    deps = js(*w, "require", "Chair", "Table>=0.1")["dependencies"]
+    assert [(d["name"], d["kind"]) for d in deps] == [("Table", "semi-push")]
+    assert js(*w, "unrequire", "Chair", "Table")["dependencies"] == []
+    assert js(*w, "bump", "Chair", "minor") == {"name": "Chair", "previous": "0.1.0",
+                                                 "version": "0.2.0"}
+    assert js(*w, "build", "Chair")["wheel"].endswith("chair-0.2.0-py3-none-any.whl")
+    pub = js(*w, "publish", "Chair", "-m", "first")
+    assert (pub["version"], pub["repo"], pub["comment"]) == ("0.2.0", "review", "first")
+    assert js(*w, "promote", "Chair==0.2.0", "--to", "blessed") == {
+        "name": "Chair", "version": "0.2.0", "to": "blessed", "from": None}
+    extra = tmp_path / "repos" / "extra"
+    added = js(*w, "repo", "add", "extra", extra, "--create")
+    assert (added["name"], added["location"], added["blessed"]) == ("extra", str(extra), False)
+    assert js(*w, "repo", "reindex", "extra") == {"repo": "extra", "indexed": 0, "skipped": []}
+    assert js(*w, "repo", "remove", "extra") == {"removed": "extra"}
+    import shutil
+
+    shutil.rmtree(ws.output("Chair").path)
+    ws.uv_pip("uninstall", ["chair"], what="cleanup", with_index=False)
+    edited = js(*w, "edit", "Chair==0.2.0")
+    assert (edited["name"], edited["version"]) == ("Chair", "0.2.1")

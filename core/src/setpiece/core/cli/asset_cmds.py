@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from setpiece.core.cli import State, pass_state
+from setpiece.core.cli import State, echo_json, pass_state
 from setpiece.core.naming import BUMP_PARTS
 from setpiece.core.requirements import GROUPS
 
@@ -14,47 +14,82 @@ from setpiece.core.requirements import GROUPS
 @click.option("--kind", default="prop", show_default=True, help="prop, set, shot, tool, ... (free text).")
 @click.option("--version", "version", default="0.1.0", show_default=True, help="First version.")
 @click.option("--description", default="", help="One line saying what the asset is.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def create(state: State, name: str, kind: str, version: str, description: str) -> None:
+def create(state: State, name: str, kind: str, version: str, description: str, as_json: bool) -> None:
     """Create asset NAME in outputs/NAME, installed editable into inputs/."""
-    state.workspace().create(name, kind=kind, version=version, description=description)
+    asset = state.workspace().create(name, kind=kind, version=version, description=description)
+    if as_json:
+        echo_json({"name": asset.name, "version": asset.version, "kind": asset.kind,
+                   "path": str(asset.path)})
 
 
 @click.command()
 @click.argument("name")
 @click.argument("reqs", nargs=-1, required=True)
 @click.option("--group", type=click.Choice(GROUPS), default="build", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def require(state: State, name: str, reqs: tuple[str, ...], group: str) -> None:
+def require(state: State, name: str, reqs: tuple[str, ...], group: str, as_json: bool) -> None:
     """Add dependencies REQ... (Table, 'Table>=1.2,<2', Table==3.2.1) to output asset NAME."""
-    state.workspace().require(name, list(reqs), group=group)
+    ws = state.workspace()
+    ws.require(name, list(reqs), group=group)
+    if as_json:
+        _echo_requirements(ws, name)
 
 
 @click.command()
 @click.argument("name")
 @click.argument("dep")
 @click.option("--group", type=click.Choice(GROUPS), default=None, help="Only this group (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def unrequire(state: State, name: str, dep: str, group: str | None) -> None:
+def unrequire(state: State, name: str, dep: str, group: str | None, as_json: bool) -> None:
     """Remove dependency DEP from output asset NAME."""
-    state.workspace().unrequire(name, dep, group=group)
+    ws = state.workspace()
+    ws.unrequire(name, dep, group=group)
+    if as_json:
+        _echo_requirements(ws, name)
+
+
+def _echo_requirements(ws: object, name: str) -> None:
+    """The output asset's dependencies after the change (as ``info --json`` lists them)."""
+    from setpiece.core.listing import dependencies_json
+
+    asset = ws.output(name)  # type: ignore[attr-defined]
+    echo_json({"name": asset.name, "version": asset.version,
+               "dependencies": dependencies_json(asset.groups())})
 
 
 @click.command()
 @click.argument("name")
 @click.argument("part", type=click.Choice(BUMP_PARTS))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def bump(state: State, name: str, part: str) -> None:
+def bump(state: State, name: str, part: str, as_json: bool) -> None:
     """Bump output asset NAME's version (major|minor|micro|pre|post|dev)."""
-    click.echo(state.workspace().bump(name, part))
+    ws = state.workspace()
+    before = ws.output(name).version
+    after = ws.bump(name, part)
+    if as_json:
+        echo_json({"name": ws.output(name).name, "previous": before, "version": after})
+    else:
+        click.echo(after)
 
 
 @click.command()
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def build(state: State, name: str) -> None:
+def build(state: State, name: str, as_json: bool) -> None:
     """Build output asset NAME's wheel into build/."""
-    click.echo(str(state.workspace().build(name)))
+    ws = state.workspace()
+    wheel = ws.build(name)
+    if as_json:
+        asset = ws.output(name)
+        echo_json({"name": asset.name, "version": asset.version, "wheel": str(wheel)})
+    else:
+        click.echo(str(wheel))
 
 
 @click.command()
@@ -62,8 +97,10 @@ def build(state: State, name: str) -> None:
 @click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted in-app publish from its staging folder.")
 @click.option("-m", "--message", metavar="TEXT", help="A comment kept with the version (shown by 'versions --long').")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def publish(state: State, name: str, repo_name: str | None, resume: bool, message: str | None) -> None:
+def publish(state: State, name: str, repo_name: str | None, resume: bool, message: str | None,
+            as_json: bool) -> None:
     """Build (if needed) and publish output asset NAME. A published version never changes."""
     ws = state.workspace()
     if resume:
@@ -77,25 +114,37 @@ def publish(state: State, name: str, repo_name: str | None, resume: bool, messag
         return
     wheel = ws.publish(name, repo=repo_name, comment=message)
     state.report(f"Published {wheel.name}")
+    if as_json:
+        asset = ws.output(name)
+        echo_json({"name": asset.name, "version": asset.version, "wheel": wheel.name,
+                   "repo": ws.repo(repo_name).name, "comment": message or ""})
 
 
 @click.command()
 @click.argument("spec", metavar="NAME[==VER]")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def edit(state: State, spec: str) -> None:
+def edit(state: State, spec: str, as_json: bool) -> None:
     """Make an editable output of a published version, continuing its line (1.3.0 -> 1.3.1)."""
     asset = state.workspace().edit(spec)
-    click.echo(f"{asset.name} {asset.version} {asset.path}")
+    if as_json:
+        echo_json({"name": asset.name, "version": asset.version, "path": str(asset.path)})
+    else:
+        click.echo(f"{asset.name} {asset.version} {asset.path}")
 
 
 @click.command()
 @click.argument("spec", metavar="NAME==VER")
 @click.option("--to", "to", required=True, metavar="REPO", help="Destination repo (e.g. blessed).")
 @click.option("--from", "from_", metavar="REPO", help="Source repo (default: the first that has it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def promote(state: State, spec: str, to: str, from_: str | None) -> None:
+def promote(state: State, spec: str, to: str, from_: str | None, as_json: bool) -> None:
     """Copy a published version between repos unchanged (review -> blessed)."""
-    state.workspace().promote(spec, to=to, from_=from_)
+    version = state.workspace().promote(spec, to=to, from_=from_)
+    if as_json:
+        echo_json({"name": spec.partition("==")[0], "version": version, "to": to,
+                   "from": from_})
 
 
 @click.command()

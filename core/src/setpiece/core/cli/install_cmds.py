@@ -46,11 +46,11 @@ def external() -> None:
 
 @external.command("add")
 @click.argument("reqs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def external_add(state: State, reqs: tuple[str, ...]) -> None:
+def external_add(state: State, reqs: tuple[str, ...], as_json: bool) -> None:
     """Fetch wheels of REQ... (and their dependencies) for the workspace's Python."""
-    for name in state.workspace().external_add(list(reqs)):
-        click.echo(name)
+    _print_changes(state.workspace().external_add(list(reqs)), as_json)
 
 
 @external.command("list")

@@ -15,8 +15,9 @@ from setpiece.core.cli import State, echo_json, pass_state
 @click.option("--repo", "repos", multiple=True, metavar="NAME=LOCATION", help="A repo (folder or http(s) index URL); repeatable.")
 @click.option("--blessed", metavar="NAME", help="The repo assets install from first.")
 @click.option("--default", "default", metavar="NAME", help="The repo assets publish to.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def init(state: State, path: str, python: str | None, repos: tuple[str, ...], blessed: str | None, default: str | None) -> None:
+def init(state: State, path: str, python: str | None, repos: tuple[str, ...], blessed: str | None, default: str | None, as_json: bool) -> None:
     """Create a workspace: setpiece.toml, inputs/ (uv venv), outputs/, build/, external_packages/.
 
     With no --repo, two folder repos 'blessed' (install source) and 'review' (publish
@@ -33,6 +34,10 @@ def init(state: State, path: str, python: str | None, repos: tuple[str, ...], bl
     for name, repo in ws.repos().items():
         roles = [r for r in ("blessed", "default") if getattr(ws.config, r) == name]
         state.report(f"  repo {name}: {repo.location}" + (f" ({', '.join(roles)})" if roles else ""))
+    if as_json:
+        echo_json({"root": str(ws.root), "python": str(ws.python),
+                   "repos": {n: r.location for n, r in ws.repos().items()},
+                   "blessed": ws.config.blessed, "default": ws.config.default})
 
 
 @click.group()
@@ -46,8 +51,9 @@ def repo() -> None:
 @click.option("--blessed", is_flag=True, help="Make it the install source.")
 @click.option("--default", "default", is_flag=True, help="Make it the publish target.")
 @click.option("--create", is_flag=True, help="Create the folder if it does not exist (a new, empty repo).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def repo_add(state: State, name: str, location: str, blessed: bool, default: bool, create: bool) -> None:
+def repo_add(state: State, name: str, location: str, blessed: bool, default: bool, create: bool, as_json: bool) -> None:
     """Add repo NAME at LOCATION (a folder path or an http(s):// index URL).
 
     A folder must exist unless --create is given. Run again on a configured NAME to change
@@ -56,6 +62,9 @@ def repo_add(state: State, name: str, location: str, blessed: bool, default: boo
     ws = state.workspace()
     r = ws.repo_add(name, location, blessed=blessed, default=default, create=create)
     state.report(f"Added repo {name}: {r.location}")
+    if as_json:
+        echo_json({**r.describe(), "blessed": ws.config.blessed == name,
+                   "default": ws.config.default == name})
 
 
 @repo.command("list")
@@ -81,8 +90,9 @@ def repo_list(state: State, as_json: bool) -> None:
 @repo.command("remove")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Also remove the blessed or default repo (the workspace is left without one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def repo_remove(state: State, name: str, force: bool) -> None:
+def repo_remove(state: State, name: str, force: bool, as_json: bool) -> None:
     """Remove repo NAME from the workspace (its contents are left alone).
 
     The blessed or default repo is kept unless --force: set another first with
@@ -90,12 +100,15 @@ def repo_remove(state: State, name: str, force: bool) -> None:
     """
     state.workspace().repo_remove(name, force=force)
     state.report(f"Removed repo {name}")
+    if as_json:
+        echo_json({"removed": name})
 
 
 @repo.command("reindex")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def repo_reindex(state: State, name: str) -> None:
+def repo_reindex(state: State, name: str, as_json: bool) -> None:
     """Rebuild a folder repo's static index (simple/) from its wheels."""
     from setpiece.core.errors import SetpieceError
     from setpiece.core.repos.folder import FolderRepo
@@ -104,7 +117,10 @@ def repo_reindex(state: State, name: str) -> None:
     if not isinstance(r, FolderRepo):
         raise SetpieceError(f"repo '{name}' is an index server: it keeps its own index")
     skipped: list[str] = []
-    state.report(f"Indexed {r.reindex(skipped)} assets in {r.location}")
+    indexed = r.reindex(skipped)
+    state.report(f"Indexed {indexed} assets in {r.location}")
+    if as_json:
+        echo_json({"repo": name, "indexed": indexed, "skipped": skipped})
     if skipped:
         first = skipped[0]
         more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
