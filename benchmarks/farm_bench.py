@@ -65,7 +65,9 @@ def _local(chunks: int, workers: int, tmp: Path, layers: int) -> float:
     elapsed = time.perf_counter() - t
     status = config.backend_for("local").status(handle)
     if status.state != "done":
-        raise SystemExit(status.summary())
+        for chunk in status.dead[:2]:
+            print(Path(chunk.log).read_text()[-2000:], file=sys.stderr)
+        raise SystemExit(status.summary()[:500])
     return elapsed
 
 

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: one runner per job is not enforced
     fcntl = None  # type: ignore[assignment]
+
+
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 def _positive_int(value: Any, what: str) -> int:
@@ -163,25 +167,28 @@ class Runner:
             st = jd.read_state(chunk)
             if st.state == "running":  # left by a runner that was killed
                 if st.pid and st.host == hostname() and _is_our_worker(st.pid, jd):
-                    _kill_group(st.pid, signal.SIGKILL)
+                    _kill_group(st.pid, _SIGKILL)
                 st = jd.mark(chunk, "waiting", pid=None, attempts=max(0, st.attempts - 1),
                              message="interrupted: run again")
             self.states[key] = st
-        pending = [k for k in self.chunks if self.states[k].state == "waiting"]
+        # each chunk's count of unfinished upstream chunks; ready: waiting with none left
+        dependents: dict[str, list[str]] = {k: [] for k in self.chunks}
+        for key, ups in deps.items():
+            for up in ups:
+                dependents[up].append(key)
+        missing = {k: sum(self.states[u].state != "done" for u in deps[k]) for k in self.chunks}
+        ready = deque(k for k in self.chunks
+                      if self.states[k].state == "waiting" and missing[k] == 0)
         running: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
         self.launched: dict[str, int] = {}
         last_report = 0.0
         while self.stop_signal is None:
-            done = {k for k, s in self.states.items() if s.state == "done"}
-            started: list[str] = []
-            for key in pending:
-                if len(running) >= self.workers:
-                    break
-                if all(d in done for d in deps[key]):
-                    self.launched[key] = self.states[key].attempts
-                    running[key] = (self._launch(self.chunks[key]), time.monotonic())
-                    started.append(key)
-            pending = [k for k in pending if k not in started]
+            started = False
+            while ready and len(running) < self.workers:
+                key = ready.popleft()
+                self.launched[key] = self.states[key].attempts
+                running[key] = (self._launch(self.chunks[key]), time.monotonic())
+                started = True
             if started:
                 last_report = self._report(last_report)
             if not running:
@@ -205,8 +212,13 @@ class Runner:
                 reason = f"killed by signal {-code}" if code < 0 else f"worker exited {code}"
                 st = record_failure(jd, self.layers[chunk.layer], chunk, code, reason)
             self.states[key] = st
-            if st.state == "waiting":
-                pending.insert(0, key)
+            if st.state == "waiting":  # retries left: first in line
+                ready.appendleft(key)
+            elif st.state == "done":
+                for down in dependents[key]:
+                    missing[down] -= 1
+                    if missing[down] == 0:
+                        ready.append(down)
             last_report = self._report(last_report)
         if self.stop_signal is not None:
             self._stop_all(running)
@@ -239,7 +251,7 @@ class Runner:
         for key, (proc, started) in running.items():
             timeout = self.layers[self.chunks[key].layer].timeout
             if timeout is not None and now - started > timeout + TIMEOUT_GRACE:
-                _kill_group(proc.pid, signal.SIGKILL)
+                _kill_group(proc.pid, _SIGKILL)
 
     def _stop_all(self, running: Mapping[str, tuple[subprocess.Popen[bytes], float]]) -> None:
         for proc, _ in running.values():
@@ -249,7 +261,7 @@ class Runner:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _kill_group(proc.pid, signal.SIGKILL)
+                _kill_group(proc.pid, _SIGKILL)
                 proc.wait()
         for key in running:
             chunk = self.chunks[key]
@@ -354,9 +366,11 @@ class LocalBackend:
             with open(handle.dir.path / "runner.log", "ab") as out:
                 subprocess.Popen(
                     [python, "-m", "setpiece.core.farm.local", str(handle.dir.path),
-                     "--workers", str(self.workers), "--lock-fd", str(lock.fd)],
+                     "--workers", str(self.workers),
+                     *(["--lock-fd", str(lock.fd)] if fcntl is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    pass_fds=(lock.fd,), start_new_session=hasattr(os, "setsid"),
+                    pass_fds=(lock.fd,) if fcntl is not None else (),
+                    start_new_session=hasattr(os, "setsid"),
                 )
         finally:
             lock.release()
@@ -398,14 +412,14 @@ class LocalBackend:
                 time.sleep(0.1)
             if not RunnerLock.held(jd):
                 return
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, _SIGKILL)
         # no runner (or it did not stop): stop what it left running
         job = jd.job()
         for chunk in job.chunks():
             st = jd.read_state(chunk)
             if st.state == "running":
                 if st.pid and _is_our_worker(st.pid, jd):
-                    _kill_group(st.pid, signal.SIGKILL)
+                    _kill_group(st.pid, _SIGKILL)
                 jd.mark(chunk, "waiting", pid=None, attempts=max(0, st.attempts - 1),
                         message="killed: run again with 'setpiece farm retry'")
         data = jd.read_handle() or handle.to_dict()
