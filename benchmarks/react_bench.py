@@ -98,8 +98,8 @@ def measure(base: Path, runs: int, poll: float, bus: str | None) -> list[float]:
             from setpiece.core.eventlog import read as read_log
             from setpiece.core.eventlog import repo_log
 
-            ev = [e for e in read_log(repo_log(a, a.repo("shared")), names=["published"])
-                  if e.version == plate.version][0]
+            ev = next(e for e in read_log(repo_log(a, a.repo("shared")), names=["published"])
+                      if e.version == plate.version)
             deadline = time.monotonic() + 30
             while ev.id not in outcomes and time.monotonic() < deadline:
                 time.sleep(0.005)
@@ -121,13 +121,13 @@ def raw_listdir(folder: Path, runs: int, poll: float) -> list[float]:
         written = threading.Event()
         t0 = [0.0]
 
-        def write(n: int = i) -> None:
+        def write(n: int, t0: list[float], written: threading.Event) -> None:
             time.sleep(0.05 + random.uniform(0, poll))  # any phase of the poll
             t0[0] = time.time()
             (folder / f"{n}.json").write_bytes(b"{}")
             written.set()
 
-        threading.Thread(target=write).start()
+        threading.Thread(target=write, args=(i, t0, written)).start()
         while True:
             if set(os.listdir(folder)) - seen:
                 out.append(time.time() - t0[0])
@@ -148,13 +148,13 @@ def raw_redis(url: str, runs: int) -> list[float]:
         got = threading.Event()
         t1 = [0.0]
 
-        def consume() -> None:
+        def consume(t1: list[float], got: threading.Event) -> None:
             c = redis.Redis.from_url(url)
             c.xreadgroup("g", "c", {stream: ">"}, count=1, block=5000)
             t1[0] = time.time()
             got.set()
 
-        th = threading.Thread(target=consume)
+        th = threading.Thread(target=consume, args=(t1, got))
         th.start()
         time.sleep(0.1)
         t0 = time.time()
