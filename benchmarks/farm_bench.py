@@ -16,7 +16,13 @@ worker slot spends on one chunk). Rows:
   ``--chunks`` frames, chunk size 1: a worker process per chunk (``python -m
   setpiece.core.farm.worker``), its state written atomically before and after, its log file;
 - ``local 2 layers``: the same plus a second layer waiting frame by frame on the first
-  (twice the chunks; dependencies resolved as chunks finish).
+  (twice the chunks; dependencies resolved as chunks finish);
+- ``raw distributed: no-op function`` / ``raw distributed: subprocess true``: ``client.map``
+  on a real Dask scheduler and ``--workers`` one-thread workers on 127.0.0.1 (started once
+  for the dask rows): the engine's floor, and the floor of running a command on it;
+- ``dask``: ``submit(job, backend="dask", wait=True)`` of the same one-layer job on that
+  cluster: one task per chunk, each running the guard (``python -m
+  setpiece.core.farm.remote``), which forks the farm worker, which runs ``true``.
 
 Other backends add rows to ``ROWS`` (name -> function(chunks, workers, tmp) -> seconds).
 """
@@ -32,6 +38,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "src"))
 
@@ -71,12 +78,71 @@ def _local(chunks: int, workers: int, tmp: Path, layers: int) -> float:
     return elapsed
 
 
+# -- dask: a real scheduler and --workers workers (one thread each) on 127.0.0.1, started
+# once for the dask rows (tests/farm/dask_cluster.py, as the tests do) and stopped at exit.
+_CLUSTER: list[Any] = []
+
+
+def _dask_address(workers: int, tmp: Path) -> str:
+    if not _CLUSTER:
+        import atexit
+        import shutil
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "farm"))
+        from dask_cluster import start_cluster
+
+        root = Path(tempfile.mkdtemp(prefix="farm-bench-dask-"))
+        cluster = start_cluster(root, workers=workers)
+        _CLUSTER.append(cluster)
+        atexit.register(lambda: (cluster.stop(), shutil.rmtree(root, ignore_errors=True)))
+    return str(_CLUSTER[0].address)
+
+
+def _noop(i: int) -> int:
+    return i
+
+
+def _run_true(i: int) -> int:
+    return subprocess.call(["true"])
+
+
+def _raw_distributed(fn: Callable[[int], int]) -> Callable[[int, int, Path], float]:
+    def run(chunks: int, workers: int, tmp: Path) -> float:
+        from distributed import Client
+
+        with Client(_dask_address(workers, tmp)) as client:
+            t = time.perf_counter()
+            client.gather(client.map(fn, range(chunks), pure=False, resources={"cores": 1}))
+            return time.perf_counter() - t
+
+    return run
+
+
+def _dask(chunks: int, workers: int, tmp: Path) -> float:
+    from setpiece.core.farm import Job, Layer
+    from setpiece.core.farm.submitting import FarmConfig, submit
+
+    config = FarmConfig(jobs_dir=tmp / "jobs",
+                        backends={"dask": {"address": _dask_address(workers, tmp)}})
+    job = Job("bench", layers=[Layer("a", command=["true"], frames=f"1-{chunks}", retries=0)])
+    t = time.perf_counter()
+    handle = submit(job, backend="dask", wait=True, config=config)
+    elapsed = time.perf_counter() - t
+    status = config.backend_for("dask").status(handle)
+    if status.state != "done":
+        raise SystemExit(status.summary())
+    return elapsed
+
+
 ROWS: dict[str, tuple[Callable[[int, int, Path], float], int]] = {
     # name -> (function, chunks run per requested chunk)
     "raw true": (raw_true, 1),
     "raw python": (raw_python, 1),
     "local": (lambda c, w, t: _local(c, w, t, 1), 1),
     "local 2 layers": (lambda c, w, t: _local(c, w, t, 2), 2),
+    "raw distributed: no-op function": (_raw_distributed(_noop), 1),
+    "raw distributed: subprocess true": (_raw_distributed(_run_true), 1),
+    "dask": (_dask, 1),
 }
 
 

@@ -113,13 +113,15 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_run_elsewhere(
     with Client(dask_cluster.address, timeout=30) as client:
         victim = None
         deadline = time.monotonic() + 60
+        chunks = jd.job().chunks()
         while victim is None and time.monotonic() < deadline:
+            # mid-chunk: a chunk that is running and has written its first frame (a worker's
+            # processing list also holds tasks queued behind the running one: ask the state)
+            running = [c.key for c in chunks if jd.read_state(c).state == "running"
+                       and (out / f"{c.frames[0]:04d}.txt").exists()]
             for addr, keys in client.processing().items():
-                running = [k for k in keys if k in handle_keys.values()]
-                # wait until the chunk's worker has written its first frame: mid-chunk
-                if running and (out / "renders.log").exists():
-                    victim = (addr, running[0])
-                    break
+                if running and handle_keys[running[0]] in keys:
+                    victim = (addr, handle_keys[running[0]])
             time.sleep(0.05)
         assert victim is not None, "no chunk started"
         name = client.scheduler_info(n_workers=-1)["workers"][victim[0]]["name"]

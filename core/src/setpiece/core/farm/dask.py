@@ -41,6 +41,8 @@ from setpiece.core.farm.remote import guard_argv
 
 #: Seconds between two looks at the scheduler while waiting.
 POLL = 0.25
+#: Seconds between two progress reports (each reads every chunk's state file).
+PROGRESS_EVERY = 1.0
 #: Seconds after which a task the scheduler never knew of is taken as lost.
 LOST_AFTER = 30.0
 
@@ -201,20 +203,27 @@ class DaskBackend:
         chunks = {c.key: c for c in job.chunks()}
         last = None
         seen: set[str] = set()
+        finished: set[str] = set()
         started = time.monotonic()
+        reported = 0.0
         while True:
-            states = client.run_on_scheduler(_task_states, keys=list(keys.values()))
+            pending = {k: keys[k] for k in keys if k not in finished}
+            states = client.run_on_scheduler(_task_states, keys=list(pending.values()))
             seen.update(states)
-            active = [k for k, key in keys.items() if not self._finished(
-                key, states, seen, job_dir.read_state(chunks[k]).state, started)]
-            status = job_dir.status(self.name)
-            line = (status.state, tuple(sorted(status.counts().items())))
-            if progress is not None and line != last:
-                progress(status)
-            last = line
-            if not active or (job_dir.read_handle() or {}).get("state") == "killed":
+            for k, key in pending.items():
+                # a chunk's state file is read only once its task left the scheduler
+                chunk_state = "" if key in states else job_dir.read_state(chunks[k]).state
+                if self._finished(key, states, seen, chunk_state, started):
+                    finished.add(k)
+            if progress is not None and len(finished) != last \
+                    and time.monotonic() - reported >= PROGRESS_EVERY:
+                progress(job_dir.status(self.name))  # reads every state file: not too often
+                last, reported = len(finished), time.monotonic()
+            if len(finished) == len(keys) or \
+                    (job_dir.read_handle() or {}).get("state") == "killed":
                 break
             time.sleep(POLL)
+        states = client.run_on_scheduler(_task_states, keys=list(keys.values()))
         # A chunk whose task erred without its worker recording why (its Dask workers died
         # more often than allowed-failures) is dead; chunks downstream of a failure never ran.
         for ckey, key in keys.items():
