@@ -192,6 +192,26 @@ def test_bad_bus_configuration(make_workspace: Any, run_cli: Any) -> None:
         "no bus configured", "[events] bus")
     with_bus(ws, "http://127.0.0.1:1/")
     run_cli("-w", ws.root, "events", "forward", "--once").user_error("not a Redis URL")
+    # a bad bus never fails a publish: the event is in the repo log, to forward later
+    ws.create("Chair")
+    assert run_cli("-w", ws.root, "publish", "Chair").exit_code == 0
+    assert [e.asset for e in repo_events(ws)] == ["Chair"]
+
+
+def test_without_redis_py_a_publish_still_succeeds(
+    make_workspace: Any, redis_server: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from setpiece.core.errors import SetpieceError
+
+    def missing() -> Any:
+        raise SetpieceError("the bus needs redis-py: pip install 'setpiece-core[bus]'")
+
+    monkeypatch.setattr(busmod, "_redis", missing)
+    ws = with_bus(make_workspace(), redis_server.url)
+    ws.create("Chair")
+    assert run_cli("-w", ws.root, "publish", "Chair").exit_code == 0
+    assert [e.asset for e in repo_events(ws)] == ["Chair"]
+    run_cli("-w", ws.root, "events", "forward", "--once").user_error("setpiece-core[bus]")
 
 
 def test_redis_dies_between_a_handler_and_its_ack(

@@ -230,6 +230,7 @@ def test_yank_marks_the_index_and_installs_skip_it_unless_pinned(
     assert 'data-yanked="broken UVs"' in row
     assert "data-yanked" not in next(x for x in page.splitlines() if "chair-1.0.0" in x)
     assert (sample_repo / "chair-1.1.0-py3-none-any.whl").exists()  # never deleted
+    assert "blessed      1.0.0, 1.1.0 (yanked)" in run_cli("-w", ws.root, "versions", "Chair").out
     assert run_cli("-w", ws.root, "install", "Chair").exit_code == 0
     assert ws.installed_assets()["chair"].version == "1.0.0"
     r = run_cli("-w", ws.root, "install", "Chair==1.1.0")

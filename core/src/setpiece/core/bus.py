@@ -438,13 +438,14 @@ def forward_after_emit(ws: Workspace, repo: Repo) -> int:
     """Forward ``repo``'s log right after an emit: a few ms at most, never raises."""
     try:
         b = for_workspace(ws)
-    except SetpieceError as exc:
+        down: tuple[type[BaseException], ...] = (
+            BusDown, _redis().exceptions.RedisError, *_errors())
+    except SetpieceError as exc:  # no redis-py, a bad URL: the event stays in the log
         log.warning("%s", exc)
         return 0
     if _down_until.get(b.url, 0.0) > time.monotonic():
         return 0
     b.timeout = max(b.connect_timeout * 2, 0.05)  # a hung bus costs one emit ~50 ms
-    down: tuple[type[BaseException], ...] = (BusDown, _redis().exceptions.RedisError, *_errors())
     try:
         return b.forward(ws, repo, limit=OPPORTUNISTIC)
     except down as exc:

@@ -247,7 +247,9 @@ def versions(state: State, name: str, repo_name: str | None, long_: bool, as_jso
         echo_json(data)
     else:
         for repo_, vs in data.items():
-            click.echo(f"{repo_:<12} {', '.join(vs) if vs else '-'}")
+            yanked = _yanked(ws, repo_, name) if vs else {}
+            shown = [f"{v} (yanked)" if v in yanked else v for v in vs]
+            click.echo(f"{repo_:<12} {', '.join(shown) if vs else '-'}")
     from setpiece.core.authoring import reindex_hint
 
     hint = reindex_hint(ws, name)
@@ -282,3 +284,11 @@ def info(state: State, name: str, as_json: bool) -> None:
         click.echo("  dependencies:")
         for d in data["dependencies"]:
             click.echo(f"    [{d['group']}] {d['requirement']:<28} {d['kind']}")
+
+
+def _yanked(ws: object, repo_name: str, name: str) -> dict[str, str]:
+    """Yanked versions of ``name`` in a folder repo (an index server says so itself)."""
+    from setpiece.core.repos.folder import FolderRepo
+
+    repo_ = ws.repo(repo_name)  # type: ignore[attr-defined]
+    return repo_.yanked(name) if isinstance(repo_, FolderRepo) else {}
