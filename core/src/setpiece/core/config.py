@@ -33,6 +33,24 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+def decode_toml(path: Path, raw: bytes) -> str:
+    """TOML is UTF-8: say what the file is instead when it is not."""
+    sample = raw[:64]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(sample) >= 4 and (
+            not any(sample[1::2]) or not any(sample[0::2]))):  # ASCII as UTF-16: every other byte 0
+        raise SetpieceError(f"{path} is UTF-16 text, but TOML files are UTF-8: save it as UTF-8 "
+                            "(without BOM)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SetpieceError(f"{path} is not UTF-8 text (byte {exc.start} is not valid: a binary "
+                            "file?): restore it from a backup or recreate it with 'setpiece init'")
+    if "\x00" in text:
+        raise SetpieceError(f"{path} holds NUL bytes (a binary file?): restore it from a backup "
+                            "or recreate it with 'setpiece init'")
+    return text.removeprefix("\ufeff")
+
+
 class Config:
     """The parsed ``setpiece.toml`` of one workspace."""
 
@@ -44,13 +62,21 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             raise SetpieceError(f"{path} is missing: run 'setpiece init' to create a workspace")
+        except IsADirectoryError:
+            raise SetpieceError(f"{path} is a folder, not a file: remove it or pick another workspace")
+        except OSError as exc:
+            raise SetpieceError(f"cannot read {path} ({exc.strerror or exc}): check its permissions")
+        text = decode_toml(path, raw)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SetpieceError(f"{path} is not valid TOML ({exc}): fix the file by hand")
+        from setpiece.core.config_schema import validate
+
+        validate(path, data)
         return cls(path, data)
 
     @property
@@ -102,7 +128,7 @@ class ConfigEdit:
         self._lock = locked(lock_path(self.config.path))
         self._lock.__enter__()
         try:
-            self.doc = tomlkit.parse(self.config.path.read_text(encoding="utf-8"))
+            self.doc = tomlkit.parse(decode_toml(self.config.path, self.config.path.read_bytes()))
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise

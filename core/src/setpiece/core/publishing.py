@@ -93,6 +93,10 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | Non
     if elsewhere is not None:
         wheel = build(ws, asset.name)
         _refuse_elsewhere(ws, asset.name, version, elsewhere, wheel, target.name)
+    from setpiece.core import hooks
+
+    hooks.run("setpiece.before_publish", ws=ws, package_dir=asset.package_dir, name=asset.name,
+              version=version)
     pushed = before_publish(ws, asset, target)
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")

@@ -42,6 +42,13 @@ def init_workspace(
     from setpiece.core.uvrun import run_uv
 
     root = path.expanduser().resolve()
+    for parent in (root, *root.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise SetpieceError(
+                    f"cannot create a workspace at {root}: {parent} is a file, not a folder; "
+                    "pick another path")
+            break
     if (root / CONFIG_NAME).exists():
         raise SetpieceError(f"{root} is already a setpiece workspace: use it, or pick another folder")
     python = python or f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -74,7 +81,11 @@ def init_workspace(
             repo.check()
 
     created_root = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetpieceError(f"cannot create a workspace at {root} ({exc.strerror or exc}): "
+                            "pick a folder you can write to")
     try:
         reporter(f"Creating venv {root / 'inputs'} (Python {python})")
         run_uv(

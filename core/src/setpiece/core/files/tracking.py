@@ -10,6 +10,7 @@ records its new state. ``import`` also records the source and the state it had, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,6 +62,38 @@ def _check_dest(pkg: Path, target: Path, shown: str) -> Path:
     return resolved
 
 
+def _special_kind(path: str) -> str | None:
+    """'a named pipe' (etc.) for what is neither a regular file, a folder nor a link to one:
+    reading a FIFO blocks forever, a device never ends."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # a dangling link: the hashing step says so
+    for test, kind in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return None
+
+
+def _refuse_special(raw: str, src: Path) -> None:
+    found = [(raw, kind)] if (kind := _special_kind(str(src))) else []
+    if not found and os.path.isdir(src):
+        for folder, _, names in os.walk(src):
+            for n in names:
+                if (kind := _special_kind(os.path.join(folder, n))) is not None:
+                    found.append((os.path.join(folder, n), kind))
+                    break
+            if found:
+                break
+    if found:
+        what, kind = found[0]
+        raise SetpieceError(f"{what} is {kind}, not a file: only regular files and folders can "
+                            "be tracked; copy its content to a file and add that")
+
+
 def plan(asset: OutputAsset, paths: Sequence[str], dest: str | None) -> list[tuple[Path, Path]]:
     """(source, destination) pairs, checked: existing, not escaping, not overlapping."""
     if not paths:
@@ -71,6 +104,7 @@ def plan(asset: OutputAsset, paths: Sequence[str], dest: str | None) -> list[tup
         src = Path(os.path.abspath(Path(raw).expanduser()))
         if not os.path.lexists(src):
             raise SetpieceError(f"{raw} does not exist: give a file or folder to add")
+        _refuse_special(raw, src)
         if dest is not None:
             d = Path(dest)
             if d.is_absolute():
@@ -123,6 +157,22 @@ def _refuse_unrecorded_changes(store: Store, asset: str, target: Path) -> None:
         )
 
 
+def _shards(store: Store, obj: Any) -> set[str]:
+    """The cache folders the objects of ``obj`` go to."""
+    oids = {str(obj.hash_info.value)}
+    if obj.hash_info.isdir:
+        oids |= {str(hi.value) for _, _, hi in obj}
+    return {os.path.dirname(store.cache.oid_to_path(o)) for o in oids}
+
+
+def _temps(folders: set[str]) -> set[str]:
+    out: set[str] = set()
+    for folder in folders:
+        with contextlib.suppress(OSError), os.scandir(folder) as it:
+            out |= {e.path for e in it if e.name.startswith(".") and e.name.endswith(".tmp")}
+    return out
+
+
 def _track(store: Store, asset: str, src: Path, target: Path, record_source: bool) -> Pointer:
     in_place = src == target
     if not in_place:
@@ -131,7 +181,17 @@ def _track(store: Store, asset: str, src: Path, target: Path, record_source: boo
     from setpiece.core.files.verify import before_commit
 
     before_commit(store, src, obj)  # never link the artist's path to a corrupt cached copy
-    store.commit(staging, obj, in_place=in_place)
+    shards = _shards(store, obj)
+    temps = _temps(shards)
+    try:
+        store.commit(staging, obj, in_place=in_place)
+    except SetpieceError as exc:
+        for t in _temps(shards) - temps:  # dvc-data's partial copies (a full disk)
+            with contextlib.suppress(OSError):
+                os.unlink(t)
+        raise SetpieceError(f"{src} was not added: {exc} (free some space, or set [files] cache "
+                            "in setpiece.toml to a bigger disk)" if "no space" in str(exc) else
+                            f"{src} was not added: {exc}")
     md5 = str(obj.hash_info.value)
     if in_place:
         # never unlink-then-link: the artist's bytes stay at their path throughout

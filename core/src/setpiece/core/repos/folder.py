@@ -125,14 +125,28 @@ class FolderRepo(Repo):
                 f"{wn.project} {wn.version} is already published in repo '{self.name}': "
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
-        if not publish_file_exclusive(wheel, dest):
+        try:
+            won = publish_file_exclusive(wheel, dest)
+        except OSError as exc:
+            raise SetpieceError(
+                f"cannot write to repo '{self.name}' ({self.root}): {_os_reason(exc)}; nothing "
+                f"was published ({_os_fix(exc)}, or publish to another repo with --repo)"
+            )
+        if not won:
             self._repair_index(wn.project, dest)
             raise SetpieceError(
                 f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
                 f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
             )
-        self._record(dest)
-        simple_index.write_project_index(self.root, wn.project, added=[dest])
+        try:
+            self._record(dest)
+            simple_index.write_project_index(self.root, wn.project, added=[dest])
+        except OSError as exc:  # the version is there (immutable): only its index is behind
+            raise SetpieceError(
+                f"{wn.project} {wn.version} was published to repo '{self.name}', but its index "
+                f"could not be written ({_os_reason(exc)}): {_os_fix(exc)}, then run "
+                f"'setpiece repo reindex {self.name}' (installs cannot see it until then)"
+            )
         from setpiece.core.repos.gc import maybe_gc
 
         maybe_gc(self.root)  # temps of killed writers, at most once a day (repos/gc.py)
@@ -236,6 +250,24 @@ class FolderRepo(Repo):
         if record is None:
             record = rdeps.VersionRecord.from_metadata(self.metadata(project, version))
         return record
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    return {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+            errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied"}.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def _os_fix(exc: OSError) -> str:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space on the repo's disk"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "ask for write access to the repo"
+    return "fix the repo folder"
 
 
 def normalize_location(location: str) -> str:
