@@ -107,7 +107,11 @@ def line(u: str, name: str, python: str, bpy: str, marker: str, args: list[str])
     if sh([str(exe), "-c", probe]) != 0:
         sys.exit(f"error: {venv} is broken: remove it and run 'python3 dev.py lines {name}'")
     select = ["-m", marker] if marker else []
-    return sh([str(exe), "-m", "pytest", "-p", "no:cacheprovider", *select, *args])
+    # workspaces made by the tests ask uv for "python3.X": find this one first (a pyenv
+    # shim for a version that is not pyenv's global one would fail)
+    e = env()
+    e["PATH"] = str(Path(interpreter).parent) + os.pathsep + e.get("PATH", "")
+    return sh([str(exe), "-m", "pytest", "-p", "no:cacheprovider", *select, *args], env=e)
 
 
 def lines(argv: list[str]) -> int:

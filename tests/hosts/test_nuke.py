@@ -57,7 +57,7 @@ def test_identity(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
     assert host.is_headless() is True
 
 
-def test_load_chains_geoimport_nodes_with_metadata_knobs(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+def test_load_chains_georeference_nodes_with_metadata_knobs(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
     stray = nuke.module.createNode("GeoTransform")  # selected: createNode would wire to it
     assert stray.isSelected()
 
@@ -65,10 +65,11 @@ def test_load_chains_geoimport_nodes_with_metadata_knobs(nuke: FakeNuke, host, s
 
     assert [c.node for c in loaded] == ["Chair", "Table"]
     chair, table = nuke.node("Chair"), nuke.node("Table")
-    assert chair.Class() == table.Class() == "GeoImport"
+    assert chair.Class() == table.Class() == "GeoReference"
     assert chair.input(0) is None  # not wired to the stray selected node
     assert table.input(0) is chair
-    assert chair["file"].value() == sample.records[0].layer
+    assert chair["file_path"].value() == sample.records[0].layer
+    assert chair["prim_path"].value() == "/World/Chair"  # not the asset's own root, /Chair
     assert chair.knob("setpiece_tab") is not None
     assert chair["setpiece_name"].value() == "Chair"
     assert chair["setpiece_version"].value() == "1.0.0"
@@ -101,7 +102,7 @@ def test_ls_reads_containers_back_from_knobs(nuke: FakeNuke, host, sample) -> No
 def test_load_without_records_reads_the_root_layer(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
     loaded = host.load(SceneLoad(sample.root_layer))
     assert [c.asset for c in loaded] == ["Chair", "Table"]
-    assert nuke.node("Table")["file"].value() == sample.records[1].layer
+    assert nuke.node("Table")["file_path"].value() == sample.records[1].layer
 
 
 def test_classic_3d_uses_readgeo2_when_geoimport_is_missing(monkeypatch: pytest.MonkeyPatch, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +130,7 @@ def test_classic_3d_on_request(monkeypatch: pytest.MonkeyPatch, sample) -> None:
     assert fake.node("Chair").Class() == "ReadGeo2"
 
 
-def test_update_sets_the_file_reloads_and_keeps_connections(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
+def test_update_sets_the_file_and_keeps_connections(nuke: FakeNuke, host, sample) -> None:  # type: ignore[no-untyped-def]
     chair, _ = host.load(SceneLoad(sample.root_layer, sample.records))
     user_xform = nuke.module.createNode("GeoTransform")
     user_xform.setInput(0, nuke.node("Chair"))
@@ -138,8 +139,7 @@ def test_update_sets_the_file_reloads_and_keeps_connections(nuke: FakeNuke, host
 
     node = nuke.node("Chair")
     assert updated.node == "Chair" and updated.version == "2.0.0"
-    assert node["file"].value() == sample.update_to.layer
-    assert node["reload"].executed == 1
+    assert node["file_path"].value() == sample.update_to.layer
     assert node["setpiece_version"].value() == "2.0.0"
     assert user_xform.input(0) is node and nuke.node("Table").input(0) is node
     assert [c.version for c in host.ls()] == ["2.0.0", "1.0.0"]
@@ -176,7 +176,7 @@ def test_export_writes_the_chain_with_geoexport_and_cleans_up(nuke: FakeNuke, ho
 
     written = host.export_usd(str(tmp_path / "out" / "scene.usda"))
 
-    assert [n.Class() for n in nuke.nodes] == ["GeoImport", "GeoImport"]  # exporter deleted
+    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoReference"]  # exporter deleted
     assert nuke.executed == [("GeoExport1", 1, 1)]
     from pxr import Usd
 
@@ -224,7 +224,7 @@ def test_failed_export_is_a_one_line_error_and_leaves_no_exporter(nuke: FakeNuke
     monkeypatch.setattr(nuke.module, "execute", boom)
     with pytest.raises(SetpieceError, match=r"USD export to .* failed: GeoExport1: cannot write read-only disk"):
         host.export_usd(str(tmp_path / "x.usda"))
-    assert [n.Class() for n in nuke.nodes] == ["GeoImport", "GeoImport"]
+    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoReference"]
 
 
 def test_save_open_and_script_load_callback(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -333,7 +333,8 @@ def test_selftest_passes_against_the_fake(nuke: FakeNuke, tmp_path: Path, capsys
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("9 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("11 passed, 0 failed")
+    assert "PASS  containers at their prim paths: Chair at /World/Chair" in out
 
 
 def test_selftest_main_with_a_root_layer(nuke: FakeNuke, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -429,3 +430,69 @@ def test_container_data_survives_update_save_and_reopen(nuke, host, sample, tmp_
     host.update(chair, sample.update_to)
     again = reopened(host, tmp_path / "scene.nk", "Chair")
     assert host.get_container_data(again, "setpiece_setup") == {"version": "1.0.0", "status": "ok"}
+
+
+def test_two_copies_of_one_asset_keep_their_own_prim_paths(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """GeoReference puts each container at its prim path: two chairs stay two. (GeoImport
+    would land both at the asset's own root, /Chair, the second overwriting the first.)"""
+    import dataclasses
+
+    chair = sample.records[0]
+    twin = dataclasses.replace(chair, prim_path="/World/Chair_2")
+    host.load(SceneLoad(sample.root_layer, (chair, twin)))
+    from pxr import Usd
+
+    stage = Usd.Stage.Open(host.export_usd(str(tmp_path / "twins.usda")))
+    assert stage.GetPrimAtPath("/World/Chair/geo").IsValid()
+    assert stage.GetPrimAtPath("/World/Chair_2/geo").IsValid()
+
+    imports = []
+    for _ in range(2):  # what GeoImport would do with the same file
+        node = nuke.module.createNode("GeoImport")
+        node["file"].setValue(chair.layer)
+        imports.append(node)
+    imports[1].setInput(0, imports[0])
+    exporter = nuke.module.createNode("GeoExport")
+    exporter.setInput(0, imports[1])
+    exporter["file"].setValue(str(tmp_path / "imports.usda"))
+    nuke.module.execute(exporter, 1, 1)
+    stage = Usd.Stage.Open(str(tmp_path / "imports.usda"))
+    assert [str(p.GetPath()) for p in stage.GetPseudoRoot().GetChildren()] == ["/Chair"]
+
+
+def test_nuke_17_geoexport_writes_usd_not_its_default_alembic(monkeypatch: pytest.MonkeyPatch, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from setpiece.hosts.nuke import NukeHost
+
+    fake = FakeNuke(gui=False, major=17).install(monkeypatch)
+    host = NukeHost()
+    host.load(SceneLoad(sample.root_layer, sample.records))
+    written = host.export_usd(str(tmp_path / "scene.usda"))
+    assert Path(written).read_text(encoding="utf-8").startswith("#usda 1.0")
+    assert ("Knob.setValue", ("GeoExport1.file_type", "usd"), {}) in fake.calls
+
+    plain = fake.module.createNode("GeoExport")  # left at its default Format: abc
+    plain.setInput(0, fake.node("Table"))
+    plain["file"].setValue(str(tmp_path / "plain.usda"))
+    fake.module.execute(plain, 1, 1)
+    assert not (tmp_path / "plain.usda").read_bytes().startswith(b"#usda")
+
+
+def test_new_script_does_not_inherit_the_previous_scripts_asset(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
+    host.set_scene_data("setpiece_asset", "KitchenSet")
+    nuke.module.scriptClear()  # nuke's own default keeps the Root's user knobs
+    assert host.get_scene_data("setpiece_asset") == "KitchenSet"
+    host.new_scene()
+    assert host.get_scene_data("setpiece_asset") is None
+
+
+def test_no_update_on_open_in_render_or_terminal_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from setpiece.hosts.nuke import NukeHost
+
+    FakeNuke(gui=False).install(monkeypatch)
+    monkeypatch.delenv("SETPIECE_UPDATE_ON_OPEN", raising=False)
+    assert NukeHost().may_update_on_open() is False
+    monkeypatch.setenv("SETPIECE_UPDATE_ON_OPEN", "1")
+    assert NukeHost().may_update_on_open() is True
+    FakeNuke(gui=True).install(monkeypatch)
+    monkeypatch.delenv("SETPIECE_UPDATE_ON_OPEN")
+    assert NukeHost().may_update_on_open() is True

@@ -360,6 +360,19 @@ def test_on_open_policies(
         assert "Chair: 1.0.0 in the scene, 1.1.0 installed" in check.message()
 
 
+def test_on_open_update_is_only_reported_where_the_host_says_not_to_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host whose ``may_update_on_open()`` is False (Nuke's render and terminal sessions)
+    gets the report, never the update, under ``on_open = update``."""
+    monkeypatch.setattr(MemoryHost, "may_update_on_open", lambda self: False, raising=False)
+    host, rt = _opened_scene(tmp_path, "update")
+    check = rt.last_check
+    assert check.policy == "report" and not check.updated
+    assert host.nodes["Chair"].version == "1.0.0"
+    assert "Chair: 1.0.0 in the scene, 1.1.0 installed" in check.message()
+
+
 def test_scene_outside_outputs_and_unknown_policy(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -13,7 +13,21 @@ It models a Nuke script the way the Nuke Python API documents it:
 - a deleted node raises ``ValueError("A PythonObject is not attached to a node")``;
 - ``scriptSaveAs`` writes the script (JSON) and refuses to overwrite unless asked;
   ``scriptOpen`` reads it back and runs ``onScriptLoad`` callbacks;
-- ``execute`` on a ``GeoExport`` writes a .usda of its input chain of GeoImports;
+- the new 3D system's readers (Foundry reference guide, 3dnew_nodes): ``GeoImport``
+  (``file``, ``reload``) lands a file at its own root prims ("GeoImport does not allow you
+  to change the path of the object in the scene graph", geoimport.html, 15.1 to 17.1);
+  ``GeoReference`` (``file_path``, ``prim_path`` default ``{parent}/{nodename}``,
+  ``reference_type`` default Reference: georeference.html 15.1v3) puts the file's default
+  prim at ``prim_path``, any number of times (AYON's ayon-nuke GeoReferenceLoader sets
+  the same ``file_path`` knob);
+- ``execute`` on a ``GeoExport`` writes a .usda of what its input chain of readers
+  composes (prim path -> referenced file; a flattening the real node does is not
+  modelled). From Nuke 17 its Format knob ``file_type`` exists and defaults to ``abc``
+  (geoexport.html 17.0: "Format | file_type | abc"): left so, it writes Alembic, not
+  USD; Nuke 15 and 16 have no such knob (the file name's extension decides);
+- ``scriptClear()`` deletes the nodes but keeps the Root's user knobs unless
+  ``clearUserKnobs=True`` (nuke.scriptClear, Nuke 14.0 Python dev guide: "To clear the
+  user knobs, pass in clearUserKnobs=True");
 - in terminal mode (``nuke -t``: ``env["gui"]`` False) there are no menus;
 - for publishing: ``Boolean_Knob`` (bools only); the ``Write`` node, which ``execute``
   renders frame by frame to its ``file`` (``####`` or ``%04d`` replaced by the frame
@@ -117,6 +131,19 @@ class Int_Knob(Knob):
             raise TypeError(f"{self._name}: expected an int")
 
 
+class Enumeration_Knob(Knob):
+    kind = "enum"
+
+    def __init__(self, name: str, label: str = "", values: tuple[str, ...] = (),
+                 value: str = "") -> None:
+        super().__init__(name, label or name, value or (values[0] if values else ""))
+        self.values = values
+
+    def _check(self, value: Any) -> None:
+        if value not in self.values:
+            raise ValueError(f"{self._name}: {value!r} is not one of {', '.join(self.values)}")
+
+
 class PyScript_Knob(Knob):
     kind = "button"
 
@@ -130,6 +157,9 @@ class PyScript_Knob(Knob):
 _CLASSES: dict[str, tuple[int, Callable[[], list[Knob]]]] = {
     # class: (max inputs, knobs)
     "GeoImport": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
+    "GeoReference": (1, lambda: [File_Knob("file_path"),
+                                 String_Knob("prim_path", text="{parent}/{nodename}"),
+                                 Enumeration_Knob("reference_type", values=("Reference", "Payload"))]),
     "GeoExport": (1, lambda: [File_Knob("file")]),
     "ReadGeo2": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
     "GeoTransform": (1, lambda: []),
@@ -137,7 +167,9 @@ _CLASSES: dict[str, tuple[int, Callable[[], list[Knob]]]] = {
     "Constant": (0, lambda: []),
     "Root": (0, lambda: [String_Knob("name"), Int_Knob("first_frame", value=1), Int_Knob("last_frame", value=100)]),
 }
-_NEW_3D = {"GeoImport", "GeoExport", "GeoTransform"}
+_NEW_3D = {"GeoImport", "GeoReference", "GeoExport", "GeoTransform"}
+#: GeoExport's Format knob from Nuke 17 (geoexport.html 17.0): default abc
+_GEOEXPORT_FORMATS = ("usd", "usda", "usdc", "abc", "ply")
 
 
 class Node:
@@ -326,6 +358,8 @@ class FakeNuke:
         while f"{node}{n}" in taken:
             n += 1
         created = Node(self, node, f"{node}{n}")
+        if node == "GeoExport" and self.major >= 17:
+            created._attach(Enumeration_Knob("file_type", "Format", _GEOEXPORT_FORMATS, "abc"))
         selected = [s for s in self.nodes if s._selected]
         if selected and created.max_inputs:
             created.setInput(0, selected[0])
@@ -342,10 +376,16 @@ class FakeNuke:
         self.nodes.remove(node)
         node.deleted = True
 
-    def _script_clear(self) -> None:
+    def _script_clear(self, ignoreUnsavedChanges: bool = False,
+                      resetToCompiledDefaults: bool = False, clearUserKnobs: bool = False) -> None:
         for node in list(self.nodes):
             self._delete(node)
+        builtin = {k.name() for k in _CLASSES["Root"][1]()}
+        kept = [k for k in self._root.knobs_by_name.values()
+                if k.name() not in builtin and not clearUserKnobs]
         self._root = Node(self, "Root", "root")
+        for knob in kept:
+            self._root._attach(knob)
 
     def _script_save_as(self, filename: str, overwrite: int = -1) -> None:
         if Path(filename).exists() and overwrite != 1:
@@ -427,6 +467,9 @@ class FakeNuke:
         out = node["file"].value()
         if not out:
             raise RuntimeError(f"{node._name}: no file name")
+        if node.knob("file_type") is not None and node["file_type"].value() == "abc":
+            Path(out).write_bytes(b"Ogawa\x00 (Alembic)")  # GeoExport's Nuke 17 default
+            return
         chain: list[Node] = []
         current: Node | None = source
         while current is not None:
@@ -434,8 +477,10 @@ class FakeNuke:
             current = current.input(0)
         prims: dict[str, str] = {}
         for n in chain:
-            if n._class == "GeoImport" and n.knob("setpiece_prim_path") is not None:
-                prims[n["setpiece_prim_path"].value()] = n["file"].value()
+            if n._class == "GeoReference":
+                prims[n["prim_path"].value()] = n["file_path"].value()
+            elif n._class == "GeoImport":  # at the file's own root: the same path twice overwrites
+                prims["/" + _default_prim(n["file"].value())] = n["file"].value()
         write_layer(out, _usda(prims))
 
     def _message(self, prompt: str) -> None:
@@ -494,10 +539,16 @@ class FakeNuke:
             "File_Knob": File_Knob,
             "Tab_Knob": Tab_Knob,
             "Boolean_Knob": Boolean_Knob,
+            "Enumeration_Knob": Enumeration_Knob,
         }
         for name, value in attrs.items():
             setattr(nuke, name, self._record(name, value) if callable(value) and not isinstance(value, type) else value)
         return nuke
+
+
+def _default_prim(path: str) -> str:
+    match = re.search(r'defaultPrim = "([^"]+)"', Path(path).read_text(encoding="utf-8")[:4000])
+    return match.group(1) if match else Path(path).stem
 
 
 def frame_path(pattern: str, frame: int) -> str:

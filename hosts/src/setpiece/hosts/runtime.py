@@ -473,6 +473,11 @@ class Runtime:
         self.last_check = result
         if asset is None or policy == "off":
             return result
+        may_update = getattr(self.host, "may_update_on_open", None)
+        if policy == "update" and callable(may_update) and not may_update():
+            self.log.info("setpiece: on_open = update is not applied in this session (render or "
+                          "batch): reporting only; set SETPIECE_UPDATE_ON_OPEN=1 to update")
+            policy = result.policy = "report"
         result.changes = self.check()
         if not result.outdated:
             self.log.info("setpiece: %s", result.message())

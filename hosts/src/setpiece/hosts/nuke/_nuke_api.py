@@ -11,7 +11,8 @@ the 16.0 guide at .../developers/160/...):
 - ``nuke.selectedNodes(filter) -> list``                     (nuke.selectedNodes)
 - ``nuke.delete(node)``                                      (nuke.delete)
 - ``nuke.root() -> Root``; the script path is ``root()["name"].value()``
-- ``nuke.scriptClear()``, ``nuke.scriptOpen(filename)``,
+- ``nuke.scriptClear(clearUserKnobs=True)`` (without it the Root keeps its user knobs:
+  Nuke 14.0+ Python dev guide), ``nuke.scriptOpen(filename)``,
   ``nuke.scriptSaveAs(filename, overwrite)``, ``nuke.scriptSave(filename=None) -> bool``
   (saves to the script's own name when none is given)
 - ``nuke.execute(nameOrNode, start, end, incr)``             (renders a Write/GeoExport)
@@ -113,7 +114,10 @@ class NukeModule(Protocol):
 
     def root(self) -> Node: ...
 
-    def scriptClear(self) -> None: ...
+    def scriptClear(
+        self, ignoreUnsavedChanges: bool = ..., resetToCompiledDefaults: bool = ...,
+        clearUserKnobs: bool = ...,
+    ) -> None: ...
 
     def scriptOpen(self, filename: str) -> None: ...
 

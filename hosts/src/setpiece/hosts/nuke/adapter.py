@@ -3,16 +3,25 @@
 Nuke gives Python no documented access to a composed USD stage, so a container is the
 node that reads one asset's interface layer:
 
-- new 3D system (Nuke 15+): one ``GeoImport`` per container, chained in load order (each
-  takes the previous one as its input stage, so the last one holds the whole set);
+- new 3D system (Nuke 15+): one ``GeoReference`` per container (``file_path`` = the
+  asset's interface layer, ``prim_path`` = the container's prim path, ``/World/Chair``),
+  chained in load order (each takes the previous one as its input stage, so the last one
+  holds the whole set). Not ``GeoImport``: it cannot change prim paths, so an asset would
+  land at its own root (``/Chair``) and two copies of one asset would overwrite each
+  other (Foundry's GeoImport reference guide, 15.1 to 17.1);
 - otherwise (or ``SETPIECE_NUKE_3D=classic``): one ``ReadGeo2`` per container.
 
 Each container node carries the record as ``String_Knob``s on a ``setpiece`` tab
 (``setpiece_name``, ``setpiece_version``, ``setpiece_identifier``,
 ``setpiece_requirement``, ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``).
-``update`` sets the ``file`` knob and presses ``reload``; the node keeps its name and
-its connections, so transforms wired after it (GeoTransform, TransformGeo) survive.
-Export writes the chain's stage with ``GeoExport`` (new 3D system only).
+``update`` sets the file knob (``file_path``; classic: ``file`` and ``reload``); the node
+keeps its name and its connections, so transforms wired after it (GeoTransform,
+TransformGeo) survive. Export writes the chain's stage with ``GeoExport`` (new 3D system
+only; its Format knob ``file_type``, ``abc`` by default from Nuke 17, is set to ``usd``).
+
+Render and terminal sessions (``nuke -x``, ``nuke -t``: no GUI) run ``init.py`` too: there
+the runtime never updates containers on open unless ``SETPIECE_UPDATE_ON_OPEN=1``
+(:meth:`NukeHost.may_update_on_open`).
 
 ``nuke`` is imported inside the methods (typed by ``_nuke_api``), never at import time.
 """
@@ -43,7 +52,9 @@ from setpiece.hosts._dcc_common import (
 from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
-NEW_READER = "GeoImport"
+NEW_READER = "GeoReference"
+#: the file knob of each reader class (GeoReference: georeference.html; others: ``file``)
+FILE_KNOB = {"GeoReference": "file_path", "GeoImport": "file", "ReadGeo2": "file"}
 CLASSIC_READER = "ReadGeo2"
 EXPORTER = "GeoExport"
 TAB = "setpiece_tab"
@@ -68,13 +79,14 @@ class NukeHost:
 
     # -- scene files -------------------------------------------------------------------
     def new_scene(self) -> None:
-        import_nuke().scriptClear()
+        # without clearUserKnobs the Root keeps its user knobs: setpiece_asset would stay
+        import_nuke().scriptClear(clearUserKnobs=True)
 
     def open_scene(self, path: str) -> None:
         nuke = import_nuke()
         if not os.path.isfile(path):
             raise SetpieceError(f"nuke: cannot open {path}: no such file")
-        nuke.scriptClear()
+        nuke.scriptClear(clearUserKnobs=True)
         try:
             nuke.scriptOpen(path)
         except RuntimeError as exc:
@@ -129,7 +141,9 @@ class NukeHost:
             else:
                 node.setInput(0, None)
             path = layer_path(record, scene.root_layer)
-            node["file"].setValue(path)
+            node[FILE_KNOB[node.Class()]].setValue(path)
+            if node.Class() == NEW_READER and record.prim_path:
+                node["prim_path"].setValue(record.prim_path)
             stored = with_loaded_layer(record, path)
             _write_metadata(nuke, node, stored)
             loaded.append(Container(node.fullName(), stored))
@@ -148,7 +162,7 @@ class NukeHost:
     def update(self, container: Container, record: ContainerRecord) -> Container:
         nuke = import_nuke()
         node = self._existing(container)
-        node["file"].setValue(layer_path(record))
+        node[FILE_KNOB.get(node.Class(), "file")].setValue(layer_path(record))
         reload = node.knob("reload")
         if reload is not None:
             reload.execute()
@@ -193,6 +207,9 @@ class NukeHost:
             exporter.setSelected(False)
             exporter.setInput(0, source)
             exporter["file"].setValue(path.replace("\\", "/"))
+            file_type = exporter.knob("file_type")  # Nuke 17+: Format, "abc" by default
+            if file_type is not None:
+                file_type.setValue("usd")
             nuke.execute(exporter, frame, frame)
         except RuntimeError as exc:
             raise SetpieceError(f"nuke: USD export to {path} failed: {exc}")
@@ -263,6 +280,11 @@ class NukeHost:
             group = command.group
             # "/" in a Nuke menu path makes a submenu: escape it in labels
             menu.addCommand(command.label.replace("/", "\\/"), _menu_callback(command), tooltip=command.tooltip)
+
+    def may_update_on_open(self) -> bool:
+        """Never in a render or terminal session (``nuke -x``/``-t``, which run ``init.py``
+        too), unless ``SETPIECE_UPDATE_ON_OPEN=1`` asks for it."""
+        return not self.is_headless() or os.environ.get("SETPIECE_UPDATE_ON_OPEN") == "1"
 
     def on_scene_opened(self, callback: Callable[[], None]) -> None:
         import_nuke().addOnScriptLoad(callback)

@@ -2,9 +2,10 @@
 (or, with Nuke's own Python: ``python -m setpiece.hosts.nuke.selftest``).
 
 Runs inside the real Nuke: builds the sample set (or loads the root layer you give) as
-GeoImport nodes (ReadGeo2 in the classic 3D system), reads the containers back from
+GeoReference nodes (ReadGeo2 in the classic 3D system), reads the containers back from
 their knobs, updates one to another version (its node and connections must stay),
-exports with GeoExport, saves the .nk, reopens it, removes one container, and prints a
+exports with GeoExport, checks what differs across Nuke versions (each container at its
+own prim path; GeoExport writing USD, not Nuke 17's default Alembic), saves the .nk, reopens it, removes one container, and prints a
 PASS/FAIL line per step. Exit status 0 only when every step passed.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
@@ -38,6 +40,34 @@ def _no_op(container: Container) -> None:
     return None
 
 
+def _prim_paths(loaded: Sequence[Container], work: Path) -> str:
+    nuke = import_nuke()
+    found = []
+    for container in loaded:
+        node = nuke.toNode(container.node)
+        assert node is not None, f"{container.node} is gone"
+        knob = node.knob("prim_path")
+        if knob is None:  # classic 3D (ReadGeo2): no prim paths
+            return f"{node.Class()}: no prim paths in the classic 3D system"
+        assert knob.value() == container.record.prim_path, (
+            f"{node.name()}.prim_path is {knob.value()!r}, expected {container.record.prim_path!r}"
+        )
+        found.append(f"{node.name()} at {knob.value()}")
+    return ", ".join(found)
+
+
+def _export_is_usd(host: NukeHost) -> Any:
+    def check(loaded: Sequence[Container], work: Path) -> str:
+        if host.reader_class() != "GeoReference":
+            return "classic 3D: no GeoExport"
+        out = Path(host.export_usd(str(work / "export_check.usda")))
+        head = out.read_bytes()[:8]
+        assert head.startswith(b"#usda"), f"{out} starts {head!r}: not a USD text layer"
+        return f"{out.name} is USD"
+
+    return check
+
+
 def run(
     host: NukeHost | None = None,
     *,
@@ -45,11 +75,14 @@ def run(
     workdir: str | None = None,
 ) -> SelftestReport:
     """The selftest against ``host`` (a fresh ``NukeHost`` by default)."""
+    host = host or NukeHost()
     return run_selftest(
-        host or NukeHost(),
+        host,
         root_layer=root_layer,
         workdir=workdir,
         transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
+        extra_steps=[("containers at their prim paths", _prim_paths),
+                     ("GeoExport writes USD", _export_is_usd(host))],
     )
 
 
