@@ -73,7 +73,10 @@ def test_load_chains_one_reference_lop_per_container(hou: FakeHou, host, sample)
     chair, chair_layout, table = hou.stage.children()
     assert chair.type().name() == table.type().name() == "reference"
     assert chair.parm("filepath1").eval() == sample.records[0].layer
-    assert chair.parm("primpath").eval() == "/World/Chair"
+    # Reference 2.0: one file entry, set explicitly; the multi-input's primpath untouched
+    assert chair.parm("num_files").eval() == 1 and chair.parm("reftype1").eval() == "file"
+    assert chair.parm("primpath1").eval() == "/World/Chair"
+    assert chair.parm("primpath").eval() == "/Chair"  # its default, /$OS
     # the Chair is placed by the layout (a Transform LOP after it); the Table is not placed
     assert chair_layout.type().name() == "xform" and chair_layout.name() == "Chair_layout"
     # chained in load order, the last one displayed
@@ -515,3 +518,17 @@ def test_the_fake_transform_lop_types_its_parameters(hou: FakeHou) -> None:
         node.setParms({"translate": (1, 2, 3)})  # a parm tuple's name, not a parm
     node.parm("xOrd").set(0)
     assert node.parm("xOrd").eval() == "srt"
+
+
+def test_setting_only_the_reference_lops_primpath_leaves_the_asset_at_the_default_path(hou: FakeHou, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fault setpiece avoids: on Reference 2.0 ``primpath`` is the multi-input's prim
+    path; a file entry set that way lands at ``primpath1``'s default, /$OS."""
+    node = hou.stage.createNode("reference", "Chair")
+    node.parm("filepath1").set(sample.records[0].layer)
+    node.parm("primpath").set("/World/Chair")
+    rop = hou.stage.createNode("usd_rop", "out")
+    rop.setInput(0, node)
+    rop.parm("lopoutput").set(str(tmp_path / "out.usda"))
+    rop.parm("execute").pressButton()
+    text = (tmp_path / "out.usda").read_text()
+    assert 'def Xform "Chair"' in text and '"World"' not in text

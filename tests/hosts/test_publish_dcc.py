@@ -243,7 +243,7 @@ def model_houdini_chair(hou: FakeHou, host: Any, ws: Any, *, default_prim: bool 
     geo = geometry_layer(work / "geo" / "chair_model.usda")
     ref = hou.stage.createNode("reference", "chair_geo")
     ref.parm("filepath1").set(str(geo))
-    ref.parm("primpath").set("/chair")
+    ref.parm("primpath1").set("/chair")  # the file entry's prim path (Reference 2.0)
     last = ref
     if default_prim:
         last = hou.stage.createNode("configurelayer", "chair_layer")

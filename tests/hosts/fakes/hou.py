@@ -12,7 +12,15 @@ It models a Houdini session the way ``hou`` documents it:
 - ``parmTemplateGroup()`` returns a copy; only ``setParmTemplateGroup`` adds the new
   (spare) parameters to the node;
 - wiring (``setInput``, ``inputs``, ``outputs``) and one display flag per network;
-- the ``reference`` LOP (``filepath1``, ``primpath`` defaulting to ``/$OS``, ``reload``),
+- the ``reference`` LOP as Reference 2.0 (``reference::2.0``, Houdini 19.5+: SideFX's
+  reference.html "Since 19.5"), which keeps two groups of parms: ``primpath``/``reftype``
+  for what its second (multi) input references, and a multiparm of file references,
+  ``num_files`` with ``filepath#``, ``primpath#`` (default ``/$OS``) and ``reftype#``
+  (``file``; ``payload`` as public scripts set it). Only the file entries reference files:
+  setting ``primpath`` alone leaves the file's prim at ``primpath1``. A parm dump of a
+  Reference 2.0 node in public code lists ``primpath``, ``refprimpath``, ``reftype``,
+  ``files_group``, ``num_files``; ``num_files`` resizes the file entries (``filepath2``
+  does not exist while it is 1); plus ``reload``,
   the ``xform`` (Transform) LOP (``primpattern``; float ``tx``..``sz``, ``shear1``..3,
   ``scale``; toggles ``xforminworldspace`` (on by default) and ``setabsolutexform``
   (off); menus ``xOrd`` = ``srt``, ``rOrd`` = ``xyz``) and ``usd_rop`` (``lopoutput``;
@@ -153,9 +161,12 @@ class ParmTemplateGroup:
 _NODE_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
     "lopnet": {},
     "reference": {
-        "primpath": ("string", "/$OS"),
+        "primpath": ("string", "/$OS"),  # the multi-input's references, not the files'
         "reftype": ("string", "file"),
+        "num_files": ("multiparm", 1),
         "filepath1": ("string", ""),
+        "primpath1": ("string", "/$OS"),
+        "reftype1": ("string", "file"),
         "reload": ("button", None),
     },
     "sublayer": {"filepath1": ("string", ""), "reload": ("button", None)},
@@ -210,6 +221,12 @@ class Parm:
             if isinstance(value, str) or not isinstance(value, (int, float)):
                 raise TypeError(f"Invalid value for float parameter {self.path()}: {value!r}")
             value = float(value)
+        if self.kind == "multiparm":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise TypeError(f"Invalid instance count for {self.path()}: {value!r}")
+            self.value = value
+            self._node._resize_files(value)
+            return
         if self.kind == "toggle":
             if value not in (0, 1):  # True and False included
                 raise TypeError(f"Invalid value for toggle parameter {self.path()}: {value!r}")
@@ -387,9 +404,32 @@ class Node:
             node._cooked = True
             node._errors = node._cook_errors()
 
+    def _resize_files(self, count: int) -> None:
+        """A Reference 2.0 ``num_files`` change: file entries 1..count exist, no others."""
+        for name in [n for n in self.parms if re.fullmatch(r"(filepath|primpath|reftype)\d+", n)]:
+            if int(re.sub(r"\D", "", name)) > count:
+                del self.parms[name]
+        for i in range(1, count + 1):
+            for base, default in (("filepath", ""), ("primpath", "/$OS"), ("reftype", "file")):
+                if f"{base}{i}" not in self.parms:
+                    self.parms[f"{base}{i}"] = Parm(self, f"{base}{i}", "string", default)
+
+    def file_references(self) -> list[tuple[str, str]]:
+        """(prim path, file) of a Reference 2.0 node's file entries with a file set."""
+        out = []
+        for i in range(1, int(self.parms["num_files"].value) + 1):
+            path = self.parms[f"filepath{i}"].evalAsString()
+            if path:
+                out.append((self.parms[f"primpath{i}"].evalAsString(), path))
+        return out
+
     def _cook_errors(self) -> tuple[str, ...]:
-        if self._type.name() in ("reference", "sublayer"):
-            path = self.parms["filepath1"].evalAsString()
+        paths: list[str] = []
+        if self._type.name() == "reference":
+            paths = [p for _, p in self.file_references()]
+        elif self._type.name() == "sublayer":
+            paths = [self.parms["filepath1"].evalAsString()]
+        for path in paths:
             if path and not Path(path).is_file():
                 return (f"Unable to open layer: {path}",)
         return ()
@@ -575,7 +615,7 @@ class FakeHou:
         xforms: dict[str, list[str]] = {}
         for n in chain:
             if n.type().name() == "reference":
-                prims[n.parms["primpath"].evalAsString()] = n.parms["filepath1"].evalAsString()
+                prims.update(n.file_references())
             elif n.type().name() == "xform":
                 xforms[n.parms["primpattern"].evalAsString()] = _xform_ops(n)
         return prims, xforms

@@ -4,7 +4,7 @@ Containers: one ``reference`` LOP per container in ``/stage``, each followed by 
 ``xform`` (Transform) LOP holding its layout when the scene places it, chained in load
 order (each takes the previous one as input; the last one carries the display flag)::
 
-    /stage/Chair          reference LOP: filepath1 = Chair's interface layer, primpath = /World/Chair
+    /stage/Chair          reference LOP: filepath1 = Chair's interface layer, primpath1 = /World/Chair
     /stage/Chair_layout   Transform LOP: primpattern = /World/Chair, the scene's placement
     /stage/Table          reference LOP, input = Chair_layout (no layout: no Transform LOP)
 
@@ -136,10 +136,7 @@ class HoudiniHost:
             if previous is not None:
                 node.setInput(0, previous)
             path = layer_path(record, scene.root_layer)
-            _parm(node, "filepath1").set(path)
-            prim_parm = node.parm("primpath") or node.parm("primpath1")
-            if prim_parm is not None and record.prim_path:
-                prim_parm.set(record.prim_path)
+            _set_file_reference(node, path, record.prim_path)
             stored = with_loaded_layer(record, path)
             _write_metadata(node, stored)
             node.moveToGoodPosition()
@@ -418,6 +415,23 @@ def _unplug(node: hou.OpNode) -> None:
     if cast("hou.LopNode", node).isDisplayFlagSet() and upstream is not None:
         cast("hou.LopNode", upstream).setDisplayFlag(True)
     node.destroy()
+
+
+def _set_file_reference(node: hou.LopNode, path: str, prim_path: str) -> None:
+    """Reference LOP 2.0 (Houdini 19.5+): one file entry, set explicitly. Its ``primpath``
+    parm is the multi-input's prim path, not the file's: the file lands at ``primpath1``
+    (SideFX reference.html; see tests/hosts/fakes/hou.py)."""
+    count = node.parm("num_files")
+    if count is None:
+        raise SetpieceError(
+            f"houdini: {node.path()} is not a Reference LOP 2.0 (no num_files): setpiece needs "
+            "Houdini 19.5 or later"
+        )
+    count.set(1)
+    _parm(node, "filepath1").set(path)
+    _parm(node, "reftype1").set("file")
+    if prim_path:
+        _parm(node, "primpath1").set(prim_path)
 
 
 def _layout_node(
