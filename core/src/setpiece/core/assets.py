@@ -13,8 +13,6 @@ import errno
 import json
 import os
 import re
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -289,6 +287,9 @@ class InstalledAsset:
         """For an editable install: the output asset's project folder."""
         url = self._direct_url.get("url", "")
         if self.editable and url.startswith("file:"):
+            import urllib.parse
+            import urllib.request  # here: ~0.1 s of imports (http.client) most commands skip
+
             return Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
         return None
 
