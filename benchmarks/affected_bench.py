@@ -3,8 +3,8 @@
 A folder repo of 10,000 versions of 2,000 assets (5 versions each): 1,499 props, 400 sets
 (each requires 6 props in its build group: half bounded, a third abstract, the rest
 pinned), 100 shots (3 sets + 2 props) and one ``Pipeline`` tool every set and shot
-requires (abstract): the worst case, whose publish reaches half the repo. 9,800
-versions' index records are generated directly (``dependents.write_record``, the code a
+requires (abstract): the worst case, whose publish reaches a quarter of the versions.
+9,800 versions' index records are generated directly (``dependents.write_record``, the code a
 publish runs), the last 200 (the newest version of 40 sets, 40 shots and 120 props) are
 real wheels published for real with ``FolderRepo.publish``, half with the
 reverse-dependency index update and half without (alternating), to measure what the
