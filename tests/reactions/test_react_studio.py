@@ -53,6 +53,15 @@ def test_publish_in_a_rebuilds_b_once(studio: Any, run_cli: Any) -> None:
     text = generated.read_text()
     assert 'version = "1.3.0"' in text and 'version = "1.2.0"' not in text
     assert installed(b)["lamp"] == "1.0.0"  # KitchenSet's pin on Lamp holds
+    # what B's reaction logged joins the trace of A's publish (W3C traceparent)
+    from setpiece.core import events
+
+    (pub,) = [e for e in events.read(a.root, "published") if e["version"] == "1.3.0"]
+    trace = pub["traceparent"].split("-")[1]
+    logged = [e for e in events.read(b.root) if e.get("cause") == pub["id"]
+              or e["event"] in ("scene.updated", "installed")]
+    assert {e["event"] for e in logged if e["traceparent"].split("-")[1] == trace} >= {
+        "reaction.ran", "scene.updated", "installed"}
 
     # nothing more is pending; a re-read of the whole log (a new cursor) runs nothing
     assert _react(run_cli, b)["events"] == 0

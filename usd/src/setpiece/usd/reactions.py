@@ -162,7 +162,12 @@ def _blend(ctx: ReactionContext, spec: str, blend: Path) -> Path:
     """``setpiece batch blender build SPEC -o BLEND`` in a child process."""
     cmd = [sys.executable, "-m", "setpiece.core.cli", "-w", str(ctx.workspace.root),
            "batch", "blender", "build", spec, "-o", str(blend)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    import os
+
+    from setpiece.core.events import current_traceparent
+
+    env = {**os.environ, "TRACEPARENT": current_traceparent()}  # the build joins the trace
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         raise SetpieceError(

@@ -175,6 +175,7 @@ class Command:
             "SETPIECE_VERSION": str(ctx.event.get("version", "")),
             "SETPIECE_WORKSPACE": str(ctx.workspace.root),
             "SETPIECE_REACTION": ctx.reaction.name,
+            "TRACEPARENT": _traceparent(),  # setpiece commands it runs join the trace
         }
         timeout = float(ctx.params.get("timeout", 3600))
         proc = subprocess.Popen(
@@ -199,6 +200,12 @@ class Command:
             message=text.splitlines()[-1] if text else "",
             output_digest=None if outputs else digest_json(text),
         )
+
+
+def _traceparent() -> str:
+    from setpiece.core.events import current_traceparent
+
+    return current_traceparent()
 
 
 def _wait(proc: subprocess.Popen[bytes], ctx: ReactionContext, timeout: float) -> tuple[bytes, bytes]:

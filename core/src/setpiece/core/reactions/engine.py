@@ -130,7 +130,13 @@ class Engine:
     def handle(self, event: Mapping[str, Any], only: str | None = None) -> list[Outcome]:
         """Run every reaction ``event`` concerns (or only reaction ``only``), then settle
         the reactions downstream of those that ran or failed."""
+        from setpiece.core.events import joined
+
         event = dict(event)
+        with joined(event.get("traceparent")):  # what the reactions log joins its trace
+            return self._handle(event, only)
+
+    def _handle(self, event: dict[str, Any], only: str | None) -> list[Outcome]:
         out: list[Outcome] = []
         touched: list[str] = []
         for reaction in self.reactions:
