@@ -21,7 +21,7 @@ with = { file = "notes.log", message = "{asset} {version} is out" }
 name = "make"
 when = "Plate"
 do = "command"
-with = { run = "test ! -e fail || exit 3; cat source.txt > made.txt", outputs = ["made.txt"] }
+with = { run = "test ! -e fail || exit 3; cat source.txt > made.txt; echo $SETPIECE_REACTION $SETPIECE_ASSET $SETPIECE_VERSION >> env.log", outputs = ["made.txt"] }
 
 [[reactions]]
 name = "count"
@@ -80,6 +80,8 @@ def test_hash_everything_chain(make_workspace: Any) -> None:
     assert count.read_text() == "run\nrun\n"
     assert notes.read_text().splitlines() == ["Plate 1.0.0 is out", "Plate 1.1.0 is out",
                                               "Plate 1.2.0 is out"]
+    assert (ws.root / "env.log").read_text().splitlines() == [
+        "make Plate 1.0.0", "make Plate 1.1.0", "make Plate 1.2.0"]
 
 
 def test_a_failure_blocks_only_downstream_and_is_retried(make_workspace: Any) -> None:
