@@ -149,6 +149,22 @@ def test_a_late_event_is_still_seen_by_a_cursor(tmp_path: Path) -> None:
     assert [e.get("n") for e in eventlog.read(log, cursor)] == [3]
 
 
+def test_a_cursor_at_the_end_sees_only_what_comes_next(tmp_path: Path) -> None:
+    log = FolderLog(tmp_path / "events")
+    assert list(eventlog.read(log, Cursor.at_end(log))) == []  # an empty log
+    now = int(time.time() * 1000)
+    for k, ms in enumerate((now - 40 * 86400 * 1000, now - 60_000, now - 1000)):
+        log.append({"id": eventlog.new_id(ms), "time": ms / 1000, "event": "note", "n": k})
+    cursor = Cursor.at_end(log)
+    assert list(eventlog.read(log, cursor)) == []
+    log.append({"id": eventlog.new_id(now - 2000), "time": 0, "event": "note", "n": 3})  # late
+    log.append({"id": eventlog.new_id(), "time": 0, "event": "note", "n": 4})
+    assert [e.get("n") for e in eventlog.read(log, cursor)] == [3, 4]
+    old = FolderLog(tmp_path / "old")  # only old events: the cursor is past the newest
+    old.append({"id": eventlog.new_id(now - 40 * 86400 * 1000), "time": 0, "event": "note"})
+    assert list(eventlog.read(old, Cursor.at_end(old))) == []
+
+
 def test_events_are_never_rewritten_and_keyed_ones_are_logged_once(tmp_path: Path) -> None:
     log = FolderLog(tmp_path / "events")
     first, new = log.append({"id": eventlog.new_id(), "time": 1.0, "event": "published",

@@ -203,6 +203,10 @@ class EventLog:
         """Events with ``after < id <= until``, in id order, but those whose id is in ``skip``."""
         raise NotImplementedError
 
+    def ids_since(self, after: str | None = None) -> list[str]:
+        """The ids after ``after``, in order (a folder log reads no event file for this)."""
+        return [ev.id for ev in self.events(after=after)]
+
 
 class FolderLog(EventLog):
     """One file per event under ``root`` (a repo's ``.setpiece/events``)."""
@@ -315,6 +319,21 @@ class FolderLog(EventLog):
                     yield Event.from_bytes(raw)
                 except (OSError, ValueError):
                     continue  # never torn (written whole, then linked); unreadable: skipped
+
+
+    def ids_since(self, after: str | None = None) -> list[str]:
+        first = ""
+        if after:
+            t = time.gmtime(id_time(after))
+            first = f"{t.tm_year:04d}{t.tm_mon:02d}"
+        out: list[str] = []
+        for ym, folder in self._months():
+            if ym >= first:
+                out.extend(sorted(
+                    n[:-5] for n in _listdir(folder)
+                    if n.endswith(".json") and not n.startswith(".") and (not after or n[:-5] > after)
+                ))
+        return out
 
 
 class WorkspaceLog(EventLog):
@@ -441,6 +460,18 @@ class Cursor:
     def unseen(self, source: EventLog, until: str | None = None) -> Iterator[Event]:
         floor = self._floor()
         yield from source.events(after=floor or None, until=until, skip=self.recent)
+
+    @classmethod
+    def at_end(cls, source: EventLog) -> Cursor:
+        """A cursor past everything ``source`` holds now ("only what comes next"), made
+        from the event ids alone: a DCC opening a scene does not read the whole log."""
+        cursor = cls()
+        ids = source.ids_since(min_id(time.time() - 2 * cursor.lookback_ms / 1000.0) or None)
+        if not ids:  # nothing recent: the newest id of all, if any
+            ids = source.ids_since(None)[-1:]
+        for event_id in ids:
+            cursor.advance(event_id)
+        return cursor
 
     def advance(self, event: Event | str) -> None:
         event_id = event if isinstance(event, str) else event.id
