@@ -148,3 +148,43 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_run_elsewhere(
     # put the cluster back to two workers for the tests that follow
     dask_cluster.start_worker(f"worker-{len(dask_cluster.workers) + 1}")
     dask_cluster.wait_for_workers(2)
+
+
+def test_kill_stops_running_chunks_and_retry_runs_only_what_did_not_finish(
+        dask_cluster: DaskCluster, tmp_path: Path, make_workspace: Any,
+        run_setpiece: Any) -> None:
+    ws = make_workspace()
+    with (ws.root / "setpiece.toml").open("a") as toml:
+        toml.write(f'\n[farm.backends.dask]\naddress = "{dask_cluster.address}"\n')
+    out = tmp_path / "out"
+    job = Job("slow_job", layers=[
+        Layer("render", command=[sys.executable, str(TOOL), "write", str(out), "{frames}",
+                                 "--sleep", "1.5"],
+              frames="1-8", chunk=2, tags=["render"], retries=0),
+    ])
+    jobfile = save_job(job, tmp_path / "job.yaml")
+    submitted = run_setpiece("-w", ws.root, "farm", "submit", jobfile, "--backend", "dask")
+    assert submitted.exit_code == 0, submitted.err
+    job_id = submitted.out.strip()
+    jd = JobDir(ws.root / ".setpiece" / "farm" / "jobs" / job_id)
+    deadline = time.monotonic() + 60
+    while not (out / "0001.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed = run_setpiece("-w", ws.root, "farm", "kill", job_id)
+    assert killed.exit_code == 0, killed.err
+    assert "killed" in killed.out
+    time.sleep(3)  # nothing more starts, running chunks stop
+    status = jd.status("dask")
+    assert status.state == "killed"
+    done_before = {c.index for c in status.chunks if c.state == "done"}
+    assert len(done_before) < 4
+    stopped = [c for c in jd.job().chunks() if "chunk stopped: the job was killed"
+               in (jd.log_path(c).read_text() if jd.log_path(c).exists() else "")]
+    assert stopped, "no running chunk was stopped"
+    retried = run_setpiece("-w", ws.root, "farm", "retry", job_id, "--wait")
+    assert retried.exit_code == 0, retried.err
+    assert "done (4/4 chunks done)" in retried.out
+    for chunk in jd.job().chunks():  # finished chunks were not run again
+        if chunk.index in done_before:
+            assert jd.read_state(chunk).attempts == 1
+    assert sorted(p.name for p in out.glob("*.txt")) == [f"{i:04d}.txt" for i in range(1, 9)]

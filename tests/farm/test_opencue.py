@@ -141,3 +141,25 @@ def test_submit_without_a_cuebot_is_a_clear_error(tmp_path: Path) -> None:
     jd = JobDir.create(tmp_path / "jobs", job, context={})
     with pytest.raises(SetpieceError, match=r"no Cuebot configured: set \[farm.backends.opencue\]"):
         OpenCueBackend({}, tmp_path / "jobs").submit(jd)
+
+
+def test_a_cuebot_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a free port: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    job = two_layer_job(tmp_path / "out")
+    jd = JobDir.create(tmp_path / "jobs", job, context={})
+    backend = OpenCueBackend({"cuebot": f"127.0.0.1:{port}"}, tmp_path / "jobs")
+    with pytest.raises(SetpieceError, match=rf"Cuebot 127.0.0.1:{port} did not take the job "
+                       r"\(No grpc connection could be established.*the job spec is written: "):
+        backend.submit(jd)
+    validate((jd.path / "opencue" / "spec.xml").read_text())
+    assert jd.read_handle() is None  # never handed to a backend
+
+
+def test_unknown_backend_options_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SetpieceError, match=r"\[farm.backends.opencue\] has an unknown option "
+                       r"'cuebots': use cuebot, python"):
+        OpenCueBackend({"cuebots": "x"}, tmp_path)

@@ -40,7 +40,9 @@ from setpiece.core.farm.model import Job, Layer
 from setpiece.core.farm.remote import guard_argv
 
 #: Seconds between two looks at the scheduler while waiting.
-POLL = 0.25
+POLL = 0.5
+#: Seconds ``kill`` waits for running chunks to stop.
+KILL_WAIT = 30.0
 #: Seconds between two progress reports (each reads every chunk's state file).
 PROGRESS_EVERY = 1.0
 #: Seconds after which a task the scheduler never knew of is taken as lost.
@@ -267,6 +269,11 @@ class DaskBackend:
 
             futures: list[Any] = [Future(k, client=client) for k in keys]
             client.cancel(futures, force=True)
+        # the guards stop their chunks within a poll or two: report once they have
+        deadline = time.monotonic() + KILL_WAIT
+        while time.monotonic() < deadline and any(
+                c.state == "running" for c in handle.dir.status(self.name).chunks):
+            time.sleep(0.2)
 
     def retry(self, handle: JobHandle, layer: str | None = None, *, wait: bool = False,
               progress: Progress | None = None) -> JobHandle:

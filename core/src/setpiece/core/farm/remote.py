@@ -181,8 +181,9 @@ def guard_chunk(job_dir: JobDir, layer: str, index: int, *, tee: bool = False,
     if code != 0 and state.state == "running" and state.pid == child.pid:
         from setpiece.core.farm.worker import record_failure
 
-        if reason.startswith("the process that started it"):
-            # the engine runs the chunk again elsewhere: not a failure of the chunk's own
+        if reason:
+            # stopped from outside (the engine runs it again elsewhere, or a retry after a
+            # kill does): not a failure of the chunk's own
             job_dir.mark(chunk, "waiting", exit_code=code, ended=time.time(), pid=None,
                          message=f"stopped: {reason}")
         else:
