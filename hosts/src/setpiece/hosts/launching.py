@@ -20,6 +20,7 @@ PATH, then the standard install locations (``install_globs``, newest last).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -302,29 +303,53 @@ def batch_plan(
 
 def batch_run(
     host: str, ws: Any, script: str, args: Sequence[str] = (), *, no_setup: bool = False,
-    quiet_stdout: bool = False,
+    quiet_stdout: bool = False, supervised: bool = False,
 ) -> int:
     """Run ``script`` headless in ``host``; the app's exit code (non-zero on failure).
 
     ``quiet_stdout``: the app's console chatter goes to stderr, keeping stdout for results
     (``--json``); a user's own script (``batch HOST run``) keeps its stdout.
+    ``supervised``: setup code that ends or freezes the app is reported (``setup_guard``).
     """
     if not Path(script).is_file():
         raise SetpieceError(f"script {script} does not exist: check the path")
     plan = batch_plan(host, ws, str(Path(script).resolve()), args, no_setup=no_setup)
     env = merged_environment(plan.env)
-    if not quiet_stdout:
+    if not quiet_stdout and not supervised:
         return subprocess.call(plan.command, env=env)
     sys.stdout.flush()
+    relay = None
     try:
-        target = sys.stderr.fileno()  # a real stream: the app writes straight to it
+        target: Any = sys.stderr.fileno() if quiet_stdout else None  # the app writes to it
     except (AttributeError, OSError, ValueError):
         # stderr is a Python object (a DCC's script editor, a test's capture): relay it
-        proc = subprocess.run(plan.command, env=env, stdout=subprocess.PIPE, text=True,
-                              errors="replace", check=False)
-        sys.stderr.write(proc.stdout)
-        return proc.returncode
-    return subprocess.call(plan.command, env=env, stdout=target)
+        relay = target = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    try:
+        if not supervised:
+            code = subprocess.call(plan.command, env=env, stdout=target)
+        else:
+            code = _supervised(host, plan.command, env, target)
+    finally:
+        if relay is not None:
+            relay.seek(0)
+            sys.stderr.write(relay.read().decode("utf-8", "replace"))
+            relay.close()
+    return code
+
+
+def _supervised(host: str, command: Sequence[str], env: dict[str, str], stdout: Any) -> int:
+    from setpiece.hosts.setup_guard import supervise
+
+    fd, progress_path = tempfile.mkstemp(prefix="setpiece-progress-", suffix=".json")
+    os.close(fd)
+    try:
+        code, message = supervise(command, env, stdout, progress_path, host)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(progress_path)
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+    return code
 
 
 BUILD_SCRIPT = """\
@@ -377,7 +402,7 @@ def batch_build(
         )
     )
     try:
-        return batch_run(host, ws, script, no_setup=no_setup, quiet_stdout=True)
+        return batch_run(host, ws, script, no_setup=no_setup, quiet_stdout=True, supervised=True)
     finally:
         os.unlink(script)
 
@@ -425,18 +450,29 @@ def build_in_host(
     """Runs inside the app (the batch script): returns the process exit code."""
     from setpiece.hosts.registry import get_host
     from setpiece.hosts.runtime import Runtime
+    from setpiece.hosts.setup_guard import progress
+
+    out = Path(output)
+
+    def save() -> str:
+        if out.suffix.lower() in (".usd", ".usda", ".usdc", ".usdz"):
+            return str(host.export_usd(str(out)))
+        return str(host.save_scene(str(out)))
+
+    def save_before_setup() -> None:  # what was built survives a setup that ends the app
+        if runtime.no_setup is not True:
+            progress(phase="setup", saved=save())
 
     try:
+        progress(phase="build")
         host = get_host(host_name)
         runtime = Runtime(host, no_setup=no_setup or None)
         asset = check_build_spec(runtime.workspace, spec)
         host.new_scene()
-        containers, report = runtime.build(asset)
-        out = Path(output)
-        if out.suffix.lower() in (".usd", ".usda", ".usdc", ".usdz"):
-            saved = host.export_usd(str(out))
-        else:
-            saved = host.save_scene(str(out))
+        containers, report = runtime.build(asset, before_setup=save_before_setup)
+        progress(phase="save", asset=None)
+        saved = save()
+        progress(phase="done", saved=saved)
     except SetpieceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -358,9 +358,11 @@ class Runtime:
 
     # -- build / update / inventory ------------------------------------------------------
     def build(
-        self, asset: str, *, output: str | Path | None = None, group: str = "build"
+        self, asset: str, *, output: str | Path | None = None, group: str = "build",
+        before_setup: Callable[[], Any] | None = None,
     ) -> tuple[list[Container], Any]:
-        """Build ``asset``'s scene from the installed packages, load it, run setup code."""
+        """Build ``asset``'s scene from the installed packages, load it, run setup code
+        (``before_setup`` runs in between: a batch build saves the scene there)."""
         from setpiece.hosts.setup_code import run_setups
 
         ws = self.workspace
@@ -371,6 +373,8 @@ class Runtime:
         if callable(setter):
             setter(SCENE_ASSET_KEY, asset)
             setter("setpiece_root_layer", str(root))
+        if before_setup is not None:
+            before_setup()
         report = run_setups(
             self.host, containers, workspace=ws, no_setup=self.no_setup, logger=self.log
         )

@@ -14,6 +14,9 @@ Rules (design: asset code is arbitrary code):
   one runs again);
 - a setup that raises (even ``sys.exit()``) is reported with the asset, the version and the traceback in the
   log; the other setups, and the build, go on;
+- a setup has a time limit (``[setup] timeout``, see ``setup_guard``): one still running
+  then is stopped and reported as failed; in ``batch HOST build`` a supervising parent
+  also survives a setup that calls ``os._exit`` or freezes the app;
 - safe mode (``--no-setup`` or ``SETPIECE_SAFE_MODE=1``) skips all asset code.
 """
 
@@ -292,6 +295,9 @@ def run_setups(
         logger.error("setup order unknown (installed assets unreadable): %s", exc)
         deps = {}
     ordered = dependency_order(items, deps)
+    from setpiece.hosts.setup_guard import progress, setup_timeout, time_limit
+
+    limit = setup_timeout(workspace)
     scene_handle = getattr(host, "scene_handle", None)
     scene = scene_handle() if callable(scene_handle) else None
     report = SetupReport()
@@ -326,8 +332,10 @@ def run_setups(
             workspace=workspace,
         )
         start = time.perf_counter()
+        progress(phase="setup", asset=asset, version=version, started=time.time(), timeout=limit)
         try:
-            load_target(target)(context)
+            with time_limit(limit):
+                load_target(target)(context)
         except (KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as exc:  # SystemExit too: a setup never ends the build
