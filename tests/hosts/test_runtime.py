@@ -511,3 +511,34 @@ def test_one_failing_container_does_not_stop_the_others(
 
     updated, report = rt.update()  # still unpacks as before; failures on the result
     assert updated == [] and report.results == []
+
+
+def test_editable_outputs_import_when_the_app_put_site_packages_on_sys_path(
+    make_workspace: Callable[..., Any],
+) -> None:
+    """A DCC's startup puts inputs/ site-packages on sys.path without reading its ``.pth``
+    files (Blender's SETPIECE_PYTHONPATH): an editable output's setup must still import
+    ('setup of X 0.1.1 failed: ModuleNotFoundError' was the bug)."""
+    import subprocess
+
+    ws = make_workspace()
+    ws.create("Stool", kind="prop")  # editable: importable only through uv's .pth file
+    code = (
+        "import sys\n"
+        f"sys.path.append({str(ws.site_packages)!r})\n"
+        "try:\n"
+        "    import stool\n"
+        "    print('BEFORE ok')\n"
+        "except ModuleNotFoundError:\n"
+        "    print('BEFORE missing')\n"
+        "from setpiece.hosts.setup_code import ensure_importable\n"
+        "class W: site_packages = " + repr(str(ws.site_packages)) + "\n"
+        "ensure_importable(W())\n"
+        "import stool\n"
+        "print('AFTER', stool.__file__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "BEFORE missing" in proc.stdout  # what the app's sys.path alone gives
+    assert f"AFTER {ws.output('Stool').package_dir / '__init__.py'}" in proc.stdout

@@ -244,15 +244,22 @@ def _set_record(host: Any, container: Container, value: dict[str, Any]) -> None:
 # -- running -----------------------------------------------------------------------------
 
 
+_SITE_DIRS: set[str] = set()
+
+
 def ensure_importable(workspace: Any) -> None:
-    """Put the workspace's site-packages (with its ``.pth`` files) on ``sys.path``."""
+    """Put the workspace's site-packages on ``sys.path`` with its ``.pth`` files processed,
+    once per process. A DCC's startup may already have put the folder on ``sys.path``
+    (``SETPIECE_PYTHONPATH``) without reading its ``.pth`` files, and those are what make
+    editable outputs importable: ``site.addsitedir`` reads them even then."""
     if workspace is None:
         return
     import site
 
     sp = str(workspace.site_packages)
-    if sp not in sys.path:
+    if sp not in _SITE_DIRS:
         site.addsitedir(sp)
+        _SITE_DIRS.add(sp)
     importlib.invalidate_caches()
 
 
