@@ -94,9 +94,14 @@ def test_batch_publish_asset_option_and_bad_scene(
 def test_menu_entry_runs_publish_and_prints_report(
     ws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Headless (bpy is a background Blender) with Qt importable: the report goes to the
+    console once and no window is made (a QApplication with no display aborts Blender)."""
+    from setpiece.hosts.publish import ui
     from setpiece.hosts.runtime import Runtime
 
-    monkeypatch.setenv("SETPIECE_NO_QT", "1")
+    monkeypatch.delenv("SETPIECE_NO_QT", raising=False)
+    assert ui.qt_available()
+    windows = list(ui._windows)
     scene = save_scene(ws)
     host = BlenderHost()
     host.open_scene(str(scene))
@@ -106,7 +111,8 @@ def test_menu_entry_runs_publish_and_prints_report(
         report = entry.callback()
         assert report.success and report.version == "0.1.0"
         err = capsys.readouterr().err
-        assert "OK: published Chair 0.1.0 to review" in err
+        assert err.count("OK: published Chair 0.1.0 to review") == 1, err
+        assert ui._windows == windows
     finally:
         bpy.ops.wm.read_factory_settings(use_empty=True)
 

@@ -57,6 +57,16 @@ def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: boo
         report = publish_scene(host, ws, asset=asset, raise_on_failure=False)
     except SetpieceError as exc:  # no workspace, bad config...: still a report
         report = PublishReport(host=str(getattr(host, "name", "")), load_errors=[str(exc)])
+    headless = getattr(host, "is_headless", None)
+    if callable(headless) and headless():
+        # no window in a headless session (blender -b, mayapy, hython, nuke -t): creating a
+        # QApplication there with no display aborts the app (exit 134); the report goes to
+        # the console, once
+        if show:
+            import sys
+
+            print(report.format_text(), file=sys.stderr)
+        return report
     notify = getattr(host, "notify", None)
     if callable(notify):
         notify(("OK: " if report.success else "FAILED: ") + report.summary())
