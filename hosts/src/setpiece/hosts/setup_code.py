@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
