@@ -271,3 +271,21 @@ def test_forward_service_forwards_until_sigterm(
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert json.loads(out.splitlines()[0]) == {"blessed": 0, "review": 1}
+
+
+def test_trim_drops_old_entries_ids_and_records(
+    make_workspace: Any, redis_server: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    ws = with_bus(make_workspace(), redis_server.url)
+    for i in range(3):
+        ws.emit("note", to_repo=ws.repo("review"), n=i)
+    b = new_bus(redis_server.url, tmp_path)
+    assert len(collect(b, "g")) == 3
+    r = run_cli("-w", ws.root, "events", "trim", "--older-than", "1d", "--json")
+    assert r.exit_code == 0 and r.json() == {"entries": 0, "ids": 0, "processed": 0}, r.err
+    assert b.trim(-60) == {"entries": 3, "ids": 3, "processed": 3}  # everything is "old"
+    assert b.client.xlen(b.stream) == 0 and b.client.hlen(b.key("ids")) == 0
+    run_cli("-w", ws.root, "events", "trim", "--older-than", "10m").user_error("too short", "1h")
+    run_cli("-w", ws.root, "events", "trim", "--older-than", "soon").user_error("not an age")
+    # the repo log is the record: it keeps every event
+    assert len(repo_events(ws)) == 3

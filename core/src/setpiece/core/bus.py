@@ -233,6 +233,32 @@ class Bus:
         """Put ``events`` on the stream again as replay ``replay_id`` (once each)."""
         return sum(self.add_many(list(events), replay=replay_id))
 
+    def trim(self, older_than: float) -> dict[str, int]:
+        """Drop what is older than ``older_than`` seconds: stream entries (``XTRIM MINID``),
+        their ids in ``<stream>:ids`` and the groups' processed records. An event forwarded
+        again after this (a lost forwarded-cursor) would be new again: keep the age far
+        beyond any outage (days, not minutes)."""
+        cutoff_ms = int((time.time() - older_than) * 1000)
+        low = eventlog_min_id(cutoff_ms)
+        r = self.client
+        dropped = {"entries": int(r.xtrim(self.stream, minid=f"{cutoff_ms}-0", approximate=False)),
+                   "ids": 0, "processed": 0}
+
+        def old(key: bytes) -> bool:
+            return key.decode()[:10] < low
+
+        for key in list(r.hscan_iter(self.key("ids"), count=1000)):
+            if old(key[0]):
+                dropped["ids"] += r.hdel(self.key("ids"), key[0])
+        groups = [g["name"].decode() if isinstance(g["name"], bytes) else g["name"]
+                  for g in (r.xinfo_groups(self.stream) if r.exists(self.stream) else [])]
+        for group in groups:
+            pkey = self.key("processed", group)
+            stale = [m for m in r.sscan_iter(pkey, count=1000) if old(m)]
+            if stale:
+                dropped["processed"] += r.srem(pkey, *stale)
+        return dropped
+
     # -- consuming ---------------------------------------------------------------------
     def ensure_group(self, group: str, start: str = "0") -> None:
         """Create ``group`` (no-op if it exists), reading from ``start``: ``0`` (the whole
@@ -395,6 +421,13 @@ class _Consumer:
         except _errors():
             self._save_journal([*self._load_journal(), [dedupe, sid_text]])
             raise
+
+
+def eventlog_min_id(ms: int) -> str:
+    """The 10-character time prefix of ids made at ``ms``."""
+    from setpiece.core.eventlog import min_id
+
+    return min_id(ms / 1000.0)[:10]
 
 
 def _dedupe(fields: dict[bytes, bytes]) -> str:

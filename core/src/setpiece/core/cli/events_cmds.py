@@ -142,3 +142,39 @@ def forward(state: State, repos: tuple[str, ...], once: bool, interval: float, a
                 click.echo(json.dumps(counts, sort_keys=True) if as_json else
                            " ".join(f"{k}: forwarded {v}" for k, v in counts.items() if v))
             stopping.wait(interval)
+
+
+@events.command("trim")
+@click.option("--older-than", "age", required=True, metavar="AGE", help="e.g. 30d: what the bus keeps (s, m, h, d).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_state
+def trim(state: State, age: str, as_json: bool) -> None:
+    """Trim the bus: stream entries, event-id records and processed records older than AGE.
+
+    The repo logs are never trimmed (they are the record); 'events replay' re-sends from them.
+    """
+    from setpiece.core import bus
+    from setpiece.core.cli import echo_json
+    from setpiece.core.errors import SetpieceError
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if not (age[:-1].isdigit() and age[-1:] in units):
+        raise SetpieceError(f"--older-than '{age}' is not an age: use a number and s, m, h or d (30d)")
+    seconds = int(age[:-1]) * units[age[-1]]
+    if seconds < 3600:
+        raise SetpieceError(
+            f"--older-than {age} is too short: keep at least 1h so a forwarder that lost its "
+            "cursor cannot add an event twice"
+        )
+    b = bus.for_workspace(state.workspace())
+    try:
+        counts = b.trim(seconds)
+    except bus.BusDown:
+        raise
+    except Exception as exc:  # a redis error: one line
+        raise SetpieceError(f"trimming the bus at {b.url} failed: {exc}")
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(f"Trimmed {counts['entries']} stream entries, {counts['ids']} event ids, "
+                   f"{counts['processed']} processed records")
