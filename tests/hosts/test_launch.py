@@ -47,7 +47,13 @@ def ws(make_workspace: Callable[..., Any]) -> Any:
     return make_workspace()
 
 
-def fake_blender(tmp_path: Path, version: str = "5.0.1") -> Path:
+#: a Blender that ships this Python (the workspaces the tests make use it)
+THIS_PYTHONS_BLENDER = {(3, 10): "4.0.2", (3, 11): "5.0.1", (3, 13): "5.1.0"}.get(
+    sys.version_info[:2], "5.0.1"
+)
+
+
+def fake_blender(tmp_path: Path, version: str = THIS_PYTHONS_BLENDER) -> Path:
     exe = tmp_path / "bin" / "blender"
     exe.parent.mkdir(parents=True, exist_ok=True)
     exe.write_text(
@@ -88,12 +94,13 @@ def test_unknown_host_is_one_line_error(cli: Callable[..., Any], ws: Any) -> Non
 def test_launch_refuses_other_python_with_the_fix(
     cli: Callable[..., Any], ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(fake_blender(tmp_path, "4.0.2")))
+    other = ("4.0.2", "4.0", "3.10") if sys.version_info[:2] != (3, 10) else ("5.0.1", "5.0", "3.11")
+    monkeypatch.setenv("SETPIECE_BLENDER_EXECUTABLE", str(fake_blender(tmp_path, other[0])))
     code, _, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run")
     assert code == 1
-    assert "blender 4.0 runs Python 3.10" in err
+    assert f"blender {other[1]} runs Python {other[2]}" in err
     assert f"uses Python {ws.python_version}" in err
-    assert "setpiece init PATH --python 3.10" in err
+    assert f"setpiece init PATH --python {other[2]}" in err
 
 
 def test_launch_dry_run_uses_env_var_then_config(
@@ -105,7 +112,8 @@ def test_launch_dry_run_uses_env_var_then_config(
     assert code == 0, err
     plan = json.loads(out)
     assert plan["command"] == [str(from_env), "--python-use-system-env"]
-    assert plan["app_version"] == "5.0" and plan["python"] == "3.11"
+    assert plan["app_version"] == THIS_PYTHONS_BLENDER.rsplit(".", 1)[0]
+    assert plan["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
 
     from_config = fake_blender(tmp_path / "cfg")
     with ws.config.edit() as doc:

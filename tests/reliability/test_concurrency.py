@@ -15,7 +15,11 @@ from typing import Any
 
 import checker
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: tomli (declared by setpiece-core for < 3.11)
+    import tomli as tomllib  # type: ignore[no-redef]
 from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.slow
