@@ -7,6 +7,8 @@ A test checks the committed page against this output, so the reference never dri
 
 from __future__ import annotations
 
+import inspect
+
 import click
 
 from setpiece.core.cli import cli
@@ -30,7 +32,8 @@ def _walk(cmd: click.Command, path: list[str], ctx: click.Context) -> list[str]:
         title = " ".join([*path[:-1], lead, path[-1]])
     out.append(f"## {title}\n")
     if isinstance(cmd, click.Group):
-        out.append((cmd.help or "").strip() + "\n")
+        # cleandoc: Python 3.13 dedents docstrings itself, earlier ones do not
+        out.append(inspect.cleandoc(cmd.help or "") + "\n")
     else:
         text = cmd.get_help(sub_ctx)
         if lead:
