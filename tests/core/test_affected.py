@@ -26,6 +26,7 @@ def rows(result) -> list[tuple[str, str, str, list[str]]]:
 def test_bounded_and_transitive(sample_ws, run_cli) -> None:
     r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")
     assert r.exit_code == 0, r.err
+    assert "warning" not in r.err  # new repos are indexed from their first publish
     assert rows(r) == [
         ("KitchenSet", "1.0.0", "semi-push", []),
         ("Apartment", "0.1.0", "push", ["KitchenSet 1.0.0"]),
@@ -117,12 +118,17 @@ def test_promote_and_reindex_keep_the_index(sample_ws, sample_repo, run_cli) -> 
     ws.promote("KitchenSet==1.0.0", to="review")
     review = Path(ws.repo("review").location)
     assert (review / "deps" / "dependents" / "table" / "kitchenset==1.0.0.json").is_file()
-    shutil.rmtree(sample_repo / "deps")
+    shutil.rmtree(sample_repo / "deps")  # a repo from before the index
     r = run_cli("-w", ws.root, "affected", "Table==1.3.0", "--repo", "blessed", "--json")
-    assert rows(r) == []  # the index is the answer: gone until reindexed
+    assert rows(r) == []  # the index is the answer: gone until reindexed, and it says so
+    assert r.err.strip() == (
+        "warning: repo 'blessed' holds versions published before setpiece kept its "
+        "reverse-dependency index: run 'setpiece repo reindex blessed' once, until then they "
+        "are missing here")
     assert run_cli("-w", ws.root, "repo", "reindex", "blessed").exit_code == 0
     r = run_cli("-w", ws.root, "affected", "Table==1.3.0", "--repo", "blessed", "--json")
     assert [a[0] for a in rows(r)] == ["KitchenSet", "Apartment"]
+    assert "warning" not in r.err
     # a wheel removed by hand: reindex drops its records
     next(sample_repo.glob("apartment-0.1.0-*.whl")).unlink()
     run_cli("-w", ws.root, "repo", "reindex", "blessed")

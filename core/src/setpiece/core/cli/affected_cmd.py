@@ -55,6 +55,7 @@ def affected(state: State, spec: str | None, repo_name: str | None, group: str, 
     repos = [ws.repo(repo_name)] if repo_name else list(ws.repos().values())
     if not unpublished:
         api.check_published(list(ws.repos().values()), name, version)
+    _warn_incomplete(repos)
     result = api.affected(repos, name, version, group, latest=latest)
     scenes = api.scenes_affected(ws, name, version)
     if as_json:
@@ -69,6 +70,15 @@ def affected(state: State, spec: str | None, repo_name: str | None, group: str, 
     else:
         click.echo(f"{name} {version} reaches no published version")
     _echo_scenes(scenes)
+
+
+def _warn_incomplete(repos: list[Any]) -> None:
+    for r in repos:
+        if not r.dependents_complete():
+            click.echo(
+                f"warning: repo '{r.name}' holds versions published before setpiece kept its "
+                f"reverse-dependency index: run 'setpiece repo reindex {r.name}' once, until "
+                "then they are missing here", err=True)
 
 
 def _echo_scenes(scenes: list[Any]) -> None:

@@ -56,6 +56,11 @@ class Repo(abc.ABC):
 
         return VersionRecord.from_metadata(self.metadata(project, version))
 
+    def dependents_complete(self) -> bool:
+        """Whether :meth:`dependents` sees every published version (True unless a folder
+        repo predates its reverse-dependency index)."""
+        return True
+
     def is_yanked(self, project: str, version: str) -> bool:
         """Whether ``project==version`` is yanked here (PEP 592); False where unknown."""
         return False

@@ -157,6 +157,20 @@ def _read_record(path: Path | str) -> VersionRecord | None:
         return None  # missing, or cut short by a power loss: repaired by reindex
 
 
+MARKER = "COMPLETE"
+
+
+def mark_complete(root: Path) -> None:
+    """Say that every published version of the repo has its records (a new repo, or after
+    ``reindex``): repos made by older setpiece versions lack it until reindexed."""
+    atomic_write_bytes(deps_dir(root) / MARKER,
+                       b"every version published here has its records (see setpiece.core.repos.dependents)\n")
+
+
+def is_complete(root: Path | str) -> bool:
+    return os.path.exists(os.path.join(root, DEPS, MARKER))
+
+
 def write_record(root: Path, record: VersionRecord) -> None:
     """Record one published version: its own file, then one file per project it requires."""
     base = deps_dir(root)

@@ -51,6 +51,8 @@ class FolderRepo(Repo):
     def create(self) -> None:
         (self.root / "simple").mkdir(parents=True, exist_ok=True)
         if not (self.root / "simple" / "index.html").exists():
+            if not any(parse_wheel_name(e.name) for e in os.scandir(self.root)):
+                rdeps.mark_complete(self.root)  # a new repo: every publish will be recorded
             simple_index.write_root_index(self.root)
 
     def _wheel_path(self, project: str, version: str) -> Path:
@@ -236,9 +238,15 @@ class FolderRepo(Repo):
                    for name in simple_index.indexed_wheels(self.root, p.name)
                    if (self.root / name).is_file()]
         rdeps.reindex(self.root, indexed)
+        rdeps.mark_complete(self.root)
         return count
 
     # -- reverse dependencies --------------------------------------------------
+    def dependents_complete(self) -> bool:
+        """False for a repo that holds versions published before setpiece kept its
+        reverse-dependency index (until ``setpiece repo reindex``)."""
+        return rdeps.is_complete(self.root)
+
     def dependents(self, project: str) -> list[rdeps.VersionRecord]:
         if not getattr(self, "_checked", False):  # once: a query asks about many projects
             self.check()
