@@ -100,3 +100,10 @@ def test_pipeline_run_says_not_yet_when_no_pipeline_command(make_workspace: Any,
     assert "plate: failed (published Plate 1.0.0): reaction 'plate': asset pipelines are not " \
            "available yet" in out.out
     assert "1 failed" in out.err
+
+
+def test_since_with_the_bus_needs_an_event_id(make_workspace: Any, run_cli: Any) -> None:
+    ws = _ws(make_workspace, '[[reactions]]\nname = "x"\ndo = "notify"\n'
+                             '[events]\nbus = "redis://127.0.0.1:1/0"\n')
+    run_cli("-w", ws.root, "react", "--once", "--since", "2h").user_error(
+        "--since '2h'", "event id", "--source log")

@@ -70,6 +70,10 @@ def test_publish_in_a_rebuilds_b_once(studio: Any, run_cli: Any) -> None:
     assert again["events"] >= 7 and _ran(again) == []
     assert {o["status"] for o in again["outcomes"]} == {"duplicate"}
 
+    # a new cursor started after the publish (--since its id) sees nothing
+    shutil.rmtree(b.root / ".setpiece" / "reactions" / "cursors")
+    assert _react(run_cli, b, "--since", pub["id"])["events"] == 0
+
     # A: Table 1.3.0 is outside OldKitchen's '<1.3' and PinnedKitchen's '==1.2.0'
     mine = _react(run_cli, a)
     assert _ran(mine) == [] and mine["outcomes"] == []

@@ -62,8 +62,15 @@ def react(state: State, once: bool, source: str, since: str | None, poll: float,
     use_bus = source == "bus" or (source == "auto" and bool(bus_url))
     since_id = None
     if since:
-        from setpiece.core.eventlog import parse_since
+        from setpiece.core.eventlog import is_id, parse_since
 
+        if use_bus and not is_id(since.strip()):
+            from setpiece.core.errors import SetpieceError
+
+            raise SetpieceError(
+                f"--since '{since}': with the bus, a consumer group starts after an event id "
+                "(from 'setpiece events --json'), not a time; or use --source log"
+            )
         since_id = parse_since(since)
 
     def show(o: Outcome) -> None:

@@ -57,11 +57,13 @@ class RepoLogSource:
         if workspace_log:
             self.logs.append(("workspace", WorkspaceLog(ws.root)))
         self.cursors: dict[str, Any] = {}
+        self.floors: dict[str, str] = {}  # a new cursor's --since: ids up to it are old
         for label, _log in self.logs:
             path = self.folder / f"{label}.json"
             cursor = Cursor.load(path)
             if not cursor.last and since:
                 cursor = Cursor(last=since)
+                self.floors[label] = since
             self.cursors[label] = cursor
 
     def fetch(self, timeout: float) -> list[Delivery]:
@@ -69,7 +71,11 @@ class RepoLogSource:
 
         found: dict[str, tuple[Any, list[str]]] = {}
         for label, log in self.logs:
+            floor = self.floors.get(label)
             for ev in read(log, self.cursors[label]):
+                if floor is not None and ev.id <= floor:  # the look-back before --since
+                    self.cursors[label].advance(ev)
+                    continue
                 entry = found.setdefault(ev.id, (ev, []))
                 entry[1].append(label)
         if not found:
