@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("pxr")
 
-from setpiece.core.containers import ContainerRecord  # noqa: E402
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad  # noqa: E402
+from setpiece.core.containers import ContainerRecord
+from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
 
 class ArtistHost:
