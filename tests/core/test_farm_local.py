@@ -188,7 +188,8 @@ def test_kill_stops_a_running_job_and_retry_resumes_it(farm: Path, run_cli, monk
     assert time.monotonic() - started < 15
     assert f"job {job_id}: killed (0/14 chunks done)" in killed.out
     assert state(farm)["render"]["0"]["state"] == "waiting"
-    assert state(farm)["render"]["0"]["attempts"] == 0  # a killed attempt is not a failure
+    assert state(farm)["render"]["0"]["attempts"] == 0
+    assert run_cli("farm", "kill", job_id, "--json").json()["state"] == "killed"  # again: no-op  # a killed attempt is not a failure
     assert "killed" in json.loads((job_dir / "handle.json").read_text())["state"]
     monkeypatch.setenv("SLEEP_1", "0")
     result = run_cli("farm", "retry", job_id, "--wait")
@@ -203,8 +204,9 @@ def test_a_crashing_worker_does_not_take_the_runner_down(farm: Path, run_cli) ->
         Layer("after", command=[PY, "-c", "print('ran')"], depends=["boom"]),
         Layer("fine", command=[PY, "-c", "print('fine')"], frames="1-3"),
     ])
-    result = run_cli("farm", "submit", save_job(job, farm / "crash.json"), "--wait")
+    result = run_cli("-q", "farm", "submit", save_job(job, farm / "crash.json"), "--wait")
     result.user_error("dead: layer boom frames 1,2;", "1 chunks downstream of dead chunks (layer after)")
+    assert "boom 0/2" not in result.err  # -q: no progress
     assert "dead: layer boom frames 1 (exit -9, 1 attempts)" in result.err
     status = run_cli("farm", "status", "crash", "--json").json()
     assert status["layers"]["fine"]["done"] == 3 and status["layers"]["after"]["waiting"] == 1

@@ -231,12 +231,17 @@ def retry(state: State, job: str, layer: str | None, wait: bool, as_json: bool) 
 
 @farm.command()
 @click.argument("job")
+@click.option("--json", "as_json", is_flag=True, help="Print the job's status as JSON.")
 @pass_state
-def kill(state: State, job: str) -> None:
+def kill(state: State, job: str, as_json: bool) -> None:
     """Stop JOB: running chunks are killed, nothing more starts ('retry' resumes it)."""
     from setpiece.core.farm.submitting import backend_of, find_job
 
     config, _ = farm_config(state)
     engine, handle = backend_of(find_job(job, config), config)
     engine.kill(handle)
-    click.echo(engine.status(handle).summary())
+    result = engine.status(handle)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        click.echo(result.summary())
