@@ -389,3 +389,70 @@ def test_batch_build_json_is_a_flag_printing_the_summary_on_stdout(
     code, out, _ = cli("-w", str(ws.root), "batch", "blender", "build", "KitchenSet",
                        "-o", out_file, "--json-file", str(keep))
     assert code == 0 and out == "" and json.loads(keep.read_text())["asset"] == "KitchenSet"
+
+
+_PROBE = (
+    "import sys, importlib.util as u\n"
+    "sys.path[:0] = sys.argv[1:]\n"
+    "import setpiece.hosts.launching, setpiece.core.cli, pyblish.api, click, tomlkit\n"
+    "print('FOUND', {m: u.find_spec(m) is not None for m in ('Qt', 'PySide6', 'shiboken6', 'pxr', 'bpy')})\n"
+)
+
+
+def _dcc_view(python: str, paths: list[str]) -> dict[str, bool]:
+    """What a DCC's Python (here: this one without its site-packages, ``-S -E``) finds with
+    only ``paths`` on its path."""
+    import ast
+    import subprocess
+
+    proc = subprocess.run([python, "-S", "-E", "-c", _PROBE, *paths], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found: dict[str, bool] = ast.literal_eval(proc.stdout.split("FOUND", 1)[1].strip())
+    return found
+
+
+def test_a_dcc_gets_setpiece_and_pure_python_dependencies_only(ws: Any) -> None:
+    """The env's PYTHONPATH (less the workspace's own site-packages) imports setpiece and
+    its dependencies, finds Qt.py (which binds to the app's Qt), and no PySide6,
+    shiboken6, pxr or bpy, though this Python has them all."""
+    import importlib.util
+
+    from setpiece.hosts.launching import environment
+
+    paths = environment("blender", ws)["PYTHONPATH"].split(os.pathsep)
+    paths = [p for p in paths if p != str(ws.site_packages)]
+    found = _dcc_view(sys.executable, paths)
+    assert found == {"Qt": True, "PySide6": False, "shiboken6": False, "pxr": False,
+                     "bpy": False}, found
+    assert importlib.util.find_spec("pxr") is not None  # ... which this Python does have
+
+
+@pytest.mark.slow
+def test_a_non_editable_install_does_not_hand_its_site_packages_to_the_dcc(
+    tmp_path: Path
+) -> None:
+    """setpiece installed from wheels (a studio's install) beside usd-core and PySide6: the
+    DCC still gets only setpiece and pure-Python dependencies."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    uv = str(root / ".tools" / "uv" / "bin" / "uv")
+    venv = tmp_path / "install"
+    py = venv / "bin" / "python"
+    subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+    # --no-sources: the workspace's own sources would install core and usd editable
+    subprocess.run([uv, "pip", "install", "-q", "--no-sources", "-p", str(py), str(root / "core"),
+                    str(root / "usd") + "[standalone]", str(root / "hosts") + "[ui]"],
+                   check=True, timeout=600)
+    out = subprocess.run(
+        [str(py), "-c", "import os; from setpiece.hosts.launching import setpiece_paths; "
+         "print(os.pathsep.join(setpiece_paths()))"],
+        capture_output=True, text=True, check=True, env={**os.environ, "SETPIECE_HOME": str(tmp_path / "home")},
+    ).stdout.strip()
+    paths = out.split(os.pathsep)
+    assert len(paths) == 1, paths  # no editable source folder: one folder of links
+    assert not any(p.endswith(("site-packages", "dist-packages")) for p in paths), paths
+    found = _dcc_view(str(py), paths)
+    assert found == {"Qt": True, "PySide6": False, "shiboken6": False, "pxr": False,
+                     "bpy": False}, found

@@ -163,17 +163,12 @@ def check_python(host: str, app_python: str | None, ws: Any, app_version: str = 
 
 
 def setpiece_paths() -> list[str]:
-    """Folders that make setpiece itself importable (its packages' roots, deduplicated)."""
-    out: list[str] = []
-    for name in ("setpiece.core", "setpiece.usd", "setpiece.hosts"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        root = str(Path(module.__file__ or "").resolve().parents[2])
-        if root not in out:
-            out.append(root)
-    return out
+    """Folders that make setpiece importable in a DCC, and nothing else of this Python's:
+    editable setpiece sources, then a folder of links to setpiece and its pure-Python
+    dependencies (never pip's PySide6, usd-core's pxr or bpy: see setpiece.hosts.dcc_site)."""
+    from setpiece.hosts.dcc_site import setpiece_paths as paths
+
+    return paths()
 
 
 def environment(host: str, ws: Any, *, no_setup: bool = False) -> dict[str, str]:
