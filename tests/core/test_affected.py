@@ -223,3 +223,19 @@ def test_yanked_dependents_are_marked(sample_ws, run_cli) -> None:
         ("KitchenSet", True), ("Apartment", False)]
     assert "KitchenSet 1.0.0  semi-push  [build]  requires 'table<2,>=1.2.3'  (yanked)" in (
         run_cli("-w", root, "affected", "Table==1.3.0").out)
+
+
+def test_a_record_cut_short_is_skipped_and_reindex_repairs_it(sample_ws, sample_repo, run_cli) -> None:
+    """A power cut right after a publish may leave a record empty (no fsync): it is read as
+    absent, never as an error, and 'repo reindex' writes it again."""
+    edge = sample_repo / "deps" / "dependents" / "table" / "kitchenset==1.0.0.json"
+    for cache in (sample_repo / "deps" / "dependents").glob("*.json"):
+        cache.unlink()
+    edge.write_bytes(b"")
+    r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")
+    assert r.exit_code == 0, r.err
+    assert rows(r) == []
+    assert run_cli("-w", sample_ws.root, "repo", "reindex", "blessed").exit_code == 0
+    assert json.loads(edge.read_bytes())["requires"] == {"build": ["table[build]<2,>=1.2.3"]}
+    r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")
+    assert [a[0] for a in rows(r)] == ["KitchenSet", "Apartment"]

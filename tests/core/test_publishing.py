@@ -399,7 +399,7 @@ def test_concurrent_publish_exactly_one_wins(make_workspace, tmp_path: Path) -> 
     # nothing partial or temporary is left, hidden or not
     assert sorted(p.name for p in shared.iterdir()) == [
         "chair-1.0.0-py3-none-any.whl", "chair-1.0.0-py3-none-any.whl.metadata", "deps", "simple"]
-    assert [p.relative_to(shared).as_posix() for p in (shared / "deps").rglob("*") if p.is_file()] \
+    assert sorted(p.relative_to(shared).as_posix() for p in (shared / "deps").rglob("*") if p.is_file()) \
         == ["deps/COMPLETE", "deps/versions/chair/1.0.0.json"]  # the record, written once
     assert FolderRepo("shared", str(shared)).versions("Chair") == ["1.0.0"]
     assert (shared / "simple" / "chair" / "index.html").read_text().count(".whl#sha256=") == 1
