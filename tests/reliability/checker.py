@@ -129,11 +129,12 @@ def _parses(path: Path) -> str | None:
 
 
 def check_files_parse(root: Path, skip: tuple[str, ...] = ("inputs",)) -> list[str]:
-    """Every file at a final path under ``root`` is whole (hidden temp files excepted)."""
+    """Every file at a final path under ``root`` is whole (hidden temp files excepted;
+    folders named in ``skip``, the workspaces' venvs written by uv, are not walked)."""
     problems = []
     for folder, dirs, files in os.walk(root):
         rel = Path(folder).relative_to(root)
-        if rel.parts and rel.parts[0] in skip:
+        if any(part in skip for part in rel.parts):
             dirs[:] = []
             continue
         dirs[:] = [d for d in dirs if d != "md5"]  # content-addressed objects: check_object

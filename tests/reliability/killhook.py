@@ -36,13 +36,28 @@ _PATH_EVENTS = {
     "shutil.copyfile", "shutil.copytree", "shutil.move", "shutil.rmtree",
 }
 
-KILL_AT = int(os.environ.get("SETPIECE_KILL_AT", "0") or 0)
-RUN_AT = int(os.environ.get("SETPIECE_HOOK_RUN_AT", "0") or 0)
-ROOT = os.path.realpath(os.environ["SETPIECE_KILL_ROOT"]) if os.environ.get("SETPIECE_KILL_ROOT") else ""
-LOG = os.environ.get("SETPIECE_KILL_LOG", "")
+KILL_AT = 0
+RUN_AT = 0
+ROOT = ""
+LOG = ""
 _lock = threading.Lock()
 _seen = 0
 _inside = threading.local()
+
+
+def install(env: dict[str, str]) -> None:
+    """Add the audit hook to this process, configured from ``env`` (the variables above)."""
+    global KILL_AT, RUN_AT, ROOT, LOG
+    KILL_AT = int(env.get("SETPIECE_KILL_AT", "0") or 0)
+    RUN_AT = int(env.get("SETPIECE_HOOK_RUN_AT", "0") or 0)
+    ROOT = os.path.realpath(env["SETPIECE_KILL_ROOT"]) if env.get("SETPIECE_KILL_ROOT") else ""
+    LOG = env.get("SETPIECE_KILL_LOG", "")
+    sys.addaudithook(_hook)
+
+
+def seen() -> int:
+    """Mutating operations counted so far."""
+    return _seen
 
 
 def _under_root(path: object) -> bool:
@@ -104,18 +119,22 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
         _inside.busy = False
 
 
+def write_count(env: dict[str, str]) -> None:
+    count = env.get("SETPIECE_KILL_COUNT")
+    if count:
+        _inside.busy = True
+        with open(count, "w", encoding="utf-8") as fh:
+            fh.write(str(_seen))
+
+
 def main() -> int:
-    sys.addaudithook(_hook)
+    install(dict(os.environ))
     from setpiece.core.cli import main as cli
 
     try:
         return cli(sys.argv[1:])
     finally:
-        count = os.environ.get("SETPIECE_KILL_COUNT")
-        if count:
-            _inside.busy = True
-            with open(count, "w", encoding="utf-8") as fh:
-                fh.write(str(_seen))
+        write_count(dict(os.environ))
 
 
 if __name__ == "__main__":

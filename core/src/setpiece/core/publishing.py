@@ -108,13 +108,13 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | Non
 
 def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo,
                         said: dict[str, str]) -> Path | None:
-    """A publish killed after its wheel landed, before its ``published`` event: when the
-    repo's wheel has the content this asset builds to, log the one missing event and
-    return the wheel (the re-run succeeds); None when the version was published whole."""
+    """The version is already in ``target``. When the repo's wheel has the content this
+    asset builds to, this is a re-run (a script, or a publish killed after its wheel
+    landed): log the ``published`` event if it is missing and return the wheel (the re-run
+    succeeds). None when the content differs (the caller refuses: bump first)."""
     from setpiece.core.eventlog import repo_log
 
-    if repo_log(ws, target).keyed("published", asset.name, asset.version) is not None:
-        return None
+    logged = repo_log(ws, target).keyed("published", asset.name, asset.version) is not None
     wheel = build(ws, asset.name)
     with staging_dir(ws.build_dir, "compare") as tmp:
         try:
@@ -123,6 +123,10 @@ def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo,
             return None
     if theirs != _wheel_content(wheel):
         return None
+    if logged:
+        ws.report(f"{asset.name} {asset.version} is already published in repo '{target.name}' "
+                  "with the same content: nothing to change")
+        return wheel
     ws.report(f"{asset.name} {asset.version} was already in {target.name} (an earlier publish "
               "was interrupted): logging its published event")
     ws.emit("published", to_repo=target, asset=asset.name, version=asset.version,
