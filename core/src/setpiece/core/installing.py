@@ -65,22 +65,32 @@ def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, reco
     if record:
         _record_requests(ws, parsed)
     ws.emit("installed", requirements=parsed, changes=changes)
-    _pull_files(ws, changes)
+    _pull_files(ws, changes, parsed)
     return changes
 
 
-def _pull_files(ws: Workspace, changes: list[str]) -> None:
-    """Bring the tracked files of what the install added or changed, so an updated asset
-    is loaded with its files (``[settings] pull_on_install = false`` turns it off). A pull
-    that fails never undoes the install: a warning names the files and the command."""
+def _pull_files(ws: Workspace, changes: list[str], requested: Sequence[str] = ()) -> None:
+    """Bring the tracked files of what the install added or changed, and of the assets it
+    was asked for (an install killed after uv, before its pull, is completed by its re-run;
+    a pull of files already in place is stats only), so an updated asset is loaded with its
+    files (``[settings] pull_on_install = false`` turns it off). A pull that fails never
+    undoes the install: a warning names the files and the command."""
     added = [c[2:].partition("==")[0] for c in changes if c.startswith(("+ ", "~ "))]
-    if not added:
+    asked = [request_name(r) for r in requested
+             if normalize(request_name(r)) not in {normalize(a) for a in added}]
+    if not added and not asked:
         return
     installed = ws.installed_assets()
     from setpiece.core.files.pointers import find as find_pointers
 
     wanted = [installed[normalize(n)] for n in added if normalize(n) in installed]
     wanted = [a for a in wanted if not a.editable and find_pointers(a.package_dir)]
+    if asked:
+        from setpiece.core.files.pulling import files_in_place
+
+        wanted += [a for n in asked if (a := installed.get(normalize(n))) is not None
+                   and not a.editable and find_pointers(a.package_dir)
+                   and not files_in_place(ws, a.package_dir)]
     if not wanted:
         return
     if not ws.config.settings.get("pull_on_install", True):

@@ -204,6 +204,14 @@ def _in_place(objects: Path, p: Pointer) -> bool:
     return seen == len(wanted)
 
 
+def files_in_place(ws: Workspace, package_dir: Path) -> bool:
+    """Every tracked path of the package is already its content, linked (stats only)."""
+    from setpiece.core.files.store import cache_root
+
+    objects = cache_root(ws) / "files" / "md5"
+    return all(_in_place(objects, p) for p in pointers.find(package_dir))
+
+
 def _record(manifest: dict[str, Any], t: Target, ptrs: list[Pointer]) -> None:
     from setpiece.core.naming import normalize
 
