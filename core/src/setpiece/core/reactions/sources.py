@@ -15,6 +15,7 @@ consumer's messages claimed by another, idempotent by event id); see :func:`serv
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -27,6 +28,8 @@ from setpiece.core.errors import SetpieceError
 from setpiece.core.reactions.declare import Reaction
 from setpiece.core.reactions.engine import Engine, Outcome
 from setpiece.core.reactions.service import Delivery, ServeSummary, stop_on_signals
+
+log = logging.getLogger("setpiece.reactions")
 
 #: events that live in the repos' logs; any other name is workspace-local
 REPO_EVENTS = ("published", "promoted", "yanked")
@@ -127,10 +130,13 @@ def serve_bus(
     since: str | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
     block_ms: int = 200,
+    forward_every: float = 1.0,
 ) -> ServeSummary:
     """Consume the bus: one consumer group per reaction that listens to events (the
     reactions ``after`` others run inside their upstream's handler). ``once``: each group
-    until nothing is pending. SIGTERM/SIGINT stop every group after its current event."""
+    until nothing is pending. SIGTERM/SIGINT stop every group after its current event.
+    The workspace's repo logs are forwarded to the bus at the start and every
+    ``forward_every`` seconds (idempotent: an event is on the stream once)."""
     from setpiece.core.bus import for_workspace
 
     bus = for_workspace(ws, connect_timeout=1.0)
@@ -160,9 +166,19 @@ def serve_bus(
             errors.append(exc)
             engine.stop.set()
 
+    def forward() -> None:
+        """The repo logs are the outbox: send what the bus missed (a publish while it was
+        down), so the reactions get it without waiting for someone's next publish."""
+        for repo in ws.repos().values():
+            try:
+                bus.forward(ws, repo)
+            except Exception as exc:  # the bus down, a read-only share: try again later
+                log.debug("forwarding %s: %s", repo.name, exc)
+
     with stop_on_signals(engine.stop, summary):
         with lock:
             summary.outcomes.extend(engine.settle())
+        forward()
         if once:
             for r in roots:
                 if engine.stop.is_set():
@@ -173,8 +189,12 @@ def serve_bus(
                                         name=f"react-{r.name}") for r in roots]
             for t in threads:
                 t.start()
+            last = time.monotonic()
             while any(t.is_alive() for t in threads) and not engine.stop.is_set():
                 engine.stop.wait(0.2)
+                if time.monotonic() - last >= forward_every:
+                    forward()
+                    last = time.monotonic()
             engine.stop.set()
             for t in threads:
                 t.join()
