@@ -314,3 +314,36 @@ def test_setpiece_layers_run_setpiece_commands(farm: Path, run_cli) -> None:
     assert react.command == [*head, "react", "--once", "--json"] and react.kind == "single"
     stage = pipeline_layer("Chair", "movie", workspace=ws)
     assert stage.name == "pipeline-movie" and stage.command[-4:] == ["pipeline", "run", "Chair", "movie"]
+
+
+def test_module_layers_import_from_the_workspaces_installed_packages(make_workspace, run_cli,
+                                                                     tmp_path: Path) -> None:
+    """Not from the submitter's sys.path: from the workspace's inputs/ site-packages, where
+    its assets are installed (the class is named by string, never pickled)."""
+    ws = make_workspace()
+    pkg = ws.site_packages / "ws_farm_tools"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(textwrap.dedent("""
+        import os
+
+        class Touch:
+            def __init__(self, out):
+                self.out = out
+
+            def setup(self, session):
+                session.put("where", __file__)
+
+            def execute(self, frames):
+                with open(self.out + "/%d-%d.txt" % (frames[0], frames[-1]), "w") as fh:
+                    fh.write(self.session.get("where") + " " + os.environ["SETPIECE_WORKSPACE"])
+    """))
+    out = tmp_path / "touched"
+    out.mkdir()
+    job = Job("tools", layers=[Layer("touch", module="ws_farm_tools:Touch",
+                                     args={"out": str(out)}, frames="1-4", chunk=2)])
+    result = run_cli("-w", ws.root, "farm", "submit", save_job(job, tmp_path / "t.json"), "--wait")
+    assert result.exit_code == 0, result.err
+    assert sorted(p.name for p in out.iterdir()) == ["1-2.txt", "3-4.txt"]
+    assert (out / "1-2.txt").read_text() == f"{pkg / '__init__.py'} {ws.root}"
+    assert (ws.root / ".setpiece" / "farm" / "jobs").is_dir()
+    assert "ws_farm_tools" not in sys.modules  # setup ran with the workspace importable, then not

@@ -90,13 +90,16 @@ def prepare(job: Job, config: FarmConfig, ws: Any = None) -> JobDir:
 
 
 class _workspace_importable:
-    """Module layers import from the workspace's installed packages (its inputs/ venv)."""
+    """Module layers import from the workspace's installed packages (its inputs/ venv) while
+    their ``setup()`` runs; afterwards this process forgets them (another workspace may hold
+    other versions of the same packages)."""
 
     def __init__(self, context: Mapping[str, Any]) -> None:
         self.site = context.get("site_packages")
 
     def __enter__(self) -> None:
         self.before = list(sys.path)
+        self.modules = set(sys.modules)
         if self.site and Path(self.site).is_dir():
             import site
 
@@ -104,6 +107,13 @@ class _workspace_importable:
 
     def __exit__(self, *exc: object) -> None:
         sys.path[:] = self.before
+        if not self.site:
+            return
+        root = str(Path(self.site).resolve())
+        for name in set(sys.modules) - self.modules:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin and str(Path(origin).resolve()).startswith(root):
+                del sys.modules[name]
 
 
 def submit(job: Job, *, backend: str | None = None, ws: Any = None, wait: bool = False,
