@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from collections.abc import Callable
 from importlib.metadata import EntryPoint
@@ -66,7 +67,9 @@ def fake_blender(tmp_path: Path, version: str = THIS_PYTHONS_BLENDER) -> Path:
 def test_env_json_has_what_a_launcher_needs(cli: Callable[..., Any], ws: Any) -> None:
     code, out, err = cli("-w", str(ws.root), "env", "blender", "--json")
     assert code == 0, err
-    env = json.loads(out)
+    data = json.loads(out)
+    assert set(data["prepend"]) >= {"PYTHONPATH", "SETPIECE_PYTHONPATH"}
+    env = {**data["set"], **{k: os.pathsep.join(v) for k, v in data["prepend"].items()}}
     assert env["SETPIECE_WORKSPACE"] == str(ws.root)
     assert str(ws.site_packages) in env["PYTHONPATH"].split(os.pathsep)
     assert str(ws.site_packages) in env["PXR_AR_DEFAULT_SEARCH_PATH"].split(os.pathsep)
@@ -83,6 +86,31 @@ def test_env_shell_and_safe_mode(cli: Callable[..., Any], ws: Any) -> None:
     code, out, _ = cli("-w", str(ws.root), "env", "blender", "--no-setup")
     assert code == 0
     assert "export SETPIECE_SAFE_MODE=1" in out and "export PYTHONPATH=" in out
+
+
+@pytest.mark.parametrize("fmt", ["sh", "cmd", "rez"])
+def test_env_prepends_to_a_studios_folders(cli: Callable[..., Any], ws: Any, tmp_path: Path,
+                                           fmt: str) -> None:
+    """A studio's PYTHONPATH / NUKE_PATH / ... stay: setpiece's folders go in front."""
+    code, out, err = cli("-w", str(ws.root), "env", "nuke", "--format", fmt)
+    assert code == 0, err
+    data = json.loads(cli("-w", str(ws.root), "env", "nuke", "--format", "json")[1])
+    nuke_path = data["prepend"]["NUKE_PATH"]
+    if fmt == "sh":
+        studio = {"NUKE_PATH": "/studio/gizmos", "PATH": os.environ["PATH"]}
+        proc = subprocess.run(["bash", "-c", out + '\necho "$NUKE_PATH"'], env=studio,
+                              capture_output=True, text=True, check=True)
+        assert proc.stdout.strip() == os.pathsep.join([*nuke_path, "/studio/gizmos"])
+        bare = subprocess.run(["bash", "-c", out + '\necho "$NUKE_PATH"'],
+                              env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                              check=True)
+        assert bare.stdout.strip() == os.pathsep.join(nuke_path)  # no stray separator
+    elif fmt == "cmd":
+        assert f'set "NUKE_PATH={";".join(nuke_path)};%NUKE_PATH%"' in out.splitlines()
+    else:
+        assert [ln for ln in out.splitlines() if ln.startswith("env.NUKE_PATH")] == [
+            f"env.NUKE_PATH.prepend({p!r})" for p in reversed(nuke_path)]
+        assert "env.SETPIECE_WORKSPACE = " in out
 
 
 def test_unknown_host_is_one_line_error(cli: Callable[..., Any], ws: Any) -> None:
@@ -114,6 +142,12 @@ def test_launch_dry_run_uses_env_var_then_config(
     assert plan["command"] == [str(from_env), "--python-use-system-env"]
     assert plan["app_version"] == THIS_PYTHONS_BLENDER.rsplit(".", 1)[0]
     assert plan["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    # the dry run shows what the app gets: setpiece's folders in front of the studio's
+    monkeypatch.setenv("PYTHONPATH", "/studio/python")
+    code, out, err = cli("-w", str(ws.root), "launch", "blender", "--dry-run")
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if ln.startswith("PYTHONPATH="))
+    assert line.endswith(os.pathsep + "/studio/python") and str(ws.site_packages) in line
 
     from_config = fake_blender(tmp_path / "cfg")
     with ws.config.edit() as doc:

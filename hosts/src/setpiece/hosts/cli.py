@@ -27,14 +27,20 @@ def _workspace(state: State, required: bool = True) -> Any:
 
 @click.command()
 @click.argument("host")
-@click.option("--json", "as_json", is_flag=True, help="Print the variables as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["sh", "cmd", "rez", "json"]), default="sh",
+              show_default=True, help="Shell lines, rez commands() lines, or JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--no-setup", is_flag=True, help="Safe mode: the app runs no asset code.")
 @pass_state
-def env(state: State, host: str, as_json: bool, no_setup: bool) -> None:
-    """Print the environment HOST needs (for rez or any launcher)."""
+def env(state: State, host: str, fmt: str, as_json: bool, no_setup: bool) -> None:
+    """Print the environment HOST needs (for rez or any launcher).
+
+    Folder lists (PYTHONPATH, NUKE_PATH, HOUDINI_PACKAGE_DIR, ...) are prepended to the
+    studio's values, never replace them; the JSON form says which in "prepend"."""
     from setpiece.hosts.launching import environment, format_env
 
-    click.echo(format_env(environment(host, _workspace(state), no_setup=no_setup), as_json=as_json))
+    vars_ = environment(host, _workspace(state), no_setup=no_setup)
+    click.echo(format_env(vars_, "json" if as_json else fmt))
 
 
 @click.command()
@@ -53,11 +59,15 @@ def launch(
     ws = _workspace(state)
     if dry_run:
         plan = launching.launch_plan(host, ws, scene, no_setup=no_setup)
+        plan.env = launching.effective_environment(plan.env)  # what the app will get
         if as_json:
             echo_json(plan.__dict__)
         else:
-            click.echo(launching.format_env(plan.env))
-            click.echo(" ".join(plan.command))
+            import shlex
+
+            for k, v in sorted(plan.env.items()):
+                click.echo(f"{k}={shlex.quote(v)}")
+            click.echo(" ".join(shlex.quote(c) for c in plan.command))
         return
     proc = launching.launch(host, ws, scene, no_setup=no_setup)
     state.report(f"started {host} (pid {proc.pid})")

@@ -211,12 +211,41 @@ def merged_environment(
     return out
 
 
-def format_env(env: Mapping[str, str], *, as_json: bool = False, shell: str = "sh") -> str:
-    if as_json:
-        return json.dumps(dict(env), indent=2, sort_keys=True)
-    import shlex
+ENV_FORMATS = ("sh", "cmd", "rez", "json")
 
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items()))
+
+def format_env(env: Mapping[str, str], fmt: str = "sh") -> str:
+    """``env`` for a launcher: the list-of-folders variables (``PATH_LIKE``) are prepended
+    to what the studio already has, the others set. ``sh``/``cmd`` are shell lines, ``rez``
+    lines of a rez package's ``commands()``, ``json`` ``{"set": {...}, "prepend": {VAR:
+    [folders...]}}``."""
+    setv = {k: v for k, v in sorted(env.items()) if k not in PATH_LIKE}
+    prep = {k: [p for p in v.split(os.pathsep) if p]
+            for k, v in sorted(env.items()) if k in PATH_LIKE}
+    if fmt == "json":
+        return json.dumps({"set": setv, "prepend": prep}, indent=2, sort_keys=True)
+    lines: list[str] = []
+    if fmt == "sh":
+        import shlex
+
+        lines += [f"export {k}={shlex.quote(v)}" for k, v in setv.items()]
+        lines += [f'export {k}={shlex.quote(os.pathsep.join(ps))}"${{{k}:+{os.pathsep}${k}}}"'
+                  for k, ps in prep.items()]
+    elif fmt == "cmd":
+        lines += [f'set "{k}={v}"' for k, v in setv.items()]
+        lines += [f'set "{k}={";".join(ps)};%{k}%"' for k, ps in prep.items()]
+    elif fmt == "rez":
+        lines += [f"env.{k} = {v!r}" for k, v in setv.items()]
+        lines += [f"env.{k}.prepend({p!r})" for k, ps in prep.items() for p in reversed(ps)]
+    else:
+        raise SetpieceError(f"unknown format '{fmt}': use one of {', '.join(ENV_FORMATS)}")
+    return "\n".join(lines)
+
+
+def effective_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """What the app gets for each of ``env``'s variables (prepended to this process's)."""
+    merged = merged_environment(env)
+    return {k: merged[k] for k in env}
 
 
 # -- launch and batch --------------------------------------------------------------------
