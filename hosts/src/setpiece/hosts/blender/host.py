@@ -439,7 +439,14 @@ class BlenderHost:
             }
             if mask:
                 kwargs["prim_path_mask"] = mask
-            kwargs.update(usd_io.import_unit_kwargs(bpy, layer))
+            try:
+                kwargs.update(usd_io.import_unit_kwargs(bpy, layer))
+            except SetpieceError as exc:
+                raise SetpieceError(
+                    f"Blender could not import {record.asset} {record.version} from {layer} "
+                    f"({' '.join(str(exc).split())[:200]}): check the layer with 'setpiece usd "
+                    f"check {record.asset}'"
+                )
             result = usd_io.run_operator(
                 bpy, "usd_import", kwargs,
                 what=f"import {record.asset} {record.version} from {layer}",

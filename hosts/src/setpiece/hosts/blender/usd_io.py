@@ -106,7 +106,12 @@ def layer_meters_per_unit(layer: str) -> float | None:
     except ImportError:
         Sdf = None
     if Sdf is not None:
-        opened = Sdf.Layer.FindOrOpen(layer)
+        try:
+            opened = Sdf.Layer.FindOrOpen(layer)
+        except RuntimeError as exc:  # pxr.Tf.ErrorException: the file does not parse
+            raise SetpieceError(
+                f"USD layer {layer} cannot be read ({_one_line(exc)[:160]}): check the file"
+            )
         if opened is None:
             raise SetpieceError(f"USD layer {layer} cannot be opened: check the file")
         root = opened.pseudoRoot
