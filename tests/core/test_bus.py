@@ -54,14 +54,17 @@ def test_publish_reaches_a_consumer_group_exactly_as_logged(
     logged = repo_events(ws)
     b = new_bus(redis_server.url, tmp_path)
     got = collect(b, "rebuild-scenes")
-    assert [e.id for e in got] == [e.id for e in logged]
-    assert [e.raw for e in got] == [e.raw for e in logged]  # the file's bytes, unchanged
+    # workspace events (created, built) travel too; the published ones once each
+    assert [e.name for e in got] == ["created", "built", "published"] * 2
+    published = [e for e in got if e.name == "published"]
+    assert [e.id for e in published] == [e.id for e in logged]
+    assert [e.raw for e in published] == [e.raw for e in logged]  # the file's bytes
     assert collect(b, "rebuild-scenes") == []  # acked: nothing left
-    assert [e.id for e in collect(b, "notify")] == [e.id for e in logged]  # one group each
+    assert [e.id for e in collect(b, "notify")] == [e.id for e in got]  # one group each
     # forwarding again (from any machine, any number of times) adds nothing
     r = run_cli("-w", ws.root, "events", "forward", "--once", "--json")
-    assert r.exit_code == 0 and json.loads(r.out) == {"blessed": 0, "review": 0}
-    assert b.client.xlen(b.stream) == 2
+    assert r.exit_code == 0 and json.loads(r.out) == {"blessed": 0, "review": 0, "workspace": 0}
+    assert b.client.xlen(b.stream) == 6
 
 
 def test_bus_down_during_publish_then_forwarded_in_order(
@@ -79,8 +82,12 @@ def test_bus_down_during_publish_then_forwarded_in_order(
     redis_server.start()
     r = run_cli("-w", ws.root, "events", "forward", "--once")
     assert r.exit_code == 0 and "review: forwarded 2 event(s)" in r.out, r.out + r.err
+    assert "workspace: forwarded 4 event(s)" in r.out  # created x2, built x2 (not failed)
     got = collect(new_bus(redis_server.url, tmp_path), "g")
-    assert [(e.asset, e.raw) for e in got] == [(e.asset, e.raw) for e in repo_events(ws)]
+    assert [(e.asset, e.raw) for e in got if e.name == "published"] == [
+        (e.asset, e.raw) for e in repo_events(ws)]
+    assert [e.name for e in got] == ["published", "published", "created", "created", "built",
+                                     "built"]
 
 
 def test_a_dead_consumers_messages_are_claimed_and_handled_once(
@@ -270,7 +277,7 @@ def test_forward_service_forwards_until_sigterm(
         os.kill(proc.pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert json.loads(out.splitlines()[0]) == {"blessed": 0, "review": 1}
+    assert json.loads(out.splitlines()[0]) == {"blessed": 0, "review": 1, "workspace": 0}
 
 
 def test_trim_drops_old_entries_ids_and_records(

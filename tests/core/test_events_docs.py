@@ -54,7 +54,7 @@ def test_bus_example_runs(tmp_path: Path, redis_server: object) -> None:
                REDIS_URL=url)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     out = proc.stdout.strip().split("\n", 1)
-    assert json.loads(out[0]) == {"shared": 0}
+    assert json.loads(out[0]) == {"shared": 0, "workspace": 0}
     assert json.loads(out[1])["events"] == 1 and json.loads(out[1])["bus"] == 1
     # the consumer example from the same section, on that stream
     text = DOC.read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ Configured in ``setpiece.toml``::
     stream = "setpiece:events"        # default
     connect_timeout = 0.02            # seconds; an emit never waits longer on a dead bus
 
-Producing. Events are written to their repo log first (``setpiece.core.eventlog``); the
-log is the outbox. :meth:`Bus.forward` sends what the bus has not got, in log order,
+Producing. Events are written to their log first (``setpiece.core.eventlog``); the
+log is the outbox (a repo's log for repo events, the workspace's for the others). :meth:`Bus.forward` sends what the bus has not got, in log order,
 exactly as logged (the message's ``data`` is the event file's bytes). Each add is one Lua
 script that records the event id in the hash ``<stream>:ids`` and XADDs only if the id
 was new, so any number of machines may forward the same log, again and again, and each
@@ -44,7 +44,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.eventlog import Cursor, Event, FolderLog, is_id, read, repo_log
+from setpiece.core.eventlog import (
+    Cursor,
+    Event,
+    EventLog,
+    FolderLog,
+    WorkspaceLog,
+    is_id,
+    read,
+    repo_log,
+)
 
 if TYPE_CHECKING:
     from setpiece.core.repos.base import Repo
@@ -190,10 +199,14 @@ class Bus:
         sid = self.client.hget(self.key("ids"), event_id)
         return sid.decode() if sid else None
 
-    def cursor_path(self, source: FolderLog) -> Path:
-        return source.root / "forwarded" / f"{self.tag}.json"
+    def cursor_path(self, source: EventLog) -> Path:
+        """The forwarded-cursor file of ``source`` (in the log, shared by its forwarders)."""
+        if isinstance(source, FolderLog):
+            return source.root / "forwarded" / f"{self.tag}.json"
+        assert isinstance(source, WorkspaceLog)
+        return source.path.parent / "forwarded" / f"{self.tag}.json"
 
-    def forward_log(self, source: FolderLog, *, limit: int | None = None) -> int:
+    def forward_log(self, source: EventLog, *, limit: int | None = None) -> int:
         """Send ``source``'s events the bus lacks, in order; returns how many were added."""
         path = self.cursor_path(source)
         try:
@@ -226,8 +239,10 @@ class Bus:
                     cursor.save(path, durable=False)
         return added
 
-    def forward(self, ws: Workspace, repo: Repo, *, limit: int | None = None) -> int:
-        return self.forward_log(repo_log(ws, repo), limit=limit)
+    def forward(self, ws: Workspace, repo: Repo | None, *, limit: int | None = None) -> int:
+        """Forward ``repo``'s log, or with None the workspace's own log."""
+        source = WorkspaceLog(ws.root) if repo is None else repo_log(ws, repo)
+        return self.forward_log(source, limit=limit)
 
     def replay(self, events: Iterable[Event], replay_id: str) -> int:
         """Put ``events`` on the stream again as replay ``replay_id`` (once each)."""
@@ -467,8 +482,9 @@ def for_workspace(ws: Workspace, *, connect_timeout: float | None = None) -> Bus
 _down_until: dict[str, float] = {}
 
 
-def forward_after_emit(ws: Workspace, repo: Repo) -> int:
-    """Forward ``repo``'s log right after an emit: a few ms at most, never raises."""
+def forward_after_emit(ws: Workspace, repo: Repo | None, event: Event | None = None) -> int:
+    """Right after an emit, a few ms at most, never raising: forward ``repo``'s log, or
+    add the one workspace ``event`` (its log is caught up by ``setpiece events forward``)."""
     try:
         b = for_workspace(ws)
         down: tuple[type[BaseException], ...] = (
@@ -480,6 +496,8 @@ def forward_after_emit(ws: Workspace, repo: Repo) -> int:
         return 0
     b.timeout = max(b.connect_timeout * 2, 0.05)  # a hung bus costs one emit ~50 ms
     try:
+        if event is not None:
+            return int(b.add(event))
         return b.forward(ws, repo, limit=OPPORTUNISTIC)
     except down as exc:
         _down_until[b.url] = time.monotonic() + DOWN_BACKOFF

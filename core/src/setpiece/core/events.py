@@ -13,8 +13,9 @@ Where it is written:
 * with ``to_repo=``, first the repo's own log (``eventlog.repo_log``: one file per event),
   where a ``published``/``promoted``/``yanked`` event is logged once per version: emitting
   it again returns the logged one and writes nothing;
-* then, if ``[events] bus`` is configured, the repo log is forwarded to the bus
-  (``setpiece.core.bus``; bounded to a few ms, never fails the action).
+* then, if ``[events] bus`` is configured, the repo log (a repo event) or the event
+  itself (a workspace event) is sent to the bus (``setpiece.core.bus``; bounded to a few
+  ms, never fails the action).
 
 Subscribers are entry points in the group ``setpiece.events`` (``fn(event: dict) -> None``)
 of the environment setpiece runs in; a subscriber that raises is reported, never fatal.
@@ -84,14 +85,13 @@ def emit(ws: Workspace, name: str, *, to_repo: Repo | None = None, **data: Any) 
         else:
             if not new:
                 return logged.data
-    _append_workspace(ws.root, event)
+    line = _append_workspace(ws.root, event)
     _notify(event)
-    if to_repo is not None:
-        _forward(ws, to_repo)
+    _forward(ws, to_repo, event, line)
     return event
 
 
-def _append_workspace(root: Path, event: dict[str, Any]) -> None:
+def _append_workspace(root: Path, event: dict[str, Any]) -> bytes:
     path = log_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode("utf-8")
@@ -101,17 +101,18 @@ def _append_workspace(root: Path, event: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return line
 
 
-def _forward(ws: Workspace, repo: Repo) -> None:
-    """Forward the repo log to the bus when one is configured (a few ms at most)."""
+def _forward(ws: Workspace, repo: Repo | None, event: dict[str, Any], line: bytes) -> None:
+    """When a bus is configured: forward the repo log (a repo event), or send this one
+    workspace event as logged (a few ms at most; what is missed, 'events forward' sends)."""
     if not ws.config.section("events").get("bus"):
         return
-    try:
-        from setpiece.core import bus
-    except ImportError:
-        return
-    bus.forward_after_emit(ws, repo)
+    from setpiece.core import bus
+    from setpiece.core.eventlog import Event
+
+    bus.forward_after_emit(ws, repo, None if repo is not None else Event(event, line))
 
 
 def site(ws: Workspace | None = None) -> str:

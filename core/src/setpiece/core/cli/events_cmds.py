@@ -102,13 +102,13 @@ def replay(state: State, repo: str | None, since: str | None, names: tuple[str, 
 
 
 @events.command("forward")
-@click.option("--repo", "repos", multiple=True, metavar="R", help="Only this repo's log (default: every configured repo); repeatable.")
+@click.option("--repo", "repos", multiple=True, metavar="R", help="Only this repo's log (default: every configured repo's, and the workspace's); repeatable.")
 @click.option("--once", is_flag=True, help="Forward what the bus lacks, then exit (else keep forwarding until SIGTERM).")
 @click.option("--interval", type=float, default=1.0, show_default=True, metavar="S", help="Seconds between passes.")
 @click.option("--json", "as_json", is_flag=True, help="Print each pass's counts as JSON.")
 @pass_state
 def forward(state: State, repos: tuple[str, ...], once: bool, interval: float, as_json: bool) -> None:
-    """Send the repo logs' events the bus has not got yet, in order, exactly as logged.
+    """Send the logs' events the bus has not got yet, in order, exactly as logged.
 
     Idempotent: an event already on the bus (sent by any machine) is never added twice.
     """
@@ -118,10 +118,10 @@ def forward(state: State, repos: tuple[str, ...], once: bool, interval: float, a
 
     ws = state.workspace()
     b = bus.for_workspace(ws)
-    targets = [ws.repo(r) for r in repos] if repos else list(ws.repos().values())
+    targets = [ws.repo(r) for r in repos] if repos else [*ws.repos().values(), None]
 
     def one_pass() -> dict[str, int]:
-        return {r.name: b.forward(ws, r) for r in targets}
+        return {("workspace" if r is None else r.name): b.forward(ws, r) for r in targets}
 
     if once:
         counts = one_pass()
