@@ -256,6 +256,9 @@ def test_index_that_starts_redirecting_after_repo_add_is_refused(
                      "not followed")
         assert snap(ws.inputs, skip=("lib/python3.11/site-packages/__pycache__",)) == before
         assert "requests" not in {n for n, _ in ws.installed()[1]}
+        # setpiece's own reads of the index do not follow it either
+        run_cli("-w", ws.root, "versions", "requests", "--repo", "lan").user_error(
+            "index repo 'lan' redirected", "not followed")
         assert not list(tmp_path.rglob("HOOK-RAN"))
     finally:
         lan.close()

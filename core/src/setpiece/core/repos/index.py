@@ -96,10 +96,30 @@ class IndexRepo(Repo):
         return (f"set {self.env_prefix}_USERNAME and {self.env_prefix}_PASSWORD in the "
                 "environment")
 
+    def _opener(self) -> urllib.request.OpenerDirector:
+        """urllib, following redirects only within the index's own host (like uv, which
+        setpiece keeps from reaching any other host: see ``workspace._no_redirects_env``)."""
+        repo = self
+
+        class _SameHost(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                                 newurl: str) -> Any:
+                old, new = urllib.parse.urlparse(req.full_url), urllib.parse.urlparse(newurl)
+                if (old.hostname, old.port) != (new.hostname, new.port):
+                    raise SetpieceError(
+                        f"index repo '{repo.name}' redirected {req.full_url} to {newurl}, another "
+                        "host: assets never come from anywhere but the workspace's repos, so it "
+                        "was not followed; turn the index's fallback off (pypiserver: "
+                        "--disable-fallback)"
+                    )
+                return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+        return urllib.request.build_opener(_SameHost)
+
     def _get(self, url: str) -> bytes | None:
         req = urllib.request.Request(url, headers=self._auth_header())
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            with self._opener().open(req, timeout=TIMEOUT) as resp:
                 data: bytes = resp.read()
                 return data
         except urllib.error.HTTPError as exc:
