@@ -70,3 +70,11 @@ class Service:
         self.reader.join(5)
         assert self.proc.stderr is not None
         return code, self.proc.stderr.read()
+
+
+#: messages the ``notify`` hook ``studio:hear`` got (tests/reactions is on sys.path)
+HEARD: list[str] = []
+
+
+def hear(message: str, ctx: Any) -> None:
+    HEARD.append(f"{ctx.reaction.name}: {message}")

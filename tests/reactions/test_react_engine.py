@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+import studio
+
 from setpiece.core.reactions import Engine, load_reactions
 from setpiece.core.reactions.state import StateStore
 
@@ -15,7 +17,7 @@ name = "note"
 on = ["published"]
 when = { asset = "Plate" }
 do = "notify"
-with = { file = "notes.log", message = "{asset} {version} is out" }
+with = { file = "notes.log", message = "{asset} {version} is out", hook = "studio:hear" }
 
 [[reactions]]
 name = "make"
@@ -70,6 +72,8 @@ def test_hash_everything_chain(make_workspace: Any) -> None:
     out = again.handle(_ev("A3", "1.1.0"))
     assert _statuses(out) == [("note", "ran"), ("make", "ran"), ("count", "unchanged")]
     assert not out[1].output_changed
+    assert out[2].line() == ("count: unchanged (after make): what it runs after came out "
+                             "unchanged: not fired")
     assert count.read_text() == "run\n"
 
     # the output changes: downstream fires once
@@ -80,6 +84,8 @@ def test_hash_everything_chain(make_workspace: Any) -> None:
     assert count.read_text() == "run\nrun\n"
     assert notes.read_text().splitlines() == ["Plate 1.0.0 is out", "Plate 1.1.0 is out",
                                               "Plate 1.2.0 is out"]
+    assert studio.HEARD[-3:] == ["note: Plate 1.0.0 is out", "note: Plate 1.1.0 is out",
+                                 "note: Plate 1.2.0 is out"]
     assert (ws.root / "env.log").read_text().splitlines() == [
         "make Plate 1.0.0", "make Plate 1.1.0", "make Plate 1.2.0"]
 

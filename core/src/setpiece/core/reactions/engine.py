@@ -180,6 +180,8 @@ class Engine:
                          "cause": event_id(cause)}
             outcome = self._run(reaction, synthetic, dedupe=False, upstream=upstream,
                                 trigger=trigger)
+            if outcome.status == "unchanged":
+                outcome.message = "what it runs after came out unchanged: not fired"
             if outcome.status != "unchanged" or dirty is not None:
                 out.append(outcome)
             if dirty is not None and outcome.status in ("ran", "failed"):
