@@ -347,3 +347,7 @@ def test_module_layers_import_from_the_workspaces_installed_packages(make_worksp
     assert (out / "1-2.txt").read_text() == f"{pkg / '__init__.py'} {ws.root}"
     assert (ws.root / ".setpiece" / "farm" / "jobs").is_dir()
     assert "ws_farm_tools" not in sys.modules  # setup ran with the workspace importable, then not
+    events = [json.loads(line) for line in (ws.root / ".setpiece" / "events.jsonl").read_text().splitlines()]
+    farm_events = [e for e in events if e["event"].startswith("farm.")]
+    assert [e["event"] for e in farm_events] == ["farm.submitted", "farm.done"]
+    assert farm_events[1]["counts"]["done"] == 2 and farm_events[1]["job"] == "tools"

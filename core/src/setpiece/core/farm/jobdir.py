@@ -191,6 +191,23 @@ class JobDir:
     def context(self) -> dict[str, Any]:
         return dict(_read_json(self.path / "context.json") or {})
 
+    def emit(self, name: str, **data: Any) -> None:
+        """Log event ``name`` (``farm.submitted``, ``farm.done``, ``farm.dead``, ``farm.killed``)
+        in the workspace the job was submitted from, if any; never fails the job."""
+        root = self.context.get("workspace")
+        if not root:
+            return
+        try:
+            from setpiece.core.events import emit
+            from setpiece.core.workspace import Workspace
+
+            emit(Workspace(root), name, job_id=self.job_id, **data)
+        except Exception as exc:  # the event log is a record of the work, not the work
+            import logging
+
+            logging.getLogger("setpiece.farm").warning("could not log %s for job %s: %s",
+                                                       name, self.job_id, exc)
+
     def read_handle(self) -> dict[str, Any] | None:
         data = _read_json(self.path / "handle.json")
         return dict(data) if isinstance(data, dict) else None

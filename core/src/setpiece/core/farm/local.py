@@ -299,6 +299,9 @@ class Runner:
 
     def _final(self, state: str) -> JobStatus:
         status = self._status(state)
+        self.job_dir.emit(f"farm.{state}", job=self.job_name, backend="local",
+                          counts=status.counts(),
+                          dead=[{"layer": c.layer, "frames": c.frames} for c in status.dead])
         if self.progress is not None:
             self.progress(status)
         return status

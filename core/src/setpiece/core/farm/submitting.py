@@ -122,6 +122,7 @@ def submit(job: Job, *, backend: str | None = None, ws: Any = None, wait: bool =
     config = config or FarmConfig.load(ws)
     engine = config.backend_for(backend)
     job_dir = prepare(job, config, ws)
+    job_dir.emit("farm.submitted", job=job.name, backend=engine.name)
     return engine.submit(job_dir, wait=wait, progress=progress)
 
 
