@@ -304,6 +304,12 @@ def test_half_installed_dists_are_reported_and_repaired(sample_ws, run_cli, run_
 
     assert set(Workspace(ws.root).config.requests) == {*requests, "table==1.3.0"}
     assert run_cli("-w", ws.root, "install", "Apartment").err == "Installing Apartment\n"
+    # a half-installed one can be uninstalled (it is made whole first: it has no RECORD)
+    (_dist_info(ws, "lamp") / "RECORD").unlink()
+    r = run_cli("-w", ws.root, "uninstall", "Lamp")
+    assert r.exit_code == 0, r.err
+    assert "lamp" not in Workspace(ws.root).installed_assets()
+    assert not list(ws.site_packages.glob("lamp*"))
 
 
 # -- temp files of killed writers ------------------------------------------------------------

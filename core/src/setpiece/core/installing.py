@@ -193,6 +193,14 @@ def _record_requests(ws: Workspace, reqs: list[str]) -> None:
 
 
 def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
+    from setpiece.core.half_installed import broken_dists
+
+    asked = {normalize(parse_requirement(n).name) for n in names}
+    if any(normalize(b.name) in asked for b in broken_dists(ws.site_packages)):
+        # a half-installed one has no RECORD to uninstall by: install it whole first
+        pins = _repairs(ws, [])
+        if pins:
+            ws.uv_pip("install", ["--no-deps", *pins], what="repairing half-installed assets")
     installed = ws.installed_assets()
     _, others = ws.installed()
     other_keys = {normalize(n) for n, _ in others}
