@@ -239,3 +239,14 @@ def test_a_record_cut_short_is_skipped_and_reindex_repairs_it(sample_ws, sample_
     assert json.loads(edge.read_bytes())["requires"] == {"build": ["table[build]<2,>=1.2.3"]}
     r = run_cli("-w", sample_ws.root, "affected", "Table==1.3.0", "--json")
     assert [a[0] for a in rows(r)] == ["KitchenSet", "Apartment"]
+
+
+def test_a_wheel_with_an_unreadable_requirement_still_publishes(tmp_path: Path, make_repo) -> None:
+    repo = make_repo("odd")
+    src = tmp_path / "w"
+    src.mkdir()
+    wheel = make_wheel(src, "Odd", "1.0.0", ["Table[build]>=>1"])  # not PEP 508
+    FolderRepo("odd", str(repo)).publish(wheel)
+    assert (repo / "simple" / "odd" / "index.html").is_file()  # published and indexed
+    assert not (repo / "deps" / "versions" / "odd").exists()  # no record: nothing to say
+    assert affected([FolderRepo("odd", str(repo))], "Table", "1.0.0") == []

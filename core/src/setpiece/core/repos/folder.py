@@ -196,7 +196,11 @@ class FolderRepo(Repo):
         """Its PEP 658 metadata file, then its reverse-dependency records (before the index
         page: a version uv can see is one ``setpiece affected`` knows)."""
         meta = simple_index.write_metadata_file(wheel)
-        rdeps.write_record(self.root, rdeps.VersionRecord.from_metadata(meta.read_bytes()))
+        try:
+            record = rdeps.VersionRecord.from_metadata(meta.read_bytes())
+        except ValueError:  # a Requires-Dist packaging cannot parse: uv would refuse it too
+            return  # the wheel is in place: its index page must follow; affected skips it
+        rdeps.write_record(self.root, record)
 
     def ensure_indexed(self, project: str, version: str) -> None:
         path = self._wheel_path(project, version)
