@@ -125,6 +125,9 @@ class _Child:
             time.sleep(min(0.02, timeout))
 
     def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            return
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -194,6 +197,9 @@ def guard_chunk(job_dir: JobDir, layer: str, index: int, *, tee: bool = False,
 
 def _kill_group(child: _Child) -> None:
     """Kill the worker and everything it started (our process group; ourselves spared)."""
+    if not hasattr(os, "killpg"):
+        child.kill()  # no process groups (Windows): the worker alone
+        return
     try:
         if os.getpgid(0) != os.getpid():
             child.kill()  # not our own group: the worker alone
@@ -244,10 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != (2 if frame is not None else 3):
         print(usage, file=sys.stderr)
         return 2
-    try:
-        os.setsid()  # our own process group, so a kill reaches everything the chunk started
-    except OSError:
-        pass  # already a group leader
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()  # our own process group, so a kill reaches all the chunk started
+        except OSError:
+            pass  # already a group leader
     try:
         job_dir = JobDir(args[0])
         if frame is not None:
