@@ -351,3 +351,24 @@ def test_module_layers_import_from_the_workspaces_installed_packages(make_worksp
     farm_events = [e for e in events if e["event"].startswith("farm.")]
     assert [e["event"] for e in farm_events] == ["farm.submitted", "farm.done"]
     assert farm_events[1]["counts"]["done"] == 2 and farm_events[1]["job"] == "tools"
+
+
+def test_farm_settings_come_from_setpiece_toml(make_workspace, run_cli, tmp_path: Path) -> None:
+    ws = make_workspace()
+    with ws.config.edit() as doc:
+        doc["farm"] = {"backend": "local", "jobs_dir": "farm-jobs",
+                       "backends": {"local": {"workers": 1}}}
+    job = save_job(Job("cfg", layers=[Layer("a", command=[PY, "-c", "pass"], frames="1-2")]),
+                   tmp_path / "cfg.json")
+    result = run_cli("-w", ws.root, "farm", "submit", job, "--wait", "--json")
+    assert result.exit_code == 0, result.err
+    data = result.json()
+    assert data["handle"]["data"] == {"workers": 1}
+    assert Path(data["handle"]["job_dir"]).parent == ws.root / "farm-jobs"
+    with ws.config.edit() as doc:
+        doc["farm"]["backends"]["local"]["threads"] = 4
+    run_cli("-w", ws.root, "farm", "submit", job).user_error(
+        "[farm.backends.local]: unknown option 'threads'", "workers")
+    with ws.config.edit() as doc:
+        doc["farm"] = {"backend": "warp"}
+    run_cli("-w", ws.root, "farm", "submit", job).user_error("farm backend 'warp' is unknown")
