@@ -44,9 +44,7 @@ def test_relative_links_in_docs_resolve() -> None:
 def test_publish_worked_example_runs(tmp_path: Path) -> None:
     """docs/publish.md's headless worked example, as written, in a fresh folder."""
     import importlib.util
-    import os
     import subprocess
-    import sys
 
     import pytest
 
@@ -56,16 +54,9 @@ def test_publish_worked_example_runs(tmp_path: Path) -> None:
     section = text[text.index("## Worked example (headless)"):]
     block = re.search(r"```sh\n(.*?)```", section, re.S)
     assert block, "no sh block in the worked example"
-    home = tmp_path / "home"
-    env = {
-        **os.environ,
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        "SETPIECE_HOME": str(home),
-        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-    }
-    env.pop("SETPIECE_WORKSPACE", None)
+    from test_docs_run import doc_env
+
+    env = doc_env(tmp_path / "home")
     proc = subprocess.run(
         ["bash", "-e", "-c", block.group(1)], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=600,

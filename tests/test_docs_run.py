@@ -73,6 +73,23 @@ def script(page_blocks: list[Block], sandbox: Path) -> str:
     return "\n".join(parts).replace("/tmp/", f"{sandbox}/tmp/")
 
 
+def doc_env(home: Path) -> dict[str, str]:
+    """The environment a reader's shell has: the dev venv first on PATH, a fresh
+    ``SETPIECE_HOME``, no inherited workspace or venv."""
+    env = {
+        **os.environ,
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "SETPIECE_HOME": str(home),
+        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+        "SETPIECE_DEV_ROOT": str(ROOT),
+    }
+    env.pop("SETPIECE_WORKSPACE", None)
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
 RUNNABLE = [p for p in PAGES if any(b.skip is None for b in blocks(p))]
 
 
@@ -89,18 +106,7 @@ def test_page_shell_blocks_run(page: Path, tmp_path: Path, request: pytest.Fixtu
     (sandbox / "tmp").mkdir(parents=True)
     work = sandbox / "work"
     work.mkdir()
-    home = sandbox / "home"
-    env = {
-        **os.environ,
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        "SETPIECE_HOME": str(home),
-        "DVC_SITE_CACHE_DIR": str(home / "dvc-site-cache"),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        "SETPIECE_DEV_ROOT": str(ROOT),
-    }
-    env.pop("SETPIECE_WORKSPACE", None)
-    env.pop("VIRTUAL_ENV", None)
+    env = doc_env(sandbox / "home")
     text = script(blocks(page), sandbox)
     if "$REDIS_URL" in text or "${REDIS_URL}" in text:
         env["REDIS_URL"] = request.getfixturevalue("redis_server").url
