@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -86,6 +87,12 @@ def test_a_failing_chunk_exits_non_zero_naming_it_and_nothing_downstream_runs(
     assert "frame 5 failed" in logs.out
     assert sorted(p.name for p in out.glob("*.txt")) == [
         f"{i:04d}.txt" for i in (1, 2, 3, 4, 7, 8, 9, 10)]
+    events = [json.loads(line) for line in
+              (ws.root / ".setpiece" / "events.jsonl").read_text().splitlines()]
+    farm_events = [e for e in events if e["event"].startswith("farm.")]
+    assert [e["event"] for e in farm_events] == ["farm.submitted", "farm.dead"]
+    assert farm_events[1]["backend"] == "dask"
+    assert farm_events[1]["dead"] == [{"layer": "render", "frames": "4-6"}]
 
 
 def test_a_layer_no_worker_can_take_is_refused(dask_cluster: DaskCluster, tmp_path: Path) -> None:

@@ -101,6 +101,13 @@ def _task_states(dask_scheduler: Any, keys: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def _emit_end(job_dir: JobDir, state: str, status: JobStatus, backend: str = "dask") -> None:
+    """``farm.done`` / ``farm.dead`` / ``farm.killed`` in the submitting workspace's event log
+    (as the local runner logs them)."""
+    job_dir.emit(f"farm.{state}", job=status.name, backend=backend, counts=status.counts(),
+                 dead=[{"layer": c.layer, "frames": c.frames} for c in status.dead])
+
+
 class DaskBackend:
     name = "dask"
 
@@ -240,6 +247,7 @@ class DaskBackend:
         if record.get("state") != "killed":
             handle.state = "done" if final.state == "done" else "dead"
             handle.save()
+            _emit_end(job_dir, handle.state, final)
         final = job_dir.status(self.name)
         if progress is not None:
             progress(final)
@@ -274,6 +282,7 @@ class DaskBackend:
         while time.monotonic() < deadline and any(
                 c.state == "running" for c in handle.dir.status(self.name).chunks):
             time.sleep(0.2)
+        _emit_end(handle.dir, "killed", handle.dir.status(self.name))
 
     def retry(self, handle: JobHandle, layer: str | None = None, *, wait: bool = False,
               progress: Progress | None = None) -> JobHandle:

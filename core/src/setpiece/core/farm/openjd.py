@@ -185,10 +185,14 @@ class OpenJDBackend:
                 progress(handle.dir.status(self.name))
             if code != 0:
                 break
+        from setpiece.core.farm.dask import _emit_end
+
         status = handle.dir.status(self.name)
         handle.state = "done" if status.state == "done" else "dead"
         handle.save()
-        return handle.dir.status(self.name)
+        final = handle.dir.status(self.name)
+        _emit_end(handle.dir, handle.state, final, backend=self.name)
+        return final
 
     def status(self, handle: JobHandle) -> JobStatus:
         return handle.dir.status(self.name)
