@@ -41,7 +41,9 @@ def broken_dists(site: Path) -> list[Broken]:
         name, _, version = e.name[: -len(".dist-info")].partition("-")
         path = Path(e.path)
         try:
-            head = (path / "METADATA").read_bytes()[:4096]
+            size = os.stat(os.path.join(e.path, "METADATA")).st_size
+            # stats only for the usual METADATA (listing stays cheap); a short one is read
+            head = (path / "METADATA").read_bytes() if size < 1024 else b"Name:"
         except OSError:
             out.append(Broken(name, version, path, "its METADATA is missing"))
             continue
