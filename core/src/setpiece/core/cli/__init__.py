@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("setpiece.core.cli.install_cmds:freeze", "Write the exact installed set with hashes."),
     "sync": ("setpiece.core.cli.install_cmds:sync", "Recreate inputs/ exactly from a lock file."),
     "files": ("setpiece.core.cli.files_cmds:files", "Track, push and pull an asset's big files (dvc)."),
+    "pipeline": ("setpiece.core.cli.pipeline_cmds:pipeline", "An asset's dvc pipeline: stages remade when inputs change."),
     "farm": ("setpiece.core.cli.farm_cmds:farm", "Submit farm jobs and follow them (local, Dask, OpenCue, OpenJD)."),
     "demo": ("setpiece.core.cli.demo_cmd:demo", "Run the demo: a workspace with sample assets."),
 }

@@ -26,7 +26,11 @@ def _glob(rel: str) -> str:
 
 
 def tracked_rel_paths(asset: OutputAsset) -> list[Path]:
-    return [f.with_name(f.name[: -len(SUFFIX)]) for f in find_files(asset.package_dir)]
+    """Tracked files (their pointers ship) and pipeline outputs and dvc state (``.dvc``)."""
+    from setpiece.core.pipelines import excluded_paths
+
+    tracked = [f.with_name(f.name[: -len(SUFFIX)]) for f in find_files(asset.package_dir)]
+    return tracked + excluded_paths(asset.package_dir)
 
 
 def sync_excludes(asset: OutputAsset) -> bool:
