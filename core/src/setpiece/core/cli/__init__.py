@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("setpiece.core.cli.pipeline_cmds:pipeline", "An asset's dvc pipeline: stages remade when inputs change."),
     "farm": ("setpiece.core.cli.farm_cmds:farm", "Submit farm jobs and follow them (local, Dask, OpenCue, OpenJD)."),
     "demo": ("setpiece.core.cli.demo_cmd:demo", "Run the demo: a workspace with sample assets."),
+    "report": ("setpiece.core.cli.report_cmd:report", "Write one file to attach to a problem report."),
 }
 
 
@@ -173,25 +174,46 @@ def echo_json(data: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import time
+
+    from setpiece.core import actions
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    started = time.time()
+    try:
+        code, error = _dispatch(args)
+    except BaseException as exc:
+        if not isinstance(exc, SystemExit):  # an unexpected error: keep its traceback
+            import traceback
+
+            actions.record(args, 1, started, f"{type(exc).__name__}: {exc}",
+                           traceback.format_exc())
+        raise
+    actions.record(args, code, started, error)
+    return code
+
+
+def _dispatch(args: list[str]) -> tuple[int, str | None]:
+    """Run the command; (exit code, the one-line error shown, if any)."""
     from setpiece.core.errors import SetpieceError
 
     try:
-        rv = cli.main(args=argv, prog_name="setpiece", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="setpiece", standalone_mode=False)
     except SetpieceError as exc:
         click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
+        return exc.exit_code, f"error: {exc}"
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        return 1
+        return 1, "aborted"
     except click.ClickException as exc:
         exc.show()
-        return exc.exit_code
+        return exc.exit_code, f"{type(exc).__name__}: {exc.format_message()}"
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return 130, "interrupted"
     except BrokenPipeError:
-        return 1
-    return rv if isinstance(rv, int) else 0
+        return 1, "broken pipe"
+    return (rv if isinstance(rv, int) else 0), None
 
 
 def entry() -> None:

@@ -1,0 +1,94 @@
+"""``setpiece report`` and the action ring: what a user attaches to a ticket."""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import click
+import pytest
+
+from setpiece.core import actions
+from setpiece.core.cli import COMMANDS
+
+
+@click.command()
+def boom() -> None:
+    """A command that fails unexpectedly (what a bug in setpiece looks like)."""
+    raise RuntimeError("kaboom https://bob:secret@host/simple/ and again: secret")
+
+
+def _zip(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n).decode() for n in zf.namelist()}
+
+
+def test_report_after_commands(make_workspace, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = make_workspace()
+    assert run_cli("-w", ws.root, "create", "Chair", "--kind", "prop").exit_code == 0
+    assert run_cli("-w", ws.root, "publish", "Chair", "-m", "first").exit_code == 0
+    assert run_cli("-w", ws.root, "install", "Chair").exit_code == 0
+    # a studio index with credentials in its URL (hand-edited: 'repo add' would check it)
+    cfg = ws.root / "setpiece.toml"
+    cfg.write_text(cfg.read_text() + '\n[repos.studio]\nlocation = "https://bob:secret@host/simple/"\n'
+                   '\n[hosts.blender]\nexecutable = "/opt/blender/blender"\ntoken = "tok-12345"\n')
+    bad = run_cli("-w", ws.root, "create", "a b")
+    bad.user_error("invalid asset name")
+    monkeypatch.setitem(COMMANDS, "boom", (f"{__name__}:boom", "fail"))
+    with pytest.raises(RuntimeError):
+        run_cli("-w", ws.root, "boom")
+    out = ws.root / "r.zip"
+    r = run_cli("-w", ws.root, "report", "-o", out)
+    assert r.exit_code == 0, r.err
+    assert r.out.strip() == str(out.resolve())
+    files = _zip(out)
+    assert set(files) == {"manifest.json", "last-error.txt", "actions.jsonl", "setpiece.toml",
+                          "events.jsonl"}
+    for name, text in files.items():
+        assert "secret" not in text and "tok-12345" not in text, name
+    m = json.loads(files["manifest.json"])
+    assert m["format"] == "setpiece-report/1" and m["workspace"] == str(ws.root)
+    assert m["versions"]["setpiece-core"] and m["python"] == sys.version.split()[0]
+    assert m["hosts"] == ["blender"]
+    assert m["last_failed_action"]["command"] == "boom"
+    acts = [json.loads(ln) for ln in files["actions.jsonl"].splitlines()]
+    assert [a["command"] for a in acts[:3]] == ["create", "publish", "install"]
+    failed = next(a for a in acts if a["args"][-1] == "a b")
+    assert failed["exit_code"] == 1 and failed["error"].startswith("error: invalid asset name 'a b'")
+    assert "Traceback" in files["last-error.txt"] and "RuntimeError: kaboom" in files["last-error.txt"]
+    assert "https://***@host/simple/" in files["setpiece.toml"]
+    assert 'token = "***"' in files["setpiece.toml"]
+    events = [e["event"] for e in map(json.loads, files["events.jsonl"].splitlines())]
+    assert "published" in events and "installed" in events, events
+    # the installed assets, as 'setpiece list --json' shows them
+    listed = json.loads(run_cli("-w", ws.root, "list", "--json").out)
+    assert m["installed_assets"] == listed
+    assert [(a["name"], a["version"]) for a in listed] == [("Chair", "0.1.0")]
+    # the local files are secret-free too
+    local = (ws.state_dir / "actions.jsonl").read_text() + (ws.state_dir / "last-error.txt").read_text()
+    assert "secret" not in local
+
+
+def test_report_outside_workspace(run_cli, tmp_path: Path, setpiece_env: Path) -> None:
+    assert run_cli("list", cwd=tmp_path).exit_code == 1  # not in a workspace: recorded in HOME
+    r = run_cli("report", "-o", tmp_path / "out.zip", cwd=tmp_path)
+    assert r.exit_code == 0, r.err
+    assert "not inside a workspace" in r.err
+    files = _zip(tmp_path / "out.zip")
+    assert set(files) == {"manifest.json", "actions.jsonl"}
+    m = json.loads(files["manifest.json"])
+    assert m["workspace"] is None and m["last_failed_action"]["command"] == "list"
+    assert (setpiece_env / "actions.jsonl").is_file()
+
+
+def test_action_log_stays_bounded(tmp_path: Path) -> None:
+    log = tmp_path / "actions.jsonl"
+    for i in range(500):
+        actions.append(log, {"command": "list", "args": [str(i)], "exit_code": 0})
+    lines = log.read_text().splitlines()
+    assert actions.KEEP <= len(lines) <= actions.MAX_LINES
+    assert json.loads(lines[-1])["args"] == ["499"]
+    assert [a["args"] for a in actions.read_actions(tmp_path)][-1] == ["499"]
+    assert len(actions.read_actions(tmp_path)) == actions.KEEP
