@@ -86,20 +86,27 @@ def test_an_installed_asset_declares_a_reaction(make_workspace: Any, run_cli: An
     run_cli("-w", ws.root, "react", "--no-asset-code", "--once").user_error("no reactions")
 
 
-def test_pipeline_run_says_not_yet_when_no_pipeline_command(make_workspace: Any,
-                                                            run_cli: Any) -> None:
-    from setpiece.core.cli import COMMANDS, cli
+def test_pipeline_run_runs_the_assets_pipeline(make_workspace: Any, run_cli: Any) -> None:
+    """A published Plate makes the reaction run Shot's pipeline (``setpiece pipeline run``)."""
+    import shlex
+    import sys
 
-    if "pipeline" in COMMANDS or "pipeline" in cli._plugins():  # type: ignore[attr-defined]
-        pytest.skip("'setpiece pipeline' is installed: the action runs it")
-    ws = _ws(make_workspace, '[[reactions]]\nname = "plate"\nwhen = "Plate"\ndo = "pipeline.run"\n')
+    pytest.importorskip("dvc")
+    ws = _ws(make_workspace, '[[reactions]]\nname = "plate"\nwhen = "Plate"\n'
+                             'do = "pipeline.run"\nwith = { asset = "Shot" }\n')
+    ws.create("Shot")
+    code = "import pathlib; pathlib.Path('out.txt').write_text(pathlib.Path('in.txt').read_text())"
+    pkg = ws.output("Shot").package_dir
+    (pkg / "in.txt").write_text("plate v1")
+    assert run_cli("-w", ws.root, "pipeline", "add", "Shot", "copy", "--cmd",
+                   f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}",
+                   "--dep", "in.txt", "--out", "out.txt").exit_code == 0
     ws.create("Plate", kind="prop", version="1.0.0")
     ws.publish("Plate")
     out = run_cli("-w", ws.root, "react", "--once")
-    assert out.exit_code == 1
-    assert "plate: failed (published Plate 1.0.0): reaction 'plate': asset pipelines are not " \
-           "available yet" in out.out
-    assert "1 failed" in out.err
+    assert out.exit_code == 0, out.out + out.err
+    assert "Shot: ran copy" in out.out + out.err
+    assert (pkg / "out.txt").read_text() == "plate v1"
 
 
 def test_since_with_the_bus_needs_an_event_id(make_workspace: Any, run_cli: Any) -> None:
