@@ -258,11 +258,17 @@ def in_dir(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
     return go
 
 
+_DIAGNOSTICS = (".lock", "actions.jsonl", "last-error.txt", ".setpiece")  # the folder: its
+# files still count
+
+
 def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | None]:
     """Every file (bytes) and folder (None) under ``root``: compare before/after a failure.
 
     Paths starting with one of ``skip`` are left out, and so are uv's ``.lock`` files (uv
-    takes a lock on a venv even for an install that fails).
+    takes a lock on a venv even for an install that fails) and the action log and last
+    error (``.setpiece/actions.jsonl``, ``last-error.txt``: a failing command is recorded
+    there by design, see ``setpiece.core.actions``, which may create ``.setpiece/``).
     """
     out: dict[str, bytes | None] = {}
     if not root.exists():
@@ -271,7 +277,7 @@ def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | Non
         rel = Path(dirpath).relative_to(root)
         for name in [*dirnames, *filenames]:
             key = str(rel / name)
-            if name == ".lock" or any(key.startswith(s) for s in skip):
+            if name in _DIAGNOSTICS or any(key.startswith(s) for s in skip):
                 continue
             path = Path(dirpath) / name
             if name in dirnames:
