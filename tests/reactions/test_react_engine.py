@@ -121,8 +121,24 @@ with = { run = "sleep 30; echo done > slow.txt" }
     threading.Timer(0.5, engine.stop.set).start()
     start = time.monotonic()
     out = engine.handle(_ev("C1", "1.0.0"))
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < 25  # the command would run 30 s: it was stopped
     assert _statuses(out) == [("slow", "abandoned")]
     assert not (ws.root / "slow.txt").exists()
     state = StateStore(ws.root / ".setpiece" / "reactions").load("slow")
     assert state.status == "never" and not state.has_seen("C1")  # handled again next start
+
+
+def test_event_fields_never_run_as_shell_code(make_workspace: Any) -> None:
+    """A publish comment is free text from a shared folder or the bus: ``{comment}`` in a
+    command is one quoted word, never code."""
+    ws = _ws(make_workspace, """
+[[reactions]]
+name = "say"
+do = "command"
+with = { run = "echo {comment} > said.txt" }
+""")
+    engine = Engine(ws, load_reactions(ws))
+    event = {**_ev("D1", "1.0.0"), "comment": "x; touch pwned $(touch pwned2)"}
+    assert _statuses(engine.handle(event)) == [("say", "ran")]
+    assert (ws.root / "said.txt").read_text() == "x; touch pwned $(touch pwned2)\n"
+    assert not (ws.root / "pwned").exists() and not (ws.root / "pwned2").exists()

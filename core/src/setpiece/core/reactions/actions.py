@@ -74,12 +74,18 @@ class ReactionContext:
         p = Path(value).expanduser()
         return p if p.is_absolute() else Path(self.workspace.root) / p
 
-    def format(self, template: str) -> str:
-        """``template`` with the event's fields (``{asset}``, ``{version}``, ``{repo}``...)."""
+    def format(self, template: str, *, shell: bool = False) -> str:
+        """``template`` with the event's fields (``{asset}``, ``{version}``, ``{repo}``...).
+        With ``shell``, each value is quoted for the shell: events come from shared folders
+        and the bus, and a field such as a publish comment is free text."""
         fields = {k: v for k, v in self.event.items() if isinstance(v, (str, int, float))}
         fields.setdefault("asset", event_asset(self.event))
         fields.setdefault("name", event_asset(self.event))
         fields["reaction"] = self.reaction.name
+        if shell:
+            quote = subprocess.list2cmdline if os.name == "nt" else None
+            fields = {k: (quote([str(v)]) if quote else shlex.quote(str(v)))
+                      for k, v in fields.items()}
         try:
             return template.format_map(_Missing(fields))
         except (ValueError, IndexError) as exc:
@@ -179,7 +185,7 @@ class Command:
         }
         timeout = float(ctx.params.get("timeout", 3600))
         proc = subprocess.Popen(
-            ctx.format(command), shell=True, cwd=ctx.workspace.root, env=env,
+            ctx.format(command, shell=True), shell=True, cwd=ctx.workspace.root, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )
         stdout, stderr = _wait(proc, ctx, timeout)
