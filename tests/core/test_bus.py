@@ -296,3 +296,14 @@ def test_trim_drops_old_entries_ids_and_records(
     run_cli("-w", ws.root, "events", "trim", "--older-than", "soon").user_error("not an age")
     # the repo log is the record: it keeps every event
     assert len(repo_events(ws)) == 3
+
+
+def test_a_bus_password_is_never_shown(make_workspace: Any, run_cli: Any, closed_port: int) -> None:
+    """``redis://:PASSWORD@host`` is how Redis auth is configured: errors say the host only."""
+    from setpiece.core.bus import safe_url
+
+    assert safe_url("redis://bob:s3cret@h:6379/0") == "redis://bob:***@h:6379/0"
+    assert safe_url("redis://:s3cret@h/0") == "redis://:***@h/0"
+    ws = with_bus(make_workspace(), f"redis://:s3cret@127.0.0.1:{closed_port}/0")
+    r = run_cli("-w", ws.root, "events", "forward", "--once")
+    assert "s3cret" not in r.err + r.out, r.err

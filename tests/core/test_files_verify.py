@@ -154,3 +154,24 @@ def test_adding_content_whose_cached_copy_rotted_keeps_the_artists_bytes(
     pkg = author.output("Chair").package_dir
     assert md5(pkg / "geo" / "chair.abc") == digest
     assert md5(cache_object(author, digest)) == digest
+
+
+def test_pull_keeps_an_output_file_edited_in_place_through_its_link(
+        published: dict[str, Any], run_cli: Any) -> None:
+    """As root (or after a chmod) an edit through the link changes the cache object too: it
+    looks corrupt, but the bytes are the artist's. A pull says so and changes nothing."""
+    author = published["author"]
+    linked = author.output("Chair").package_dir / "geo" / "chair.abc"
+    rot(linked)  # the artist's edit, in place, through the link
+    edited = linked.read_bytes()
+    if md5(cache_object(author, published["md5"])) == published["md5"]:
+        pytest.skip("this filesystem copied instead of linking: the cache is not shared")
+    assert run_cli("-w", author.root, "files", "pull", "Chair").exit_code == 0  # stats only
+    assert linked.read_bytes() == edited
+    import shutil
+
+    shutil.rmtree(linked.parent.parent / "frames")  # now the pull has work to do
+    r = run_cli("-w", author.root, "files", "pull", "Chair")
+    r.user_error("changed in place", "setpiece files add Chair")
+    assert linked.read_bytes() == edited
+    assert not (author.state_dir / "files" / "cache" / "quarantine").exists()

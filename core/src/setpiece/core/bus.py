@@ -81,6 +81,14 @@ return {1, sid}
 Handler = Callable[[Event], None]
 
 
+
+def safe_url(url: str) -> str:
+    """``url`` without its password (``redis://:secret@host`` is how Redis auth is
+    configured): what errors and logs may show."""
+    import re
+
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
+
 class BusDown(SetpieceError):
     """The bus cannot be reached (the action that needed it can be retried)."""
 
@@ -177,7 +185,7 @@ class Bus:
                 args=[dedupe, event.id, event.name, event.raw or _encode(event.data), replay],
             )
         except _errors() as exc:
-            raise BusDown(f"the bus at {self.url} is unreachable: {exc}")
+            raise BusDown(f"the bus at {safe_url(self.url)} is unreachable: {exc}")
         return bool(added)
 
     def add_many(self, events: list[Event], replay: str = "") -> list[bool]:
@@ -192,7 +200,7 @@ class Bus:
                              client=pipe)
             return [bool(r[0]) for r in pipe.execute()]
         except _errors() as exc:
-            raise BusDown(f"the bus at {self.url} is unreachable: {exc}")
+            raise BusDown(f"the bus at {safe_url(self.url)} is unreachable: {exc}")
 
     def stream_id(self, event_id: str) -> str | None:
         """The stream message id an event was added as (None if it is not on the bus)."""
@@ -342,7 +350,7 @@ class Bus:
                 now = time.monotonic()
                 down_since = down_since or now
                 if once and now - down_since > reconnect_for:
-                    raise BusDown(f"the bus at {self.url} is unreachable: {exc}")
+                    raise BusDown(f"the bus at {safe_url(self.url)} is unreachable: {exc}")
                 log.info("bus down (%s): retrying in %.2fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 1.0)
@@ -470,7 +478,7 @@ def for_workspace(ws: Workspace, *, connect_timeout: float | None = None) -> Bus
         )
     if not str(url).startswith(("redis://", "rediss://", "unix://")):
         raise SetpieceError(
-            f"[events] bus = '{url}' is not a Redis URL: use redis://HOST:PORT/DB"
+            f"[events] bus = '{safe_url(str(url))}' is not a Redis URL: use redis://HOST:PORT/DB"
         )
     return Bus(
         str(url), stream=str(cfg.get("stream", DEFAULT_STREAM)),

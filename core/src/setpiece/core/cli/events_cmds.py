@@ -172,7 +172,7 @@ def trim(state: State, age: str, as_json: bool) -> None:
     except bus.BusDown:
         raise
     except Exception as exc:  # a redis error: one line
-        raise SetpieceError(f"trimming the bus at {b.url} failed: {exc}")
+        raise SetpieceError(f"trimming the bus at {bus.safe_url(b.url)} failed: {exc}")
     if as_json:
         echo_json(counts)
     else:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import atomic_write_text
 from setpiece.core.farm.backend import JobHandle, Progress
 from setpiece.core.farm.jobdir import ChunkState, ChunkStatus, JobDir, JobStatus, hostname
 from setpiece.core.farm.model import Chunk, Layer
@@ -155,7 +156,7 @@ class Runner:
         jd = self.job_dir
         job = jd.job()
         self.job_name = job.name
-        (jd.path / "runner.json").write_text(json.dumps({
+        atomic_write_text(jd.path / "runner.json", json.dumps({  # read by 'farm kill'
             "pid": os.getpid(), "host": hostname(), "started": time.time(),
             "workers": self.workers}))
         self._set_handle_state("running")
@@ -409,13 +410,15 @@ class LocalBackend:
             info = json.loads((jd.path / "runner.json").read_text())
         pid = info.get("pid")
         if RunnerLock.held(jd) and isinstance(pid, int) and info.get("host") == hostname():
-            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
             while RunnerLock.held(jd) and time.monotonic() < deadline:
                 time.sleep(0.1)
             if not RunnerLock.held(jd):
                 return
-            os.kill(pid, _SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, _SIGKILL)
         # no runner (or it did not stop): stop what it left running
         job = jd.job()
         for chunk in job.chunks():

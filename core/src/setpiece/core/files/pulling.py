@@ -263,9 +263,10 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
                 remotes = remotes_for_pull(ws, repo)
             return remotes
 
-        from setpiece.core.files.verify import drop_corrupt
+        from setpiece.core.files.verify import drop_corrupt, refuse_edited_outputs
 
         every = [p for _, ptrs in plan for p in ptrs]
+        outputs = [(t.name, ptrs) for t, ptrs in plan if not t.installed]
         # cached objects are hashed before they are linked: a corrupt one is moved aside
         # and fetched again, never linked into the workspace (see files.verify)
         corrupt: set[str] = set()
@@ -283,7 +284,10 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
             lab, _ = labels_for(store, t.package_dir, ptrs)
             labels.update({k: f"{t.name}: {v}" for k, v in lab.items()})
         if not dry_run:
-            corrupt |= drop_corrupt(store, {o for o in labels if store.has(o)}, every)
+            cached = {o for o in labels if store.has(o)}
+            if outputs:
+                refuse_edited_outputs(store, cached, outputs)
+            corrupt |= drop_corrupt(store, cached, every)
         if corrupt:
             ws.report(f"{len(corrupt)} object(s) in the files cache were corrupt: moved to "
                       f"{store.root / 'quarantine'}, fetching them again")

@@ -130,6 +130,23 @@ def drop_corrupt(store: Store, oids: set[str], ptrs: list[Pointer]) -> set[str]:
     return corrupt
 
 
+def refuse_edited_outputs(store: Store, oids: set[str], outputs: list[tuple[str, list[Pointer]]]
+                          ) -> None:
+    """An output asset's file edited in place through its link (as root, or after a chmod)
+    changed the cache object with it: the object looks corrupt, but the bytes are the
+    artist's. A pull must not move them aside: it stops and says how to keep them."""
+    for name, ptrs in outputs:
+        for oid, state in cache_states(store, oids).items():
+            if state != "corrupt":
+                continue
+            paths = linked_paths(store, oid, ptrs)
+            if paths:
+                raise SetpieceError(
+                    f"{name}: {paths[0]} was changed in place through its link into the files "
+                    f"cache: record it with 'setpiece files add {name} {paths[0]}' (or move it "
+                    "away), then pull again; nothing was changed")
+
+
 def before_commit(store: Store, path: Path, obj: Any) -> set[str]:
     """Before ``path`` (hashed as ``obj``) is committed and linked: the objects of it that
     the cache already holds, and that ``path`` is not already linked to, are hashed, and
