@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.fsutil import atomic_write_text
 from setpiece.core.farm.backend import JobHandle, Progress
 from setpiece.core.farm.jobdir import ChunkState, ChunkStatus, JobDir, JobStatus, hostname
 from setpiece.core.farm.model import Chunk, Layer
 from setpiece.core.farm.worker import record_failure
+from setpiece.core.fsutil import atomic_write_text
 
 #: Seconds a chunk past its layer's timeout gets before the runner kills it (the worker
 #: enforces the timeout itself; this catches a worker that cannot).
