@@ -284,10 +284,10 @@ def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
             lab, _ = labels_for(store, t.package_dir, ptrs)
             labels.update({k: f"{t.name}: {v}" for k, v in lab.items()})
         if not dry_run:
-            cached = {o for o in labels if store.has(o)}
+            in_cache = {o for o in labels if store.has(o)}
             if outputs:
-                refuse_edited_outputs(store, cached, outputs)
-            corrupt |= drop_corrupt(store, cached, every)
+                refuse_edited_outputs(store, in_cache, outputs)
+            corrupt |= drop_corrupt(store, in_cache, every)
         if corrupt:
             ws.report(f"{len(corrupt)} object(s) in the files cache were corrupt: moved to "
                       f"{store.root / 'quarantine'}, fetching them again")
