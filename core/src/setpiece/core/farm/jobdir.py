@@ -298,6 +298,8 @@ def _job_state(chunks: list[ChunkStatus], recorded: Any) -> str:
     states = {c.state for c in chunks}
     if states == {"done"}:
         return "done"
+    if recorded == "killed":
+        return "killed"  # chunks still stopping are not the job running again
     if "running" in states:
         return "running"
     if recorded in ("killed", "dead", "running", "waiting"):
