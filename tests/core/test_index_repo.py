@@ -423,3 +423,15 @@ def test_index_repo_events_live_where_configured(index_ws, make_workspace, make_
     got = [json.loads(x) for x in r.out.splitlines()]
     assert [(e["event"], e["version"], e["workspace"]) for e in got] == [
         ("published", "0.1.1", str(ws.root))]
+
+
+def test_repo_url_with_credentials_is_refused(make_workspace, run_cli, snap) -> None:
+    """``https://user:pass@host`` would put the password in setpiece.toml and in logs (and
+    crashed urllib): one line saying where credentials go instead; nothing written."""
+    ws = make_workspace()
+    before = snap(ws.root)
+    msg = run_cli("-w", ws.root, "repo", "add", "lan", "https://bob:s3cret@host/simple/"
+                  ).user_error("holds credentials", "https://host/simple/",
+                               "SETPIECE_REPO_LAN_PASSWORD")
+    assert "s3cret" not in msg
+    assert snap(ws.root) == before

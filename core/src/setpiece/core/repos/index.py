@@ -141,6 +141,8 @@ class IndexRepo(Repo):
                 f"index repo '{self.name}' at {self.location} is unreachable ({reason}): "
                 "check the URL or start the server"
             )
+        except ValueError as exc:  # http.client.InvalidURL: a malformed host or port
+            raise SetpieceError(f"index repo '{self.name}': {exc}: fix the URL")
 
     def check_login(self) -> None:
         """Raise the one-line 401/403 error if the index refuses us (other failures pass)."""
@@ -151,6 +153,13 @@ class IndexRepo(Repo):
                 raise
 
     def check(self) -> None:
+        parts = urllib.parse.urlsplit(self.location)
+        if parts.username or parts.password:
+            bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+            raise SetpieceError(
+                f"index repo '{self.name}': the URL holds credentials, which would be written "
+                f"to setpiece.toml and shown in logs: add it as {bare} and "
+                f"{self._login_hint()}")
         self._get(self.simple_url)
         self._check_no_fallback()
 
