@@ -175,3 +175,29 @@ def test_pull_keeps_an_output_file_edited_in_place_through_its_link(
     r.user_error("changed in place", "setpiece files add Chair")
     assert linked.read_bytes() == edited
     assert not (author.state_dir / "files" / "cache" / "quarantine").exists()
+
+
+def test_a_save_during_files_add_is_kept(make_workspace: Any, run_cli: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An autosave between the hash and the link of a big file: the newer bytes stay at the
+    path (never replaced by the older cached copy) and the add says to run it again."""
+    from setpiece.core.files import store as store_mod
+
+    ws = make_workspace()
+    ws.create("Chair")
+    geo = write(ws.output("Chair").package_dir / "geo.abc", 200_000, seed=1)
+    original = store_mod.Store.link_in_place
+    saved: list[bytes] = []
+
+    def save_meanwhile(self: Any, path: Path, md5: str) -> None:
+        geo.unlink()
+        saved.append(write(geo, 200_000, seed=2).read_bytes())  # the artist's newer save
+        original(self, path, md5)
+
+    monkeypatch.setattr(store_mod.Store, "link_in_place", save_meanwhile)
+    r = run_cli("-w", ws.root, "files", "add", "Chair", geo)
+    r.user_error("changed while it was being added", "files add")
+    assert geo.read_bytes() == saved[0]
+    monkeypatch.setattr(store_mod.Store, "link_in_place", original)
+    assert run_cli("-w", ws.root, "files", "add", "Chair", geo).exit_code == 0
+    assert geo.read_bytes() == saved[0]

@@ -290,12 +290,31 @@ class Store:
         else:
             files = [(path, obj.hash_info)]
         saved = []
+        changed = []
         for dest, hi in files:
             source = self.cache.oid_to_path(hi.value)
             if not _is_link_to(dest, source):
+                if not self._still(dest, str(hi.value)):
+                    changed.append(dest)  # saved again since it was hashed: the new bytes stay
+                    continue
                 self._replace_with_link(source, dest)
             saved.append((str(dest), hi, None))
         self.state.save_many(saved, self.fs)
+        if changed:
+            raise SetpieceError(
+                f"{changed[0]} changed while it was being added ({len(changed)} file(s)): its "
+                f"new bytes were kept; run 'setpiece files add' on it again to record them")
+
+    def _still(self, dest: Path, md5: str) -> bool:
+        """Whether ``dest`` still holds ``md5`` (an autosave or a cache writer may have
+        replaced it while the add copied it into the cache): dvc's state answers from the
+        file's inode, size and mtime when it hashed it; else it is hashed again."""
+        _, known = self.state.get(str(dest), self.fs)
+        if known is not None:
+            return str(known.value) == md5
+        from setpiece.core.files.verify import md5_of
+
+        return md5_of(dest) == md5
 
     def _replace_with_link(self, source: str, dest: Path) -> None:
         import shutil
