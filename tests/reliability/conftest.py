@@ -19,6 +19,16 @@ _TALLIES: list[Tally] = []
 
 
 @pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder holding the workspace, its repos and ``SETPIECE_HOME``."""
+    root = tmp_path / "sb"
+    (root / "home").mkdir(parents=True)
+    monkeypatch.setenv("SETPIECE_HOME", str(root / "home"))
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(root / "home" / "dvc-site"))
+    return root
+
+
+@pytest.fixture
 def record() -> Any:
     """``record(tally)``: add a sweep's figures to the table."""
     return _TALLIES.append

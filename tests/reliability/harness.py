@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 KILLHOOK = HERE / "killhook.py"
@@ -236,3 +237,15 @@ def exit_ok(run: Run) -> list[str]:
     if "Traceback" in run.err:
         return [f"traceback: {run.err[-400:]}"]
     return []
+
+
+def workspace_with_repos(root: Path) -> Any:
+    """A workspace ``root/ws`` with folder repos blessed and review under ``root/repos``."""
+    from setpiece.core import Workspace
+    from setpiece.core.repos.folder import FolderRepo
+
+    repos = []
+    for name in ("blessed", "review"):
+        FolderRepo(name, str(root / "repos" / name)).create()
+        repos.append((name, str(root / "repos" / name)))
+    return Workspace.init(root / "ws", repos=repos, blessed="blessed", default="review")

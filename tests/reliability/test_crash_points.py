@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("dvc_data")
 
 import checker
-from harness import Run, Sweep, exit_ok
+from harness import Run, Sweep, exit_ok, workspace_with_repos
 
 pytestmark = pytest.mark.slow
 
@@ -26,32 +26,11 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder holding the workspace, its repos and ``SETPIECE_HOME``."""
-    root = tmp_path / "sb"
-    (root / "home").mkdir(parents=True)
-    monkeypatch.setenv("SETPIECE_HOME", str(root / "home"))
-    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(root / "home" / "dvc-site"))
-    return root
-
-
-def _workspace(root: Path) -> Any:
-    from setpiece.core import Workspace
-    from setpiece.core.repos.folder import FolderRepo
-
-    repos = []
-    for name in ("blessed", "review"):
-        FolderRepo(name, str(root / "repos" / name)).create()
-        repos.append((name, str(root / "repos" / name)))
-    return Workspace.init(root / "ws", repos=repos, blessed="blessed", default="review")
-
-
 def test_files_add_of_a_re_exported_take(sandbox: Path, run_cli: Any, record: Any) -> None:
     """A tracked take and frame folder re-exported in place, then ``files add`` killed at
     every point: the new bytes are at their path at every instant, a ``files pull`` after
     the kill never brings the previous take back, and the re-run records the new take."""
-    ws = _workspace(sandbox)
+    ws = workspace_with_repos(sandbox)
     ws.create("Chair")
     pkg = ws.output("Chair").package_dir
     _write(pkg / "take.abc", b"take one " * 5000)
@@ -123,7 +102,7 @@ def _common(sandbox: Path) -> list[str]:
 def test_publish(sandbox: Path, run_cli: Any, record: Any) -> None:
     """Publish (push files, build, link the wheel, write the index), killed at every point:
     no version is visible without its files; the re-run publishes it."""
-    ws = _workspace(sandbox)
+    ws = workspace_with_repos(sandbox)
     pkg = _chair_with_files(ws, run_cli)
     artist = checker.artist_files(pkg)
     cache = ws.state_dir / "files" / "cache" / "files" / "md5"
@@ -147,7 +126,7 @@ def test_publish(sandbox: Path, run_cli: Any, record: Any) -> None:
 def test_promote(sandbox: Path, run_cli: Any, record: Any) -> None:
     """Promote (copy the files between remotes, link the wheel, index) killed at every point:
     the version is never visible in blessed without its files; the re-run finishes it."""
-    ws = _workspace(sandbox)
+    ws = workspace_with_repos(sandbox)
     _chair_with_files(ws, run_cli)
     assert run_cli("-w", ws.root, "publish", "Chair").exit_code == 0
     blessed = sandbox / "repos" / "blessed"
@@ -168,7 +147,7 @@ def test_promote(sandbox: Path, run_cli: Any, record: Any) -> None:
 
 def _consumer(sandbox: Path, run_cli: Any) -> Any:
     """An author's Chair (with files) published to review, and an empty consumer workspace."""
-    author = _workspace(sandbox)
+    author = workspace_with_repos(sandbox)
     _chair_with_files(author, run_cli)
     assert run_cli("-w", author.root, "publish", "Chair").exit_code == 0
     from setpiece.core import Workspace

@@ -11,36 +11,16 @@ from typing import Any
 
 import checker
 import pytest
-from harness import KILLHOOK, Sweep, exit_ok, restore
+from harness import KILLHOOK, Sweep, exit_ok, restore, workspace_with_repos
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "sb"
-    (root / "home").mkdir(parents=True)
-    monkeypatch.setenv("SETPIECE_HOME", str(root / "home"))
-    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(root / "home" / "dvc-site"))
-    return root
-
-
-def _workspace(root: Path) -> Any:
-    from setpiece.core import Workspace
-    from setpiece.core.repos.folder import FolderRepo
-
-    repos = []
-    for name in ("blessed", "review"):
-        FolderRepo(name, str(root / "repos" / name)).create()
-        repos.append((name, str(root / "repos" / name)))
-    return Workspace.init(root / "ws", repos=repos, blessed="blessed", default="review")
 
 
 def test_files_add_racing_a_publish(sandbox: Path, run_cli: Any) -> None:
     """A re-exported take added while a publish runs: the publish refuses with one line
     (the wheel would point to bytes never pushed) or publishes one consistent snapshot;
     every published pointer has its object in the files remote."""
-    ws = _workspace(sandbox)
+    ws = workspace_with_repos(sandbox)
     ws.create("Chair")
     pkg = ws.output("Chair").package_dir
     (pkg / "take.abc").write_bytes(b"take one " * 5000)
