@@ -135,11 +135,11 @@ EXPECTED = {  # node: (scene, installed, newest, admits newest, status)
 def kitchen(sample_ws: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, SceneHost, Any]:
     """(workspace with KitchenSet[build] installed, host holding SCENE, runtime)."""
     from setpiece.hosts.runtime import Runtime
-    from setpiece.hosts.ui import inventory
+    from setpiece.hosts.ui import published_versions
 
     monkeypatch.setenv("PXR_AR_DEFAULT_SEARCH_PATH", "")  # Runtime.update configures USD
     monkeypatch.delenv("SETPIECE_NO_QT", raising=False)
-    monkeypatch.setattr(inventory, "_CACHES", {})
+    monkeypatch.setattr(published_versions, "_CACHES", {})
     sample_ws.install(["KitchenSet[build]"])
     host = SceneHost(SCENE)
     return sample_ws, host, Runtime(host, sample_ws)
@@ -501,3 +501,101 @@ def test_module_imports_no_qt() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def _qt() -> Any:
+    from Qt import QtWidgets
+
+    return QtWidgets
+
+
+def _choose(window: Any, node: str, version: str) -> list[str]:
+    """Open ``node``'s version dropdown as a click does, pick ``version``; the entries."""
+    combo = window.open_version_menu(node)
+    assert combo is not None and combo.objectName() == "version"
+    entries = [combo.itemText(i) for i in range(combo.count())]
+    i = combo.findData(version)
+    assert i >= 0, entries
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+    _qt().QApplication.processEvents()  # the switch runs once the editor closed
+    return entries
+
+
+def test_version_dropdown_switches_and_asks_outside_the_requirement(
+    kitchen: tuple[Any, SceneHost, Any],
+) -> None:
+    """The Scene cell lists every published version; an admitted one is taken at once (and
+    installed), one outside the requirement only after Yes; Cancel changes nothing."""
+    ws, host, runtime = kitchen
+    window = _open(runtime)
+    seen: list[tuple[int, int, str]] = []
+    original = window._progress
+    window._progress = lambda d, t, w: (seen.append((d, t, w)), original(d, t, w))
+    try:
+        # semi-push Table>=1.2.3,<2 at 1.3.0: go back to 1.2.3 (admitted: no question)
+        entries = _choose(window, "Table", "1.2.3")
+        assert entries == ["2.0.0 (outside the requirement)", "1.3.0", "1.2.3"]
+        assert window.confirmation is None
+        assert host.nodes["Table"].version == "1.2.3"
+        assert str(ws.installed_assets()["table"].version) == "1.2.3"
+        assert Path(host.nodes["Table"].layer).is_file()
+        assert window.status.text().startswith(
+            "updated 1 container(s) (Table 1.2.3) after installing Table==1.2.3")
+        assert seen[0][2] == "installing Table 1.2.3" and seen[-1][:2] == (2, 2)
+        assert not window.progress.isVisible()  # hidden once done
+        assert _shown(_table(window))["Table"][:2] == ("1.2.3", "1.2.3")
+        # the other Table container (push) did not move: it reads outdated now
+        assert host.nodes["BigTable"].version == "1.3.0"
+        assert _shown(_table(window))["BigTable"][4] == "outdated"
+
+        # pinned Lamp==3.2.1 -> 3.3.0: asked first; Cancel leaves everything as it was
+        entries = _choose(window, "Lamp", "3.3.0")
+        assert entries == ["3.3.0 (outside the requirement)", "3.2.1"]
+        box = window.confirmation
+        assert box is not None and box.isVisible()
+        assert "Lamp 3.3.0 is outside 'Lamp==3.2.1' (pull" in box.text()
+        buttons: Any = getattr(_qt().QMessageBox, "StandardButton", _qt().QMessageBox)
+        box.button(buttons.Cancel).click()
+        assert host.nodes["Lamp"].version == "3.2.1"
+        assert str(ws.installed_assets()["lamp"].version) == "3.2.1"
+        # again, and Yes: installed and moved
+        _choose(window, "Lamp", "3.3.0")
+        window.confirmation.button(buttons.Yes).click()
+        assert host.nodes["Lamp"].version == "3.3.0"
+        assert str(ws.installed_assets()["lamp"].version) == "3.3.0"
+        assert window.status.text().startswith("updated 1 container(s) (Lamp 3.3.0)")
+    finally:
+        window.close()
+
+
+def test_switch_outside_without_confirmation_is_refused(kitchen: tuple[Any, SceneHost, Any]) -> None:
+    from setpiece.core.errors import SetpieceError
+    from setpiece.hosts.ui.inventory_actions import switch_version
+
+    ws, host, runtime = kitchen
+    lamp = [c for c in host.ls() if c.node == "Lamp"]
+    with pytest.raises(SetpieceError, match=r"Lamp 3.3.0 is outside 'Lamp==3.2.1' \(pull\)"):
+        switch_version(runtime, lamp, "3.3.0")
+    assert host.updates == [] and str(ws.installed_assets()["lamp"].version) == "3.2.1"
+    both = [c for c in host.ls() if c.node in ("Lamp", "Chair")]
+    with pytest.raises(SetpieceError, match="switch one asset at a time"):
+        switch_version(runtime, both, "3.3.0", outside_requirement=True)
+
+
+def test_remove_asks_then_takes_the_containers_out(kitchen: tuple[Any, SceneHost, Any]) -> None:
+    ws, host, runtime = kitchen
+    window = _open(runtime)
+    try:
+        window.select_nodes(["Chair", "Chair_01"])
+        window.remove_button.click()
+        box = window.confirmation
+        assert "Remove 2 container(s) from the scene (Chair, Chair_01)" in box.text()
+        buttons: Any = getattr(_qt().QMessageBox, "StandardButton", _qt().QMessageBox)
+        box.button(buttons.Yes).click()
+        assert "Chair" not in host.nodes and "Chair_01" not in host.nodes
+        assert set(_table(window)) == set(SCENE) - {"Chair", "Chair_01"}
+        assert window.status.text() == "removed 2 container(s): Chair, Chair_01"
+        assert "chair" in ws.installed_assets()  # the package stays installed
+    finally:
+        window.close()
