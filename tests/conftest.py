@@ -8,6 +8,9 @@ Fixtures:
 
 * ``run_cli(*args, cwd=None) -> Result``: the ``setpiece`` CLI run in-process.
 * ``run_setpiece(*args, cwd=None, env=None) -> Result``: the real ``setpiece`` executable.
+* ``run_in_terminal(*args, cwd=None, env=None) -> Terminal``: the real executable with a
+  pseudo-terminal (pty) as stdin, stdout and stderr: what a user's terminal receives
+  (``raw``) and shows once the command ends (``screen``).
 * ``make_repo(name) -> Path``: an empty folder repo under the test's tmp folder.
 * ``make_workspace(name="ws", repos=None, blessed=None, default=None) -> Workspace``.
 * ``sample_repo``: a folder repo (a fresh copy per test) holding the published ``SAMPLES``.
@@ -152,6 +155,83 @@ def run_setpiece() -> Callable[..., Result]:
             check=False,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@dataclass
+class Terminal:
+    """A command run on a pseudo-terminal: exit code, every byte it wrote (stdout and stderr
+    together, as a terminal receives them) and the lines left on the screen."""
+
+    exit_code: int
+    raw: str
+
+    @property
+    def screen(self) -> list[str]:
+        """The lines a user sees at the end: carriage returns and erase-to-end-of-line
+        (``ESC [ K``) applied, as a terminal applies them."""
+        lines: list[str] = [""]
+        col = 0
+        i = 0
+        text = self.raw
+        while i < len(text):
+            ch = text[i]
+            if text.startswith("\x1b[K", i):
+                lines[-1] = lines[-1][:col]
+                i += 3
+                continue
+            if ch == "\r":
+                col = 0
+            elif ch == "\n":
+                lines.append("")
+                col = 0
+            else:
+                cur = lines[-1]
+                lines[-1] = cur[:col] + ch + cur[col + 1:]
+                col += 1
+            i += 1
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+
+@pytest.fixture
+def run_in_terminal() -> Callable[..., Terminal]:
+    """Run the real ``setpiece`` with a pty as its terminal (see :class:`Terminal`)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    def run(*args: Any, cwd: Path | str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> Terminal:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+        full_env = {**os.environ, **(env or {})}
+        full_env.pop("SETPIECE_NO_PROGRESS", None)
+        proc = subprocess.Popen([str(SETPIECE), *(str(a) for a in args)], cwd=cwd,
+                                env=full_env, stdin=slave, stdout=slave, stderr=slave,
+                                close_fds=True)
+        os.close(slave)
+        chunks: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            if not select.select([master], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                proc.kill()
+                raise TimeoutError(f"setpiece {args} still running after {timeout}s")
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the command ended and closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        code = proc.wait(timeout=timeout)
+        return Terminal(code, b"".join(chunks).decode("utf-8", "replace"))
 
     return run
 

@@ -162,3 +162,19 @@ def test_scene_builds_updates_and_failures_are_events(sample_ws, run_cli):
     assert len(failed) == 1 and failed[0]["asset"] == "Nope"
     assert failed[0]["error"].startswith("asset 'Nope' is not installed")
     assert failed[0]["scene"] == str(root / "scenes" / "Nope.usda")
+
+
+def test_scene_build_draws_progress_on_a_terminal_only(ws, capsys, run_in_terminal,
+                                                       run_setpiece):
+    assert run(capsys, "create", "Chair", "--kind", "prop")[0] == 0
+    assert run(capsys, "create", "Kitchen", "--kind", "set")[0] == 0
+    assert run(capsys, "require", "Kitchen", "Chair")[0] == 0
+    t = run_in_terminal("scene", "build", "Kitchen", cwd=ws)
+    assert t.exit_code == 0, t.raw
+    drawn = [part.split("\r")[0] for part in t.raw.split("\r\x1b[K")[1:] if part.strip()]
+    assert any(d.startswith("Building scene Kitchen.usda: checking interface layers ")
+               for d in drawn), drawn
+    assert t.screen == [f"{ws / 'scenes' / 'Kitchen.setpiece.usda'}: written, 2 containers; "
+                        f"created {ws / 'scenes' / 'Kitchen.usda'}"]
+    piped = run_setpiece("scene", "build", "Kitchen", "--force", cwd=ws)
+    assert piped.exit_code == 0 and piped.err == "", piped.err

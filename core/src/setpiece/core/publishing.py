@@ -49,10 +49,11 @@ def _build(ws: Workspace, asset: OutputAsset) -> Path:
     validate_version(asset.version)
     ws.build_dir.mkdir(exist_ok=True)
     ws.report(f"Building {asset.name} {asset.version}")
-    with staging_dir(ws.build_dir, f"build-{asset.key}") as tmp:
+    with staging_dir(ws.build_dir, f"build-{asset.key}") as tmp, \
+            ws.progress.task(f"Building {asset.name} {asset.version} with uv") as task:
         run_uv(
             ["build", "--no-config", "--wheel", "--quiet", "--out-dir", str(tmp), str(asset.path)],
-            what=f"building {asset.name}",
+            what=f"building {asset.name}", progress=task,
         )
         wheels = list(tmp.glob("*.whl"))
         if len(wheels) != 1:
@@ -100,7 +101,8 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | Non
     pushed = before_publish(ws, asset, target)
     wheel = build(ws, asset.name)
     ws.report(f"Publishing {wheel.name} to {target.name}")
-    publish_wheel(ws, wheel, target, pushed=pushed)
+    with ws.progress.task(f"Publishing {wheel.name} to {target.name}"):
+        publish_wheel(ws, wheel, target, pushed=pushed)
     ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name,
             **said)
     return wheel

@@ -7,8 +7,12 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from setpiece.core.errors import SetpieceError
+
+if TYPE_CHECKING:
+    from setpiece.core.progress import Task
 
 # Settings a user's shell or uv.toml could add that would make uv reach another index
 # (dependency confusion) or behave unlike what setpiece asked for.
@@ -66,22 +70,51 @@ def run_uv(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     what: str = "uv",
+    progress: Task | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``uv ARGS``; on failure raise a one-line SetpieceError built from uv's message."""
+    """Run ``uv ARGS``; on failure raise a one-line SetpieceError built from uv's message.
+
+    ``progress``: a task of the progress line (``setpiece.core.progress``) that shows uv's
+    latest line ("Resolved 5 packages in 12ms") while it runs."""
     cmd = [uv_bin(), *args]
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=uv_env(env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    if progress is not None and progress.owner.enabled:
+        proc = _run_streaming(cmd, cwd, uv_env(env), progress)
+    else:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=uv_env(env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if proc.returncode != 0:
         error = SetpieceError(f"{what} failed: {summarize_uv_error(proc.stderr or proc.stdout)}")
         error.output = proc.stderr or proc.stdout  # uv's whole message, for callers to read
         raise error
     return proc
+
+
+def _run_streaming(cmd: list[str], cwd: Path | None, env: dict[str, str],
+                   task: Task) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` that also passes each line uv writes on stderr to ``task``."""
+    import threading
+
+    with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        out: list[str] = []
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()),  # type: ignore[union-attr]
+                                  daemon=True)
+        reader.start()
+        err: list[str] = []
+        for line in proc.stderr:
+            err.append(line)
+            if line.strip():
+                task.update(note=line.strip())
+        reader.join()
+        code = proc.wait()
+    return subprocess.CompletedProcess(cmd, code, "".join(out), "".join(err))
 
 
 def summarize_uv_error(text: str) -> str:

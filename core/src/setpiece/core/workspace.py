@@ -17,6 +17,7 @@ from typing import Any
 from setpiece.core.config import CONFIG_NAME, Config
 from setpiece.core.errors import SetpieceError
 from setpiece.core.naming import normalize, validate_name
+from setpiece.core.progress import Progress
 from setpiece.core.repos.base import Repo, is_url, open_repo
 
 Reporter = Callable[[str], None]
@@ -78,6 +79,8 @@ class Workspace:
     def __init__(self, root: Path | str, reporter: Reporter | None = None) -> None:
         self.root = Path(root).resolve()
         self.report: Reporter = reporter or _quiet
+        #: the progress line of long work (off here; the CLI turns it on for a terminal)
+        self.progress: Progress = Progress.off()
         if not (self.root / CONFIG_NAME).is_file():
             raise SetpieceError(
                 f"{self.root} is not a setpiece workspace (no {CONFIG_NAME}): "
@@ -421,11 +424,14 @@ class Workspace:
 
         self._check_inputs()
         idx, env = self.uv_index_args(repo) if with_index else ([], {})
-        proc = run_uv(
-            ["pip", command, "--python", str(self.python), *idx, *args],
-            env=env,
-            what=what,
-        )
+        label = {"install": "Installing", "uninstall": "Uninstalling"}.get(command, command)
+        with self.progress.task(f"{label} with uv") as task:
+            proc = run_uv(
+                ["pip", command, "--python", str(self.python), *idx, *args],
+                env=env,
+                what=what,
+                progress=task,
+            )
         return proc.stderr
 
     # -- events --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.progress import Progress, Task
 from setpiece.core.scene_records import SceneEntry, has_record, record_build
 from setpiece.usd.check import Problem, check_layer
 from setpiece.usd.closure import normalize, resolve_closure
@@ -144,11 +145,15 @@ def _build_workspace_scene(
                 seconds=time.perf_counter() - start,
             )
     configure_workspace(ws)
-    with _collector_paused():
+    line = getattr(ws, "progress", None) or Progress.off()
+    with _collector_paused(), line.task(f"Building scene {scene.name}") as task:
+        task.update(note="reading the installed assets")
         installed = ws.installed_assets()
+        task.update(note=f"resolving {name}[{group}]")
         closure = resolve_closure(name, installed, group)
         if check != "none":
-            _validate(closure, installed, check, stage_metadata(ws))
+            _validate(closure, installed, check, stage_metadata(ws), task)
+        task.update(note="writing the layers")
         result = build_scene(name, closure, scene, options, site_packages=site)
         if state_dir is not None:
             _record(Path(state_dir), scene, closure)
@@ -181,12 +186,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _validate(closure: Any, installed: Any, check: str, metadata: StageMetadata) -> None:
+def _validate(closure: Any, installed: Any, check: str, metadata: StageMetadata,
+              task: Task | None = None) -> None:
     """Refuse to build on an interface layer that fails to parse or has no defaultPrim."""
-    for entry in closure.containers():
+    todo = [e for e in closure.containers() if check != "editable" or e.asset.editable]
+    for done, entry in enumerate(todo):
         asset = entry.asset
-        if check == "editable" and not asset.editable:
-            continue
+        if task is not None:
+            task.update(note=f"checking interface layers {done}/{len(todo)}")
         layer = find_interface(Path(asset.package_dir))
         if layer is None:
             continue  # reported by build_scene with its own message

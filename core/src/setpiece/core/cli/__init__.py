@@ -105,15 +105,38 @@ class State:
     def __init__(self, workspace: str | None, quiet: bool) -> None:
         self.workspace_path = workspace
         self.quiet = quiet
+        self._progress: Any = None
 
     def report(self, message: str) -> None:
         if not self.quiet:
-            click.echo(message, err=True)
+            if self._progress is not None:
+                self._progress.echo(message)
+            else:
+                click.echo(message, err=True)
+
+    @property
+    def progress(self) -> Any:
+        """The progress line (``setpiece.core.progress``): on only for a terminal's stderr,
+        never with ``-q`` or with the running command's ``--json``."""
+        if self._progress is None:
+            from setpiece.core.progress import Progress
+
+            ctx = click.get_current_context(silent=True)
+            as_json = bool(ctx is not None and ctx.params.get("as_json"))
+            self._progress = Progress.for_terminal(quiet=self.quiet, as_json=as_json)
+        return self._progress
+
+    def finish(self) -> None:
+        """Erase a progress line left shown (before the error line, or at the end)."""
+        if self._progress is not None:
+            self._progress.close_all()
 
     def workspace(self) -> Any:
         from setpiece.core.workspace import Workspace
 
-        return Workspace.find(self.workspace_path, reporter=self.report)
+        ws = Workspace.find(self.workspace_path, reporter=self.report)
+        ws.progress = self.progress
+        return ws
 
 
 pass_state = click.make_pass_decorator(State)
@@ -165,6 +188,7 @@ def accept_global_options(cmd: click.Command) -> click.Command:
 def cli(ctx: click.Context, workspace: str | None, quiet: bool) -> None:
     """setpiece: versioned assets, built into scenes, in every DCC."""
     ctx.obj = State(workspace, quiet)
+    ctx.call_on_close(ctx.obj.finish)  # also on an error: the line is gone before 'error: ...'
 
 
 def echo_json(data: Any) -> None:

@@ -20,6 +20,10 @@ Generated from the commands' own `--help` by `python -m setpiece.core.cli.refere
 `-w/--workspace PATH` (else `$SETPIECE_WORKSPACE`, else the nearest folder upwards with a
 `setpiece.toml`) and `-q/--quiet`, before or after the command. Exit codes: `0` success, `1` a user error (one line
 on stderr starting with `error:`), `2` a usage error. Listings take `--json`.
+
+Long work (files pull and push, install, build, publish, scene build) draws one progress
+line on stderr, rewritten in place and erased when done, only when stderr is a terminal:
+never with `-q`, `--json`, a pipe or `SETPIECE_NO_PROGRESS=1`.
 """
 
 

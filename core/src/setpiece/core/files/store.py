@@ -17,7 +17,6 @@ import contextlib
 import errno
 import logging
 import os
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,21 +74,33 @@ def describe_os_error(exc: BaseException) -> str:
 
 
 def progress(ws: Workspace, what: str, unit: str = "files") -> Any:
-    """An fsspec callback that reports ``what: done/total`` through ``ws.report``, throttled."""
+    """An fsspec callback drawing ``what: done/total`` on the workspace's progress line
+    (``setpiece.core.progress``: a terminal only); the task closes when all is done."""
     from fsspec.callbacks import Callback
+
+    line: Any = getattr(ws, "progress", None)
+    if line is None or not line.enabled:
+        return Callback()  # the no-op callback: nothing is drawn
 
     class _Progress(Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.last = 0.0
+            self.task: Any = None
 
         def call(self, *args: Any, **kwargs: Any) -> None:
-            now = time.monotonic()
             total = self.size or 0
-            done = self.value or 0
-            if total >= 20 and done and (now - self.last > 0.5 or done == total):
-                self.last = now
-                ws.report(f"{what}: {done}/{total} {unit}")
+            if self.task is None:
+                if not total:
+                    return
+                self.task = line.task(what, total, unit)
+            self.task.update(self.value or 0, total=total)
+            if self.value and self.value >= total:
+                self.close()
+
+        def close(self) -> None:
+            if self.task is not None:
+                self.task.close()
+                self.task = None
 
     return _Progress()
 
@@ -220,10 +231,10 @@ class Store:
         """Store a built object in the cache. ``in_place``: the path may become a link."""
         from dvc_data.hashfile.transfer import transfer
 
-        with capture_transfer_errors() as errors:
+        with capture_transfer_errors() as errors, progress(self.ws, "Caching") as cb:
             result = transfer(
                 staging, self.cache, {obj.hash_info}, shallow=False, hardlink=in_place,
-                callback=progress(self.ws, "Caching"),
+                callback=cb,
             )
         if result.failed or errors:
             reason = describe_os_error(errors[0][1]) if errors else "unknown error"
@@ -238,10 +249,9 @@ class Store:
             raise SetpieceError(f"{path}: object {md5} is not in the files cache {self.root}")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            checkout(
-                str(path), self.fs, obj, self.cache, force=force, relink=True, state=self.state,
-                progress_callback=progress(self.ws, f"Linking {path.name}"),
-            )
+            with progress(self.ws, f"Linking {path.name}") as cb:
+                checkout(str(path), self.fs, obj, self.cache, force=force, relink=True,
+                         state=self.state, progress_callback=cb)
         except PromptError as exc:
             raise SetpieceError(
                 f"{exc.path} has changes that are not tracked: add them with 'setpiece files "
