@@ -356,7 +356,7 @@ def test_on_open_policies(
     assert host.nodes["Chair"].version == chair_after
     assert check.asked is asked
     if policy != "off":
-        assert [c.to_json()["status"] for c in check.changes] == ["outdated", "current"]
+        assert [c.to_json()["status"] for c in check.changes] == ["outdated", "up-to-date"]
         assert "Chair: 1.0.0 in the scene, 1.1.0 installed" in check.message()
 
 

@@ -34,15 +34,53 @@ def rows():
 
 def test_inventory_statuses():
     r = rows()
-    assert (r["Chair"].newest, r["Chair"].admits_newest, r["Chair"].status) == (
-        "2.0.0", False, "held")
+    # semi-push Chair>=1,<2 at 1.2.0: 2.0.0 is the newest but 1.3.0 is admitted, so Update
+    # takes 1.3.0 and the inventory says so (it said "held" before the status was one)
+    assert (r["Chair"].newest, r["Chair"].admits_newest, r["Chair"].status, r["Chair"].target) == (
+        "2.0.0", False, "update-available", "1.3.0")
     assert (r["Table"].newest, r["Table"].admits_newest, r["Table"].status) == (
         "3.3.0", False, "held")
-    assert r["Lamp"].status == "rebuild"  # installed 1.0.0, scene says 0.9.0
-    assert r["Rug"].status == "up-to-date"
+    # installed 1.0.0, scene says 0.9.0, 1.1.0 published and admitted: Update takes 1.1.0
+    assert (r["Lamp"].status, r["Lamp"].target) == ("outdated", "1.1.0")
+    assert r["Rug"].status == "up-to-date" and r["Rug"].target is None
     missing = inventory([rec("Sofa", "1.0.0", "Sofa", "push")], INSTALLED.get, lambda n: [])
     assert missing[0].status == "not-installed"
     assert r["Chair"].to_json()["installed"] == "1.2.0"
+    assert r["Chair"].to_json()["status"] == "update-available"
+
+
+def test_inventory_and_update_agree():
+    """Every container the inventory says Update moves is moved by plan_update, to the
+    inventory's target; every other one is left unchanged."""
+    extra = [
+        rec("Bench", "1.0.0", "Bench", "push"),  # installed 1.1.0, nothing newer: rebuild
+        rec("Stool", "1.0.0", "Stool<2", "semi-push"),  # installed 2.0.0 refused: held
+        # installed 2.0.0 refused; 1.5.0 is admitted but older than what is installed (for
+        # another container: one version per asset), so Update never installs it
+        rec("Shelf", "1.0.0", "Shelf<2", "semi-push"),
+    ]
+    installed = {**INSTALLED, "Bench": "1.1.0", "Stool": "2.0.0", "Shelf": "2.0.0"}
+    repo = {**REPO, "Bench": ["1.0.0", "1.1.0"], "Stool": ["1.0.0", "2.0.0"],
+            "Shelf": ["1.0.0", "1.5.0", "2.0.0"]}
+    records = [*RECORDS, *extra]
+    inv = {r.record.asset: r for r in inventory(records, installed.get, lambda n: repo[n])}
+    plan = {s.record.asset: s for s in plan_update(records, installed.get, lambda n: repo[n]).steps}
+    for asset, row in inv.items():
+        step = plan[asset]
+        if row.status.updatable:
+            assert (step.action, step.target) == ("update", row.target), asset
+        else:
+            assert step.action == "unchanged", asset
+    assert {a: str(r.status) for a, r in inv.items()} == {
+        "Chair": "update-available", "Table": "held", "Lamp": "outdated", "Rug": "up-to-date",
+        "Bench": "outdated", "Stool": "held", "Shelf": "held",
+    }
+    # Bench moves to the installed version: the scene is rebuilt, nothing installed
+    assert (plan["Bench"].current, plan["Bench"].target, plan["Bench"].needs_install) == (
+        "1.0.0", "1.1.0", False)
+    assert "Stool 2.0.0 is outside 'Stool<2'" in plan["Stool"].reason
+    assert plan_update(records, installed.get, lambda n: repo[n]).requirements() == [
+        "Chair==1.3.0", "Lamp==1.1.0"]
 
 
 def test_update_available_when_admitted():

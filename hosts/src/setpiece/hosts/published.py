@@ -57,11 +57,12 @@ class PublishedUpdate:
 
 
 def published_updates(ws: Any, containers: Sequence[Any]) -> list[PublishedUpdate]:
-    """Every container with a newer published version its requirement admits."""
-    from packaging.version import InvalidVersion, Version
-
-    from setpiece.usd.closure import admits, normalize
-    from setpiece.usd.inventory import newest
+    """Every container with a newer published version its requirement admits: the
+    ``target`` of :func:`setpiece.usd.status.container_status` when it is newer than both
+    the installed and the scene's version (an asset not installed is compared with the
+    scene's version)."""
+    from setpiece.usd.closure import normalize
+    from setpiece.usd.status import container_status, parse_version
 
     installed = ws.installed_assets()
     available: dict[str, list[str]] = {}
@@ -77,17 +78,13 @@ def published_updates(ws: Any, containers: Sequence[Any]) -> list[PublishedUpdat
             except SetpieceError as exc:
                 log.debug("setpiece: versions of %s unknown: %s", c.asset, exc)
                 available[key] = []
-        req = c.record.requirement
-        top = newest([v for v in available[key] if admits(req, v)])
-        try:
-            if top is None or Version(top) <= Version(c.version):
-                continue
-            if inst is not None and Version(top) <= Version(str(inst.version)):
-                continue  # installed already: the scene-opened check says it
-        except InvalidVersion:
-            continue
-        out.append(PublishedUpdate(c.asset, c.node, c.version,
-                                   str(inst.version) if inst is not None else None, top, req))
+        inst_version = str(inst.version) if inst is not None else None
+        state = container_status(c.record, inst_version or c.version, available[key])
+        target, scene = parse_version(state.target), parse_version(c.version)
+        if target is None or scene is None or target <= scene or state.target == inst_version:
+            continue  # nothing newer, or installed already: the scene-opened check says it
+        out.append(PublishedUpdate(c.asset, c.node, c.version, inst_version, str(state.target),
+                                   c.record.requirement))
     return out
 
 

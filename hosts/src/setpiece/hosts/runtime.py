@@ -34,6 +34,7 @@ from typing import Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.usd.status import Status, container_status
 
 log = logging.getLogger("setpiece.hosts")
 
@@ -107,19 +108,19 @@ class Change:
     node: str
     scene_version: str
     installed_version: str | None  # None: not installed any more
-    status: str  # current | outdated | held | missing
+    status: Status  # decided by setpiece.usd.status.container_status
     requirement: str = ""
 
     def line(self) -> str:
-        if self.status == "missing":
+        if self.status is Status.NOT_INSTALLED:
             return f"{self.asset} {self.scene_version}: not installed (run 'setpiece install {self.asset}')"
-        if self.status == "held":
+        if self.status is Status.HELD:
             return (
                 f"{self.asset} {self.scene_version}: {self.installed_version} is installed but this "
                 f"container's requirement '{self.requirement}' refuses it; kept (change the "
                 "requirement with 'setpiece require', or install a version it admits)"
             )
-        if self.status == "outdated":
+        if self.status is Status.OUTDATED:
             return f"{self.asset}: {self.scene_version} in the scene, {self.installed_version} installed"
         return f"{self.asset} {self.scene_version}: up to date"
 
@@ -129,7 +130,7 @@ class Change:
             "node": self.node,
             "scene_version": self.scene_version,
             "installed_version": self.installed_version,
-            "status": self.status,
+            "status": self.status.value,
             "requirement": self.requirement,
         }
 
@@ -193,7 +194,7 @@ class OpenCheck:
 
     @property
     def outdated(self) -> list[Change]:
-        return [c for c in self.changes if c.status != "current"]
+        return [c for c in self.changes if c.status.needs_attention]
 
     def message(self) -> str:
         if self.asset is None:
@@ -383,22 +384,18 @@ class Runtime:
 
     def check(self, containers: Sequence[Container] | None = None) -> list[Change]:
         """Every container of the open scene (or ``containers``, already listed) against
-        the installed version."""
-        from setpiece.usd.closure import admits
-
+        the installed version (the published versions are not asked: a container is
+        ``not-installed``, ``outdated``, ``held`` or ``up-to-date``)."""
         installed = self.workspace.installed_assets()
         out = []
         for c in self.host.ls() if containers is None else containers:
             inst = installed.get(_norm(c.asset))
-            req = c.record.requirement
-            if inst is None:
-                out.append(Change(c.asset, c.node, c.version, None, "missing", req))
-            elif str(inst.version) == c.version:
-                out.append(Change(c.asset, c.node, c.version, c.version, "current", req))
-            elif admits(req, str(inst.version)):
-                out.append(Change(c.asset, c.node, c.version, str(inst.version), "outdated", req))
-            else:  # one version per asset in a workspace: never move past the requirement
-                out.append(Change(c.asset, c.node, c.version, str(inst.version), "held", req))
+            version = None if inst is None else str(inst.version)
+            # one version per asset in a workspace: never move past the requirement (held)
+            state = container_status(c.record, version)
+            out.append(
+                Change(c.asset, c.node, c.version, version, state.status, c.record.requirement)
+            )
         return out
 
     def update(
@@ -418,7 +415,7 @@ class Runtime:
         updated: list[Container] = []
         failed: list[UpdateFailure] = []
         for change in changes:
-            if change.status != "outdated" or (wanted and _norm(change.asset) not in wanted):
+            if change.status is not Status.OUTDATED or (wanted and _norm(change.asset) not in wanted):
                 continue
             container = by_node.get(change.node)
             if container is None:

@@ -10,6 +10,7 @@ Python API (used by the CLI and the host adapters)::
         configure_resolver, using_search_paths, search_paths,        # resolution
         resolve_closure, build_scene, build_workspace_scene,         # scene build
         read_containers, inventory, plan_update,                     # inventory / update
+        Status, container_status,                                    # a container's status
     )
 """
 
@@ -45,6 +46,9 @@ _EXPORTS = {
     "plan_update": "inventory",
     "InventoryRow": "inventory",
     "UpdatePlan": "inventory",
+    "Status": "status",
+    "ContainerState": "status",
+    "container_status": "status",
     "build_workspace_scene": "workspace",
     "configure_workspace": "workspace",
 }

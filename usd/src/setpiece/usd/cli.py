@@ -141,7 +141,8 @@ def inventory_cmd(state: State, file: Path, as_json: bool) -> None:
     table = [("CONTAINER", "ASSET", "SCENE", "INSTALLED", "NEWEST", "REQUIREMENT", "KIND", "STATUS")]
     for r in rows:
         table.append((r.record.prim_path, r.record.asset, r.record.version, r.installed or "-",
-                      r.newest or "-", r.record.requirement or "-", r.record.kind, r.status))
+                      r.newest or "-", r.record.requirement or "-", r.record.kind,
+                      r.status.value))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -178,7 +179,7 @@ def update(state: State, file: Path, asset: str | None, to: str, allow_downgrade
                        allow_downgrade=allow_downgrade)
     for step in plan.updates():
         a = installed.get(normalize(step.record.asset))
-        if a is not None and a.editable:
+        if a is not None and a.editable and step.needs_install:
             if asset is not None:
                 raise SetpieceError(
                     f"{a.name} is an editable output asset: its version is the one in outputs/"
@@ -187,7 +188,8 @@ def update(state: State, file: Path, asset: str | None, to: str, allow_downgrade
             step.action, step.reason = "unchanged", "editable in outputs/"
     result = None
     if plan.updates() and not dry_run:
-        ws.install(plan.requirements(), record=False)
+        if plan.requirements():
+            ws.install(plan.requirements(), record=False)
         settings = scene_settings(file)
         result = build_workspace_scene(
             ws, settings["root"], file, group=settings.get("group"),

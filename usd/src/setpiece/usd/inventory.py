@@ -16,29 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from setpiece.core.containers import ContainerRecord
 from setpiece.core.errors import SetpieceError
 from setpiece.usd.closure import admits, normalize
+from setpiece.usd.status import Status, container_status
+from setpiece.usd.status import parse_version as _v
 
 InstalledVersion = Callable[[str], "str | None"]
 AvailableVersions = Callable[[str], Sequence[str]]
-
-
-def _v(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def newest(versions: Sequence[str], include_pre: bool = False) -> str | None:
-    """The newest final release (or the newest at all when there is no final one)."""
-    parsed = [(v, s) for s in versions if (v := _v(s)) is not None]
-    finals = [p for p in parsed if include_pre or not p[0].is_prerelease]
-    pool = finals or parsed
-    return max(pool)[1] if pool else None
 
 
 @dataclass(frozen=True)
@@ -47,7 +32,9 @@ class InventoryRow:
     installed: str | None
     newest: str | None
     admits_newest: bool | None
-    status: str  # up-to-date | update-available | held | rebuild | not-installed
+    status: Status
+    #: the version Update brings the container to (None: it stays)
+    target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,7 +46,8 @@ class InventoryRow:
             "requirement": self.record.requirement,
             "kind": self.record.kind,
             "admits_newest": self.admits_newest,
-            "status": self.status,
+            "status": self.status.value,
+            "target": self.target,
         }
 
 
@@ -68,30 +56,20 @@ def inventory(
     installed_version: InstalledVersion,
     available_versions: AvailableVersions,
 ) -> list[InventoryRow]:
-    """One row per container: scene version, installed, newest in repos, admitted or not.
-
-    ``status``: ``rebuild`` (installed differs from the scene: rebuild it),
-    ``update-available`` (a newer version is admitted by the requirement), ``held`` (a
-    newer version exists but the requirement does not admit it), ``not-installed``,
-    ``up-to-date``.
-    """
+    """One row per container: scene version, installed, newest in repos, admitted or not,
+    and its :class:`~setpiece.usd.status.Status` (decided by
+    :func:`~setpiece.usd.status.container_status`, as everywhere else)."""
     rows = []
     for rec in records:
-        installed = installed_version(rec.asset)
-        top = newest(list(available_versions(rec.asset)))
-        current = _v(installed or rec.version)
-        admitted: bool | None = None
-        if top is not None:
-            admitted = admits(rec.requirement, top)
-        if installed is None:
-            status = "not-installed"
-        elif installed != rec.version:
-            status = "rebuild"
-        elif top is not None and current is not None and (_v(top) or current) > current:
-            status = "update-available" if admitted else "held"
-        else:
-            status = "up-to-date"
-        rows.append(InventoryRow(rec, installed, top, admitted, status))
+        state = container_status(
+            rec, installed_version(rec.asset), list(available_versions(rec.asset))
+        )
+        rows.append(
+            InventoryRow(
+                rec, state.installed, state.newest, state.admits_newest, state.status,
+                state.target,
+            )
+        )
     return rows
 
 
@@ -102,6 +80,8 @@ class UpdateStep:
     target: str | None
     action: str  # update | unchanged | refused
     reason: str = ""
+    #: False when the target is the installed version (the scene is rebuilt, not installed)
+    needs_install: bool = True
 
     @property
     def downgrade(self) -> bool:
@@ -130,7 +110,7 @@ class UpdatePlan:
 
     def requirements(self) -> list[str]:
         """What to install to carry the plan out (``Name==version``)."""
-        return [f"{s.record.asset}=={s.target}" for s in self.updates()]
+        return [f"{s.record.asset}=={s.target}" for s in self.updates() if s.needs_install]
 
 
 def _why_not(rec: ContainerRecord, version: str) -> str:
@@ -185,17 +165,23 @@ def plan_update(
         done.add(key)
         available = [v for v in available_versions(rec.asset) if _v(v) is not None]
         if to == "latest":
-            admitted = [v for v in available if admits(rec.requirement, v)]
-            target = newest(admitted)
-            top = newest(available)
-            cur = _v(current)
-            if target is None or (cur is not None and _v(target) is not None and _v(target) <= cur):  # type: ignore[operator]
-                reason = "up to date"
-                if top is not None and cur is not None and (_v(top) or cur) > cur:
-                    reason = _why_not(rec, top)
-                plan.steps.append(UpdateStep(rec, current, None, "unchanged", reason))
+            # the status decides (as in the inventory): a container whose asset is not
+            # installed is compared with the scene's version
+            state = container_status(rec, current, available)
+            if state.status is Status.OUTDATED and state.target == current != rec.version:
+                # the installed version: the scene is rebuilt with it, nothing installed
+                plan.steps.append(
+                    UpdateStep(rec, rec.version, current, "update", needs_install=False)
+                )
                 continue
-            plan.steps.append(UpdateStep(rec, current, target, "update"))
+            if state.status.updatable and state.target is not None:
+                plan.steps.append(UpdateStep(rec, current, state.target, "update"))
+                continue
+            reason = "up to date"
+            if state.status is Status.HELD:
+                held_by = current if rec.version != current else state.newest
+                reason = _why_not(rec, held_by or current)
+            plan.steps.append(UpdateStep(rec, current, None, "unchanged", reason))
             continue
         wanted = _v(to)
         if wanted is None:

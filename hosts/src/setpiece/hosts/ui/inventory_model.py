@@ -181,11 +181,10 @@ def rows_for(
     """Rows from containers, their ``Runtime.check`` changes and the cached repo versions
     (no host, installed or repo call).
 
-    A container whose installed version differs from the scene's is ``outdated``, unless
-    its requirement refuses the installed version (another container's update installed
-    it): then it is ``held``, as Update never moves it past its requirement.
+    The status and Update's target are :func:`setpiece.usd.status.container_status`'s
+    (through :func:`setpiece.usd.inventory.inventory`), as in ``setpiece scene inventory``
+    and ``Runtime.check``.
     """
-    from setpiece.usd.closure import admits
     from setpiece.usd.inventory import inventory
 
     installed = {normalize(ch.asset): ch.installed_version for ch in changes}
@@ -194,47 +193,14 @@ def rows_for(
         lambda name: installed.get(normalize(name)),
         lambda name: versions.known(name) or [],
     )
-    # few distinct (asset, requirement, installed) whatever the number of containers
-    admitted: dict[tuple[str, str], bool] = {}
-    targets: dict[tuple[str, str, str], str | None] = {}
-
-    def status_and_target(record: Any, row: Any) -> tuple[str, str | None]:
-        if row.installed is None:
-            return str(row.status), None
-        key = (normalize(record.asset), record.requirement or "", str(row.installed))
-        if key not in targets:
-            targets[key] = newest_admitted(record, row.installed, versions)
-        target = targets[key]
-        if row.status == "rebuild":
-            akey = (record.requirement or "", str(row.installed))
-            if akey not in admitted:
-                admitted[akey] = admits(*akey)
-            return ("outdated" if admitted[akey] else "held"), target
-        if row.status == "held" and target is not None:
-            return "update-available", target  # newer within the bounds, the newest outside
-        return str(row.status), target
-
     out = []
     for c, ch, r in zip(containers, changes, inv, strict=True):
-        status, target = status_and_target(c.record, r)
+        target = r.target if r.target != r.installed else None
         out.append(
-            Row(c, ch, r.installed, r.newest, r.admits_newest, status,
+            Row(c, ch, r.installed, r.newest, r.admits_newest, r.status,
                 versions.known(c.asset) is not None, target)
         )
     return out
-
-
-def newest_admitted(record: Any, installed: str, versions: RepoVersions) -> str | None:
-    """The version newer than ``installed`` that Update brings ``record``'s container to:
-    :func:`setpiece.usd.inventory.plan_update`'s ``--to latest`` target (the newest
-    published version its requirement admits), or None when there is none."""
-    from setpiece.usd.inventory import plan_update
-
-    plan = plan_update(
-        [record], {record.asset: installed}.get, lambda name: versions.known(name) or []
-    )
-    step = plan.steps[0]
-    return str(step.target) if step.action == "update" and step.target else None
 
 
 def collect(runtime: Runtime, versions: RepoVersions | None = None, *, fetch: bool = True) -> list[Row]:
