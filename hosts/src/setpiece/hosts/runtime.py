@@ -111,6 +111,9 @@ class Change:
     status: Status  # decided by setpiece.usd.status.container_status
     requirement: str = ""
 
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)  # the word ("outdated") is accepted too
+
     def line(self) -> str:
         if self.status is Status.NOT_INSTALLED:
             return f"{self.asset} {self.scene_version}: not installed (run 'setpiece install {self.asset}')"
