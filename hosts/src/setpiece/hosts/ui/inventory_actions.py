@@ -20,6 +20,7 @@ from setpiece.hosts.protocol import Container
 from setpiece.hosts.runtime import Change, Runtime, UpdateFailure
 from setpiece.hosts.ui.inventory_model import rows_for
 from setpiece.hosts.ui.published_versions import RepoVersions, repo_versions
+from setpiece.usd.status import Status
 
 #: ``progress(done, total, what)``: how far an action is (for a progress bar)
 Progress = Callable[[int, int, str], None]
@@ -254,7 +255,7 @@ def switch_version(
             continue
         # Runtime.update moves an "outdated" change to the installed version; the artist
         # chose this version, so it moves even where the requirement would hold it
-        changes.append(Change(c.asset, c.node, c.version, version, "outdated",
+        changes.append(Change(c.asset, c.node, c.version, version, Status.OUTDATED,
                               c.record.requirement))
     if not changes:
         return UpdateResult([], None, requirements, skipped)
