@@ -110,7 +110,7 @@ def test_publish_versions_install(index_ws, index: Server, run_cli) -> None:
     assert run_cli("-w", ws.root, "versions", "Chair", "--repo", "blessed", "--json").json() == {
         "blessed": ["0.1.0", "0.1.1"]}
     assert run_cli("-w", ws.root, "list", "--repo", "blessed", "--json").json() == [
-        {"name": "chair", "versions": ["0.1.0", "0.1.1"]}]
+        {"name": "Chair", "versions": ["0.1.0", "0.1.1"]}]
     rows = run_cli("-w", ws.root, "repo", "list", "--json").json()
     assert rows[0] == {"name": "blessed", "kind": "index", "location": index.simple,
                        "blessed": True, "default": False}

@@ -49,7 +49,7 @@ def test_publish_and_versions(make_workspace, run_cli, tmp_path: Path) -> None:
     text = run_cli("-w", ws.root, "versions", "Chair").out
     assert "review" in text and "0.1.0, 0.2.0" in text
     listing = run_cli("-w", ws.root, "list", "--repo", "review", "--json").json()
-    assert listing == [{"name": "chair", "versions": ["0.1.0", "0.2.0"]}]
+    assert listing == [{"name": "Chair", "versions": ["0.1.0", "0.2.0"]}]
     events = [e for e in (ws.state_dir / "events.jsonl").read_text().splitlines() if '"published"' in e]
     assert len(events) == 2
 
@@ -592,3 +592,27 @@ def test_versions_carry_who_when_and_a_comment(make_workspace, run_cli) -> None:
     assert "(promoted)" in text[0]
     info = run_cli("-w", ws.root, "info", "Chair").out
     assert '0.1.0: ' in info and '"first cut"' in info
+
+
+def test_names_read_as_the_asset_spells_them_in_list_list_repo_and_promote(
+        sample_ws, run_cli) -> None:
+    """File names and index pages are normalised (``kitchenset``); what the user reads is
+    the asset's own name (``KitchenSet``), whatever casing was typed."""
+    ws = sample_ws
+    r = run_cli("-w", ws.root, "list", "--repo", "blessed")
+    assert r.exit_code == 0, r.err
+    assert [ln.split()[0] for ln in r.out.splitlines()] == [
+        "Apartment", "Chair", "KitchenSet", "Lamp", "Table"]
+    assert [row["name"] for row in run_cli("-w", ws.root, "list", "--repo", "blessed",
+                                           "--json").json()] == [
+        "Apartment", "Chair", "KitchenSet", "Lamp", "Table"]
+    r = run_cli("-w", ws.root, "promote", "kitchenset==1.0.0", "--to", "review")
+    assert r.exit_code == 0, r.err
+    assert r.err == "Promoted KitchenSet 1.0.0: blessed -> review\n"
+    r = run_cli("-w", ws.root, "promote", "KITCHENSET==1.0.0", "--to", "review", "--json")
+    assert r.json() == {"name": "KitchenSet", "version": "1.0.0", "to": "review", "from": None}
+    assert r.err == "KitchenSet 1.0.0 is already in 'review' with the same bytes: nothing to do\n"
+    assert run_cli("-w", ws.root, "list", "--repo", "review").out == "KitchenSet               1.0.0\n"
+    assert run_cli("-w", ws.root, "install", "kitchenset[build]").exit_code == 0
+    assert [ln.split()[0] for ln in run_cli("-w", ws.root, "list").out.splitlines()] == [
+        "Chair", "KitchenSet", "Lamp", "Table"]

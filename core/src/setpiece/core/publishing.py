@@ -239,6 +239,7 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
         raise SetpieceError(f"give an exact version to promote: '{name}==1.2.3'")
     dest = ws.repo(to)
     source = _repo_with(ws, name, version, from_, exclude=dest.name)
+    name = source.display_name(name, version)  # as the asset spells it, whatever was typed
     if source.name == dest.name:
         raise SetpieceError(f"{name} {version} is already in '{dest.name}': pick another --to repo")
     if dest.has_version(name, version):

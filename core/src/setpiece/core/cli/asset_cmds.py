@@ -141,10 +141,11 @@ def edit(state: State, spec: str, as_json: bool) -> None:
 @pass_state
 def promote(state: State, spec: str, to: str, from_: str | None, as_json: bool) -> None:
     """Copy a published version between repos unchanged (review -> blessed)."""
-    version = state.workspace().promote(spec, to=to, from_=from_)
+    ws = state.workspace()
+    version = ws.promote(spec, to=to, from_=from_)
     if as_json:
-        echo_json({"name": spec.partition("==")[0], "version": version, "to": to,
-                   "from": from_})
+        name = ws.repo(to).display_name(spec.partition("==")[0].strip(), version)
+        echo_json({"name": name, "version": version, "to": to, "from": from_})
 
 
 @click.command()

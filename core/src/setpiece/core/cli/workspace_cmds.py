@@ -175,7 +175,7 @@ def list_(state: State, which: str | None, repo_name: str | None, show_all: bool
     """List installed assets (default), output assets, or the assets of a repo."""
     ws = state.workspace()
     if repo_name:
-        data = ws.repo(repo_name).projects()
+        data = ws.repo(repo_name).listing()
         if as_json:
             echo_json([{"name": n, "versions": v} for n, v in data.items()])
         else:

@@ -49,6 +49,23 @@ class Repo(abc.ABC):
     def metadata(self, project: str, version: str) -> bytes:
         """The ``METADATA`` of one published version."""
 
+    def display_name(self, project: str, version: str) -> str:
+        """The name as the asset spells it (its METADATA ``Name``: ``KitchenSet``), not the
+        normalised one of file names and index pages (``kitchenset``); ``project`` when the
+        metadata cannot be read."""
+        from setpiece.core.wheels import parse_metadata
+
+        try:
+            name = parse_metadata(self.metadata(project, version)).get("Name")
+        except (SetpieceError, OSError, ValueError):
+            return project
+        return str(name).strip() if name else project
+
+    def listing(self) -> dict[str, list[str]]:
+        """:meth:`projects` keyed by display name (one metadata read per project, of its
+        newest version), for ``setpiece list --repo``."""
+        return {self.display_name(p, vs[-1]) if vs else p: vs for p, vs in self.projects().items()}
+
     # -- reverse dependencies (setpiece affected) ------------------------------
     def requirements(self, project: str, version: str) -> VersionRecord:
         """What ``project==version`` requires, per group."""
