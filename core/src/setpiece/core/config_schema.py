@@ -16,7 +16,7 @@ from setpiece.core.errors import SetpieceError
 
 #: sections that must be tables when present
 SECTIONS = ("workspace", "repos", "settings", "requests", "files", "events", "farm", "hosts",
-            "publish", "setup")
+            "publish", "setup", "sites")
 
 STR, NUM, INT, BOOL, TABLE, STRS = "a string", "a number", "an integer", "true or false", "a table", \
     "a list of strings"
@@ -24,7 +24,7 @@ STR, NUM, INT, BOOL, TABLE, STRS = "a string", "a number", "an integer", "true o
 #: section -> key -> (expected, example)
 KEYS: dict[str, dict[str, tuple[str, str]]] = {
     "workspace": {"python": (STR, 'python = "3.11"'), "blessed": (STR, 'blessed = "blessed"'),
-                  "default": (STR, 'default = "review"')},
+                  "default": (STR, 'default = "review"'), "site": (STR, 'site = "london"')},
     "settings": {"on_open": (STR, 'on_open = "report"'), "version_policy": (STR, 'version_policy = "micro"'),
                  "meters_per_unit": (NUM, "meters_per_unit = 0.01"), "up_axis": (STR, 'up_axis = "Y"'),
                  "time_codes_per_second": (NUM, "time_codes_per_second = 24.0")},
@@ -91,3 +91,6 @@ def validate(path: Path, data: Mapping[str, Any]) -> None:
         for key, (expected, example) in REPO_KEYS.items():
             if key in entry and not _ok(entry[key], expected):
                 raise _fail(path, f"[repos.{name}] {key}", expected, entry[key], example)
+    from setpiece.core.sites import check as check_sites
+
+    check_sites(path, data)

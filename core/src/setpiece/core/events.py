@@ -2,8 +2,8 @@
 
 :func:`emit` is the one way to emit. Every event gets an envelope: ``id`` (unique, sortable
 by time: see ``setpiece.core.eventlog``), ``event`` (its name), ``time``, ``user``,
-``host``, ``site`` (``$SETPIECE_SITE``, else ``[events] site`` in ``setpiece.toml``, else
-``local``), ``traceparent`` (W3C: ``$TRACEPARENT`` or the one set by :func:`joined` is
+``host``, ``site`` (``$SETPIECE_SITE``, else ``[workspace] site`` or ``[events] site`` in
+``setpiece.toml``, else ``local``), ``traceparent`` (W3C: ``$TRACEPARENT`` or the one set by :func:`joined` is
 joined, else one trace is made per process) and ``workspace``. An event is never rewritten.
 
 Where it is written:
@@ -116,15 +116,11 @@ def _forward(ws: Workspace, repo: Repo | None, event: dict[str, Any], line: byte
 
 
 def site(ws: Workspace | None = None) -> str:
-    """This machine's site: ``$SETPIECE_SITE``, else ``[events] site``, else ``local``."""
-    env = os.environ.get("SETPIECE_SITE")
-    if env:
-        return env
-    if ws is not None:
-        configured = ws.config.section("events").get("site")
-        if configured:
-            return str(configured)
-    return "local"
+    """This machine's site: ``$SETPIECE_SITE``, else ``[workspace] site``, else ``[events]
+    site``, else ``local`` (``setpiece.core.sites.current_name``)."""
+    from setpiece.core.sites import current_name
+
+    return current_name(ws) or "local"
 
 
 # -- tracing: the W3C traceparent carried by every event ----------------------------------

@@ -73,19 +73,40 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def publish_file_exclusive(src: Path, dest: Path) -> bool:
+class DigestMismatch(ValueError):
+    """The bytes written do not have the sha256 the caller expected (nothing was published)."""
+
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(f"sha256 {got}, expected {expected}")
+        self.expected = expected
+        self.got = got
+
+
+def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None) -> bool:
     """Copy ``src`` to ``dest`` atomically; never overwrite. Returns False if ``dest`` exists.
 
     The bytes go to a temp file beside ``dest`` (fsynced), then ``os.link`` makes the final
     name appear in one step and fails if the name exists: of several machines publishing
     the same file into a shared folder at once, exactly one wins. A process killed midway
-    leaves only a hidden ``.*.tmp`` file, never a partial ``dest``.
+    leaves only a hidden ``.*.tmp`` file, never a partial ``dest``. With ``sha256``, the
+    bytes are hashed as they are written and :class:`DigestMismatch` is raised, before the
+    name appears, when they differ.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _mkstemp(dest.parent, dest.name)
     try:
         with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1024 * 1024)
+            if sha256 is None:
+                shutil.copyfileobj(inp, out, 1024 * 1024)
+            else:
+                import hashlib
+
+                h = hashlib.sha256()
+                for chunk in iter(lambda: inp.read(1024 * 1024), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+                if h.hexdigest() != sha256:
+                    raise DigestMismatch(sha256, h.hexdigest())
             out.flush()
             os.fsync(out.fileno())
         try:

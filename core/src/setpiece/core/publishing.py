@@ -81,6 +81,7 @@ def publish(ws: Workspace, name: str, *, repo: str | None = None,
 def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | None) -> Path:
     version = asset.version
     said = {"comment": comment} if comment else {}
+    _check_owner(ws, asset.name, target.name)
     if target.has_version(asset.name, version):
         target.ensure_indexed(asset.name, version)  # a publish killed before its index row
         finished = _finish_interrupted(ws, asset, target, said)
@@ -106,6 +107,14 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | Non
     ws.emit("published", to_repo=target, asset=asset.name, version=version, wheel=wheel.name,
             **said)
     return wheel
+
+
+def _check_owner(ws: Workspace, name: str, repo: str, action: str = "publish") -> None:
+    """At a site: an asset another site owns is published only to this site's review repo."""
+    if "sites" in ws.config.data:
+        from setpiece.core.sites import check_publish
+
+        check_publish(ws, name, repo, action)
 
 
 def _finish_interrupted(ws: Workspace, asset: OutputAsset, target: Repo,
@@ -238,6 +247,7 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
     if version is None:
         raise SetpieceError(f"give an exact version to promote: '{name}==1.2.3'")
     dest = ws.repo(to)
+    _check_owner(ws, name, dest.name, "promote")
     source = _repo_with(ws, name, version, from_, exclude=dest.name)
     name = source.display_name(name, version)  # as the asset spells it, whatever was typed
     if source.name == dest.name:

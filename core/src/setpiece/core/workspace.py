@@ -337,14 +337,22 @@ class Workspace:
 
     # -- uv ----------------------------------------------------------------------
     def uv_index_args(self, repo: str | None = None) -> tuple[list[str], dict[str, str]]:
-        """uv arguments that resolve only from the workspace's repos, blessed first.
+        """uv arguments that resolve only from the workspace's repos, blessed first (at a
+        site: only its own repos and those in no site).
 
         Every repo is a PEP 503 index (folder repos keep a static one), passed in order
         with ``--index-strategy unsafe-first-match``: the first repo that has a matching
         version wins. ``--default-index`` replaces PyPI, so nothing ever comes from a
         public index by name; ``external_packages/`` is the only other source.
         """
-        repos = [self.repo(repo)] if repo else list(self.repos().values())
+        if repo:
+            repos = [self.repo(repo)]
+        elif "sites" in self.config.data:  # at a site: its own repos (setpiece.core.sites)
+            from setpiece.core.sites import install_repos
+
+            repos = install_repos(self)
+        else:
+            repos = list(self.repos().values())
         args = ["--no-config", "--index-strategy", "unsafe-first-match"]
         env: dict[str, str] = {}
         urls = [f"{n}={u}" if (n := r.uv_index_name()) else u

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from setpiece.core.cli import State, echo_json, pass_state
+from setpiece.core.cli.site_cmds import repo_sync
 
 
 @click.command()
@@ -42,7 +43,10 @@ def init(state: State, path: str, python: str | None, repos: tuple[str, ...], bl
 
 @click.group()
 def repo() -> None:
-    """Add, list or remove repos (folders or package index URLs)."""
+    """Add, list or remove repos (folders or package index URLs); sync them between sites."""
+
+
+repo.add_command(repo_sync)
 
 
 @repo.command("add")

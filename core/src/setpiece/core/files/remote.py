@@ -63,7 +63,7 @@ def configured_url(ws: Workspace, repo: str) -> str | None:
     if entry is None:
         ws.repo(repo)  # raises the usual "unknown repo" error
         return None
-    url = entry.get("files_remote")
+    url = entry.get("files_remote") or _site_remote(ws, repo)[0]
     if url:
         url = str(url)
         if url.startswith("file://"):
@@ -78,6 +78,18 @@ def configured_url(ws: Workspace, repo: str) -> str | None:
     return str(p if p.is_absolute() else (ws.root / p).resolve())
 
 
+def _site_remote(ws: Workspace, repo: str) -> tuple[str | None, dict[str, Any]]:
+    """The files remote (and its options) of the site ``repo`` is at, if it names one."""
+    if "sites" not in ws.config.data:
+        return None, {}
+    from setpiece.core.sites import site_of
+
+    site = site_of(ws, repo)
+    if site is None or not site.files_remote:
+        return None, {}
+    return site.files_remote, dict(site.files_remote_options)
+
+
 def not_configured(repo: str) -> SetpieceError:
     return SetpieceError(
         f"repo '{repo}' has no files remote: add files_remote = \"s3://bucket/path\" (any dvc "
@@ -90,7 +102,9 @@ def open_remote(ws: Workspace, repo: str) -> FilesRemote:
     url = configured_url(ws, repo)
     if url is None:
         raise not_configured(repo)
-    options = dict(ws.config.repos.get(repo, {}).get("files_remote_options", {}) or {})
+    entry = ws.config.repos.get(repo, {})
+    options = dict(entry.get("files_remote_options", {}) or {}) if entry.get("files_remote") \
+        else dict(_site_remote(ws, repo)[1])
     from dvc_data.hashfile.db import get_odb
 
     if "://" not in url:
@@ -127,14 +141,21 @@ def open_remote(ws: Workspace, repo: str) -> FilesRemote:
 
 
 def remotes_for_pull(ws: Workspace, repo: str | None = None) -> list[FilesRemote]:
-    """Remotes to fetch from: one repo's, else every repo's that has one (blessed first)."""
+    """Remotes to fetch from: one repo's, else every repo's that has one (blessed first; at
+    a site, this site's first, then the other sites' in the order of ``setpiece.toml``),
+    each remote once."""
     if repo is not None:
         return [open_remote(ws, repo)]
+    from setpiece.core.sites import pull_order
+
     out = []
     errors = []
-    for name in ws.repos():
-        if configured_url(ws, name) is None:
+    urls: set[str] = set()
+    for name in pull_order(ws, list(ws.repos())):
+        url = configured_url(ws, name)
+        if url is None or url in urls:
             continue
+        urls.add(url)
         try:
             out.append(open_remote(ws, name))
         except SetpieceError as exc:

@@ -108,8 +108,10 @@ class Repo(abc.ABC):
 
     # -- writing ---------------------------------------------------------------
     @abc.abstractmethod
-    def publish(self, wheel: Path) -> None:
-        """Publish one wheel; refuse a version that is already there ("bump first")."""
+    def publish(self, wheel: Path, *, sha256: str | None = None) -> None:
+        """Publish one wheel; refuse a version that is already there ("bump first").
+        ``sha256``: the bytes that arrive must have this digest (a replica, ``repo sync``),
+        else nothing is published."""
 
     # -- installing ------------------------------------------------------------
     @abc.abstractmethod

@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.fsutil import publish_file_exclusive
+from setpiece.core.fsutil import DigestMismatch, publish_file_exclusive
 from setpiece.core.naming import normalize, wheel_name
 from setpiece.core.repos import dependents as rdeps
 from setpiece.core.repos import simple_index
@@ -113,7 +113,7 @@ class FolderRepo(Repo):
             return meta.read_bytes()
         return read_metadata_bytes(wheel)
 
-    def publish(self, wheel: Path) -> None:
+    def publish(self, wheel: Path, *, sha256: str | None = None) -> None:
         self.check()
         check_wheel(wheel)
         wn = parse_wheel_name(wheel.name)
@@ -128,7 +128,11 @@ class FolderRepo(Repo):
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
         try:
-            won = publish_file_exclusive(wheel, dest)
+            won = publish_file_exclusive(wheel, dest, sha256=sha256)
+        except DigestMismatch as exc:
+            raise SetpieceError(
+                f"{wheel.name} arrived in repo '{self.name}' with other bytes than sent "
+                f"({exc}): nothing was published; run it again (a failing disk or network?)")
         except OSError as exc:
             raise SetpieceError(
                 f"cannot write to repo '{self.name}' ({self.root}): {_os_reason(exc)}; nothing "

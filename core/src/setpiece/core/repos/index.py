@@ -323,7 +323,7 @@ class IndexRepo(Repo):
                 if parse_wheel_name(filename) is not None:
                     yield VersionRecord.from_metadata(self._metadata(url, filename))
 
-    def publish(self, wheel: Path) -> None:
+    def publish(self, wheel: Path, *, sha256: str | None = None) -> None:
         check_wheel(wheel)
         wn = parse_wheel_name(wheel.name)
         if wn is None:
@@ -335,6 +335,11 @@ class IndexRepo(Repo):
             )
         meta = parse_metadata(read_metadata_bytes(wheel))
         data = wheel.read_bytes()
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise SetpieceError(
+                f"{wheel.name} has other bytes than expected (sha256 "
+                f"{hashlib.sha256(data).hexdigest()}, expected {sha256}): nothing was uploaded "
+                f"to repo '{self.name}'; run it again")
         fields = {
             ":action": "file_upload",
             "protocol_version": "1",
@@ -378,6 +383,29 @@ class IndexRepo(Repo):
                 f"index repo '{self.name}' at {self.upload_url} is unreachable "
                 f"({getattr(exc, 'reason', exc)}): check the URL or start the server"
             )
+
+        if sha256 is not None:
+            served = self.digests(wn.project).get(str(Version(wn.version)))
+            if served is not None and served[1] not in (None, sha256):
+                raise SetpieceError(
+                    f"{wheel.name} arrived in repo '{self.name}' with other bytes than sent "
+                    f"(the index says sha256 {served[1]}, sent {sha256}): remove it from the "
+                    "server and run it again")
+
+    def digests(self, project: str) -> dict[str, tuple[str, str | None]]:
+        """version -> (wheel file name, sha256 from the index's link, None if it gives none)."""
+        out: dict[str, tuple[str, str | None]] = {}
+        for url, filename in self._files(project):
+            wn = parse_wheel_name(filename)
+            if wn is None or wn.project != normalize(project):
+                continue
+            frag = urllib.parse.urlparse(url).fragment
+            try:
+                key = str(Version(wn.version))
+            except InvalidVersion:
+                continue
+            out[key] = (filename, frag[7:] if frag.startswith("sha256=") else None)
+        return out
 
     def index_url(self) -> str:
         """The simple URL, checked again on every use: an index that began to redirect

@@ -62,6 +62,15 @@ def _indexed_rows(page: Path) -> dict[str, str]:
     return {m.group(1): f"{m.group(0)}{m.group(1)}</a><br/>" for m in _LINK_RE.finditer(text)}
 
 
+def indexed_digests(root: Path, project: str) -> dict[str, str]:
+    """Wheel file name -> sha256, as ``simple/<project>/index.html`` lists them."""
+    try:
+        text = (root / "simple" / normalize(project) / "index.html").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return {m.group(1): m.group(2) for m in _LINK_RE.finditer(text)}
+
+
 def indexed_wheels(root: Path, project: str) -> set[str]:
     """Wheel file names listed in ``simple/<project>/index.html``."""
     return set(_indexed_rows(root / "simple" / normalize(project) / "index.html"))
