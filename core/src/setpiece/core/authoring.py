@@ -138,7 +138,30 @@ def explain_resolution_error(ws: Workspace, message: str, output: str = "") -> s
     return message
 
 
-def create(ws: Workspace, name: str, *, kind: str, version: str, description: str) -> OutputAsset:
+def create(ws: Workspace, name: str, *, kind: str | None, version: str, description: str,
+           template: str | None = None, params: dict[str, str] | None = None) -> OutputAsset:
+    """Create output asset ``name``; with ``template``, a built-in tool layout
+    (``setpiece.core.tool_templates``) or an installed creator asset
+    (``setpiece.core.creators``) fills it. Everything is written in a staging folder and
+    renamed into ``outputs/`` only once complete: a failing template leaves nothing."""
+    from setpiece.core import tool_templates
+
+    creator = None
+    if template in tool_templates.TEMPLATES:
+        if kind not in (None, "tool"):
+            raise SetpieceError(f"template '{template}' makes a tool asset: use --kind tool "
+                                f"(or leave --kind out), not --kind {kind}")
+        if params:
+            raise SetpieceError(f"template '{template}' takes no parameters: drop --param")
+        kind = "tool"
+    elif template:
+        from setpiece.core.creators import find_creator
+
+        creator = find_creator(ws, template)
+        kind = creator.kind if kind is None else kind
+    elif params:
+        raise SetpieceError("--param needs --template: parameters are a template's")
+    kind = "prop" if kind is None else kind
     validate_name(name)
     naming.validate_version(version)
     if not kind or any(c.isspace() or c == "," for c in kind):
@@ -146,23 +169,30 @@ def create(ws: Workspace, name: str, *, kind: str, version: str, description: st
     key = normalize(name)
     if key in ws.output_assets() or (ws.outputs / name).exists():
         raise SetpieceError(f"output asset '{name}' already exists in {ws.outputs}: pick another name")
+    values = creator.check_params(params or {}) if creator is not None else {}
     ws.outputs.mkdir(exist_ok=True)
     dest = ws.outputs / name
     with staging_dir(ws.outputs, f"create-{name}") as tmp:
         staged = scaffold(tmp / name, name, version, kind, description)
         hooks.run("setpiece.scaffold", ws=ws, package_dir=staged.package_dir, name=name,
                   version=version, kind=kind)
+        if template in tool_templates.TEMPLATES:
+            tool_templates.apply(template, tmp / name)
+        elif creator is not None:
+            creator.run(ws, staged, values)
         os.replace(tmp / name, dest)
     asset = OutputAsset(dest)
     try:
-        _install_editable(ws, asset, deps=False)
+        _install_editable(ws, asset, deps=creator is not None)
     except BaseException:
         import shutil
 
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    ws.emit("created", asset=name, version=version, kind=kind)
-    ws.report(f"Created {name} {version} ({kind}) in {dest}")
+    extra = {"template": template} if template else {}
+    ws.emit("created", asset=name, version=version, kind=kind, **extra)
+    how = f" from template {template}" if template else ""
+    ws.report(f"Created {name} {version} ({kind}){how} in {dest}")
     return asset
 
 

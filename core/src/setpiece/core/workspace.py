@@ -451,11 +451,13 @@ class Workspace:
         return emit(self, event, **data)
 
     # -- operations (implemented in their own modules) ------------------------------
-    def create(self, name: str, *, kind: str = "prop", version: str = "0.1.0",
-               description: str = "") -> Any:
+    def create(self, name: str, *, kind: str | None = None, version: str = "0.1.0",
+               description: str = "", template: str | None = None,
+               params: dict[str, str] | None = None) -> Any:
         from setpiece.core.authoring import create
 
-        return create(self, name, kind=kind, version=version, description=description)
+        return create(self, name, kind=kind, version=version, description=description,
+                      template=template, params=params)
 
     def require(self, name: str, reqs: Sequence[str], *, group: str | None = None) -> None:
         from setpiece.core.authoring import require

@@ -285,11 +285,27 @@ class Runtime:
         self.configure_usd()
         ensure_importable(ws)
         self.host.install_menu(self.menu_commands(with_tools=True))
+        self.load_tool_assets()
         if not self.host.is_headless() and callable(getattr(self.host, "every", None)):
             try:
                 self.watch_events()  # "a newer version was published" while the app is open
             except Exception as exc:  # never break the app's start-up
                 self.log.warning("setpiece: not watching events: %s", exc)
+
+    def load_tool_assets(self) -> list[Any]:
+        """What installed tool assets bring into the app besides menu entries, through the
+        host's optional ``load_tool_assets(workspace)`` (Blender: their add-ons, enabled).
+        Skipped in safe mode; never raises (a problem is logged)."""
+        from setpiece.hosts.setup_code import safe_mode
+
+        load = getattr(self.host, "load_tool_assets", None)
+        if not callable(load) or safe_mode(self.no_setup or None):
+            return []
+        try:
+            return list(load(self.workspace))
+        except Exception as exc:  # never break the app's start-up
+            self.log.warning("setpiece: tool assets not loaded: %s", exc)
+            return []
 
     # -- menu --------------------------------------------------------------------
     def menu_commands(self, with_tools: bool = False) -> list[MenuCommand]:

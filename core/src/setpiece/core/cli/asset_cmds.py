@@ -11,14 +11,33 @@ from setpiece.core.requirements import GROUPS
 
 @click.command()
 @click.argument("name")
-@click.option("--kind", default="prop", show_default=True, help="prop, set, shot, tool, ... (free text).")
+@click.option("--kind", default=None, help="prop, set, shot, tool, ... (free text; default: prop, "
+              "or what the template makes).")
 @click.option("--version", "version", default="0.1.0", show_default=True, help="First version.")
 @click.option("--description", default="", help="One line saying what the asset is.")
+@click.option("--template", metavar="T", default=None,
+              help="houdini-hda, nuke-gizmo, maya-plugin, blender-addon, or an installed creator "
+              "asset.")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the template (repeat for more).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def create(state: State, name: str, kind: str, version: str, description: str, as_json: bool) -> None:
-    """Create asset NAME in outputs/NAME, installed editable into inputs/."""
-    asset = state.workspace().create(name, kind=kind, version=version, description=description)
+def create(state: State, name: str, kind: str | None, version: str, description: str,
+           template: str | None, params: tuple[str, ...], as_json: bool) -> None:
+    """Create asset NAME in outputs/NAME, installed editable into inputs/.
+
+    With --template, a tool layout for a DCC (see docs/assets-as-code.md) or a creator
+    asset's layout fills it."""
+    from setpiece.core.errors import SetpieceError
+
+    values: dict[str, str] = {}
+    for p in params:
+        key, sep, value = p.partition("=")
+        if not sep or not key.strip():
+            raise SetpieceError(f"--param '{p}' is not KEY=VALUE: e.g. --param frames=1-100")
+        values[key.strip()] = value
+    asset = state.workspace().create(name, kind=kind, version=version, description=description,
+                                     template=template, params=values)
     if as_json:
         echo_json({"name": asset.name, "version": asset.version, "kind": asset.kind,
                    "path": str(asset.path)})

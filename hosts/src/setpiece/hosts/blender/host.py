@@ -249,6 +249,12 @@ class BlenderHost:
         ui.register(self.bpy, _MENU_COMMANDS, _REGISTERED)
         self._clean_up_at_exit()
 
+    def load_tool_assets(self, workspace: Any) -> list[Any]:
+        """Enable the add-ons installed tool assets ship (``setpiece.blender.addons``)."""
+        from setpiece.hosts.blender.addons import enable_asset_addons
+
+        return list(enable_asset_addons(workspace))
+
     def uninstall(self) -> None:
         """Remove setpiece's menu and scene-opened handler from this Blender session."""
         from setpiece.hosts.blender import ui
