@@ -10,22 +10,23 @@ from the cache by dvc checkout), or absent if it never succeeded: nothing half-w
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.pipeline_add import add_stage, load_yaml
 
 if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
 
+__all__ = ["add_stage", "excluded_paths", "package_dir", "run", "status"]
+
 DVC_YAML = "dvc.yaml"
-_STAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _EXITED = re.compile(r"exited with (-?\d+)")
 
 
@@ -38,41 +39,6 @@ def package_dir(ws: Workspace, name: str) -> Path:
     return Path(os.path.abspath(output_for_files(ws, name).package_dir))
 
 
-def _inside(pkg: Path, raw: str, what: str, name: str) -> str:
-    """``raw`` (relative to the package folder, or absolute) as a posix path relative to it."""
-    from setpiece.core.files.pointers import is_inside
-
-    p = Path(raw)
-    full = Path(os.path.normpath(p if p.is_absolute() else pkg / p))
-    if not is_inside(full, pkg) or full == pkg:
-        if what == "output":
-            raise SetpieceError(
-                f"output '{raw}' is outside asset '{name}' ({pkg}): a stage writes only inside "
-                "its asset's package folder; give a path such as 'movie/shot.mp4'"
-            )
-        raise SetpieceError(
-            f"dependency '{raw}' is outside asset '{name}' ({pkg}): dependencies on other "
-            "assets' files are not yet supported; copy or 'files add' them into the asset"
-        )
-    return full.relative_to(pkg).as_posix()
-
-
-def _load_yaml(path: Path) -> Any:
-    from ruamel.yaml import YAML
-
-    if not path.exists():
-        return {}
-    try:
-        data = YAML().load(path.read_text(encoding="utf-8"))
-    except Exception as exc:  # ruamel's errors have no common public base
-        raise SetpieceError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}): fix or remove it")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SetpieceError(f"{path} is not a dvc.yaml mapping: fix or remove it")
-    return data
-
-
 def excluded_paths(pkg: Path) -> list[Path]:
     """What the pipeline keeps out of the wheel: every stage output and the ``.dvc`` folder
     (machine-local dvc state); ``dvc.yaml`` and ``dvc.lock`` ship."""
@@ -80,7 +46,7 @@ def excluded_paths(pkg: Path) -> list[Path]:
     if not path.exists():
         return []
     try:
-        stages = _load_yaml(path).get("stages", {})
+        stages = load_yaml(path).get("stages", {})
     except SetpieceError:
         return [pkg / ".dvc"]
     outs = {
@@ -88,53 +54,6 @@ def excluded_paths(pkg: Path) -> list[Path]:
         for o in body.get("outs", []) if isinstance(o, str)
     }
     return [pkg / ".dvc", *(pkg / o for o in sorted(outs))]
-
-
-def add_stage(ws: Workspace, name: str, stage: str, cmd: str, deps: Sequence[str],
-              outs: Sequence[str]) -> dict[str, Any]:
-    """Write (or replace) ``stage`` in asset ``name``'s ``dvc.yaml``, atomically."""
-    from ruamel.yaml import YAML
-
-    from setpiece.core.fsutil import atomic_write_text
-
-    pkg = package_dir(ws, name)
-    if not _STAGE_NAME.match(stage):
-        raise SetpieceError(
-            f"stage name '{stage}' is not valid: use letters, digits, '_' and '-', "
-            "starting with a letter"
-        )
-    if not cmd.strip():
-        raise SetpieceError(f"stage '{stage}' has an empty --cmd: give the command to run")
-    if not outs:
-        raise SetpieceError(f"stage '{stage}' has no --out: name the file or folder it writes")
-    dep_rel = [_inside(pkg, d, "dependency", name) for d in deps]
-    out_rel = [_inside(pkg, o, "output", name) for o in outs]
-    clash = sorted(set(dep_rel) & set(out_rel))
-    if clash:
-        raise SetpieceError(f"'{clash[0]}' is both a dependency and an output of stage '{stage}'")
-    path = pkg / DVC_YAML
-    data = _load_yaml(path)
-    stages = data.setdefault("stages", {})
-    for other, existing in stages.items():
-        if other != stage and isinstance(existing, dict):
-            taken = set(out_rel) & {str(o) for o in existing.get("outs", []) if isinstance(o, str)}
-            if taken:
-                raise SetpieceError(
-                    f"'{sorted(taken)[0]}' is already an output of stage '{other}': "
-                    "one output, one stage"
-                )
-    body: dict[str, Any] = {"cmd": cmd}
-    if dep_rel:
-        body["deps"] = dep_rel
-    body["outs"] = out_rel
-    stages[stage] = body
-    buf = io.StringIO()
-    YAML().dump(data, buf)
-    atomic_write_text(path, buf.getvalue())
-    from setpiece.core.files.excludes import sync_excludes
-
-    sync_excludes(ws.output(name))
-    return {"asset": name, "stage": stage, "dvc_yaml": str(path), **body}
 
 
 # -- the dvc repo ------------------------------------------------------------------------
@@ -179,28 +98,55 @@ def _captured() -> Iterator[list[str]]:
 
 
 @contextlib.contextmanager
+def _python_on_path() -> Iterator[None]:
+    """Stage commands say ``python`` (portable): make it the interpreter running setpiece,
+    which has setpiece's stage entries and the tools' packages."""
+    import sys
+
+    old = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), *([old] if old else [])])
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = old
+
+
+def _no_pipeline(pkg: Path) -> SetpieceError:
+    return SetpieceError(
+        f"{pkg.name} has no pipeline ({pkg / DVC_YAML} is missing): add a stage with "
+        "'setpiece pipeline add NAME STAGE --cmd ... --out ...' (or --template)"
+    )
+
+
+@contextlib.contextmanager
 def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
-    from setpiece.core.files.store import _quiet_dvc_logging, cache_root
+    from setpiece.core.files.store import DEFAULT_LINKS, _quiet_dvc_logging, cache_root
+    from setpiece.core.pipeline_add import refresh_asset_deps
 
     if not (pkg / DVC_YAML).exists():
-        raise SetpieceError(
-            f"{pkg.name} has no pipeline ({pkg / DVC_YAML} is missing): add a stage with "
-            "'setpiece pipeline add NAME STAGE --cmd ... --out ...'"
-        )
+        raise _no_pipeline(pkg)
+    refresh_asset_deps(ws, pkg)
     os.environ.setdefault("DVC_SITE_CACHE_DIR", str(ws.state_dir / "files" / "dvc-site"))
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     _quiet_dvc_logging()
     from dvc.repo import Repo
 
+    links = ws.config.section("files").get("link", DEFAULT_LINKS)
+    links = ",".join([links] if isinstance(links, str) else [str(x) for x in links])
     with _cwd(pkg):
         if not (pkg / ".dvc").is_dir():
             with _captured():
                 Repo.init(str(pkg), no_scm=True)
         cache = str(cache_root(ws))
         with Repo(str(pkg)) as repo:
-            if repo.config.get("cache", {}).get("dir") != cache:
-                with repo.config.edit("local") as conf:
-                    conf["cache"]["dir"] = cache
+            conf = repo.config.get("cache", {})
+            if conf.get("dir") != cache or conf.get("type") != links:
+                with repo.config.edit("local") as edit:
+                    edit["cache"]["dir"] = cache
+                    edit["cache"]["type"] = links  # outputs linked like tracked files
         with Repo(str(pkg)) as repo:
             yield repo
 
@@ -223,26 +169,76 @@ def _targets(repo: Any, stage: str | None, name: str) -> list[str]:
     return [stage]
 
 
+def _index_error(name: str, exc: Exception) -> SetpieceError:
+    text = " ".join(str(exc).split())
+    if "cycle" in text.lower():
+        return SetpieceError(f"the pipeline of '{name}' has a cycle ({text}): change a dep or "
+                             "out in dvc.yaml so that no stage needs its own output")
+    return SetpieceError(f"pipeline of '{name}' cannot run: {text}")
+
+
+def _known_stage(pkg: Path, stage: str | None, name: str) -> None:
+    from setpiece.core.pipeline_lock import stages
+
+    names = list(stages(pkg))
+    if stage is not None and stage not in names:
+        raise SetpieceError(
+            f"asset '{name}' has no stage '{stage}': its stages are {', '.join(names) or 'none'}"
+        )
+
+
 def status(ws: Workspace, name: str, stage: str | None = None) -> list[dict[str, Any]]:
-    """Every stage of ``name``: stale or not, and why (dvc status)."""
+    """Every stage of ``name``: stale or not, and why (dvc status; stats only when nothing
+    changed since the pipeline was last found up to date)."""
+    from setpiece.core import pipeline_lock as lock
+
     pkg = package_dir(ws, name)
-    with _repo(ws, pkg) as repo, _captured():
-        targets = _targets(repo, stage, name)
-        raw = repo.status(targets=targets)
-        names = targets
+    if not (pkg / DVC_YAML).exists():
+        raise _no_pipeline(pkg)
+    if lock.fresh(pkg):
+        _known_stage(pkg, stage, name)
+        names = [stage] if stage else list(lock.stages(pkg))
+        return [{"asset": name, "stage": s, "stale": False, "why": []} for s in names]
+    from dvc.exceptions import DvcException
+
+    snap = lock.snapshot(pkg)
+    try:
+        with _repo(ws, pkg) as repo, _captured():
+            targets = _targets(repo, stage, name)
+            raw = repo.status(targets=targets)
+            every = stage is None
+    except DvcException as exc:
+        raise _index_error(name, exc)
     rows = []
-    for s in names:
+    for s in targets:
         why: list[str] = []
         for entry in raw.get(s, []):
             if isinstance(entry, str):
                 why.append(entry)
                 continue
             for kind, changes in entry.items():
-                what = "dependency" if kind == "changed deps" else "output"
+                what = {"changed deps": "dependency", "changed outs": "output"}.get(kind, "param")
                 for path, state in changes.items():
-                    why.append(f"{what} {path} {state}")
+                    if isinstance(state, dict):  # params: {file: {key: state}}
+                        why += [f"param {k} {v}" for k, v in state.items()]
+                    else:
+                        why.append(f"{what} {path} {state}")
         rows.append({"asset": name, "stage": s, "stale": bool(why), "why": why})
+    if every and not any(r["stale"] for r in rows):
+        lock.write_stamp(pkg, snap)
     return rows
+
+
+def stale_outputs(ws: Workspace, name: str) -> list[str]:
+    """The outputs of ``name``'s stale stages (``[]``: up to date, or no pipeline)."""
+    from setpiece.core import pipeline_lock as lock
+
+    pkg = package_dir(ws, name)
+    if not (pkg / DVC_YAML).exists() or lock.fresh(pkg):
+        return []
+    body = lock.stages(pkg)
+    return [o for r in status(ws, name) if r["stale"]
+            for o in lock.stage_paths(body.get(r["stage"], {}), "outs")]
 
 
 def _restore_outputs(repo: Any, stage_name: str) -> None:
@@ -263,33 +259,67 @@ def _restore_outputs(repo: Any, stage_name: str) -> None:
 
 
 def run(ws: Workspace, name: str, stage: str | None = None) -> dict[str, Any]:
-    """``dvc repro`` for asset ``name`` (or one stage and what it needs)."""
-    from dvc.exceptions import DvcException, ReproductionError
+    """``dvc repro`` for asset ``name`` (or one stage and what it needs); nothing is
+    imported or hashed when nothing changed since the last run (``pipeline_lock``)."""
+    from setpiece.core import pipeline_lock as lock
 
     pkg = package_dir(ws, name)
-    with _repo(ws, pkg) as repo:
-        targets = _targets(repo, stage, name)
-        failure: tuple[str, int | None] | None = None
-        error: DvcException | None = None
-        with _captured() as lines:
-            try:
-                ran = repo.reproduce(targets=targets)
-            except ReproductionError as exc:
-                failed = re.search(r"'([^']+)'", str(exc))
-                cause = str(exc.__cause__ or "")
-                code = _EXITED.search(cause)
-                failure = (failed.group(1) if failed else "?", int(code.group(1)) if code else None)
-                _restore_outputs(repo, failure[0])
-            except DvcException as exc:
-                error = exc
+    if not (pkg / DVC_YAML).exists():
+        raise _no_pipeline(pkg)
+    if lock.fresh(pkg):
+        _known_stage(pkg, stage, name)
+        return {"asset": name, "ran": [], "output": []}
+    from setpiece.core.pipeline_deps import check_present
+
+    check_present(ws, name, pkg)
+    from dvc.exceptions import DvcException, ReproductionError
+
+    lock.clear_stamp(pkg)
+    failure: tuple[str, int | None] | None = None
+    error: DvcException | None = None
+    try:
+        with _repo(ws, pkg) as repo:
+            targets = _targets(repo, stage, name)
+            with _captured() as lines, _python_on_path():
+                try:
+                    ran = repo.reproduce(targets=targets)
+                except ReproductionError as exc:
+                    failed = re.search(r"'([^']+)'", str(exc))
+                    cause = str(exc.__cause__ or "")
+                    code = _EXITED.search(cause)
+                    failure = (failed.group(1) if failed else "?",
+                               int(code.group(1)) if code else None)
+                    _restore_outputs(repo, failure[0])
+                except DvcException as exc:
+                    error = exc
+            if failure is None and error is None and stage is None:
+                snap = lock.snapshot(pkg)
+                with _captured():
+                    if not repo.status(targets=targets):
+                        lock.write_stamp(pkg, snap)
+    except DvcException as exc:
+        raise _index_error(name, exc)
     if error is not None:
-        raise SetpieceError(f"pipeline of '{name}' cannot run: {' '.join(str(error).split())}")
+        raise _index_error(name, error)
     if failure is not None:
         shown = [ln for ln in lines if ln.strip() and not ln.startswith(("Running stage", "> "))]
-        tail = " | ".join(ln.strip() for ln in shown[-3:]) or "no output"
+        tail = " | ".join(ln.strip().removeprefix("error: ") for ln in shown[-3:]) or "no output"
         exit_note = "" if failure[1] is None else f" (exit {failure[1]})"
         raise SetpieceError(
             f"stage '{failure[0]}' of '{name}' failed{exit_note}: {tail[:300]}; its outputs are "
             "left as before the run: fix the command and run again"
         )
     return {"asset": name, "ran": [str(s.addressing) for s in ran], "output": lines}
+
+
+def farm_job(ws: Workspace, name: str, stage: str | None = None) -> Any:
+    """``pipeline run NAME [STAGE]`` as a one-chunk farm job (``farm.layers.pipeline_layer``)."""
+    from setpiece.core.farm.layers import pipeline_layer
+    from setpiece.core.farm.model import Job
+
+    pkg = package_dir(ws, name)
+    if not (pkg / DVC_YAML).exists():
+        raise _no_pipeline(pkg)
+    _known_stage(pkg, stage, name)
+    label = f"pipeline-{name}" + (f"-{stage}" if stage else "")
+    return Job(label, [pipeline_layer(name, stage, workspace=ws.root)])

@@ -65,17 +65,37 @@ def _build(ws: Workspace, asset: OutputAsset) -> Path:
 
 
 def publish(ws: Workspace, name: str, *, repo: str | None = None,
-            comment: str | None = None) -> Path:
+            comment: str | None = None, repro: bool = False) -> Path:
     """Build and publish output asset ``name``; ``comment`` (``publish -m``) travels in the
-    ``published`` event with who, where and when, and is shown by ``versions --long``."""
+    ``published`` event with who, where and when, and is shown by ``versions --long``.
+    Stale pipeline outputs are refused, or remade first with ``repro``."""
     asset = ws.output(name)
     target = ws.repo(repo)
     version = asset.version
     try:
+        _pipeline_outputs_current(ws, asset, repro)
         return _publish(ws, asset, target, comment)
     except SetpieceError as exc:
         _failed(ws, exc, action="publish", asset=asset.name, version=version, repo=target.name)
         raise
+
+
+def _pipeline_outputs_current(ws: Workspace, asset: OutputAsset, repro: bool) -> None:
+    """An asset with a pipeline publishes only outputs made from its current inputs."""
+    if not (asset.package_dir / "dvc.yaml").exists():
+        return
+    from setpiece.core import pipelines
+
+    stale = pipelines.stale_outputs(ws, asset.name)
+    if not stale:
+        return
+    if not repro:
+        raise SetpieceError(
+            f"{asset.name}: stale pipeline outputs {', '.join(stale)}: remake them with "
+            f"'setpiece pipeline run {asset.name}', or publish with --repro"
+        )
+    result = pipelines.run(ws, asset.name)
+    ws.report(f"{asset.name}: ran {', '.join(result['ran']) or 'nothing'} before publishing")
 
 
 def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | None) -> Path:

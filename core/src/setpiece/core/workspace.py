@@ -479,10 +479,11 @@ class Workspace:
 
         return build(self, name)
 
-    def publish(self, name: str, *, repo: str | None = None, comment: str | None = None) -> Path:
+    def publish(self, name: str, *, repo: str | None = None, comment: str | None = None,
+                repro: bool = False) -> Path:
         from setpiece.core.publishing import publish
 
-        return publish(self, name, repo=repo, comment=comment)
+        return publish(self, name, repo=repo, comment=comment, repro=repro)
 
     def promote(self, spec: str, *, to: str, from_: str | None = None) -> str:
         from setpiece.core.publishing import promote

@@ -116,10 +116,11 @@ def build(state: State, name: str, as_json: bool) -> None:
 @click.option("--repo", "repo_name", metavar="R", help="Target repo (default: the workspace's default repo).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted in-app publish from its staging folder.")
 @click.option("-m", "--message", metavar="TEXT", help="A comment kept with the version (shown by 'versions --long').")
+@click.option("--repro", is_flag=True, help="Remake stale pipeline outputs first (else they are refused).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def publish(state: State, name: str, repo_name: str | None, resume: bool, message: str | None,
-            as_json: bool) -> None:
+            repro: bool, as_json: bool) -> None:
     """Build (if needed) and publish output asset NAME. A published version never changes."""
     ws = state.workspace()
     if resume:
@@ -131,7 +132,7 @@ def publish(state: State, name: str, repo_name: str | None, resume: bool, messag
             raise SetpieceError("--resume needs setpiece-hosts: pip install setpiece-hosts")
         resume_publish(ws, name, repo=repo_name)
         return
-    wheel = ws.publish(name, repo=repo_name, comment=message)
+    wheel = ws.publish(name, repo=repo_name, comment=message, repro=repro)
     state.report(f"Published {wheel.name}")
     if as_json:
         asset = ws.output(name)

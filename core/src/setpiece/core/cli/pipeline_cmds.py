@@ -15,20 +15,28 @@ def pipeline() -> None:
 @pipeline.command()
 @click.argument("name")
 @click.argument("stage")
-@click.option("--cmd", "cmd", required=True, metavar="CMD",
+@click.option("--cmd", "cmd", metavar="CMD",
               help="The command, run in the asset's package folder.")
+@click.option("--template", "template", metavar="T",
+              help="A built-in stage instead of --cmd (see 'setpiece pipeline templates').")
 @click.option("--dep", "deps", multiple=True, metavar="PATH",
-              help="An input (relative to the package folder); repeatable.")
+              help="An input (relative to the package folder, or ASSET:PATH of an installed "
+                   "asset); repeatable.")
 @click.option("--out", "outs", multiple=True, metavar="PATH",
               help="An output inside the package folder; repeatable.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A setting, written to params.yaml under STAGE (a change re-runs the "
+                   "stage); repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def add(state: State, name: str, stage: str, cmd: str, deps: tuple[str, ...],
-        outs: tuple[str, ...], as_json: bool) -> None:
+def add(state: State, name: str, stage: str, cmd: str | None, template: str | None,
+        deps: tuple[str, ...], outs: tuple[str, ...], params: tuple[str, ...],
+        as_json: bool) -> None:
     """Write (or replace) STAGE in output asset NAME's dvc.yaml."""
-    from setpiece.core.pipelines import add_stage
+    from setpiece.core.pipeline_add import add_stage
 
-    row = add_stage(state.workspace(), name, stage, cmd, list(deps), list(outs))
+    row = add_stage(state.workspace(), name, stage, cmd, list(deps), list(outs),
+                    template=template, params=list(params))
     if as_json:
         echo_json(row)
         return
@@ -36,12 +44,41 @@ def add(state: State, name: str, stage: str, cmd: str, deps: tuple[str, ...],
 
 
 @pipeline.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def templates(as_json: bool) -> None:
+    """The built-in stage templates (for 'pipeline add --template') and their params."""
+    from setpiece.core.stages import TEMPLATES
+
+    if as_json:
+        echo_json([{"name": t.name, "summary": t.summary, "dep": t.dep, "params": t.defaults}
+                   for t in TEMPLATES.values()])
+        return
+    for t in TEMPLATES.values():
+        shown = ", ".join(f"{k}={v}" for k, v in t.defaults.items())
+        click.echo(f"{t.name}: {t.summary}; --dep {t.dep}; params {shown}")
+
+
+@pipeline.command()
 @click.argument("name")
 @click.argument("stage", required=False)
+@click.option("--farm", "farm", is_flag=True, help="Submit the run as a farm job instead.")
+@click.option("--backend", "backend", metavar="B", help="With --farm: the backend (default: [farm] backend).")
+@click.option("--wait", "wait", is_flag=True, help="With --farm: wait for the job to end.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def run(state: State, name: str, stage: str | None, as_json: bool) -> None:
+def run(state: State, name: str, stage: str | None, farm: bool, backend: str | None,
+        wait: bool, as_json: bool) -> None:
     """Run NAME's stages whose inputs changed (dvc repro); STAGE: only it and what it needs."""
+    if farm:
+        from setpiece.core.cli.farm_cmds import submit_job
+        from setpiece.core.pipelines import farm_job
+
+        submit_job(state, farm_job(state.workspace(), name, stage), backend, wait, None, as_json)
+        return
+    if backend or wait:
+        from setpiece.core.errors import SetpieceError
+
+        raise SetpieceError("--backend and --wait go with --farm")
     from setpiece.core.pipelines import run as run_pipeline
 
     result = run_pipeline(state.workspace(), name, stage)

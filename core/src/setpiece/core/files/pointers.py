@@ -44,6 +44,9 @@ class Pointer:
     size: int
     nfiles: int | None = None
     source: Source | None = None
+    #: the pipeline stage whose output this is (recorded in ``dvc.lock``, no ``.dvc`` file:
+    #: ``file`` is where its pointer would be); None for a path tracked with ``files add``
+    stage: str | None = None
 
     @property
     def data_path(self) -> Path:
@@ -145,7 +148,32 @@ def find_files(package_dir: Path) -> list[Path]:
 
 
 def find(package_dir: Path) -> list[Pointer]:
-    return [read(f) for f in find_files(package_dir)]
+    """Every tracked path of the package: its ``.dvc`` pointers and the pipeline outputs
+    that its ``dvc.lock`` records (tracked the same way: pushed, pulled, verified)."""
+    return [read(f) for f in find_files(package_dir)] + pipeline_outputs(package_dir)
+
+
+def pipeline_outputs(package_dir: Path, lock_dir: Path | None = None) -> list[Pointer]:
+    """The outputs recorded in ``package_dir``'s ``dvc.lock`` as pointers (``file`` is the
+    pointer path they would have); ``lock_dir``: read the lock from there instead."""
+    folder = package_dir if lock_dir is None else lock_dir
+    if not (folder / "dvc.lock").is_file():
+        return []
+    from setpiece.core.pipeline_lock import locked_outputs
+
+    out: list[Pointer] = []
+    for stage, path, entry in locked_outputs(folder):
+        rel = Path(path)
+        if rel.is_absolute() or ".." in rel.parts or not _HEX.match(str(entry.get("md5"))):
+            continue  # never outside the package (add_stage refuses it; a hand edit may not)
+        nfiles = entry.get("nfiles")
+        out.append(Pointer(
+            pointer_file(package_dir / rel), str(entry["md5"]),
+            _int(entry.get("size", 0), "size", folder / "dvc.lock"),
+            None if nfiles is None else _int(nfiles, "nfiles", folder / "dvc.lock"),
+            None, stage,
+        ))
+    return out
 
 
 def is_inside(path: Path, folder: Path) -> bool:

@@ -31,7 +31,7 @@ def before_publish(ws: Workspace, asset: OutputAsset, repo: Repo) -> dict[str, s
     which ``check_wheel_files`` compares with the built wheel."""
     from setpiece.core.files.excludes import sync_excludes
 
-    if not pointers.find_files(asset.package_dir):
+    if not pointers.find_files(asset.package_dir) and not pointers.pipeline_outputs(asset.package_dir):
         return {}
     sync_excludes(asset)
     need_dvc()
@@ -126,10 +126,26 @@ def wheel_pointers(wheel: Path) -> list[pointers.Pointer]:
 
     out: list[pointers.Pointer] = []
     with zipfile.ZipFile(wheel) as zf:
-        names = [n for n in zf.namelist() if n.endswith(pointers.SUFFIX) and ".dist-info/" not in n]
-        if not names:
+        every = [n for n in zf.namelist() if ".dist-info/" not in n]
+        names = [n for n in every if n.endswith(pointers.SUFFIX)]
+        locks = [n for n in every if n.endswith("/dvc.lock") or n == "dvc.lock"]
+        if not names and not locks:
             return out
         with tempfile.TemporaryDirectory() as tmp:
+            for n in locks:  # pipeline outputs: tracked files without a .dvc pointer
+                folder = (Path(tmp) / "locks" / n).parent
+                if ".." in Path(n).parts:
+                    raise SetpieceError(f"{wheel.name}: {n} escapes the wheel: refused")
+                folder.mkdir(parents=True, exist_ok=True)
+                for f in ("dvc.lock", "dvc.yaml"):
+                    member = str(Path(n).parent / f) if Path(n).parent != Path(".") else f
+                    if member in every:
+                        (folder / f).write_bytes(zf.read(member))
+                rel = Path(n).parent
+                for p in pointers.pipeline_outputs(folder):
+                    inner = p.file.relative_to(folder)
+                    out.append(pointers.Pointer(rel / inner, p.md5, p.size, p.nfiles, None,
+                                                p.stage))
             for n in names:
                 dest = Path(tmp) / n
                 if not pointers.is_inside(Path(tmp) / Path(n), Path(tmp)) or ".." in Path(n).parts:
