@@ -48,7 +48,15 @@ from setpiece.hosts.ui.inventory_model import (
     summary,
 )
 from setpiece.hosts.ui.published_versions import RepoVersions, repo_versions
-from setpiece.hosts.ui.qtutil import ask, headless, one_line, qt_available, set_progress, show_once
+from setpiece.hosts.ui.qtutil import (
+    ask,
+    ensure_app,
+    headless,
+    one_line,
+    qt_available,
+    set_progress,
+    show_once,
+)
 
 log = logging.getLogger("setpiece.hosts.inventory")
 
@@ -440,6 +448,7 @@ def _window_class() -> Any:
 
 
 def InventoryWindow(runtime: Runtime, parent: Any = None, versions: RepoVersions | None = None) -> Any:
+    ensure_app()
     return _window_class()(runtime, parent, versions)
 
 
