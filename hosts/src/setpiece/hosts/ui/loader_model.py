@@ -36,7 +36,7 @@ class CatalogAsset:
 
     @property
     def newest(self) -> str:
-        from setpiece.usd.inventory import newest
+        from setpiece.usd.status import newest
 
         return newest([v for vs in self.repos.values() for v in vs]) or ""
 
