@@ -50,8 +50,8 @@ _COMMANDS: dict[str, tuple[str, str | Command]] = {
     "build": ("Build scene", "setpiece.hosts.runtime:build_command"),
     "update": ("Update all", "setpiece.hosts.runtime:update_command"),
     "inventory": ("Inventory", "setpiece.hosts.runtime:inventory_command"),
-    "loader": ("Loader", "setpiece.hosts.ui.loader:show"),
     "publish": ("Publish", "setpiece.hosts.publish:publish"),
+    "loader": ("Loader", "setpiece.hosts.ui.loader:show"),
 }
 
 _current: Runtime | None = None
