@@ -51,6 +51,39 @@ def test_batch_publish_headless(ws: Any, run_setpiece: Callable[..., Any]) -> No
     assert ws.repo("review").versions("Chair") == ["0.1.0"]
 
 
+@pytest.mark.slow
+def test_batch_publish_prints_the_report_once_without_egl_noise(
+        ws: Any, run_setpiece: Callable[..., Any], run_in_terminal: Callable[..., Any]) -> None:
+    """With the thumbnail rendered (a headless GPU start-up printed 'EGL Error' lines): piped,
+    the report is printed once and no EGL line; on a terminal, a progress line names the
+    plugins while they run and is gone when the report is printed."""
+    with ws.config.edit() as doc:
+        doc["publish"] = {"thumbnail": True}
+    scene = save_scene(ws)
+    piped = run_setpiece("-w", ws.root, "batch", "blender", "publish", scene, timeout=300)
+    assert piped.exit_code == 0, piped.err
+    assert piped.out == ""
+    lines = piped.err.splitlines()
+    assert not [ln for ln in lines if "EGL" in ln], piped.err
+    assert lines.count("setpiece publish: Chair 0.1.0") == 1
+    assert [ln for ln in lines if ln.startswith("  ok   Thumbnail")] == [
+        next(ln for ln in lines if ln.startswith("  ok   Thumbnail ("))]
+    assert lines[-1] == "OK: published Chair 0.1.0 to review"
+    assert "\x1b[K" not in piped.err
+
+    ws.bump("Chair", "micro")
+    t = run_in_terminal("-w", ws.root, "batch", "blender", "publish", scene, timeout=300)
+    assert t.exit_code == 0, t.raw
+    drawn = [part.split("\r")[0] for part in t.raw.split("\r\x1b[K")[1:] if part.strip()]
+    assert any(d.startswith("Publishing chair.blend: Thumbnail done (") for d in drawn), drawn
+    screen = t.screen
+    assert not [ln for ln in screen if "EGL" in ln or ln.startswith("Publishing chair.blend")]
+    assert screen.count("setpiece publish: Chair 0.1.1") == 1
+    assert len([ln for ln in screen if ln.startswith("  ok   Thumbnail")]) == 1
+    assert screen[-1] == "OK: published Chair 0.1.1 to review"
+    assert ws.repo("review").versions("Chair") == ["0.1.0", "0.1.1"]
+
+
 def test_batch_publish_failure_exits_nonzero_and_repair(
     ws: Any, run_setpiece: Callable[..., Any]
 ) -> None:

@@ -318,8 +318,7 @@ def bump(ws: Workspace, name: str, part: str) -> str:
         except BaseException:
             atomic_write_text(asset.pyproject, old_text)
             raise
-    ws.report(f"{asset.name} {new}")
-    return new
+    return new  # the caller prints the result, once (the CLI: the version, on stdout)
 
 
 __all__ = ["bump", "create", "explain_resolution_error", "require", "unrequire"]

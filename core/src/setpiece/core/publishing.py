@@ -382,7 +382,7 @@ def edit(ws: Workspace, spec: str) -> OutputAsset:
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    ws.report(f"{real_name} {version} is now editable in {dest} as {new_version}")
+    # the result ("Table 1.2.4 PATH") is the caller's to print, once (the CLI: on stdout)
     from setpiece.core.files.pointers import find_files
 
     tracked = find_files(asset.package_dir)

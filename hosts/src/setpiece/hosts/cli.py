@@ -169,8 +169,12 @@ def batch_publish(
     repair: bool, as_json: bool, no_setup: bool,
 ) -> int:
     """Publish SCENE headless from HOST (pyblish: collect, validate, extract, integrate)."""
+    import os
+
     from setpiece.hosts.publish.cli import batch_publish as run
 
+    if state.quiet or as_json:  # the app's own progress line stays off as well
+        os.environ["SETPIECE_NO_PROGRESS"] = "1"
     code, report = run(host, _workspace(state), scene, asset=asset, repo=repo_name,
                        repair=repair, no_setup=no_setup)
     if as_json and report is not None:

@@ -109,7 +109,10 @@ class BlenderSupport(HostSupport):
             render.resolution_percentage = 100
             render.image_settings.file_format = "PNG"
             render.filepath = str(path)
-            bpy.ops.render.render(write_still=True)
+            from setpiece.hosts.app_output import dropping_lines
+
+            with dropping_lines():  # headless GPU start-up's "EGL Error" lines (see there)
+                bpy.ops.render.render(write_still=True)
         finally:
             (render.engine, render.resolution_x, render.resolution_y,
              render.resolution_percentage, render.filepath, scene.camera,

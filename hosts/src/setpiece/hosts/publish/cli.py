@@ -64,12 +64,6 @@ def batch_publish(
                 pass
 
 
-def _progress(item: Any) -> None:
-    mark = {"success": "ok", "failed": "FAIL"}.get(item.status, item.status)
-    where = f" [{item.instance}]" if item.instance else ""
-    print(f"  {mark:4} {item.label}{where}", file=sys.stderr, flush=True)
-
-
 def publish_in_host(
     host_name: str,
     scene: str,
@@ -80,23 +74,35 @@ def publish_in_host(
     json_out: str = "",
     repair: bool = False,
 ) -> int:
-    """Runs inside the app (the batch script): open, publish, report. The exit code."""
-    # The app writes to the process's stdout at C level ("Info: Saved ...");
-    # stdout belongs to the CLI's --json: send everything the app prints to stderr.
-    sys.stdout.flush()
-    saved_stdout = os.dup(1)
-    os.dup2(2, 1)
+    """Runs inside the app (the batch script): open, publish, report. The exit code.
+
+    The report is printed once, at the end. While the plugins run, a terminal shows a
+    progress line naming the plugin (``setpiece.core.progress``: not when stderr is not a
+    terminal, nor with the CLI's ``-q``/``--json``, which set ``SETPIECE_NO_PROGRESS``).
+    The app writes to the process's stdout at C level ("Info: Saved ..."), and stdout
+    belongs to the CLI's ``--json``: everything the app prints goes to stderr."""
+    from setpiece.core.progress import Progress
+    from setpiece.hosts.app_output import relayed
+
     try:
-        return _publish_in_host(host_name, scene, asset, repo, workspace, json_out, repair)
+        terminal: Any = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace",
+                                  buffering=1)
+    except OSError:
+        terminal = None
+    line = Progress.for_terminal(stream=terminal) if terminal is not None else Progress.off()
+    try:
+        with relayed(line):
+            return _publish_in_host(host_name, scene, asset, repo, workspace, json_out,
+                                    repair, line)
     finally:
-        sys.stdout.flush()
-        os.dup2(saved_stdout, 1)
-        os.close(saved_stdout)
+        line.close_all()
+        if terminal is not None:
+            terminal.close()
 
 
 def _publish_in_host(
     host_name: str, scene: str, asset: str | None, repo: str | None, workspace: str | None,
-    json_out: str, repair: bool,
+    json_out: str, repair: bool, line: Any,
 ) -> int:
     from setpiece.core.errors import SetpieceError
     from setpiece.hosts.publish.report import PublishReport
@@ -105,21 +111,28 @@ def _publish_in_host(
     from setpiece.hosts.registry import get_host
 
     report: PublishReport
+    task = line.task(f"Publishing {Path(scene).name}")
+
+    def progress(item: Any) -> None:
+        task.update(note=f"{item.label}{f' [{item.instance}]' if item.instance else ''} done")
+
     try:
         host = get_host(host_name)
         host.open_scene(scene)
         report = publish_scene(host, workspace, asset=asset, repo=repo,
-                               raise_on_failure=False, progress=_progress)
+                               raise_on_failure=False, progress=progress)
         if not report.success and repair and any(i.actions for i in report.failed):
             done = run_repairs(report)
             print(f"repaired: {', '.join(done)}; saving {scene} and publishing again",
-                  file=sys.stderr)
+                  file=sys.stderr, flush=True)
             host.save_scene()
             report = publish_scene(host, workspace, asset=asset, repo=repo,
-                                   raise_on_failure=False, progress=_progress)
+                                   raise_on_failure=False, progress=progress)
     except SetpieceError as exc:
         report = PublishReport(host=host_name, scene=scene, load_errors=[str(exc)])
-    print(report.format_text(), file=sys.stderr)
+    finally:
+        task.close()
+    print(report.format_text(), file=sys.stderr, flush=True)  # the report, once
     if json_out:
         Path(json_out).write_text(json.dumps(report.to_json(), indent=2, default=str),
                                   encoding="utf-8")
