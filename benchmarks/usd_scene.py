@@ -127,8 +127,8 @@ def best(
 def main() -> None:
     from pxr import Sdf, Usd
 
+    from setpiece.usd.containers import read_containers
     from setpiece.usd.resolver import configure_resolver, search_paths
-    from setpiece.usd.scene import read_containers
     from setpiece.usd.workspace import build_workspace_scene
 
     tmp = Path(tempfile.mkdtemp(prefix="setpiece-usd-bench-"))

@@ -18,8 +18,8 @@ from dcc_steps import menu_commands, reopened
 from fakes.maya import FakeMaya
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import read_containers
 from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
+from setpiece.usd.containers import read_containers
 
 
 @pytest.fixture

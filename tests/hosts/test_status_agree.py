@@ -44,7 +44,7 @@ def test_cli_inventory_update_runtime_and_window_agree(sample_ws: Any, run_cli: 
     from setpiece.hosts import published
     from setpiece.hosts.runtime import Runtime
     from setpiece.hosts.ui.inventory import collect
-    from setpiece.usd.scene import read_containers
+    from setpiece.usd.containers import read_containers
 
     root = sample_ws.root
     assert run_cli("-w", root, "install", "KitchenSet[build]").exit_code == 0

@@ -1,8 +1,8 @@
 """Shared by the Maya, Houdini and Nuke adapters: container metadata, node names, the
 startup install, the selftest sample set and the selftest runner.
 
-Pure Python. ``pxr`` is imported only inside :func:`read_containers` (every DCC ships its
-own); nothing here imports a DCC module.
+Pure Python: nothing here imports ``pxr`` or a DCC module. Containers are read from a
+root layer by the one reader, :func:`setpiece.usd.containers.read_containers`.
 """
 
 from __future__ import annotations
@@ -146,58 +146,6 @@ def with_loaded_layer(record: ContainerRecord, path: str) -> ContainerRecord:
     """The record as stored on its node: ``layer`` is the file actually loaded (``path``,
     from :func:`layer_path`) unless the record names one already."""
     return record if record.layer else dataclasses.replace(record, layer=path)
-
-
-# -- reading containers from a root layer (inside the app: its own pxr) ------------------
-
-
-def read_containers(root_layer: str) -> list[ContainerRecord]:
-    """Container records of a root layer: every prim spec carrying ``assetInfo`` name+version.
-
-    Uses ``pxr.Sdf`` (shipped by Maya's mayaUsd, Houdini, Nuke 14+). ``requirement`` and
-    ``kind`` are read from ``assetInfo`` when present, else from ``customData``
-    (``setpiece:requirement`` / ``setpiece:kind``).
-    """
-    try:
-        from pxr import Sdf
-    except ImportError:
-        raise SetpieceError(
-            f"cannot read containers of {root_layer}: this Python has no pxr module; "
-            "pass the containers explicitly or run inside the app"
-        )
-    layer = Sdf.Layer.FindOrOpen(root_layer)
-    if layer is None:
-        raise SetpieceError(f"cannot open root layer {root_layer}: check the path")
-    records: list[ContainerRecord] = []
-
-    def visit(spec: Any) -> None:
-        info = dict(spec.assetInfo) if spec.assetInfo else {}
-        custom = dict(spec.customData) if spec.customData else {}
-        if info.get("name") and info.get("version"):
-            ident = info.get("identifier", "")
-            ident = getattr(ident, "path", ident)
-            references = spec.referenceList.GetAddedOrExplicitItems()
-            if not ident and references:
-                ident = references[0].assetPath
-            records.append(
-                ContainerRecord(
-                    prim_path=str(spec.path),
-                    asset=str(info["name"]),
-                    version=str(info["version"]),
-                    identifier=str(ident),
-                    requirement=str(
-                        info.get("requirement", custom.get("setpiece:requirement", ""))
-                    ),
-                    kind=str(info.get("kind", custom.get("setpiece:kind", "push"))),
-                )
-            )
-            return  # containers do not nest
-        for child in spec.nameChildren:
-            visit(child)
-
-    for root in layer.rootPrims:
-        visit(root)
-    return records
 
 
 # -- the selftest sample set (plain .usda text: no pxr needed to write it) ---------------
@@ -403,7 +351,8 @@ def run_selftest(
     """Build (or take) a small scene, load it, check, update, export, save; report.
 
     ``root_layer``: a scene root layer to use instead of the sample set; its containers
-    are ``containers`` when given, else read from its assetInfo (:func:`read_containers`).
+    are ``containers`` when given, else read from its assetInfo
+    (:func:`setpiece.usd.containers.read_containers`).
     ``workdir``: where the sample, the export and the saved scene go (a temp dir if None).
     ``placement``: checks, on the sample set, that each container arrived where the sample
     layout (:data:`SAMPLE_LAYOUT`) puts it (step "layout").
@@ -444,6 +393,8 @@ def run_selftest(
     def prepare() -> str:
         host.new_scene()
         if root_layer:
+            from setpiece.usd.containers import read_containers
+
             records = list(containers) if containers is not None else read_containers(root_layer)
             assert records, f"no containers (prims with assetInfo) in {root_layer}"
             state["scene"] = SceneLoad(root_layer, tuple(records))

@@ -607,7 +607,7 @@ def build_layer(
     USD scene says.
     """
     try:
-        from setpiece.usd.scene import read_containers
+        from setpiece.usd.containers import read_containers
         from setpiece.usd.workspace import build_workspace_scene, default_scene_path
     except ImportError as exc:
         raise SetpieceError(f"scene build needs setpiece-usd ({exc}): install setpiece-usd")

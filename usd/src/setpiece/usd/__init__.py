@@ -40,7 +40,7 @@ _EXPORTS = {
     "build_scene": "scene",
     "BuildOptions": "scene",
     "BuildResult": "scene",
-    "read_containers": "scene",
+    "read_containers": "containers",
     "generated_path": "scene",
     "inventory": "inventory",
     "plan_update": "inventory",

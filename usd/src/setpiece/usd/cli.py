@@ -110,7 +110,7 @@ def build(state: State, spec: str, out: Path | None, group: str | None, layout: 
 
 
 def _records(ws: object, file: Path) -> list:
-    from setpiece.usd.scene import read_containers
+    from setpiece.usd.containers import read_containers
     from setpiece.usd.workspace import configure_workspace
 
     configure_workspace(ws)

@@ -130,7 +130,9 @@ class BlenderHost:
         root = str(Path(scene.root_layer).resolve())
         if not Path(root).is_file():
             raise SetpieceError(f"USD layer {root} does not exist: build the scene first")
-        records = list(scene.containers) or _read_containers(root)
+        from setpiece.usd.containers import read_containers
+
+        records = list(scene.containers) or read_containers(root)
         if not records:
             raise SetpieceError(
                 f"{root} holds no containers (no prim with assetInfo name and version): "
@@ -602,39 +604,6 @@ def _content_layer(
         f"{record.asset} {record.version}: interface layer {ident or record.layer!r} is not "
         f"installed: run 'setpiece install {record.asset}' and update again"
     )
-
-
-def _read_containers(root: str) -> list[ContainerRecord]:
-    """Containers of a root layer: setpiece.usd's reader, else prims with assetInfo."""
-    try:
-        from setpiece.usd import read_containers  # type: ignore[attr-defined]
-    except ImportError:
-        read_containers = None
-    if read_containers is not None:
-        return list(read_containers(root))
-    from pxr import Sdf
-
-    layer = Sdf.Layer.FindOrOpen(root)
-    out: list[ContainerRecord] = []
-
-    def walk(spec: Any) -> None:
-        for child in spec.nameChildren:
-            info = dict(child.assetInfo or {})
-            if info.get("name") and info.get("version"):
-                out.append(
-                    ContainerRecord(
-                        prim_path=str(child.path),
-                        asset=str(info["name"]),
-                        version=str(info["version"]),
-                        identifier=str(getattr(info.get("identifier"), "path", "") or ""),
-                        requirement=str(info.get("requirement", "")),
-                        kind=str(info.get("kind", "push")),
-                    )
-                )
-            walk(child)
-
-    walk(layer.pseudoRoot)
-    return out
 
 
 class _StageInfo:

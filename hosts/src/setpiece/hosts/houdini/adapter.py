@@ -40,7 +40,6 @@ from setpiece.hosts._dcc_common import (
     PREFIX,
     layer_path,
     node_name,
-    read_containers,
     record_from_attrs,
     record_to_attrs,
     with_loaded_layer,
@@ -124,6 +123,8 @@ class HoudiniHost:
         import hou
 
         stage = self._stage()
+        from setpiece.usd.containers import read_containers
+
         records = list(scene.containers) or read_containers(scene.root_layer)
         layout = SceneLayout(scene.root_layer)
         previous = cast("hou.LopNetwork", stage).displayNode()

@@ -50,7 +50,6 @@ from setpiece.hosts._dcc_common import (
     MARKER,
     layer_path,
     node_name,
-    read_containers,
     record_from_attrs,
     record_to_attrs,
     with_loaded_layer,
@@ -149,6 +148,8 @@ class MayaHost:
         from maya import cmds
 
         self.ensure_plugin()
+        from setpiece.usd.containers import read_containers
+
         records = list(scene.containers) or read_containers(scene.root_layer)
         layout = SceneLayout(scene.root_layer)
         space = _MayaSpace.current()

@@ -44,7 +44,6 @@ from setpiece.hosts._dcc_common import (
     PREFIX,
     layer_path,
     node_name,
-    read_containers,
     record_from_attrs,
     record_to_attrs,
     with_loaded_layer,
@@ -125,6 +124,8 @@ class NukeHost:
 
     def load(self, scene: SceneLoad) -> list[Container]:
         nuke = import_nuke()
+        from setpiece.usd.containers import read_containers
+
         records = list(scene.containers) or read_containers(scene.root_layer)
         for selected in nuke.selectedNodes():
             selected.setSelected(False)
