@@ -11,7 +11,7 @@ from setpiece.core.errors import SetpieceError
 
 pytest.importorskip("pxr")
 
-from setpiece.usd.containers import read_containers  # noqa: E402
+from setpiece.usd.containers import read_containers
 
 LAYER = """#usda 1.0
 (
