@@ -122,12 +122,19 @@ def push(state: State, name: str, repo_name: str | None, as_json: bool) -> None:
 @click.argument("name", metavar="[NAME[==VER]]", required=False)
 @click.option("--repo", "repo_name", metavar="R", help="Fetch only from this repo's files remote.")
 @click.option("--dry-run", is_flag=True, help="Say how many files and bytes would be fetched.")
+@click.option("--closure", "closure", multiple=True, metavar="REQ",
+              help="Pre-warm: the files of REQ's closure (KitchenSet[build]): installed versions "
+                   "into the workspace, the others into the files cache. Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def pull(state: State, name: str | None, repo_name: str | None, dry_run: bool, as_json: bool) -> None:
+def pull(state: State, name: str | None, repo_name: str | None, dry_run: bool,
+         closure: tuple[str, ...], as_json: bool) -> None:
     """Bring NAME's files (default: every installed asset's) into the workspace, linked from the cache."""
     from setpiece.core.files.pulling import pull as pull_files
 
+    if closure:
+        _prewarm(state, name, closure, repo_name, dry_run, as_json)
+        return
     result = pull_files(state.workspace(), name, repo=repo_name, dry_run=dry_run)
     if as_json:
         echo_json(result)
@@ -176,3 +183,22 @@ def verify(state: State, name: str | None, repo_name: str | None, repair: bool, 
         fix = ("push the files again from an asset that has them, or re-export them"
                if repair else "run 'setpiece files verify --repair'")
         raise SetpieceError(f"{len(problems)} file object(s) corrupt or missing: {shown}; {fix}")
+
+
+def _prewarm(state: State, name: str | None, closure: tuple[str, ...], repo: str | None,
+             dry_run: bool, as_json: bool) -> None:
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.sites.prewarm import prewarm
+
+    if name:
+        raise SetpieceError(f"give either NAME ({name}) or --closure, not both: --closure "
+                            "already names what to pull")
+    result = prewarm(state.workspace(), closure, repo=repo, dry_run=dry_run)
+    if as_json:
+        echo_json(result)
+        return
+    verb = "would fetch" if dry_run else "fetched"
+    click.echo(f"{' '.join(closure)}: {result['closure']} version(s); {verb} {result['files']} "
+               f"file(s), {_size(result['bytes'])}; in the workspace: "
+               f"{', '.join(result['linked']) or 'none'}; in the cache only: "
+               f"{', '.join(result['cached']) or 'none'}")

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
 
 
-def resolve(ws: Workspace, repo: str, reqs: Sequence[str]) -> list[tuple[str, str]]:
-    """(normalised name, version) of every package uv resolves ``reqs`` to from ``repo``."""
+def resolve(ws: Workspace, repo: str | None, reqs: Sequence[str]) -> list[tuple[str, str]]:
+    """(normalised name, version) of every package uv resolves ``reqs`` to from ``repo``
+    (None: the repos installs use)."""
     from setpiece.core.naming import normalize
     from setpiece.core.requirements import parse_requirement
     from setpiece.core.uvrun import run_uv
@@ -34,9 +35,10 @@ def resolve(ws: Workspace, repo: str, reqs: Sequence[str]) -> list[tuple[str, st
         try:
             proc = run_uv(["pip", "compile", str(infile), "--python", str(ws.python),
                            "--no-header", "--no-annotate", "--quiet", *idx], env=env,
-                          what=f"resolving {', '.join(reqs)} in repo '{repo}'")
+                          what=f"resolving {', '.join(reqs)}"
+                               + (f" in repo '{repo}'" if repo else ""))
         except SetpieceError as exc:
-            raise SetpieceError(f"{exc} (nothing was synced)")
+            raise SetpieceError(f"{exc} (nothing was {'synced' if repo else 'pulled'})")
     out = []
     for line in proc.stdout.splitlines():
         line = line.split("#", 1)[0].strip()
