@@ -37,7 +37,7 @@ def prewarm(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None,
         here = asset is not None and (
             (not asset.editable and canonical(asset.version) == canonical(version))
             or (asset.editable and name in outputs))
-        if not here:
+        if asset is None or not here:
             cache_only.append((name, version))
             continue
         spec = asset.name if asset.editable else f"{asset.name}=={asset.version}"
