@@ -136,7 +136,7 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
-def check_cycle(stages: Mapping[str, Any]) -> None:
+def check_cycle(stages: Mapping[str, Any], first: str | None = None) -> None:
     """Refuse stages whose outputs feed back into themselves (one line naming the loop)."""
     from setpiece.core.pipeline_lock import stage_paths
 
@@ -163,7 +163,7 @@ def check_cycle(stages: Mapping[str, Any]) -> None:
         trail.pop()
         state[s] = 2
 
-    for s in sorted(needs):
+    for s in ([first] if first in needs else []) + sorted(needs):
         if s not in state:
             visit(s)
 
@@ -246,7 +246,7 @@ def add_stage(ws: Workspace, name: str, stage: str, cmd: str | None, deps: Seque
     refs = {r: ref for r, ref in resolved if ref is not None}
     if refs:
         body["meta"] = {"setpiece": {"assets": refs}}
-    check_cycle({**{k: v for k, v in stages.items() if isinstance(v, dict)}, stage: body})
+    check_cycle({**{k: v for k, v in stages.items() if isinstance(v, dict)}, stage: body}, stage)
     if keys:  # the template's defaults < what params.yaml already says < --param
         pdata = load_yaml(pkg / PARAMS)
         section = pdata.get(stage) if isinstance(pdata.get(stage), dict) else {}

@@ -126,8 +126,12 @@ def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
     from setpiece.core.files.store import DEFAULT_LINKS, _quiet_dvc_logging, cache_root
     from setpiece.core.pipeline_add import refresh_asset_deps
 
+    from setpiece.core.pipeline_add import check_cycle
+    from setpiece.core.pipeline_lock import stages
+
     if not (pkg / DVC_YAML).exists():
         raise _no_pipeline(pkg)
+    check_cycle(stages(pkg))  # a dvc.yaml written by hand: one line naming the loop
     refresh_asset_deps(ws, pkg)
     os.environ.setdefault("DVC_SITE_CACHE_DIR", str(ws.state_dir / "files" / "dvc-site"))
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")

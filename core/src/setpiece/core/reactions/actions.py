@@ -250,7 +250,9 @@ def _end_group(proc: subprocess.Popen[bytes]) -> None:
 
 class PipelineRun:
     """``pipeline.run``: ``setpiece pipeline run ASSET`` for the event's asset (or
-    ``with.asset``), when a package provides that command; else a clear "not yet"."""
+    ``with.asset``), when a package provides that command; else a clear "not yet".
+    ``with.update = true``: first install the published version (``install NAME==VER
+    --no-record``, which pulls its files), so a stage depending on ``NAME:path`` reads it."""
 
     def inputs(self, ctx: ReactionContext) -> dict[str, Any]:
         return default_inputs(ctx)
@@ -271,9 +273,15 @@ class PipelineRun:
         asset = str(ctx.params.get("asset") or event_asset(ctx.event))
         exe = Path(sys.executable).parent / "setpiece"
         ctx_params = dict(ctx.params)
-        ctx_params["run"] = " ".join(
-            shlex.quote(a) for a in [str(exe), "-w", str(ctx.workspace.root), "pipeline", "run", asset]
-        )
+        base = [str(exe), "-w", str(ctx.workspace.root)]
+        steps = [[*base, "pipeline", "run", asset]]
+        published, version = event_asset(ctx.event), str(ctx.event.get("version") or "")
+        from setpiece.core.naming import normalize
+
+        if (ctx_params.pop("update", False) and published and version
+                and normalize(published) != normalize(asset)):
+            steps.insert(0, [*base, "install", f"{published}=={version}", "--no-record"])
+        ctx_params["run"] = " && ".join(" ".join(shlex.quote(a) for a in s) for s in steps)
         sub = ReactionContext(
             ctx.workspace, Reaction(ctx.reaction.name, "command", params=ctx_params),
             ctx.event, ctx.upstream, ctx.report, ctx.stop,
