@@ -124,9 +124,7 @@ def _no_pipeline(pkg: Path) -> SetpieceError:
 @contextlib.contextmanager
 def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
     from setpiece.core.files.store import DEFAULT_LINKS, _quiet_dvc_logging, cache_root
-    from setpiece.core.pipeline_add import refresh_asset_deps
-
-    from setpiece.core.pipeline_add import check_cycle
+    from setpiece.core.pipeline_add import check_cycle, refresh_asset_deps
     from setpiece.core.pipeline_lock import stages
 
     if not (pkg / DVC_YAML).exists():
