@@ -338,8 +338,8 @@ def in_dir(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
     return go
 
 
-_DIAGNOSTICS = (".lock", "actions.jsonl", "last-error.txt", ".setpiece")  # the folder: its
-# files still count
+_DIAGNOSTICS = (".lock", "actions.jsonl", "last-error.txt", ".setpiece", "telemetry",
+                "spans.jsonl", "metrics.jsonl")  # the folders: their other files still count
 
 
 def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | None]:
@@ -348,7 +348,8 @@ def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | Non
     Paths starting with one of ``skip`` are left out, and so are uv's ``.lock`` files (uv
     takes a lock on a venv even for an install that fails) and the action log and last
     error (``.setpiece/actions.jsonl``, ``last-error.txt``: a failing command is recorded
-    there by design, see ``setpiece.core.actions``, which may create ``.setpiece/``).
+    there by design, see ``setpiece.core.actions``, which may create ``.setpiece/``), and
+    the telemetry files (``.setpiece/telemetry/``: every command's span and metrics).
     """
     out: dict[str, bytes | None] = {}
     if not root.exists():

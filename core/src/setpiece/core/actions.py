@@ -60,7 +60,7 @@ def redact_urls(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> 
     return text
 
 
-def _workspace_arg(args: list[str]) -> str | None:
+def workspace_arg(args: list[str]) -> str | None:
     for i, a in enumerate(args):
         if a in ("-w", "--workspace") and i + 1 < len(args):
             return args[i + 1]
@@ -73,7 +73,7 @@ def state_dir(args: list[str]) -> Path:
     """Where this command's actions go: the workspace's ``.setpiece/`` (found as
     ``Workspace.find`` does: ``-w``, ``$SETPIECE_WORKSPACE``, the nearest parent with a
     ``setpiece.toml``), else ``$SETPIECE_HOME``."""
-    given = _workspace_arg(args) or os.environ.get("SETPIECE_WORKSPACE")
+    given = workspace_arg(args) or os.environ.get("SETPIECE_WORKSPACE")
     candidates = [Path(given)] if given else [Path.cwd(), *Path.cwd().parents]
     for folder in candidates:
         if (folder / CONFIG_NAME).is_file():

@@ -16,7 +16,7 @@ from setpiece.core.errors import SetpieceError
 
 #: sections that must be tables when present
 SECTIONS = ("workspace", "repos", "settings", "requests", "files", "events", "farm", "hosts",
-            "publish", "setup", "sites")
+            "publish", "setup", "sites", "telemetry")
 
 STR, NUM, INT, BOOL, TABLE, STRS = "a string", "a number", "an integer", "true or false", "a table", \
     "a list of strings"
@@ -34,6 +34,11 @@ KEYS: dict[str, dict[str, tuple[str, str]]] = {
     "setup": {"timeout": (NUM, "timeout = 60")},
     "events": {"bus": (STR, 'bus = "redis://host:6379/0"'), "site": (STR, 'site = "london"'),
                "group": (STR, 'group = "studio"')},
+    "telemetry": {"enabled": (BOOL, "enabled = false"), "files": (BOOL, "files = false"),
+                  "endpoint": (STR, 'endpoint = "http://collector:4318"'),
+                  "service_name": (STR, 'service_name = "setpiece"'),
+                  "export_timeout": (NUM, "export_timeout = 0.5"),
+                  "shutdown_timeout": (NUM, "shutdown_timeout = 0.5")},
 }
 
 REPO_KEYS: dict[str, tuple[str, str]] = {

@@ -149,18 +149,30 @@ def new_traceparent() -> str:
 
 
 def current_traceparent() -> str:
-    """The trace events join: :func:`joined`'s, else ``$TRACEPARENT`` if valid, else one
-    made once per process (every event of one command shares it)."""
+    """The trace events join: the active span's when telemetry is on
+    (``setpiece.core.telemetry``), else :func:`joined`'s, else ``$TRACEPARENT`` if valid,
+    else one made once per process (every event of one command shares it)."""
     global _process_trace
+    from setpiece.core import telemetry
+
+    active, joined_to = telemetry.traceparent(), _joined.get()
+    if active and (joined_to is None or active[3:35] == joined_to[3:35]):
+        return active
+    value = inherited_traceparent()
+    if value:
+        return value
+    if _process_trace is None:
+        _process_trace = new_traceparent()
+    return _process_trace
+
+
+def inherited_traceparent() -> str | None:
+    """The trace this work continues: :func:`joined`'s, else a valid ``$TRACEPARENT``."""
     value = _joined.get()
     if value:
         return value
     env = os.environ.get("TRACEPARENT", "").strip().lower()
-    if env and _valid_traceparent(env):
-        return env
-    if _process_trace is None:
-        _process_trace = new_traceparent()
-    return _process_trace
+    return env if env and _valid_traceparent(env) else None
 
 
 @contextlib.contextmanager

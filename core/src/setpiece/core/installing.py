@@ -33,6 +33,15 @@ def _changes(uv_stderr: str) -> list[str]:
 def install(ws: Workspace, reqs: Sequence[str], *, repo: str | None = None, record: bool = True) -> list[str]:
     """Install ``reqs``; with none, what ``setpiece.toml`` records (``[requests] install``,
     as ``uv sync`` installs what the project records)."""
+    from setpiece.core import telemetry
+
+    with telemetry.span("install", requirements=list(reqs), repo=repo) as span:
+        changes = _install(ws, reqs, repo=repo, record=record)
+        span.set(changes=len(changes))
+        return changes
+
+
+def _install(ws: Workspace, reqs: Sequence[str], *, repo: str | None, record: bool) -> list[str]:
     if not reqs:
         reqs = ws.config.requests
         record = False

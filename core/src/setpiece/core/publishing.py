@@ -69,15 +69,21 @@ def publish(ws: Workspace, name: str, *, repo: str | None = None,
     """Build and publish output asset ``name``; ``comment`` (``publish -m``) travels in the
     ``published`` event with who, where and when, and is shown by ``versions --long``.
     Stale pipeline outputs are refused, or remade first with ``repro``."""
+    from setpiece.core import telemetry
+
     asset = ws.output(name)
     target = ws.repo(repo)
     version = asset.version
-    try:
-        _pipeline_outputs_current(ws, asset, repro)
-        return _publish(ws, asset, target, comment)
-    except SetpieceError as exc:
-        _failed(ws, exc, action="publish", asset=asset.name, version=version, repo=target.name)
-        raise
+    with telemetry.span("publish", asset=asset.name, version=version, repo=target.name) as span:
+        try:
+            _pipeline_outputs_current(ws, asset, repro)
+            wheel = _publish(ws, asset, target, comment)
+        except SetpieceError as exc:
+            _failed(ws, exc, action="publish", asset=asset.name, version=version,
+                    repo=target.name)
+            raise
+        span.set(wheel=wheel.name, bytes=wheel.stat().st_size)
+        return wheel
 
 
 def _pipeline_outputs_current(ws: Workspace, asset: OutputAsset, repro: bool) -> None:

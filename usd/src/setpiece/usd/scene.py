@@ -295,6 +295,23 @@ def build_scene(
     dependency, or a cycle. ``site_packages``: recorded in the stamp so that
     :func:`build_workspace_scene` can skip discovery on a no-op rebuild.
     """
+    from setpiece.core import telemetry
+
+    root_name = root_asset if isinstance(root_asset, str) else root_asset.name
+    with telemetry.span("scene.build", asset=root_name, scene=str(out_path)) as span:
+        result = _build_scene(root_asset, closure, out_path, options, site_packages)
+        span.set(status=result.status, containers=len(result.containers),
+                 warnings=len(result.warnings))
+        return result
+
+
+def _build_scene(
+    root_asset: str | AssetLike,
+    closure: Closure | Mapping[str, AssetLike],
+    out_path: Path,
+    options: BuildOptions | None,
+    site_packages: Path | None,
+) -> BuildResult:
     start = time.perf_counter()
     options = options or BuildOptions()
     scene = _check_out_path(Path(out_path))

@@ -204,17 +204,91 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     started = time.time()
-    try:
-        code, error = _dispatch(args)
-    except BaseException as exc:
-        if not isinstance(exc, SystemExit):  # an unexpected error: keep its traceback
-            import traceback
+    with _traced(args) as span:
+        try:
+            code, error = _dispatch(args)
+        except BaseException as exc:
+            if not isinstance(exc, SystemExit):  # an unexpected error: keep its traceback
+                import traceback
 
-            actions.record(args, 1, started, f"{type(exc).__name__}: {exc}",
-                           traceback.format_exc())
-        raise
+                actions.record(args, 1, started, f"{type(exc).__name__}: {exc}",
+                               traceback.format_exc())
+            raise
+        span.set(exit_code=code)
+        if code:
+            span.fail(error or f"exit {code}", _ERROR_KINDS.get(code, "error"))
     actions.record(args, code, started, error)
     return code
+
+
+_ERROR_KINDS = {1: "error", 2: "usage", 130: "interrupted"}
+
+
+def _words(args: list[str]) -> list[str]:
+    """The command and sub-command words of ``args`` (``-w PATH`` and options skipped)."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("-w", "--workspace"):
+            skip = True
+        elif not a.startswith("-"):
+            out.append(a)
+            if len(out) == 2:
+                break
+    return out
+
+
+def tool_name(args: list[str]) -> str:
+    """``files push`` for ``setpiece -q files push Chair``: the command (and the sub-command
+    of a group) that ran, as the ``setpiece.tool.uses`` metric counts it."""
+    words = _words(args)
+    if not words:
+        return ""
+    name = words[0]
+    if len(words) > 1:
+        try:
+            cmd = cli.get_command(click.Context(cli), name)
+        except Exception:
+            cmd = None
+        if isinstance(cmd, click.Group) and words[1] in cmd.commands:
+            name += f" {words[1]}"
+    return name
+
+
+class _traced:
+    """The span around one command (none for ``--help``, ``--version`` or no command: they
+    never import OpenTelemetry); counts the tool's use and writes the metrics after it."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.on = bool(_words(args)) and not {"-h", "--help", "--version"} & set(args)
+
+    def __enter__(self) -> Any:
+        from setpiece.core.telemetry import NO_SPAN
+
+        if not self.on:
+            return NO_SPAN
+        from setpiece.core import actions, telemetry
+
+        telemetry.start(actions.workspace_arg(self.args), host="cli")
+        self.cm = telemetry.span(f"setpiece {_words(self.args)[0]}",
+                                 args=[actions.redact_urls(a) for a in self.args])
+        self.span = self.cm.__enter__()
+        return self.span
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self.on:
+            return
+        from setpiece.core import telemetry
+
+        tool = tool_name(self.args)
+        self.span.set(command=tool)
+        self.span.rename(f"setpiece {tool}")
+        self.cm.__exit__(*exc)
+        telemetry.tool_used(tool)
+        telemetry.flush()
 
 
 def _dispatch(args: list[str]) -> tuple[int, str | None]:

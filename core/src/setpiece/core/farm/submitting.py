@@ -73,9 +73,11 @@ def prepare(job: Job, config: FarmConfig, ws: Any = None) -> JobDir:
     """
     import shutil
 
+    from setpiece.core.events import current_traceparent
     from setpiece.core.farm.modules import run_setups
 
-    context: dict[str, Any] = {"python": sys.executable}
+    # the chunks' spans join the submitter's trace, on every backend (the folder travels)
+    context: dict[str, Any] = {"python": sys.executable, "traceparent": current_traceparent()}
     if ws is not None:
         context["workspace"] = str(ws.root)
         context["site_packages"] = str(ws.site_packages)
@@ -119,11 +121,16 @@ class _workspace_importable:
 def submit(job: Job, *, backend: str | None = None, ws: Any = None, wait: bool = False,
            progress: Progress | None = None, config: FarmConfig | None = None) -> JobHandle:
     """Prepare ``job``'s folder and hand it to ``backend`` (default: ``[farm] backend``)."""
+    from setpiece.core import telemetry
+
     config = config or FarmConfig.load(ws)
     engine = config.backend_for(backend)
-    job_dir = prepare(job, config, ws)
-    job_dir.emit("farm.submitted", job=job.name, backend=engine.name)
-    return engine.submit(job_dir, wait=wait, progress=progress)
+    with telemetry.span("farm.submit", job=job.name, backend=engine.name,
+                        layers=len(job.layers), chunks=len(job.chunks())) as span:
+        job_dir = prepare(job, config, ws)
+        span.set(job_id=job_dir.job_id)
+        job_dir.emit("farm.submitted", job=job.name, backend=engine.name)
+        return engine.submit(job_dir, wait=wait, progress=progress)
 
 
 def find_job(ref: str, config: FarmConfig) -> JobDir:

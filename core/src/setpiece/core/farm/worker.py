@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.farm.env import chunk_env, token_values
@@ -53,11 +54,27 @@ def _on_alarm(signum: int, frame: object) -> None:
 
 
 def run_chunk(job_dir: JobDir, layer_name: str, index: int) -> int:
-    """Run chunk ``index`` of ``layer_name`` in this process; its exit code."""
+    """Run chunk ``index`` of ``layer_name`` in this process; its exit code. Traced as a
+    ``farm.chunk`` span in the trace of the submit (``traceparent`` in the job's context)."""
+    from setpiece.core import telemetry
+
+    context = job_dir.context
+    telemetry.start(context.get("workspace") or None, host="farm")
+    with telemetry.span("farm.chunk", parent=context.get("traceparent"),
+                        job_id=job_dir.job_id, layer=layer_name, chunk=index) as span:
+        code = _run_chunk(job_dir, layer_name, index, span)
+        span.set(exit_code=code)
+        if code:
+            span.fail(f"chunk exited {code}", "exit")
+        return code
+
+
+def _run_chunk(job_dir: JobDir, layer_name: str, index: int, span: Any) -> int:
     job = job_dir.job()
     layer, chunk = find_chunk(job, layer_name, index)
     before = job_dir.read_state(chunk)
     attempt = before.attempts + 1
+    span.set(frames=chunk.spec, attempt=attempt, frame_count=len(chunk.frames))
     job_dir.mark(chunk, "running", attempts=attempt, started=time.time(), ended=None,
                  exit_code=None, pid=os.getpid(), message="")
     log = job_dir.log_path(chunk)
@@ -65,6 +82,9 @@ def run_chunk(job_dir: JobDir, layer_name: str, index: int) -> int:
     context = job_dir.context
     if context.get("workspace"):
         env.setdefault("SETPIECE_WORKSPACE", str(context["workspace"]))
+    traceparent = getattr(span, "traceparent", None)
+    if traceparent:  # a setpiece command the chunk runs joins the trace
+        env.setdefault("TRACEPARENT", traceparent)
     print(f"=== setpiece farm: job {job_dir.job_id} layer {layer.name} frames {chunk.spec} "
           f"attempt {attempt} on {hostname()} pid {os.getpid()} at "
           f"{time.strftime('%Y-%m-%d %H:%M:%S')} ===", flush=True)

@@ -224,6 +224,19 @@ def _record(manifest: dict[str, Any], t: Target, ptrs: list[Pointer]) -> None:
 
 def pull(ws: Workspace, spec: str | None = None, *, repo: str | None = None,
          dry_run: bool = False) -> dict[str, Any]:
+    """Fetch and link the files of the assets ``spec`` names (every asset when None)."""
+    from setpiece.core import telemetry
+
+    with telemetry.span("files.pull", spec=spec, repo=repo, dry_run=dry_run) as span:
+        summary = _pull(ws, spec, repo=repo, dry_run=dry_run)
+        span.set(assets=len(summary["assets"]), files=summary["files"], bytes=summary["bytes"])
+        if summary.get("fetched") and not dry_run:
+            telemetry.add("setpiece.files.bytes", summary["bytes"], direction="pull")
+            telemetry.add("setpiece.files.count", summary["files"], direction="pull")
+        return summary
+
+
+def _pull(ws: Workspace, spec: str | None, *, repo: str | None, dry_run: bool) -> dict[str, Any]:
     from setpiece.core.files.remote import remotes_for_pull
 
     plan: list[tuple[Target, list[Pointer]]] = []

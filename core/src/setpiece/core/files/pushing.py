@@ -128,6 +128,19 @@ def send(ws: Workspace, store: Store, remote: FilesRemote, asset: str, package_d
          ptrs: list[Pointer], *, recheck_remote: bool = False) -> dict[str, Any]:
     """Push the pointers' objects to ``remote`` and verify it holds them all.
     ``recheck_remote``: also re-hash the copies a folder remote has and replace corrupt ones."""
+    from setpiece.core import telemetry
+
+    with telemetry.span("files.push", asset=asset, repo=remote.repo) as span:
+        result = _send(ws, store, remote, asset, package_dir, ptrs, recheck_remote=recheck_remote)
+        span.set(objects=result["objects"], sent=result["sent"], bytes=result["bytes"])
+        if result["sent"]:
+            telemetry.add("setpiece.files.bytes", result["bytes"], direction="push")
+            telemetry.add("setpiece.files.count", result["sent"], direction="push")
+        return result
+
+
+def _send(ws: Workspace, store: Store, remote: FilesRemote, asset: str, package_dir: Path,
+          ptrs: list[Pointer], *, recheck_remote: bool) -> dict[str, Any]:
     ensure_cached(store, asset, package_dir, ptrs)
     labels, sizes = labels_for(store, package_dir, ptrs)
     sent = upload(ws, store, remote, asset, set(labels), labels)

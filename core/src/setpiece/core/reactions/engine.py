@@ -198,6 +198,29 @@ class Engine:
         upstream: dict[str, str | None] | None = None,
         trigger: str | None = None,
     ) -> Outcome:
+        """Run one reaction in a ``reaction`` span of the event's trace."""
+        from setpiece.core import telemetry
+
+        with telemetry.span("reaction", parent=event.get("traceparent"), reaction=reaction.name,
+                            action=reaction.do, event=str(event.get("event", "")),
+                            event_id=event_id(event), asset=event_asset(event) or None,
+                            version=event.get("version")) as span:
+            outcome = self._run_one(reaction, event, dedupe=dedupe, upstream=upstream,
+                                    trigger=trigger)
+            span.set(status=outcome.status, output_changed=outcome.output_changed)
+            if outcome.status == "failed":
+                span.fail(outcome.error, "reaction")
+            return outcome
+
+    def _run_one(
+        self,
+        reaction: Reaction,
+        event: dict[str, Any],
+        *,
+        dedupe: bool,
+        upstream: dict[str, str | None] | None,
+        trigger: str | None,
+    ) -> Outcome:
         eid = event_id(event)
         trigger = trigger or describe(event)
         state = self.store.load(reaction.name)

@@ -58,6 +58,7 @@ def _isolated(test: BorderTest, progress: Progress | None) -> Iterator[None]:
     import pyblish.api
 
     def on_processed(result: Any) -> None:
+        _trace_plugin(result)
         if progress is not None:
             try:
                 progress(result_item(result))
@@ -79,6 +80,24 @@ def _isolated(test: BorderTest, progress: Progress | None) -> Iterator[None]:
             pyblish.api.deregister_callback("pluginProcessed", on_processed)
 
 
+def _trace_plugin(result: Any) -> None:
+    """One ``pyblish.plugin`` span per plug-in run (pyblish times it; the span ends now)."""
+    from setpiece.core import telemetry
+
+    try:
+        plugin = result.get("plugin")
+        instance = result.get("instance")
+        error = result.get("error")
+        telemetry.past_span(
+            "pyblish.plugin", float(result.get("duration") or 0.0) / 1000.0,
+            error=f"{type(error).__name__}: {error}" if error is not None else None,
+            plugin=getattr(plugin, "__name__", str(plugin)),
+            order=float(getattr(plugin, "order", 0.0)),
+            instance=str(instance) if instance is not None else None)
+    except Exception:  # telemetry never breaks a publish
+        log.debug("tracing a plug-in failed", exc_info=True)
+
+
 def run_plugins(
     session: Session,
     plugins: Sequence[Any],
@@ -90,7 +109,35 @@ def run_plugins(
     raise_on_failure: bool = True,
     context: Any = None,
 ) -> PublishReport:
-    """Process ``plugins`` over a fresh context holding ``session``; return the report."""
+    """Process ``plugins`` over a fresh context holding ``session``; return the report
+    (traced: a ``pyblish.publish`` span, and a ``pyblish.plugin`` span per plug-in run)."""
+    from setpiece.core import telemetry
+
+    host = str(getattr(session.host, "name", "") or "")
+    with telemetry.span("pyblish.publish", asset=session.asset_name, repo=session.repo_name,
+                        app=host or None, plugins=len(plugins)) as span:
+        report = _run_plugins(session, plugins, sources=sources, borders=borders,
+                              load_errors=load_errors, progress=progress, context=context)
+        span.set(asset=report.asset or None, version=report.version or None,
+                 published=bool(report.published), failed=len(report.failed),
+                 stopped_before=report.stopped_before)
+        if not report.success:
+            span.fail(report.summary(), "publish")
+    if not report.success and raise_on_failure:
+        raise PublishFailed(report)
+    return report
+
+
+def _run_plugins(
+    session: Session,
+    plugins: Sequence[Any],
+    *,
+    sources: dict[Any, str] | None,
+    borders: Sequence[str] | None,
+    load_errors: Sequence[str],
+    progress: Progress | None,
+    context: Any,
+) -> PublishReport:
     import pyblish.api
     import pyblish.util
 
@@ -135,8 +182,6 @@ def run_plugins(
     report._plugins = list(plugins)  # type: ignore[attr-defined]
     if not report.success:
         _emit_failed(session, report)
-    if not report.success and raise_on_failure:
-        raise PublishFailed(report)
     return report
 
 

@@ -1,0 +1,133 @@
+"""OTLP export to a collector: a small receiver on 127.0.0.1 decodes what setpiece sends;
+a collector that is down or hangs never slows the command nor holds its exit, and is said
+once on stderr."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from otlp_receiver import Receiver
+from tele import named, trace_id
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+def _configure(ws: Any, endpoint: str, extra: str = "") -> None:
+    with ws.config.path.open("a") as fh:
+        fh.write(f'\n[telemetry]\nendpoint = "{endpoint}"\n{extra}')
+
+
+def _seconds(span: dict[str, Any]) -> float:
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (at(span["end_time"]) - at(span["start_time"])).total_seconds()
+
+
+def test_spans_and_metrics_reach_the_collector(run_setpiece: Any, make_workspace: Any,
+                                               receiver: Receiver) -> None:
+    ws = make_workspace()
+    _configure(ws, receiver.url)
+    result = run_setpiece("-w", ws.root, "create", "Chair")
+    assert result.exit_code == 0 and "warning" not in result.err, result.err
+    # sent before the process exited: the receiver has them now
+    (span,) = [s for s in receiver.spans if s["name"] == "setpiece create"]
+    assert span["attributes"]["setpiece.command"] == "create"
+    assert span["attributes"]["setpiece.exit_code"] == 0
+    assert span["resource"]["service.name"] == "setpiece"
+    assert span["resource"]["setpiece.host"] == "cli"
+    assert span["resource"]["setpiece.workspace"] == str(ws.root)
+    # the same span went to the workspace's files
+    (in_file,) = named(ws.root, "setpiece create")
+    assert trace_id(in_file) == span["trace_id"]
+    uses = [p for p in receiver.points if p["name"] == "setpiece.tool.uses"]
+    assert [(p["attributes"], p["value"]) for p in uses] == [({"tool": "create", "host": "cli"}, 1)]
+    durations = [p for p in receiver.points if p["name"] == "setpiece.action.duration"]
+    assert durations[0]["kind"] == "histogram" and durations[0]["value"] == 1
+
+
+def test_the_standard_otel_variables_configure_it(run_setpiece: Any, make_workspace: Any,
+                                                  receiver: Receiver) -> None:
+    ws = make_workspace()
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_SERVICE_NAME": "studio-pipe",
+           "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"}
+    result = run_setpiece("-w", ws.root, "create", "Chair", env=env)
+    assert result.exit_code == 0, result.err
+    (span,) = [s for s in receiver.spans if s["name"] == "setpiece create"]
+    assert span["resource"]["service.name"] == "studio-pipe"
+    assert span["resource"]["deployment.environment"] == "test"
+    env["OTEL_TRACES_EXPORTER"] = "none"  # the standard switch: no spans to the collector
+    result = run_setpiece("-w", ws.root, "list", env=env)
+    assert result.exit_code == 0
+    assert not [s for s in receiver.spans if s["name"] == "setpiece list"]
+    assert named(ws.root, "setpiece list")  # still in the files
+
+
+def _timed(run_setpiece: Any, ws: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = run_setpiece("-w", ws.root, "list")
+    return time.perf_counter() - start, result
+
+
+@pytest.mark.slow
+def test_a_collector_that_is_down_costs_nothing_and_warns_once(
+    run_setpiece: Any, make_workspace: Any, receiver: Receiver, closed_port: int
+) -> None:
+    up, down = make_workspace("up"), make_workspace("down")
+    _configure(up, receiver.url)
+    _configure(down, f"http://127.0.0.1:{closed_port}")
+    up_times, down_times = [], []
+    for _ in range(5):  # interleaved: the machine's load hits both alike
+        seconds, result = _timed(run_setpiece, up)
+        assert result.exit_code == 0 and result.err == "", result.err
+        up_times.append(seconds)
+        seconds, result = _timed(run_setpiece, down)
+        assert result.exit_code == 0, result.err
+        lines = result.err.splitlines()
+        assert len(lines) == 1, result.err  # exactly one warning, never an error
+        assert lines[0].startswith("warning: telemetry: could not send to the collector at "
+                                   f"http://127.0.0.1:{closed_port}")
+        assert "Traceback" not in result.err and "error" not in result.err.lower()
+        down_times.append(seconds)
+    # the command itself: its span (from the files) is as long with the collector down
+    up_spans = [_seconds(s) for s in named(up.root, "setpiece list")]
+    down_spans = [_seconds(s) for s in named(down.root, "setpiece list")]
+    assert len(down_spans) == 5  # the files still got every span
+    assert statistics.median(down_spans) < statistics.median(up_spans) + 0.05, (up_spans, down_spans)
+    # exit is not held: the whole process takes no longer than with the collector up
+    assert statistics.median(down_times) < statistics.median(up_times) + 0.1, (up_times, down_times)
+
+
+@pytest.mark.slow
+def test_a_collector_that_never_answers_holds_exit_at_most_the_shutdown_timeout(
+    run_setpiece: Any, make_workspace: Any, receiver: Receiver
+) -> None:
+    hung = socket.socket()  # accepts connections (the kernel's backlog), never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    try:
+        up, stuck = make_workspace("up"), make_workspace("stuck")
+        _configure(up, receiver.url)
+        _configure(stuck, f"http://127.0.0.1:{hung.getsockname()[1]}", "shutdown_timeout = 0.2\n")
+        up_times, stuck_times = [], []
+        for _ in range(3):
+            seconds, result = _timed(run_setpiece, up)
+            up_times.append(seconds)
+            seconds, result = _timed(run_setpiece, stuck)
+            assert result.exit_code == 0
+            assert len(result.err.splitlines()) == 1 and "no answer within 0.2 s" in result.err
+            stuck_times.append(seconds)
+        assert statistics.median(stuck_times) < statistics.median(up_times) + 0.2 + 0.15
+    finally:
+        hung.close()
