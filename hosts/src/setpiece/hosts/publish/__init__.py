@@ -84,10 +84,9 @@ def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: boo
 
 
 def publish(runtime: Any) -> Any:
-    """The ``Publish`` entry of the in-app ``setpiece`` menu (gets the Runtime)."""
-    ws = None
-    try:
-        ws = runtime.workspace
-    except Exception:
-        ws = None
-    return run_in_app(runtime.host, ws)
+    """The ``Publish`` entry of the in-app ``setpiece`` menu (gets the Runtime): the
+    publisher window (instances to tick, a comment, live progress, Repair); headless or
+    without Qt, the publish runs at once and the report goes to the console."""
+    from setpiece.hosts.ui.publisher import show
+
+    return show(runtime)

@@ -73,8 +73,9 @@ class CollectSession(pyblish.api.ContextPlugin):
         if not s.asset_name:
             raise SetpieceError(
                 "this scene belongs to no output asset of the workspace: save it under "
-                "outputs/<Asset>/ (e.g. outputs/Chair/work/chair.blend), or publish with "
-                "--asset NAME"
+                "outputs/<Asset>/ (e.g. outputs/Chair/work/chair.blend)"
+                + s.fix(", or publish with --asset NAME",
+                        ": open or save it with setpiece > Workfiles")
             )
         asset = s.ws.output(s.asset_name)  # a one-line error naming the fix when missing
         s.asset_name = asset.name
@@ -128,8 +129,9 @@ class ValidateVersion(pyblish.api.ContextPlugin):
         if where:
             raise SetpieceError(
                 f"{s.asset_name} {version} is already published in {', '.join(where)}: "
-                f"bump it ('setpiece bump {s.asset_name} micro', or the Repair action), or set "
-                "version_policy = \"micro\" in setpiece.toml to bump on every publish"
+                + s.fix(f"bump it ('setpiece bump {s.asset_name} micro', or the Repair action), "
+                        "or set version_policy = \"micro\" in setpiece.toml to bump on every "
+                        "publish", "press Repair to bump it")
             )
         self.log.info("%s %s is new", s.asset_name, version)
 
@@ -220,8 +222,10 @@ class ValidateReferences(pyblish.api.ContextPlugin):
         if missing:
             names = ", ".join(f"{c.asset} {c.version} ({c.node})" for c in missing)
             raise SetpieceError(
-                f"{len(missing)} loaded asset(s) do not resolve: {names}: install them "
-                "('setpiece install NAME') or remove them from the scene"
+                f"{len(missing)} loaded asset(s) do not resolve: {names}: "
+                + s.fix("install them ('setpiece install NAME') or remove them from the scene",
+                        "install them with setpiece > Loader, or remove them in setpiece > "
+                        "Inventory")
             )
         self.log.info("every loaded asset resolves")
 
@@ -280,7 +284,8 @@ class ValidateDependencies(pyblish.api.ContextPlugin):
             reqs = " ".join(f'"{_requirement_for(c.asset, c.version)}"' for c in missing)
             raise SetpieceError(
                 f"{s.asset_name} uses {', '.join(c.asset for c in missing)} without declaring "
-                f"it: run 'setpiece require {s.asset_name} {reqs}' (or the Repair action)"
+                f"it: " + s.fix(f"run 'setpiece require {s.asset_name} {reqs}' (or the Repair "
+                                "action)", "press Repair to declare it")
             )
         self.log.info("every used asset is declared")
 
@@ -729,8 +734,9 @@ class IntegratePublish(_Integrator):
             if attempt == self.attempts - 1:
                 raise SetpieceError(
                     f"{s.asset_name}: every version up to {s.planned_version} was published by "
-                    f"someone else while this publish ran: resume with 'setpiece publish "
-                    f"{s.asset_name} --resume'"
+                    "someone else while this publish ran: " + s.fix(
+                        f"resume with 'setpiece publish {s.asset_name} --resume'",
+                        "press Finish publishing")
                 )
             taken = s.planned_version
             set_version(s, plan_version(s.ws, s.asset_name or ""))
@@ -745,6 +751,7 @@ class IntegratePublish(_Integrator):
             "published", to_repo=repo, asset=s.asset_name, version=s.planned_version,
             wheel=wheel.name, via="pyblish", app=context.data.get("hostName", ""),
             files=[f["dest"] for f in staging.files()],
+            **({"comment": s.comment} if s.comment else {}),
         )
         staging.set_state("published", version=s.planned_version, wheel=wheel.name)
         self.log.info("published %s %s to %s", s.asset_name, s.planned_version, repo.name)

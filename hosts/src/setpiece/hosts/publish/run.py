@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
@@ -208,29 +208,42 @@ def publish_scene(
     borders: Sequence[str] | None = None,
     progress: Progress | None = None,
     raise_on_failure: bool = True,
+    comment: str | None = None,
+    skip: Collection[str] = (),
+    in_app: bool = False,
 ) -> PublishReport:
     """Publish the scene open in ``host``: collect, validate, extract, integrate.
 
     ``ws``: a Workspace or its path (default: found from the scene or the environment);
     ``asset``: the output asset (default: the scene's ``setpiece_asset`` property, else
     the ``outputs/<Asset>/`` folder it is saved in); ``repo``: the target (default: the
-    workspace's default repo); ``extra_plugins``: more pyblish plugins for this run only.
+    workspace's default repo); ``extra_plugins``: more pyblish plugins for this run only;
+    ``comment``: kept with the version (``versions --long``); ``skip``: instances the
+    artist turned off (collected, not published); ``in_app``: from the app's publisher
+    window (problems name what to press there, not CLI commands).
     """
     from setpiece.hosts.publish.discovery import discover
 
     workspace = _workspace_for(host, ws)
-    found = discover(host, workspace, extra=list(extra_plugins))
+    extra = list(extra_plugins)
+    if skip:
+        from setpiece.hosts.publish.choices import skip_instances
+
+        extra.append(skip_instances(skip))
+    found = discover(host, workspace, extra=extra)
     session = Session(workspace, host, support_for(host, workspace), asset_name=asset,
-                      repo_name=repo, asset_source="given" if asset else "")
+                      repo_name=repo, asset_source="given" if asset else "",
+                      comment=comment or "", in_app=in_app)
     return run_plugins(
         session, found.plugins, sources=found.sources, borders=borders,
         load_errors=found.errors, progress=progress, raise_on_failure=raise_on_failure,
     )
 
 
-def repair(report: PublishReport) -> list[str]:
-    """Run the Repair action of every failed validator that has one (in the app, on the
-    open scene). Returns what was repaired; publish again afterwards."""
+def repair(report: PublishReport, only: str | None = None) -> list[str]:
+    """Run the Repair action of every failed validator that has one (``only``: of that
+    plugin, by class name), in the app, on the open scene. Returns what was repaired;
+    publish again afterwards."""
     import pyblish.plugin
 
     from setpiece.hosts.publish.actions import RepairAction, repairable
@@ -243,6 +256,8 @@ def repair(report: PublishReport) -> list[str]:
     failed_names = {i.plugin for i in report.failed}
     for plugin in plugins:
         if plugin.__name__ not in failed_names or not repairable(plugin):
+            continue
+        if only is not None and plugin.__name__ != only:
             continue
         action = next(a for a in plugin.actions if issubclass(a, RepairAction))
         result = pyblish.plugin.process(plugin, context, None, action=action.id)

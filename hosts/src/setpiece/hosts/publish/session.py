@@ -32,6 +32,15 @@ class Session:
     #: (how the asset was found) scene property, scene path, --asset
     asset_source: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: the artist's comment on this version (``publish -m``, the publisher's comment field)
+    comment: str = ""
+    #: run from the app's publisher window: messages name buttons, not commands
+    in_app: bool = False
+
+    def fix(self, command: str, button: str) -> str:
+        """How to fix a problem: ``command`` (a CLI hint) on the command line, ``button``
+        (what to press or do in the app) in the publisher window."""
+        return button if self.in_app else command
 
     @property
     def asset(self) -> Any:
