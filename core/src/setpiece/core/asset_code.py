@@ -48,10 +48,16 @@ class CodeRef:
 
 def find(ws: Any, group: str, name: str | None = None) -> list[CodeRef]:
     """Entry points of ``group`` among the installed assets (named ``name`` when given,
-    compared normalised), sorted by asset then name."""
+    compared normalised), sorted by asset then name. An output asset's are read from its
+    ``pyproject.toml`` (an entry point added there counts before a reinstall)."""
     out: list[CodeRef] = []
-    for asset in ws.installed_assets().values():
-        for ep_name, target in sorted(asset.entry_point_groups().get(group, {}).items()):
+    outputs = ws.output_assets()
+    for key, asset in ws.installed_assets().items():
+        if key in outputs and asset.editable:
+            eps = outputs[key].data()["project"].get("entry-points", {}).get(group, {})
+        else:
+            eps = asset.entry_point_groups().get(group, {})
+        for ep_name, target in sorted(eps.items()):
             if name is None or normalize(ep_name) == normalize(name):
                 out.append(CodeRef(asset.name, asset.version, ep_name, target))
     return sorted(out, key=lambda r: (normalize(r.asset), r.name))

@@ -7,6 +7,9 @@ with keyword arguments, in entry point name order:
   writes a new asset project (setpiece-usd writes ``asset.usda``);
 * ``setpiece.version_changed`` ``fn(ws, package_dir, name, version)`` after ``bump`` or
   ``edit`` sets a new version (setpiece-usd stamps ``assetInfo.version``);
+* ``setpiece.renamed``        ``fn(ws, package_dir, old_name, name, version)`` after ``clone``
+  copies an asset's package under a new name (setpiece-usd renames ``asset.usda``'s
+  ``assetInfo``);
 * ``setpiece.before_publish`` ``fn(ws, package_dir, name, version)`` before a publish
   pushes or builds anything: raise ``SetpieceError`` to refuse it (setpiece-usd checks
   that the asset's ``.usda`` layers parse);

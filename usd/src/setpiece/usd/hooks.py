@@ -4,6 +4,8 @@
   components, ``payload.usda``) in the workspace's units and up-axis; ``tool`` assets
   carry no USD and get none.
 * ``setpiece.version_changed``: ``bump``/``edit`` keep ``assetInfo.version`` in step.
+* ``setpiece.renamed``: ``clone`` gives the copied ``asset.usda`` the clone's name and
+  identifier.
 * ``setpiece.before_publish``: every text USD layer the wheel would ship parses (a broken
   ``asset.usda`` would be an immutable broken version).
 """
@@ -33,6 +35,15 @@ def version_changed(ws: Any, package_dir: Path, name: str, version: str) -> None
     layer = find_interface(Path(package_dir))
     if layer is not None:
         set_interface_version(layer, version)
+
+
+def renamed(ws: Any, package_dir: Path, old_name: str, name: str, version: str) -> None:
+    """A clone's interface layer names the clone (``assetInfo`` name and identifier)."""
+    from setpiece.usd.interface import find_interface, rename_interface
+
+    layer = find_interface(Path(package_dir))
+    if layer is not None:
+        rename_interface(layer, name, version)
 
 
 def before_publish(ws: Any, package_dir: Path, name: str, version: str) -> None:

@@ -31,7 +31,9 @@ INTERFACE_FILE = "asset.usda"
 #: Accepted names, in order of preference, when looking for an asset's interface layer.
 INTERFACE_FILES = ("asset.usda", "asset.usd", "asset.usdc")
 #: Asset kinds whose interface prim is an ``assembly``; every other kind is a ``component``.
-ASSEMBLY_KINDS = frozenset({"set", "shot", "sequence", "assembly", "environment", "layout"})
+ASSEMBLY_KINDS = frozenset(
+    {"set", "shot", "sequence", "assembly", "environment", "layout", "casting"}
+)
 
 _IDENT_BAD = re.compile(r"[^A-Za-z0-9_]")
 
@@ -291,6 +293,24 @@ def set_interface_version(path: Path, version: str) -> bool:
     if info.get("version") == str(version):
         return False
     info["version"] = str(version)
+    prim.assetInfo = info
+    return write_if_changed(Path(path), str(layer.ExportToString()))
+
+
+def rename_interface(path: Path, name: str, version: str) -> bool:
+    """Give a cloned asset's interface layer its own ``assetInfo`` (name, identifier,
+    version); the prims keep their names (the scene names containers after the asset).
+    True if the file changed."""
+    layer = _open_layer(Path(path))
+    prim = layer.GetPrimAtPath(f"/{layer.defaultPrim}") if layer.defaultPrim else None
+    if prim is None:
+        raise SetpieceError(
+            f"{path} has no defaultPrim: set defaultPrim to the asset's prim "
+            "('setpiece usd check' explains)"
+        )
+    info = dict(prim.assetInfo)
+    info.update(name=str(name), version=str(version),
+                identifier=identifier_for(Path(path).parent.name, Path(path).name))
     prim.assetInfo = info
     return write_if_changed(Path(path), str(layer.ExportToString()))
 
