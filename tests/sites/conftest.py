@@ -66,7 +66,7 @@ def _london_master(tmp_path_factory: pytest.TempPathFactory, uv_cache_dir: Path)
         mp.setenv("UV_PYTHON_DOWNLOADS", "never")
         mp.setenv("DVC_SITE_CACHE_DIR", str(base / "home" / "dvc-site-cache"))
         mp.delenv("SETPIECE_WORKSPACE", raising=False)
-        mp.delenv("SETPIECE_SITE", raising=False)
+        mp.setenv("SETPIECE_SITE", "london")  # the events say where it was published
         repo = base / "london"
         ws = Workspace.init(base / "ws", repos=[("london", str(repo))], blessed="london",
                             default="london")

@@ -77,3 +77,20 @@ def test_an_owned_asset_is_published_only_by_its_site_or_to_a_review_repo(
     # an asset nobody owns: any site
     ws.create("Stool")
     assert run_cli("-w", ws.root, "publish", "Stool", "--repo", "mumbai").exit_code == 0
+
+
+def test_a_sync_is_no_way_around_owners(two_sites: Any, run_cli: Any) -> None:
+    """mumbai's KitchenSet (in its review repo) reaches london's repo only when london, the
+    owner, syncs it; london's own versions replicate anywhere."""
+    s = two_sites
+    assert run_cli("-w", s.mumbai.root, "repo", "sync", "london", "mumbai",
+                   "KitchenSet[build]").exit_code == 0
+    assert run_cli("-w", s.mumbai.root, "edit", "KitchenSet").exit_code == 0
+    assert run_cli("-w", s.mumbai.root, "publish", "KitchenSet", "--repo",
+                   "mumbai-review").exit_code == 0
+    run_cli("-w", s.mumbai.root, "repo", "sync", "mumbai-review", "london",
+            "KitchenSet==1.0.1").user_error("owned by site 'london'", "does not sync")
+    assert not (s.london_repo / "kitchenset-1.0.1-py3-none-any.whl").exists()
+    r = run_cli("-w", s.london.root, "repo", "sync", "mumbai-review", "london", "KitchenSet==1.0.1")
+    assert r.exit_code == 0, r.err
+    assert (s.london_repo / "kitchenset-1.0.1-py3-none-any.whl").exists()

@@ -150,3 +150,29 @@ def test_sync_errors(two_sites: Any, run_cli: Any) -> None:
     run_cli("-w", ws, "repo", "sync", "london", "mumbai", "Nope[build]").user_error(
         "nothing was synced")
     run_cli("-w", ws, "repo", "sync", "london", "mumbai", "--priority", "3").user_error("--farm")
+
+
+def test_synced_events_fire_reactions_at_the_other_site(two_sites: Any, run_cli: Any) -> None:
+    """mumbai's reaction service reads mumbai's repo log only: the published events copied
+    by the sync fire its reaction once each (the real engine, ``react --once``)."""
+    s = two_sites
+    ws = s.mumbai.root
+    with open(ws / "setpiece.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[[reactions]]\nname = "arrived"\non = ["published"]\ndo = "notify"\n'
+                 'with = { file = "arrived.log", message = "{asset} {version} arrived" }\n')
+    assert run_cli("-w", ws, "react", "--once").exit_code == 0
+    assert not (ws / "arrived.log").exists()  # london's log is not mumbai's to react to
+    assert run_cli("-w", s.london.root, "repo", "sync", "london", "mumbai",
+                   "KitchenSet[build]").exit_code == 0
+    s.london_repo.rename(s.london_repo.with_name("london.away"))
+    r = run_cli("-w", ws, "react", "--once")
+    assert r.exit_code == 0, r.err
+    lines = sorted((ws / "arrived.log").read_text().splitlines())
+    assert lines == ["Chair 0.1.0 arrived", "KitchenSet 1.0.0 arrived", "Table 1.0.0 arrived"]
+    s.london_repo.with_name("london.away").rename(s.london_repo)
+    # a second sync copies no event again, so nothing fires twice
+    assert run_cli("-w", s.london.root, "repo", "sync", "london", "mumbai").exit_code == 0
+    assert run_cli("-w", ws, "react", "--once").exit_code == 0
+    lines = sorted((ws / "arrived.log").read_text().splitlines())
+    assert lines == ["Chair 0.1.0 arrived", "KitchenSet 1.0.0 arrived", "Lamp 0.1.0 arrived",
+                     "Table 1.0.0 arrived"]

@@ -115,12 +115,13 @@ class Workspace:
         blessed: str | None = None,
         default: str | None = None,
         reporter: Reporter | None = None,
+        site: str | None = None,
     ) -> Workspace:
         from setpiece.core.workspace_init import init_workspace
 
         return init_workspace(
             cls, Path(path), python=python, repos=repos, blessed=blessed, default=default,
-            reporter=reporter or _quiet,
+            reporter=reporter or _quiet, site=site,
         )
 
     # -- layout ----------------------------------------------------------------

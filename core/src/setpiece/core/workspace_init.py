@@ -36,6 +36,7 @@ def init_workspace(
     blessed: str | None,
     default: str | None,
     reporter: Callable[[str], None],
+    site: str | None = None,
 ) -> Workspace:
     from setpiece.core.repos.base import open_repo
     from setpiece.core.repos.folder import FolderRepo
@@ -98,7 +99,8 @@ def init_workspace(
             if isinstance(repo, FolderRepo):
                 repo.create()
         data = {
-            "workspace": {"python": python, "blessed": blessed, "default": default},
+            "workspace": {"python": python, "blessed": blessed, "default": default,
+                          **({"site": site} if site else {})},
             "repos": resolved,
             "settings": dict(DEFAULT_SETTINGS),
             "requests": {"install": []},

@@ -25,10 +25,12 @@ def _human(n: int) -> str:
 @click.option("--priority", type=click.IntRange(min=0), default=None,
               help="With --farm: the job's priority (higher first on backends that order jobs).")
 @click.option("--backend", "-b", metavar="B", help="With --farm: the farm backend (default: [farm] backend).")
+@click.option("--wait", is_flag=True, help="With --farm: wait for the job to end, showing progress.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def repo_sync(state: State, source: str, dest: str, reqs: tuple[str, ...], dry_run: bool,
-              on_farm: bool, priority: int | None, backend: str | None, as_json: bool) -> None:
+              on_farm: bool, priority: int | None, backend: str | None, wait: bool,
+              as_json: bool) -> None:
     """Copy into repo DEST what REQ's closure needs from repo SOURCE (every version with no REQ).
 
     Wheels, the files their pointers name (into DEST's files remote) and the repo's events
@@ -39,13 +41,13 @@ def repo_sync(state: State, source: str, dest: str, reqs: tuple[str, ...], dry_r
     from setpiece.core.errors import SetpieceError
 
     ws = state.workspace()
-    if not on_farm and (priority is not None or backend):
-        raise SetpieceError("--priority and --backend are for a farm job: add --farm")
+    if not on_farm and (priority is not None or backend or wait):
+        raise SetpieceError("--priority, --backend and --wait are for a farm job: add --farm")
     if on_farm:
         if dry_run:
             raise SetpieceError("--dry-run runs here, not on the farm: drop --farm to see what "
                                 "would move")
-        _submit(state, ws, source, dest, reqs, priority, backend, as_json)
+        _submit(state, ws, source, dest, reqs, priority, backend, wait, as_json)
         return
     from setpiece.core.sites.sync import sync
 
@@ -65,7 +67,7 @@ def repo_sync(state: State, source: str, dest: str, reqs: tuple[str, ...], dry_r
 
 
 def _submit(state: State, ws: object, source: str, dest: str, reqs: tuple[str, ...],
-            priority: int | None, backend: str | None, as_json: bool) -> None:
+            priority: int | None, backend: str | None, wait: bool, as_json: bool) -> None:
     import sys
 
     from setpiece.core.cli.farm_cmds import submit_job
@@ -78,4 +80,4 @@ def _submit(state: State, ws: object, source: str, dest: str, reqs: tuple[str, .
     job = Job(name=name, layers=[Layer("sync", command=command, frames="1", kind="single",
                                        retries=2)],
               priority=100 if priority is None else priority)
-    submit_job(state, job, backend, False, None, as_json)
+    submit_job(state, job, backend, wait, None, as_json)

@@ -16,9 +16,10 @@ from setpiece.core.cli.site_cmds import repo_sync
 @click.option("--repo", "repos", multiple=True, metavar="NAME=LOCATION", help="A repo (folder or http(s) index URL); repeatable.")
 @click.option("--blessed", metavar="NAME", help="The repo assets install from first.")
 @click.option("--default", "default", metavar="NAME", help="The repo assets publish to.")
+@click.option("--site", metavar="NAME", help="The site the workspace is at ([workspace] site; see docs/multisite.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
-def init(state: State, path: str, python: str | None, repos: tuple[str, ...], blessed: str | None, default: str | None, as_json: bool) -> None:
+def init(state: State, path: str, python: str | None, repos: tuple[str, ...], blessed: str | None, default: str | None, site: str | None, as_json: bool) -> None:
     """Create a workspace: setpiece.toml, inputs/ (uv venv), outputs/, build/, external_packages/.
 
     With no --repo, two folder repos 'blessed' (install source) and 'review' (publish
@@ -29,7 +30,7 @@ def init(state: State, path: str, python: str | None, repos: tuple[str, ...], bl
 
     ws = Workspace.init(
         path, python=python, repos=[parse_repo_option(r) for r in repos],
-        blessed=blessed, default=default, reporter=state.report,
+        blessed=blessed, default=default, reporter=state.report, site=site,
     )
     state.report(f"Initialized workspace {ws.root}")
     for name, repo in ws.repos().items():

@@ -1,6 +1,8 @@
 """Where ``setpiece react`` gets its events: the repo logs (embedded default) or the bus.
 
-**Repo logs.** Every repo of the workspace keeps its own log (``setpiece.core.eventlog``);
+**Repo logs.** Every repo of the workspace keeps its own log (``setpiece.core.eventlog``;
+at a site, only the site's own repos and those in no site are read: events of another
+site's repo arrive in this site's repo with ``setpiece repo sync``);
 the service reads each through a :class:`~setpiece.core.eventlog.Cursor` saved in
 ``.setpiece/reactions/cursors/`` after every event handled (atomic), so a restart goes on
 where it stopped, late arrivals within the cursor's look-back window included. The
@@ -51,7 +53,13 @@ class RepoLogSource:
         self.folder = Path(folder) / "cursors"
         self.logs: list[tuple[str, Any]] = []
         roots: set[str] = set()
-        for name, repo in ws.repos().items():
+        repos = list(ws.repos().values())
+        if "sites" in ws.config.data:  # at a site: its own repos' logs (what it installs)
+            from setpiece.core.sites import install_repos
+
+            repos = install_repos(ws)
+        for repo in repos:
+            name = repo.name
             log = repo_log(ws, repo)
             if str(log.root) in roots:  # two repo names for one folder: read it once
                 continue

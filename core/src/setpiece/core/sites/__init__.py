@@ -220,10 +220,19 @@ def check_publish(ws: Workspace, asset: str, repo: str, action: str = "publish")
         return
     if here.review and repo == here.review:
         return
-    fix = (f"publish it to your review repo instead (setpiece publish {asset} --repo {here.review})"
-           if here.review else
-           f"publish it to a review repo of site '{here.name}' instead (add review = \"REPO\" "
-           f"under [sites.{here.name}])")
+    if action == "sync":
+        fix = (f"sync it into your review repo ('{here.review}') instead" if here.review else
+               f"add a review repo to site '{here.name}' (review = \"REPO\" under "
+               f"[sites.{here.name}]) and sync it there")
+        then = f"site '{owner.name}' syncs or promotes it from there"
+    else:
+        verb = "promote" if action == "promote" else "publish"
+        fix = (f"{verb} it to your review repo instead (setpiece {verb} "
+               f"{asset}{'==VERSION' if verb == 'promote' else ''} --{'to' if verb == 'promote' else 'repo'} "
+               f"{here.review})" if here.review else
+               f"{verb} it to a review repo of site '{here.name}' instead (add review = \"REPO\" "
+               f"under [sites.{here.name}])")
+        then = f"site '{owner.name}' promotes it"
     raise SetpieceError(
         f"{asset} is owned by site '{owner.name}': site '{here.name}' does not {action} its "
-        f"versions to repo '{repo}'; {fix}, and site '{owner.name}' promotes it")
+        f"versions to repo '{repo}'; {fix}, and {then}")

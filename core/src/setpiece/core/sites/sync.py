@@ -132,6 +132,7 @@ def plan(ws: Workspace, source: str, dest: str, reqs: Sequence[str], tmp: Path) 
             f"{where(ws, dst.name)} (sha256 {other}){more}: nothing was synced and neither is "
             f"overwritten; one version is one content everywhere: the owning site publishes "
             f"a new version ('setpiece bump {held.project} micro'), the other yanks its copy")
+    _check_owners(ws, p)
     for held in p.copy:
         p.wheels[held.filename] = have.wheel(held, tmp)
         p.digests[held.filename] = have.digest(held, tmp)
@@ -139,6 +140,34 @@ def plan(ws: Workspace, source: str, dest: str, reqs: Sequence[str], tmp: Path) 
     _plan_objects(ws, p)
     p.events = _missing_events(ws, p)
     return p
+
+
+def _check_owners(ws: Workspace, p: Plan) -> None:
+    """A version of an owned asset is replicated anywhere once its owner published (or
+    promoted) it, as SRC's log says; any other version only where this site may publish
+    it (the owner's site, or this site's review repo): a sync is no way around owners."""
+    if not ws.config.section("sites"):
+        return
+    from setpiece.core.sites import check_publish, owner_of
+
+    src_log, _ = _logs(ws, p)
+    for held in p.copy:
+        owner = owner_of(ws, held.project)
+        if owner is None:
+            continue
+        sites = {_logged_site(src_log, e, held) for e in ("published", "promoted")}
+        if owner.name not in sites:
+            check_publish(ws, held.project, p.dest.name, "sync")
+
+
+def _logged_site(log: FolderLog, event: str, held: Held) -> str | None:
+    import json
+
+    try:
+        data = json.loads(log.key_path(event, held.project, held.version).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return str(data.get("site")) if isinstance(data, dict) else None
 
 
 def _plan_objects(ws: Workspace, p: Plan) -> None:
