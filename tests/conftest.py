@@ -339,7 +339,8 @@ def in_dir(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
 
 
 _DIAGNOSTICS = (".lock", "actions.jsonl", "last-error.txt", ".setpiece", "telemetry",
-                "spans.jsonl", "metrics.jsonl")  # the folders: their other files still count
+                "spans.jsonl", "metrics.jsonl",  # the folders: their other files still count
+                ".setpiece-installed.json")  # the installed index: a cache any reader refreshes
 
 
 def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, bytes | None]:

@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,11 +30,21 @@ ASSET_KEYWORD = "setpiece-asset"
 
 
 def kind_from_keywords(keywords: str) -> str:
+    kind = _KINDS.get(keywords)
+    if kind is not None:
+        return kind
+    kind = ""
     for word in keywords.split(","):
         word = word.strip()
         if word.startswith(KIND_PREFIX):
-            return word[len(KIND_PREFIX) :]
-    return ""
+            kind = word[len(KIND_PREFIX) :]
+            break
+    if len(_KINDS) < 1000:  # a handful of distinct keyword lines in a workspace
+        _KINDS[keywords] = kind
+    return kind
+
+
+_KINDS: dict[str, str] = {}
 
 
 def requirements_by_group(meta: Message) -> dict[str, list[Requirement]]:
@@ -148,16 +157,23 @@ def requirements_from_fields(fields: list[tuple[str, str]]) -> dict[str, list[Re
     extras: list[str] = []
     texts: list[str] = []
     for key, value in fields:
-        if key[0] in "RrPp":
+        if key == "Requires-Dist":  # the spelling every backend writes; others below
+            texts.append(value)
+        elif key == "Provides-Extra":
+            extras.append(value)
+        elif key[0] in "RrPp":
             low = key.lower()
             if low == "requires-dist":
                 texts.append(value)
             elif low == "provides-extra":
                 extras.append(value)
     out: dict[str, list[Requirement]] = {extra: [] for extra in extras}
-    canonical: list[tuple[str, str]] | None = None
+    if not texts:
+        return out
+    canonical: dict[str, str] | None = None
+    fullmatch = _FAST_REQ.fullmatch
     for text in texts:
-        m = _FAST_REQ.fullmatch(text)
+        m = fullmatch(text)
         if m is None:  # a marker or form of its own: packaging decides its group
             from packaging.requirements import Requirement
 
@@ -171,26 +187,41 @@ def requirements_from_fields(fields: list[tuple[str, str]]) -> dict[str, list[Re
         group = ""
         if extra:
             if canonical is None:
-                canonical = [(_canonical(e), e) for e in extras]
-            want = _canonical(extra)
-            group = next((e for c, e in canonical if c == want), "")
-        out.setdefault(group, []).append(req)
+                canonical = {}
+                for e in reversed(extras):  # the first extra of a canonical name wins
+                    canonical[_canonical(e)] = e
+            group = canonical.get(_canonical(extra), "")
+        found = out.get(group)
+        if found is None:
+            out[group] = [req]
+        else:
+            found.append(req)
     return out
 
 
 def _fast_requirement(m: re.Match[str], text: str) -> Requirement:
-    """The Requirement of a ``_FAST_REQ`` match, its marker dropped."""
-    from packaging.requirements import Requirement
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    """The Requirement of a ``_FAST_REQ`` match, its marker dropped.
 
+    Its specifier is parsed when first read (a big set's 10,000 requirements are mostly
+    read for their name): the text was checked to parse when first seen, so an invalid
+    one still raises here, as the full parser does.
+    """
     name, extras, spec = m.group(1, 2, 3)
-    try:
-        specifier = SpecifierSet(spec) if spec else SpecifierSet()
-    except InvalidSpecifier:
-        req = Requirement(text)  # raises, as the full parser does
-        req.marker = None
-        return req
-    req = Requirement.__new__(Requirement)
+    spec = spec or ""
+    if spec not in _VALID_SPECS:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            SpecifierSet(spec)
+        except InvalidSpecifier:
+            from packaging.requirements import Requirement
+
+            req = Requirement(text)  # raises, as the full parser does
+            req.marker = None
+            return req
+        if len(_VALID_SPECS) < 10_000:
+            _VALID_SPECS.add(spec)
+    req = _lazy_class().__new__(_lazy_class())
     req.name = name
     req.url = None
     if not extras:
@@ -199,27 +230,91 @@ def _fast_requirement(m: re.Match[str], text: str) -> Requirement:
         req.extras = {e.strip() for e in extras.split(",")}
     else:
         req.extras = {extras}  # one name: no blanks inside (see _FAST_REQ)
-    req.specifier = specifier
+    req.spec_text = spec
     req.marker = None
     return req
 
 
-@dataclass
-class InstalledAsset:
-    """An asset installed in the workspace's ``inputs/`` venv."""
+_VALID_SPECS: set[str] = {""}
+_LAZY: list[type] = []
 
-    dist_info: Path
-    name: str
-    version: str
-    site_packages: Path
-    entry_points: str = field(default="", repr=False)
-    #: METADATA's header fields read by the scan (first value of each), so that listing
-    #: 1,000 assets parses no email message; ``_meta`` parses fully when needed.
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
-    #: All of METADATA's header fields in order (:func:`read_header_fields`), kept by the
-    #: scan so that requirements are read without the email parser or a second read;
-    #: None: use ``_meta``.
-    fields: list[tuple[str, str]] | None = field(default=None, repr=False)
+
+def _lazy_class() -> Any:
+    """``packaging``'s Requirement whose specifier is parsed from ``spec_text`` when read."""
+    if _LAZY:
+        return _LAZY[0]
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    class LazyRequirement(Requirement):
+        __slots__ = ("_spec", "spec_text")
+        _spec: SpecifierSet
+        spec_text: str
+
+        @property  # type: ignore[override]
+        def specifier(self) -> SpecifierSet:
+            try:
+                spec = self._spec
+            except AttributeError:
+                spec = self._spec = SpecifierSet(self.spec_text)
+            return spec
+
+        @specifier.setter
+        def specifier(self, value: SpecifierSet) -> None:
+            self._spec = value
+            self.spec_text = str(value)
+
+        def __reduce__(self) -> Any:  # pickles as a plain Requirement
+            return (Requirement, (str(self),))
+
+    LazyRequirement.__name__ = LazyRequirement.__qualname__ = "Requirement"
+    _LAZY.append(LazyRequirement)
+    return LazyRequirement
+
+
+class InstalledAsset:
+    """An asset installed in the workspace's ``inputs/`` venv.
+
+    ``headers``: METADATA's header fields read by the scan (first value of each; the index
+    keeps Name, Summary and Keywords), so that listing 1,000 assets parses no email
+    message; ``_meta`` parses fully when needed. ``fields``: METADATA's header fields in
+    order (:func:`read_header_fields`; the index keeps Requires-Dist and Provides-Extra),
+    so that requirements are read without the email parser or a second read; None: use
+    ``_meta``.
+    """
+
+    def __init__(
+        self,
+        dist_info: Path | str,
+        name: str,
+        version: str,
+        site_packages: Path,
+        entry_points: str = "",
+        headers: dict[str, str] | None = None,
+        fields: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self._dist_info = dist_info  # a str from the scan: made a Path when asked (10,000 x)
+        self.name = name
+        self.version = version
+        self.site_packages = site_packages
+        self.entry_points = entry_points
+        self.headers: dict[str, str] = headers if headers is not None else {}
+        self.fields = fields
+
+    @property
+    def dist_info(self) -> Path:
+        path = self._dist_info
+        if not isinstance(path, Path):
+            path = self._dist_info = Path(path)
+        return path
+
+    @dist_info.setter
+    def dist_info(self, value: Path | str) -> None:
+        self._dist_info = value
+
+    def __repr__(self) -> str:
+        return (f"InstalledAsset(dist_info={os.fspath(self._dist_info)!r}, name={self.name!r}, "
+                f"version={self.version!r})")
 
     @cached_property
     def _meta(self) -> Message:
@@ -264,19 +359,7 @@ class InstalledAsset:
 
     @cached_property
     def _direct_url(self) -> dict[str, Any]:
-        # One open (no stat first): this runs for every asset of a scene build.
-        try:
-            with open(os.path.join(self.dist_info, "direct_url.json"), encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            if exc.errno in _MISSING or getattr(exc, "winerror", None) in _MISSING_WIN:
-                return {}  # what Path.exists() reads as "no such file"
-            raise
-        try:
-            data: dict[str, Any] = json.loads(text)
-            return data
-        except ValueError:
-            return {}
+        return _read_direct_url(os.fspath(self.dist_info))  # the scan sets it: rarely read here
 
     @property
     def editable(self) -> bool:
@@ -292,6 +375,13 @@ class InstalledAsset:
 
             return Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
         return None
+
+    @property
+    def package_path(self) -> str:
+        """:attr:`package_dir` as a string (a scene build's hot loop: no pathlib)."""
+        if self.editable:
+            return os.fspath(self.package_dir)
+        return f"{os.fspath(self.site_packages)}{os.sep}{self.import_name}"
 
     @property
     def package_dir(self) -> Path:
@@ -343,53 +433,116 @@ def _dist_name_version(dist_info: Path | str) -> tuple[str, str]:
     return name, version
 
 
-def scan_site_packages(site_packages: Path) -> tuple[dict[str, InstalledAsset], list[tuple[str, str]]]:
-    """(assets by normalised name, other distributions as (name, version))."""
+def scan_site_packages(
+    site_packages: Path, *, use_index: bool = True
+) -> tuple[dict[str, InstalledAsset], list[tuple[str, str]]]:
+    """(assets by normalised name, other distributions as (name, version)).
+
+    Read through the installed index (:mod:`setpiece.core.installed_index`): only the
+    distributions changed since it was made are read; ``use_index=False`` reads all.
+    """
+    if use_index:
+        from setpiece.core import installed_index
+
+        dists = installed_index.load(site_packages, read_dist)
+        try:
+            return _from_records(site_packages, dists)
+        except (ValueError, TypeError):  # an index of another shape: read everything
+            installed_index.forget(site_packages)
+    return _from_records(site_packages, _read_all(site_packages))
+
+
+def _from_records(
+    site_packages: Path, dists: dict[str, tuple[str, Any]] | None
+) -> tuple[dict[str, InstalledAsset], list[tuple[str, str]]]:
     assets: dict[str, InstalledAsset] = {}
     others: list[tuple[str, str]] = []
+    if dists is None:
+        return assets, others
+    for dirname, (path, record) in dists.items():
+        if not record:
+            if record is None:
+                name, _, version = dirname[: -len(".dist-info")].partition("-")
+                others.append((name, version))
+            continue  # False: half-installed (a killed install): install_checks.broken_dists
+        key, published, summary, keywords, fields, eps, direct_url, imported = record
+        headers = {"Name": published, "Summary": summary, "Keywords": keywords}
+        asset = InstalledAsset(path, published, dirname[: -len(".dist-info")].partition("-")[2],
+                               site_packages, eps, headers, fields)
+        memo = asset.__dict__
+        memo["_direct_url"] = direct_url  # the cached_property, read with the rest
+        memo["_import_name_memo"] = (eps, published, imported)
+        assets[key] = asset
+    return dict(sorted(assets.items())), sorted(others)
+
+
+def _read_all(site_packages: Path) -> dict[str, tuple[str, Any]] | None:
     try:
         entries = list(os.scandir(site_packages))
-    except FileNotFoundError:
-        return assets, others
-    marker = "[" + ASSET_GROUP + "]"
-    sep = os.sep  # hot loop (10,000 dists): no os.path.join, one pathlib join per asset
-    site = Path(site_packages)
-    for entry in entries:
-        if not entry.name.endswith(".dist-info"):
-            continue
-        name, version = _dist_name_version(entry.name)
-        try:
-            eps = _read_text(f"{entry.path}{sep}entry_points.txt")
-        except (FileNotFoundError, NotADirectoryError):
-            eps = ""
-        if marker in eps:
-            fields: list[tuple[str, str]] | None = None
-            try:
-                text = _read_text(f"{entry.path}{sep}METADATA")
-            except (OSError, UnicodeDecodeError):
-                continue  # half-installed (a killed install): install_checks.broken_dists
-            else:
-                fields = read_header_fields(text)
-                headers: dict[str, str]
-                if fields is not None:  # the same as _headers(text), one pass less
-                    headers = {}
-                    for key, value in fields:
-                        if key not in headers:
-                            headers[key] = value.strip()
-                else:
-                    headers = _headers(text)
-            if "Name" not in headers:
-                continue  # an empty or cut METADATA: half-installed, as above
-            asset = InstalledAsset(
-                site / entry.name, name, version, site_packages, eps, headers, fields
-            )
-            # The published spelling of the name (``Chair``, not ``chair``).
-            if headers.get("Name"):
-                asset.name = headers["Name"]
-            assets[normalize(name)] = asset
-        else:
-            others.append((name, version))
-    return dict(sorted(assets.items())), sorted(others)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return {e.name: (e.path, read_dist(e.path)) for e in entries if e.name.endswith(".dist-info")}
+
+
+#: the METADATA header fields an InstalledAsset answers from (the index keeps only these)
+_KEPT_HEADERS = ("Name", "Summary", "Keywords")
+#: the header fields requirements are read from (``requirements_from_fields``)
+_KEPT_FIELDS = ("Requires-Dist", "Provides-Extra")
+
+
+def read_dist(path: str) -> Any:
+    """What the scan keeps of one ``.dist-info`` folder: None for a distribution that is no
+    asset, False for a half-installed one (no readable METADATA), else
+    ``[key, Name, Summary, Keywords, fields, entry_points text, direct_url, import name]``
+    (plain JSON; ``key``: the normalised name of the folder, by which assets are listed)."""
+    sep = os.sep
+    try:
+        eps = _read_text(f"{path}{sep}entry_points.txt")
+    except (FileNotFoundError, NotADirectoryError):
+        eps = ""
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "[" + ASSET_GROUP + "]" not in eps:
+        return None
+    try:
+        text = _read_text(f"{path}{sep}METADATA")
+    except (OSError, UnicodeDecodeError):
+        return False
+    fields = read_header_fields(text)
+    headers: dict[str, str]
+    if fields is not None:  # the same as _headers(text), one pass less
+        headers = {}
+        for key, value in fields:
+            if key in _KEPT_HEADERS and key not in headers:
+                headers[key] = value.strip()
+    else:
+        headers = {k: v for k, v in _headers(text).items() if k in _KEPT_HEADERS}
+    if "Name" not in headers:
+        return False  # an empty or cut METADATA: half-installed, as above
+    kept: list[list[str]] | None = None
+    if fields is not None:
+        kept = [[k, v] for k, v in fields if k.title() in _KEPT_FIELDS]  # JSON's own shape
+    direct_url = _read_direct_url(path)
+    name = _dist_name_version(path)[0]
+    asset = InstalledAsset(path, headers["Name"] or name, "", Path(), eps)
+    return [normalize(name), asset.name, headers.get("Summary", ""),
+            headers.get("Keywords", ""), kept, eps, direct_url, asset.import_name]
+
+
+def _read_direct_url(dist_info: str) -> dict[str, Any]:
+    # One open (no stat first): this runs for every asset.
+    try:
+        with open(os.path.join(dist_info, "direct_url.json"), encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        if exc.errno in _MISSING or getattr(exc, "winerror", None) in _MISSING_WIN:
+            return {}  # what Path.exists() reads as "no such file"
+        raise
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _read_text(path: str) -> str:

@@ -434,14 +434,24 @@ class Workspace:
         self._check_inputs()
         idx, env = self.uv_index_args(repo) if with_index else ([], {})
         label = {"install": "Installing", "uninstall": "Uninstalling"}.get(command, command)
-        with self.progress.task(f"{label} with uv") as task:
-            proc = run_uv(
-                ["pip", command, "--python", str(self.python), *idx, *args],
-                env=env,
-                what=what,
-                progress=task,
-            )
+        try:
+            with self.progress.task(f"{label} with uv") as task:
+                proc = run_uv(
+                    ["pip", command, "--python", str(self.python), *idx, *args],
+                    env=env,
+                    what=what,
+                    progress=task,
+                )
+        finally:
+            self.refresh_installed()
         return proc.stderr
+
+    def refresh_installed(self) -> None:
+        """Bring the installed index up to date (after every uv call: the next reader
+        finds it current; see ``setpiece.core.installed_index``)."""
+        from setpiece.core.assets import scan_site_packages
+
+        scan_site_packages(self.site_packages)
 
     # -- events --------------------------------------------------------------------
     def emit(self, event: str, **data: Any) -> dict[str, Any]:

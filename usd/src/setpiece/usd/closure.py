@@ -117,6 +117,91 @@ def _groups(asset: AssetLike, extras: frozenset[str]) -> dict[str, list[Any]]:
     return {g: asset.requirements(g) for g in ("", *sorted(extras))}
 
 
+class _Walk:
+    """The DFS of :func:`resolve_closure` over (asset, active extras, is-container); the
+    path finds cycles. (A class, not a nested function: a recursive closure refers to
+    itself through its cell, a cycle that would keep a big closure's 10,000 assets and
+    requirements alive until the next full garbage collection.)"""
+
+    def __init__(self, installed: Mapping[str, AssetLike], closure: Closure,
+                 specs: dict[str, list[Any]], root: str, group: str) -> None:
+        self.installed = installed
+        self.closure = closure
+        self.specs = specs
+        self.root = root
+        self.group = group
+        self.visited: set[tuple[str, frozenset[str], bool]] = set()
+        self.norm_cache: dict[str, str] = {}
+
+    def norm(self, name: str) -> str:
+        out = self.norm_cache.get(name)
+        if out is None:
+            out = self.norm_cache[name] = normalize(name)
+        return out
+
+    def visit(self, node_key: str, extras: frozenset[str], container: bool,
+              path: list[str]) -> None:
+        state = (node_key, extras, container)
+        if state in self.visited:
+            return
+        self.visited.add(state)
+        installed, closure, specs, root, group = (
+            self.installed, self.closure, self.specs, self.root, self.group)
+        norm = self.norm
+        entries = closure.entries
+        asset = installed[node_key]
+        by_group = _groups(asset, extras)
+        edges: list[tuple[Any, bool]] = [(r, False) for r in by_group.get("", ())]
+        for extra in sorted(extras):
+            for r in by_group.get(extra, ()):
+                edges.append((r, container and extra == group))
+        if not edges:
+            return  # a leaf (most assets of a big scene)
+        names = [*path, asset.name]
+        keys = [norm(n) for n in names]
+        asset_name = asset.name
+        for req, via_group in edges:
+            dep_key = norm(req.name)
+            if dep_key in keys:
+                start = keys.index(dep_key)
+                cycle = " -> ".join([*names[start:], names[start]])
+                raise SetpieceError(
+                    f"dependency cycle: {cycle}: remove one of these requirements "
+                    f"('setpiece unrequire {asset_name} {req.name}')"
+                )
+            dep = installed.get(dep_key)
+            if dep is None:
+                raise SetpieceError(
+                    f"{req.name} (required by {asset_name} as '{req.name}{req.specifier}') is "
+                    f"not installed: run 'setpiece install \"{root}[{group}]\"'"
+                )
+            if getattr(req, "spec_text", None) != "" and req.specifier and not (
+                req.specifier.contains(dep.version, prereleases=True)
+            ):
+                message = (
+                    f"{dep.name} {dep.version} is installed but {asset_name} requires "
+                    f"'{req.name}{req.specifier}': run 'setpiece install \"{root}[{group}]\"'"
+                )
+                if dep.editable:
+                    closure.warnings.append(message + " (editable: kept)")
+                else:
+                    raise SetpieceError(message)
+            entry = entries.get(dep_key)
+            if entry is None:
+                entry = entries[dep_key] = ClosureEntry(dep)
+            if not entry.is_root:
+                found = specs.get(dep_key)
+                if found is None:
+                    specs[dep_key] = [req]
+                else:
+                    found.append(req)
+                if asset_name not in entry.required_by:
+                    entry.required_by.append(asset_name)
+                if via_group:
+                    entry.container = True
+            self.visit(dep_key, frozenset(req.extras), via_group, names)
+
+
 def resolve_closure(
     root: str,
     installed: Mapping[str, AssetLike],
@@ -139,66 +224,18 @@ def resolve_closure(
     closure = Closure(root_entry, group, {key: root_entry})
     specs: dict[str, list[Any]] = {}
 
-    # Iterative DFS over (asset, active extras, is-container); the stack finds cycles.
-    visited: set[tuple[str, frozenset[str], bool]] = set()
-
-    def visit(node_key: str, extras: frozenset[str], container: bool, path: list[str]) -> None:
-        state = (node_key, extras, container)
-        if state in visited:
-            return
-        visited.add(state)
-        asset = installed[node_key]
-        by_group = _groups(asset, extras)
-        edges: list[tuple[Any, bool]] = [(r, False) for r in by_group.get("", [])]
-        for extra in sorted(extras):
-            for r in by_group.get(extra, []):
-                edges.append((r, container and extra == group))
-        if not edges:
-            return  # a leaf (most assets of a big scene)
-        names = [*path, asset.name]
-        keys = [normalize(n) for n in names]
-        for req, via_group in edges:
-            dep_key = normalize(req.name)
-            if dep_key in keys:
-                start = keys.index(dep_key)
-                cycle = " -> ".join([*names[start:], names[start]])
-                raise SetpieceError(
-                    f"dependency cycle: {cycle}: remove one of these requirements "
-                    f"('setpiece unrequire {asset.name} {req.name}')"
-                )
-            dep = installed.get(dep_key)
-            shown = f"{req.name}{req.specifier}"
-            if dep is None:
-                raise SetpieceError(
-                    f"{req.name} (required by {asset.name} as '{shown}') is not installed: "
-                    f"run 'setpiece install \"{root}[{group}]\"'"
-                )
-            if req.specifier and not req.specifier.contains(dep.version, prereleases=True):
-                message = (
-                    f"{dep.name} {dep.version} is installed but {asset.name} requires "
-                    f"'{shown}': run 'setpiece install \"{root}[{group}]\"'"
-                )
-                if dep.editable:
-                    closure.warnings.append(message + " (editable: kept)")
-                else:
-                    raise SetpieceError(message)
-            entry = closure.entries.get(dep_key)
-            if entry is None:
-                entry = closure.entries[dep_key] = ClosureEntry(dep)
-            if not entry.is_root:
-                specs.setdefault(dep_key, []).append(req)
-                if asset.name not in entry.required_by:
-                    entry.required_by.append(asset.name)
-                entry.container = entry.container or via_group
-            visit(dep_key, frozenset(req.extras), via_group, names)
-
-    visit(key, frozenset({group}), True, [])
+    _Walk(installed, closure, specs, root, group).visit(key, frozenset({group}), True, [])
 
     for dep_key, reqs in specs.items():
         entry = closure.entries[dep_key]
         if len(reqs) == 1:  # the common case: one dependent, nothing to merge
-            entry.dependency_kind = dependency_kind(reqs[0])
-            entry.requirement = f"{entry.asset.name}{reqs[0].specifier}"
+            req = reqs[0]
+            if getattr(req, "spec_text", None) == "":  # abstract: push, nothing to parse
+                entry.dependency_kind = "push"
+                entry.requirement = entry.asset.name
+            else:
+                entry.dependency_kind = dependency_kind(req)
+                entry.requirement = f"{entry.asset.name}{req.specifier}"
             continue
         entry.required_by.sort(key=normalize)
         entry.dependency_kind = max(

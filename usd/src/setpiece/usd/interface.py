@@ -65,8 +65,9 @@ def find_interface(package_dir: Path) -> Path | None:
 def interface_file(package_dir: str | os.PathLike[str]) -> str | None:
     """:func:`find_interface` as a string (the scene build's hot loop: no pathlib)."""
     base = os.fspath(package_dir)
+    sep = "" if base.endswith(("/", os.sep)) else os.sep  # os.path.join's result, quicker
     for filename in INTERFACE_FILES:
-        path = os.path.join(base, filename)
+        path = f"{base}{sep}{filename}"
         if os.path.isfile(path):
             return path
     return None
