@@ -223,8 +223,12 @@ def bench(n: int, rounds: int, read: bool) -> list[tuple[str, list[float] | floa
         result = build_workspace_scene(ws, "Shot", out)
         assert result.status == "unchanged" and result.count == n, result.summary()
         noop = samples(lambda: build_workspace_scene(ws, "Shot", out), rounds)
-        noop_fresh = [fresh(FRESH_BUILD, str(tmp), str(site), str(out), "unchanged")
-                      for _ in range(rounds)]
+        noop_fresh, bare = [], []
+        for _ in range(rounds):
+            noop_fresh.append(fresh(FRESH_BUILD, str(tmp), str(site), str(out), "unchanged"))
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            bare.append(time.perf_counter() - t)
         noop_force = samples(lambda: build_workspace_scene(ws, "Shot", out, force=True),
                              max(3, rounds // 2))
 
@@ -247,6 +251,7 @@ def bench(n: int, rounds: int, read: bool) -> list[tuple[str, list[float] | floa
             (f"entry-point scan of {n + 1} dists (importlib.metadata)", eps, ""),
             ("no-op rebuild (stamp: nothing changed)", noop, ""),
             ("no-op rebuild in a fresh process (imports included)", noop_fresh, "< 0.15 s"),
+            ("  for scale: `python -c pass` (process start, measured outside)", bare, ""),
             ("no-op rebuild --force (re-author, compare bytes)", noop_force, ""),
         ]
         rows.append(("ratio cold / raw (medians; mins)",
