@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 
 from setpiece.core import hooks, naming
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AccessDenied, SetpieceError
 from setpiece.core.fsutil import atomic_write_text, staging_dir
 from setpiece.core.naming import normalize, validate_name
 from setpiece.core.project import OutputAsset, scaffold
@@ -63,7 +63,7 @@ def _login_refused(ws: Workspace, uv_output: str) -> str | None:
             if r.kind == "index":
                 try:
                     r.check_login()  # type: ignore[attr-defined]
-                except SetpieceError as exc:
+                except AccessDenied as exc:
                     return str(exc)
         return None
     for n, r in ws.repos().items():

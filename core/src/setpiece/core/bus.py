@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import RemoteUnreachable, SetpieceError, Unavailable
 from setpiece.core.eventlog import (
     Cursor,
     Event,
@@ -89,7 +89,7 @@ def safe_url(url: str) -> str:
 
     return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
 
-class BusDown(SetpieceError):
+class BusDown(RemoteUnreachable):
     """The bus cannot be reached (the action that needed it can be retried)."""
 
 
@@ -97,7 +97,7 @@ def _redis() -> Any:
     try:
         import redis
     except ImportError:
-        raise SetpieceError("the bus needs redis-py: pip install 'setpiece-core[bus]'")
+        raise Unavailable("the bus needs redis-py: pip install 'setpiece-core[bus]'")
     return redis
 
 

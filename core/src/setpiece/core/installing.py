@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.core.fsutil import atomic_write_text
 from setpiece.core.naming import normalize
 from setpiece.core.requirements import parse_requirement, request_name
@@ -216,7 +216,7 @@ def uninstall(ws: Workspace, names: Sequence[str]) -> list[str]:
     for name in names:
         key = normalize(parse_requirement(name).name)
         if key not in installed and key not in other_keys:
-            raise SetpieceError(f"'{name}' is not installed in {ws.inputs}: see 'setpiece list --installed'")
+            raise NotFound(f"'{name}' is not installed in {ws.inputs}: see 'setpiece list --installed'")
     keys = {normalize(parse_requirement(n).name) for n in names}
     _warn_dependents(ws, installed, keys)
     out = ws.uv_pip("uninstall", list(names), what="uninstall", with_index=False)
@@ -372,7 +372,7 @@ def sync(ws: Workspace, lock: Path) -> list[str]:
 
     lock = Path(lock)
     if not lock.is_file():
-        raise SetpieceError(f"lock file {lock} does not exist: write one with 'setpiece freeze -o FILE'")
+        raise NotFound(f"lock file {lock} does not exist: write one with 'setpiece freeze -o FILE'")
     if not ws.python.exists():
         run_uv(["venv", "--no-config", "--quiet", "--python", ws.python_version, str(ws.inputs)],
                what="creating the workspace venv")

@@ -13,7 +13,7 @@ import re
 
 from packaging.version import InvalidVersion, Version
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import BadInput
 
 MAX_NAME_LENGTH = 64
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -40,19 +40,19 @@ def wheel_name(name: str) -> str:
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a valid asset name, else raise a one-line error."""
     if not isinstance(name, str) or not name:
-        raise SetpieceError("asset name is empty: give a name such as 'Chair'")
+        raise BadInput("asset name is empty: give a name such as 'Chair'")
     if len(name) > MAX_NAME_LENGTH:
-        raise SetpieceError(
+        raise BadInput(
             f"asset name '{name[:20]}...' is {len(name)} characters long: "
             f"use at most {MAX_NAME_LENGTH}"
         )
     if not _NAME_RE.fullmatch(name):  # fullmatch: "$" would accept a trailing newline
-        raise SetpieceError(
+        raise BadInput(
             f"invalid asset name '{name}': start with a letter, then use only letters, "
             "digits, '_' or '-' (e.g. 'Kitchen_Chair')"
         )
     if keyword.iskeyword(import_name(name)) or import_name(name) in {"setpiece", "test"}:
-        raise SetpieceError(
+        raise BadInput(
             f"invalid asset name '{name}': its import name '{import_name(name)}' is reserved "
             "in Python; choose another name (e.g. '{name}Asset')".replace("{name}", name)
         )
@@ -63,14 +63,14 @@ def parse_version(text: str) -> Version:
     """Parse a SemVer-shaped PEP 440 version or raise a one-line error."""
     text = str(text).strip()
     if not _VERSION_RE.match(text):
-        raise SetpieceError(
+        raise BadInput(
             f"invalid version '{text}': use major.minor.micro with an optional suffix "
             "(1.2.3, 1.2.3rc1, 1.2.3.post1, 1.2.3.dev2)"
         )
     try:
         return Version(text)
     except InvalidVersion:  # pragma: no cover - the regex is stricter than PEP 440
-        raise SetpieceError(f"invalid version '{text}'")
+        raise BadInput(f"invalid version '{text}'")
 
 
 def validate_version(text: str) -> str:
@@ -111,7 +111,7 @@ def bump(version: str, part: str) -> str:
         if v.dev is not None:
             return str(v).rsplit(".dev", 1)[0] + f".dev{v.dev + 1}"
         return f"{major}.{minor}.{micro + 1}.dev1"
-    raise SetpieceError(f"unknown version part '{part}': use one of {', '.join(BUMP_PARTS)}")
+    raise BadInput(f"unknown version part '{part}': use one of {', '.join(BUMP_PARTS)}")
 
 
 def next_after(versions: list[str], base: str) -> str:

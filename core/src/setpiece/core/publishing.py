@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AlreadyPublished, SetpieceError
 from setpiece.core.fsutil import staging_dir
 from setpiece.core.naming import next_in_line, normalize, validate_name, validate_version
 from setpiece.core.project import OutputAsset
@@ -113,7 +113,7 @@ def _publish(ws: Workspace, asset: OutputAsset, target: Repo, comment: str | Non
         finished = _finish_interrupted(ws, asset, target, said)
         if finished is not None:
             return finished
-        raise SetpieceError(
+        raise AlreadyPublished(
             f"{asset.name} {version} is already published in repo '{target.name}': "
             f"published versions never change; bump first ('setpiece bump {asset.name} micro')"
         )
@@ -198,12 +198,12 @@ def _refuse_elsewhere(ws: Workspace, name: str, version: str, other: Repo, wheel
         except (SetpieceError, OSError, zipfile.BadZipFile):
             theirs = None
     if theirs is not None and theirs == _wheel_content(wheel):
-        raise SetpieceError(
+        raise AlreadyPublished(
             f"{name} {version} is already published in repo '{other.name}' with the same "
             f"content: promote it instead ('setpiece promote {name}=={version} "
             f"--from {other.name} --to {target}')"
         )
-    raise SetpieceError(
+    raise AlreadyPublished(
         f"{name} {version} is already published in repo '{other.name}' with other content: "
         f"one version is the same bytes in every repo; bump first ('setpiece bump {name} micro')"
     )
@@ -277,7 +277,7 @@ def promote(ws: Workspace, spec: str, *, to: str, from_: str | None = None) -> s
     source = _repo_with(ws, name, version, from_, exclude=dest.name)
     name = source.display_name(name, version)  # as the asset spells it, whatever was typed
     if source.name == dest.name:
-        raise SetpieceError(f"{name} {version} is already in '{dest.name}': pick another --to repo")
+        raise AlreadyPublished(f"{name} {version} is already in '{dest.name}': pick another --to repo")
     if dest.has_version(name, version):
         _promote_again(ws, name, version, source, dest)
         return version
@@ -310,7 +310,7 @@ def _promote_again(ws: Workspace, name: str, version: str, source: Repo, dest: R
         except (SetpieceError, OSError):
             same = False
         if not same:
-            raise SetpieceError(
+            raise AlreadyPublished(
                 f"{name} {version} is already published in repo '{dest.name}' with other "
                 f"content than in '{source.name}': one version is the same bytes in every "
                 f"repo; bump first ('setpiece bump {name} micro')"

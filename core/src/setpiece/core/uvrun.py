@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import SetpieceError, Unavailable
 
 if TYPE_CHECKING:
     from setpiece.core.progress import Task
@@ -50,7 +50,7 @@ def uv_bin() -> str:
         found = shutil.which("uv")
         if found:
             return found
-    raise SetpieceError("uv is not installed: run 'pip install uv' (setpiece drives uv)")
+    raise Unavailable("uv is not installed: run 'pip install uv' (setpiece drives uv)")
 
 
 def uv_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.config import CONFIG_NAME, Config
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.core.naming import normalize, validate_name
 from setpiece.core.progress import Progress
 from setpiece.core.repos.base import Repo, is_url, open_repo
@@ -293,7 +293,7 @@ class Workspace:
         assets = self.installed_assets()
         key = normalize(name)
         if key not in assets:
-            raise SetpieceError(
+            raise NotFound(
                 f"asset '{name}' is not installed in {self.inputs}: "
                 f"run 'setpiece install {name}'"
             )

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import SetpieceError, Unavailable
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 from setpiece.usd.status import Status, container_status
 
@@ -270,7 +270,7 @@ class Runtime:
             return paths
         try:
             configure_resolver(paths)
-        except SetpieceError as exc:  # no pxr in this interpreter: the env var is set
+        except Unavailable as exc:  # no pxr in this interpreter: the env var is set
             self.log.debug("USD resolver not configured in Python: %s", exc)
         return paths
 

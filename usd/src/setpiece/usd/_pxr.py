@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import Unavailable
 
 
 def pxr() -> tuple[Any, Any, Any, Any]:
@@ -21,7 +21,7 @@ def pxr() -> tuple[Any, Any, Any, Any]:
     try:
         from pxr import Ar, Sdf, Tf, Usd
     except ImportError as exc:
-        raise SetpieceError(
+        raise Unavailable(
             f"USD's Python module 'pxr' cannot be imported ({exc}): install "
             "'setpiece-usd[standalone]' (usd-core), or run inside a DCC that ships USD"
         )

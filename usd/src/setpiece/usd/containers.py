@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.containers import ContainerRecord
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.usd._pxr import pxr
 from setpiece.usd.scene import GENERATED_SUFFIX, generated_path
 
@@ -63,7 +63,7 @@ def read_containers(scene_path: str | Path, composed: bool = True) -> list[Conta
 
     scene_path = Path(scene_path)
     if not scene_path.is_file():
-        raise SetpieceError(
+        raise NotFound(
             f"scene {scene_path} does not exist: build it with 'setpiece scene build NAME -o "
             f"{scene_path}'"
         )

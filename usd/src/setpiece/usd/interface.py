@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.usd._pxr import pxr
 from setpiece.usd.fileio import write_if_changed
 from setpiece.usd.metadata import StageMetadata
@@ -321,7 +321,7 @@ def _open_layer(path: Path) -> Any:
     from setpiece.usd._pxr import first_line
 
     if not path.is_file():
-        raise SetpieceError(f"{path} does not exist: check the path")
+        raise NotFound(f"{path} does not exist: check the path")
     try:
         layer = Sdf.Layer.OpenAsAnonymous(str(path))
     except Tf.ErrorException as exc:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.core.farm.model import Chunk, Job
 from setpiece.core.fsutil import atomic_write_text
 
@@ -344,7 +344,7 @@ class Session:
 
         src = Path(src)
         if not src.is_file():
-            raise SetpieceError(f"session file {src} does not exist: check the path")
+            raise NotFound(f"session file {src} does not exist: check the path")
         dest = self.path / "files" / (rename or src.name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")

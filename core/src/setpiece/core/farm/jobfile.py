@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.core.farm.model import Job
 from setpiece.core.fsutil import atomic_write_text
 
@@ -66,7 +66,7 @@ def load_job(path: Path | str) -> Job:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SetpieceError(f"job file {path} does not exist: check the path")
+        raise NotFound(f"job file {path} does not exist: check the path")
     except (OSError, UnicodeDecodeError) as exc:
         raise SetpieceError(f"job file {path} cannot be read ({exc})")
     return loads(text, format_for(path), source=str(path))

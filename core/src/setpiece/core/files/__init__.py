@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import Unavailable
 
 INSTALL_HINT = 'pip install "setpiece-core[files]"'
 
@@ -28,4 +28,4 @@ INSTALL_HINT = 'pip install "setpiece-core[files]"'
 def need_dvc() -> None:
     """Raise a one-line error when dvc (the ``files`` extra) is not installed."""
     if importlib.util.find_spec("dvc_data") is None or importlib.util.find_spec("dvc") is None:
-        raise SetpieceError(f"asset files need dvc, which is not installed: {INSTALL_HINT}")
+        raise Unavailable(f"asset files need dvc, which is not installed: {INSTALL_HINT}")

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import DiskFull, SetpieceError
 from setpiece.core.files import need_dvc
 from setpiece.core.files.pointers import Pointer
 
@@ -66,8 +66,12 @@ def capture_transfer_errors() -> Iterator[list[tuple[str, BaseException]]]:
         lg.removeHandler(handler)
 
 
+def _no_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
 def describe_os_error(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    if _no_space(exc):
         return "no space left on device"
     text = str(exc) or type(exc).__name__
     return " ".join(text.split())[:200]
@@ -238,7 +242,10 @@ class Store:
             )
         if result.failed or errors:
             reason = describe_os_error(errors[0][1]) if errors else "unknown error"
-            raise SetpieceError(f"could not store files in the cache {self.root}: {reason}")
+            full = bool(errors) and _no_space(errors[0][1])
+            raise (DiskFull if full else SetpieceError)(
+                f"could not store files in the cache {self.root}: {reason}"
+            )
 
     def checkout(self, path: Path, md5: str, *, force: bool) -> None:
         """Make ``path`` the tracked content of ``md5``, as links into the cache."""

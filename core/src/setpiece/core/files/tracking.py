@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import DiskFull, NotFound, SetpieceError
 from setpiece.core.files import pointers
 from setpiece.core.files.pointers import Pointer, Source
 
@@ -103,7 +103,7 @@ def plan(asset: OutputAsset, paths: Sequence[str], dest: str | None) -> list[tup
     for raw in paths:
         src = Path(os.path.abspath(Path(raw).expanduser()))
         if not os.path.lexists(src):
-            raise SetpieceError(f"{raw} does not exist: give a file or folder to add")
+            raise NotFound(f"{raw} does not exist: give a file or folder to add")
         _refuse_special(raw, src)
         if dest is not None:
             d = Path(dest)
@@ -189,9 +189,10 @@ def _track(store: Store, asset: str, src: Path, target: Path, record_source: boo
         for t in _temps(shards) - temps:  # dvc-data's partial copies (a full disk)
             with contextlib.suppress(OSError):
                 os.unlink(t)
-        raise SetpieceError(f"{src} was not added: {exc} (free some space, or set [files] cache "
-                            "in setpiece.toml to a bigger disk)" if "no space" in str(exc) else
-                            f"{src} was not added: {exc}")
+        if isinstance(exc, DiskFull):
+            raise DiskFull(f"{src} was not added: {exc} (free some space, or set [files] cache "
+                           "in setpiece.toml to a bigger disk)")
+        raise SetpieceError(f"{src} was not added: {exc}")
     md5 = str(obj.hash_info.value)
     if in_place:
         # never unlink-then-link: the artist's bytes stay at their path throughout

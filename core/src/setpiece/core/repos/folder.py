@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AlreadyPublished, SetpieceError
 from setpiece.core.fsutil import DigestMismatch, publish_file_exclusive
 from setpiece.core.naming import normalize, wheel_name
 from setpiece.core.repos import dependents as rdeps
@@ -123,7 +123,7 @@ class FolderRepo(Repo):
         existing = dest if dest.exists() else self._wheel_path(wn.project, wn.version)
         if existing.exists():
             self._repair_index(wn.project, existing)
-            raise SetpieceError(
+            raise AlreadyPublished(
                 f"{wn.project} {wn.version} is already published in repo '{self.name}': "
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
@@ -140,7 +140,7 @@ class FolderRepo(Repo):
             )
         if not won:
             self._repair_index(wn.project, dest)
-            raise SetpieceError(
+            raise AlreadyPublished(
                 f"{wn.project} {wn.version} was just published to repo '{self.name}' by someone "
                 f"else: bump first ('setpiece bump {wn.project} micro') and publish again"
             )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AccessDenied, AlreadyPublished, RemoteUnreachable, SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.core.repos.base import Repo
 from setpiece.core.wheels import check_wheel, parse_metadata, parse_wheel_name, read_metadata_bytes
@@ -127,7 +127,7 @@ class IndexRepo(Repo):
                 return None
             if exc.code in (401, 403):
                 given = "were refused" if self.credentials() else "are needed"
-                raise SetpieceError(
+                raise AccessDenied(
                     f"index repo '{self.name}' answered {exc.code} {exc.reason} for {url}: "
                     f"credentials {given}; {self._login_hint()}"
                 )
@@ -137,7 +137,7 @@ class IndexRepo(Repo):
             )
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise SetpieceError(
+            raise RemoteUnreachable(
                 f"index repo '{self.name}' at {self.location} is unreachable ({reason}): "
                 "check the URL or start the server"
             )
@@ -148,9 +148,10 @@ class IndexRepo(Repo):
         """Raise the one-line 401/403 error if the index refuses us (other failures pass)."""
         try:
             self._get(self.simple_url)
-        except SetpieceError as exc:
-            if "credentials" in str(exc):
-                raise
+        except AccessDenied:
+            raise
+        except SetpieceError:
+            pass
 
     def check(self) -> None:
         parts = urllib.parse.urlsplit(self.location)
@@ -329,7 +330,7 @@ class IndexRepo(Repo):
         if wn is None:
             raise SetpieceError(f"{wheel.name} is not a wheel file name")
         if self.has_version(wn.project, wn.version):
-            raise SetpieceError(
+            raise AlreadyPublished(
                 f"{wn.project} {wn.version} is already published in repo '{self.name}': "
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
@@ -370,7 +371,7 @@ class IndexRepo(Repo):
                 resp.read()
         except urllib.error.HTTPError as exc:
             if exc.code == 409:
-                raise SetpieceError(
+                raise AlreadyPublished(
                     f"{wn.project} {wn.version} is already published in repo '{self.name}': "
                     f"bump first ('setpiece bump {wn.project} micro')"
                 )
@@ -379,7 +380,7 @@ class IndexRepo(Repo):
                 "check upload_url and credentials (SETPIECE_REPO_<NAME>_USERNAME/_PASSWORD)"
             )
         except (urllib.error.URLError, OSError) as exc:
-            raise SetpieceError(
+            raise RemoteUnreachable(
                 f"index repo '{self.name}' at {self.upload_url} is unreachable "
                 f"({getattr(exc, 'reason', exc)}): check the URL or start the server"
             )

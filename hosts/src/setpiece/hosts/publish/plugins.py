@@ -30,7 +30,7 @@ from typing import Any
 
 import pyblish.api
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AlreadyPublished, SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.session import (
@@ -728,9 +728,8 @@ class IntegratePublish(_Integrator):
                 try:
                     publish_wheel(s.ws, wheel, repo)
                     break
-                except SetpieceError as exc:
-                    if "already published" not in str(exc) and "just published" not in str(exc):
-                        raise
+                except AlreadyPublished:  # someone else got this version first: take the next
+                    pass
             if attempt == self.attempts - 1:
                 raise SetpieceError(
                     f"{s.asset_name}: every version up to {s.planned_version} was published by "
