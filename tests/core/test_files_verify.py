@@ -162,11 +162,15 @@ def test_pull_keeps_an_output_file_edited_in_place_through_its_link(
     looks corrupt, but the bytes are the artist's. A pull says so and changes nothing."""
     author = published["author"]
     linked = author.output("Chair").package_dir / "geo" / "chair.abc"
+    with author.config.edit() as doc:  # links for output files too (root's default: copies)
+        doc.setdefault("files", {})["edit_link"] = ["hardlink", "symlink"]
+    assert run_cli("-w", author.root, "files", "add", "Chair", linked).exit_code == 0
+    assert linked.stat().st_ino == cache_object(author, published["md5"]).stat().st_ino
     rot(linked)  # the artist's edit, in place, through the link
     edited = linked.read_bytes()
-    if md5(cache_object(author, published["md5"])) == published["md5"]:
-        pytest.skip("this filesystem copied instead of linking: the cache is not shared")
-    assert run_cli("-w", author.root, "files", "pull", "Chair").exit_code == 0  # stats only
+    assert md5(cache_object(author, published["md5"])) != published["md5"]
+    r = run_cli("-w", author.root, "files", "pull", "Chair")
+    r.user_error("changed in place", "setpiece files add Chair")
     assert linked.read_bytes() == edited
     import shutil
 
@@ -201,3 +205,55 @@ def test_a_save_during_files_add_is_kept(make_workspace: Any, run_cli: Any,
     monkeypatch.setattr(store_mod.Store, "link_in_place", original)
     assert run_cli("-w", ws.root, "files", "add", "Chair", geo).exit_code == 0
     assert geo.read_bytes() == saved[0]
+
+
+def test_output_files_are_the_artists_own_bytes_where_links_cannot_protect(
+        published: dict[str, Any], run_cli: Any, tmp_path: Path) -> None:
+    """Root ignores read-only: by default, root's output files are copies (reflinks where
+    the filesystem has them), so an edit in place never reaches the cache; a normal user's
+    are read-only links (``[files] edit_link`` sets either way)."""
+    author, digest = published["author"], published["md5"]
+    path = author.output("Chair").package_dir / "geo" / "chair.abc"
+    obj = cache_object(author, digest)
+    if os.geteuid() != 0:  # a normal user: read-only links protect, and are the default
+        assert path.stat().st_ino == obj.stat().st_ino and not path.stat().st_mode & 0o222
+        with author.config.edit() as doc:
+            doc.setdefault("files", {})["edit_link"] = ["reflink", "copy"]
+        assert run_cli("-w", author.root, "files", "add", "Chair", path).exit_code == 0
+    assert path.stat().st_ino != obj.stat().st_ino and path.stat().st_mode & 0o200
+    with open(path, "r+b") as fh:  # the artist's app saves in place
+        fh.write(b"EDITED")
+    assert md5(obj) == digest
+    st = run_cli("-w", author.root, "files", "status", "Chair", "--json").json()
+    assert {p["path"]: p["local"] for p in st["paths"]}["geo/chair.abc"] == "modified"
+    r = run_cli("-w", author.root, "files", "verify", "Chair", "--json")
+    assert {o["path"]: o["cache"] for o in r.json()["assets"][0]["objects"]} == {
+        "geo/chair.abc": "ok", "frames": "ok", **{f"frames/f{i}.exr": "ok" for i in range(3)}}
+    # a file added where it is stays the artist's file (not replaced by the cached copy)
+    r = run_cli("-w", author.root, "files", "add", "Chair", path)
+    assert r.exit_code == 0, r.err
+    assert path.read_bytes().startswith(b"EDITED") and path.stat().st_mode & 0o200
+    assert path.stat().st_ino != cache_object(author, md5(path)).stat().st_ino
+    r = run_cli("-w", author.root, "files", "add", "Chair", path, "--json")  # unchanged: no-op
+    assert r.exit_code == 0 and md5(obj) == digest
+
+
+def test_an_installed_file_edited_in_place_is_noticed_and_pulled_back(
+        published: dict[str, Any], run_cli: Any) -> None:
+    """Installed files stay links (nobody edits them); an edit in place anyway (as root, or
+    after a chmod) changes the cache object: status says corrupt, a pull puts the published
+    bytes back and keeps the edited ones aside."""
+    ws, digest = published["consumer"], published["md5"]
+    path = ws.site_packages / "chair" / "geo" / "chair.abc"
+    assert path.stat().st_ino == cache_object(ws, digest).stat().st_ino
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as fh:
+        fh.write(b"EDITED")
+    st = run_cli("-w", ws.root, "files", "status", "Chair", "--json").json()
+    assert {p["path"]: p["local"] for p in st["paths"]}["geo/chair.abc"] == "corrupt"
+    r = run_cli("-w", ws.root, "files", "pull", "Chair")
+    assert r.exit_code == 0, r.err
+    assert "1 object(s) in the files cache were corrupt" in r.err
+    assert md5(path) == digest and md5(cache_object(ws, digest)) == digest
+    quarantined = list((ws.state_dir / "files" / "cache" / "quarantine").iterdir())
+    assert [q.read_bytes()[:6] for q in quarantined] == [b"EDITED"]

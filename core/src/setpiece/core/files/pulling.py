@@ -333,7 +333,7 @@ def _pull(ws: Workspace, spec: str | None, *, repo: str | None, dry_run: bool) -
         manifest = _load_manifest(ws)
         for t, ptrs in plan:
             for p in ptrs:
-                store.checkout(p.data_path, p.md5, force=t.installed)
+                store.checkout(p.data_path, p.md5, force=t.installed, editable=not t.installed)
             summary["assets"].append(t.name)
             summary["paths"] += len(ptrs)
             if t.installed:

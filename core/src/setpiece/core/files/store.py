@@ -9,6 +9,14 @@ with 3 changed frames hashes 3 files.
 Files in an asset folder are links into the cache, never second copies: the link types
 tried are ``[files] link`` (default reflink, then hardlink, then symlink). Linked files are
 read-only (dvc protects its cache): write a new file and add it again to change one.
+
+Read-only protects nothing from root (permissions do not apply to it) nor from a user who
+runs ``chmod`` first: a file edited in place through a hardlink or symlink edits the cache
+object with it. So the files of output assets, the ones users edit, use ``[files]
+edit_link``: by default, for root, ``reflink`` then ``copy`` (a reflink is a copy that
+shares blocks until written; a copy costs the space), else the same as ``[files] link``.
+Whatever gets through is detected: ``files status`` says ``corrupt``, a pull stops before
+moving an artist's edited bytes aside, ``files verify`` re-hashes (see ``files.verify``).
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
     from setpiece.core.workspace import Workspace
 
 DEFAULT_LINKS = ["reflink", "hardlink", "symlink"]
+#: ``[files] edit_link`` when running as root, where read-only links protect nothing
+ROOT_EDIT_LINKS = ["reflink", "copy"]
 LINK_TYPES = {"reflink", "hardlink", "symlink", "copy"}
 _TRANSFER_LOGGER = "dvc_data.hashfile.transfer"
 
@@ -125,16 +135,10 @@ class Store:
         self.verified: dict[str, str] = {}
         cfg = ws.config.section("files")
         self.root = cache_root(ws)
-        links = cfg.get("link", DEFAULT_LINKS)
-        if isinstance(links, str):
-            links = [links]
-        bad = [str(x) for x in links if x not in LINK_TYPES]
-        if bad or not links:
-            raise SetpieceError(
-                f"[files] link in setpiece.toml has unknown link types {bad}: use some of "
-                "reflink, hardlink, symlink (copy only if you accept a second copy)"
-            )
-        self.links = [str(x) for x in links]
+        self.links = _link_types(cfg, "link", DEFAULT_LINKS)
+        #: link types for output assets' files, which users edit (see the module docstring)
+        self.edit_links = _link_types(cfg, "edit_link",
+                                      ROOT_EDIT_LINKS if _is_root() else self.links)
         self.fs = LocalFileSystem()
         state_dir = ws.state_dir / "files" / "state"
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -232,8 +236,12 @@ class Store:
         return str(obj.hash_info.value)
 
     def commit(self, staging: Any, obj: Any, *, in_place: bool) -> None:
-        """Store a built object in the cache. ``in_place``: the path may become a link."""
+        """Store a built object in the cache. ``in_place``: the path (an output asset's,
+        being added where it is) may become the cache object, when ``edit_link`` allows
+        links; else the cache gets its own copy."""
         from dvc_data.hashfile.transfer import transfer
+
+        in_place = in_place and bool({"hardlink", "symlink"} & set(self.edit_links))
 
         with capture_transfer_errors() as errors, progress(self.ws, "Caching") as cb:
             result = transfer(
@@ -247,14 +255,18 @@ class Store:
                 f"could not store files in the cache {self.root}: {reason}"
             )
 
-    def checkout(self, path: Path, md5: str, *, force: bool) -> None:
-        """Make ``path`` the tracked content of ``md5``, as links into the cache."""
+    def checkout(self, path: Path, md5: str, *, force: bool, editable: bool = False) -> None:
+        """Make ``path`` the tracked content of ``md5``, as links into the cache (an output
+        asset's, ``editable``: with ``edit_link``)."""
         from dvc_data.hashfile.checkout import CheckoutError, LinkError, PromptError, checkout
 
         obj = self.load(md5)
         if obj is None:
             raise SetpieceError(f"{path}: object {md5} is not in the files cache {self.root}")
         path.parent.mkdir(parents=True, exist_ok=True)
+        types = self.edit_links if editable else self.links
+        saved_types = self.cache.cache_types
+        self.cache.cache_types = list(types)
         try:
             with progress(self.ws, f"Linking {path.name}") as cb:
                 checkout(str(path), self.fs, obj, self.cache, force=force, relink=True,
@@ -274,6 +286,8 @@ class Store:
             raise SetpieceError(f"could not write {', '.join(exc.paths[:3])}: objects missing in the cache")
         except OSError as exc:
             raise SetpieceError(f"could not write {path}: {describe_os_error(exc)}")
+        finally:
+            self.cache.cache_types = saved_types
 
 
     def unrecorded(self, path: Path, md5: str) -> list[str]:
@@ -310,11 +324,14 @@ class Store:
         changed = []
         for dest, hi in files:
             source = self.cache.oid_to_path(hi.value)
-            if not _is_link_to(dest, source):
-                if not self._still(dest, str(hi.value)):
-                    changed.append(dest)  # saved again since it was hashed: the new bytes stay
-                    continue
-                self._replace_with_link(source, dest)
+            linked = _is_link_to(dest, source)
+            if not linked and not self._still(dest, str(hi.value)):
+                changed.append(dest)  # saved again since it was hashed: the new bytes stay
+                continue
+            if linked and not {"hardlink", "symlink"} & set(self.edit_links):
+                self._replace_with_link(source, dest)  # a link edit_link no longer allows
+            elif not linked and self.edit_links[0] != "copy":
+                self._replace_with_link(source, dest)  # (a copy, the fallback: kept as it is)
             saved.append((str(dest), hi, None))
         self.state.save_many(saved, self.fs)
         if changed:
@@ -344,7 +361,9 @@ class Store:
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
         os.close(fd)
         try:
-            for kind in self.links:
+            for kind in self.edit_links:
+                if kind == "copy" and not _is_link_to(dest, source):
+                    return  # dest is its own copy of these bytes already: left as it is
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 try:
@@ -355,9 +374,11 @@ class Store:
             else:
                 raise SetpieceError(
                     f"cannot link {dest} into the files cache {self.root} with any of "
-                    f"{', '.join(self.links)}: put the cache on a filesystem that allows one "
-                    "([files] cache / link in setpiece.toml)"
+                    f"{', '.join(self.edit_links)}: put the cache on a filesystem that allows "
+                    "one ([files] cache / edit_link in setpiece.toml)"
                 )
+            if kind in ("copy", "reflink"):
+                os.chmod(tmp, 0o644)  # the artist's own blocks: writable
             try:
                 os.replace(tmp, dest)
             except PermissionError:  # Windows: a read-only file cannot be replaced
@@ -366,6 +387,23 @@ class Store:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _link_types(cfg: Any, key: str, default: list[str]) -> list[str]:
+    links = cfg.get(key, default)
+    if isinstance(links, str):
+        links = [links]
+    bad = [str(x) for x in links if x not in LINK_TYPES]
+    if bad or not links:
+        raise SetpieceError(
+            f"[files] {key} in setpiece.toml has unknown link types {bad}: use some of "
+            "reflink, hardlink, symlink, copy (copy costs a second copy of each file)"
+        )
+    return [str(x) for x in links]
 
 
 def _is_link_to(path: Path, obj: str) -> bool:

@@ -198,7 +198,7 @@ def _track(store: Store, asset: str, src: Path, target: Path, record_source: boo
         # never unlink-then-link: the artist's bytes stay at their path throughout
         store.link_in_place(target, md5)
     else:
-        store.checkout(target, md5, force=True)
+        store.checkout(target, md5, force=True, editable=True)
     size = int(meta.size or 0)
     nfiles = int(meta.nfiles) if obj.hash_info.isdir else None
     # an import records its source with the state it had: the same content, so the same md5

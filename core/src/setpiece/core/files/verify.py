@@ -256,7 +256,7 @@ def _repair(ws: Workspace, store: Store, remotes: list[FilesRemote], installed: 
             fetch(ws, store, good_remotes, bad_cache, label)
             fixed |= {o for o in bad_cache if store.has(o)}
             for p in relink:
-                store.checkout(p.data_path, p.md5, force=installed)
+                store.checkout(p.data_path, p.md5, force=installed, editable=not installed)
     for r in remotes:
         fixed |= replace_corrupt_on_remote(ws, store, r, set(cache), label)
     return fixed
