@@ -171,3 +171,47 @@ def test_pipeline_run_on_the_local_farm(make_workspace: Any, run_cli: Any, tmp_p
     assert r.out.strip() == "movie: up to date"
     run_cli("-w", ws.root, "pipeline", "run", "Shot", "nope", "--farm").user_error("no stage 'nope'")
     run_cli("-w", ws.root, "pipeline", "run", "Shot", "--wait").user_error("--farm")
+
+
+def test_noop_run_is_stats_only_and_sees_every_change(make_workspace: Any, run_cli: Any,
+                                                      tmp_path: Path) -> None:
+    import subprocess
+
+    ws = make_workspace()
+    ws.create("Shot")
+    pkg = ws.output("Shot").package_dir
+    (pkg / "frames").mkdir()
+    for i in range(3):
+        (pkg / "frames" / f"f{i}.txt").write_text(f"frame {i}")
+    log = tmp_path / "log"
+    add(run_cli, ws, "movie", "--cmd", py(CONCAT, "frames", "movie.txt", str(log)),
+        "--dep", "frames", "--out", "movie.txt", "--param", "fps=24")
+    assert run_cli("-w", ws.root, "pipeline", "run", "Shot").exit_code == 0
+
+    def noop_imports() -> str:
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "setpiece.core.cli",
+                               "-w", str(ws.root), "pipeline", "run", "Shot"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "up to date, nothing ran" in proc.stdout
+        return proc.stderr
+
+    imported = noop_imports()
+    assert "dvc" not in imported and "ruamel" not in imported, "a no-op imports neither"
+    # the same size, rewritten in place: seen (mtime), re-run
+    (pkg / "frames" / "f1.txt").write_text("FRAME 1")
+    assert run_cli("-w", ws.root, "pipeline", "run", "Shot", "--json").json()["ran"] == ["movie"]
+    assert "FRAME 1" in (pkg / "movie.txt").read_text()
+    assert "dvc" not in noop_imports()
+    # a new file in a dependency folder, a param, the output removed: each is seen
+    (pkg / "frames" / "f3.txt").write_text("frame 3")
+    assert run_cli("-w", ws.root, "pipeline", "status", "Shot", "--json").json()[0]["stale"]
+    assert run_cli("-w", ws.root, "pipeline", "run", "Shot", "--json").json()["ran"] == ["movie"]
+    params = pkg / "params.yaml"
+    params.write_text(params.read_text().replace("24", "25"))
+    assert "param movie.fps modified" in run_cli("-w", ws.root, "pipeline", "status", "Shot").out
+    assert run_cli("-w", ws.root, "pipeline", "run", "Shot", "--json").json()["ran"] == ["movie"]
+    (pkg / "movie.txt").unlink()
+    assert run_cli("-w", ws.root, "pipeline", "run", "Shot", "--json").json()["ran"] != []
+    assert (pkg / "movie.txt").is_file()
+    assert count(log) <= 5

@@ -1,4 +1,5 @@
-"""Per-user folders: where the default repos live (overridable with SETPIECE_HOME)."""
+"""Per-user folders: where the default repos live (overridable with SETPIECE_HOME); where
+a workspace is (``workspace_root``, importing nothing else: fast paths use it)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,18 @@ def setpiece_home() -> Path:
 
 def default_repos_dir() -> Path:
     return setpiece_home() / "repos"
+
+
+def workspace_root(path: Path | str | None = None) -> Path | None:
+    """The workspace folder: ``path``, else ``$SETPIECE_WORKSPACE``, else the nearest parent
+    of the current folder holding a ``setpiece.toml``; None if there is none."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("SETPIECE_WORKSPACE")
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "setpiece.toml").is_file():
+            return folder
+    return None

@@ -3,10 +3,12 @@
 Two uses: the stage outputs recorded in ``dvc.lock`` are tracked files like those of
 ``files add`` (pushed at publish, pulled on install: ``outputs``), and a no-op
 ``pipeline run`` / ``status`` / publish check answers from file stats alone when nothing
-changed since dvc last found every stage up to date (``Stamp``): the stamp holds the
-inode, size and mtime of ``dvc.yaml``, ``dvc.lock``, ``params.yaml`` and of every file
-under every dependency and output, taken *before* dvc checked them; any difference (or no
-stamp) means dvc decides.
+changed since dvc last found every stage up to date (``fresh``): the workspace's stamp
+(``.setpiece/pipelines/<asset>.json``) holds the inode, size and mtime of ``dvc.yaml``,
+``dvc.lock``, ``params.yaml`` and of every file under every dependency and output, taken
+*before* dvc checked them; any difference (or no stamp) means dvc decides. Like dvc's own
+state database, it trusts that a file whose inode, size and mtime (ns) are unchanged has
+unchanged bytes.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
 PARAMS = "params.yaml"
-STAMP = Path(".dvc") / "tmp" / "setpiece-fresh.json"
 
 
 def _yaml(path: Path) -> Any:
@@ -96,36 +98,74 @@ def _tree(path: Path) -> list[Any]:
     return rows
 
 
+def _files(pkg: Path) -> dict[str, Any]:
+    return {f: _stat(str(pkg / f)) for f in (DVC_YAML, DVC_LOCK, PARAMS)}
+
+
 def snapshot(pkg: Path) -> dict[str, Any]:
-    """The stats the stamp compares: the pipeline files, every dependency and output."""
-    snap: dict[str, Any] = {f: _stat(str(pkg / f)) for f in (DVC_YAML, DVC_LOCK, PARAMS)}
+    """What the stamp compares: the package folder, the stats of its pipeline files and of
+    every file of every dependency and output (their list kept: the fast check reads no
+    YAML; it is valid while ``dvc.yaml`` keeps its stats)."""
     paths = sorted({p for body in stages(pkg).values()
                     for key in ("deps", "outs") for p in stage_paths(body, key)})
-    snap["paths"] = {p: _tree(pkg / p) for p in paths}
-    return snap
+    return {"pkg": str(pkg), "stages": list(stages(pkg)), "files": _files(pkg),
+            "paths": {p: _tree(pkg / p) for p in paths}}
 
 
-def write_stamp(pkg: Path, snap: dict[str, Any]) -> None:
+def snapshot_after_run(pkg: Path, before: dict[str, Any]) -> dict[str, Any] | None:
+    """The stamp of a run that just succeeded, without asking dvc again: what the pipeline
+    wrote (outputs, ``dvc.lock``) as it is now, hashed by dvc after its command; what it
+    only reads (dependencies no stage makes, ``dvc.yaml``, ``params.yaml``) as it was
+    *before* the run, so an edit made during the run is seen by the next check. None when
+    a stage always runs (dvc's ``always_changed``) or is ``frozen``."""
+    every = stages(pkg)
+    if any(body.get("always_changed") or body.get("frozen") for body in every.values()):
+        return None
+    made = [o for body in every.values() for o in stage_paths(body, "outs")]
+    after = snapshot(pkg)
+    for f in (DVC_YAML, PARAMS):
+        after["files"][f] = before["files"].get(f)
+    for p in after["paths"]:
+        if not any(p == o or p.startswith(o.rstrip("/") + "/") for o in made):
+            if p not in before["paths"]:
+                return None
+            after["paths"][p] = before["paths"][p]
+    return after
+
+
+def stamp_path(root: Path, name: str) -> Path:
+    """``.setpiece/pipelines/<name>.json`` in the workspace (name normalised as PEP 503)."""
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    return Path(root) / ".setpiece" / "pipelines" / f"{key}.json"
+
+
+def write_stamp(root: Path, name: str, snap: dict[str, Any]) -> None:
     """Record ``snap`` (taken before dvc found every stage up to date)."""
     from setpiece.core.fsutil import atomic_write_bytes
 
     with contextlib.suppress(OSError):
-        atomic_write_bytes(pkg / STAMP, json.dumps(snap).encode(), durable=False)
+        atomic_write_bytes(stamp_path(root, name), json.dumps(snap).encode(), durable=False)
 
 
-def clear_stamp(pkg: Path) -> None:
+def clear_stamp(root: Path, name: str) -> None:
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(pkg / STAMP)
+        os.unlink(stamp_path(root, name))
 
 
-def fresh(pkg: Path) -> bool:
-    """True only if nothing the pipeline reads or writes changed since it was found up to
-    date (stats only, no hashing, no dvc import). False means: ask dvc."""
+def fresh(root: Path, name: str, pkg: Path | None = None) -> dict[str, Any] | None:
+    """The stamp, only if nothing the pipeline of ``name`` reads or writes changed since it
+    was found up to date (stats only: no YAML, no hashing, no dvc); None means: ask dvc."""
     try:
-        recorded = json.loads((pkg / STAMP).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    for f in (DVC_YAML, DVC_LOCK, PARAMS):  # cheap ones first
-        if recorded.get(f) != _stat(str(pkg / f)):
-            return False
-    return bool(recorded == snapshot(pkg))
+        recorded = json.loads(stamp_path(root, name).read_text(encoding="utf-8"))
+        where = Path(recorded["pkg"])
+        paths = dict(recorded["paths"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pkg is not None and where != pkg:
+        return None
+    if recorded.get("files") != _files(where):
+        return None
+    for p, tree in paths.items():
+        if _tree(where / p) != tree:
+            return None
+    return dict(recorded)

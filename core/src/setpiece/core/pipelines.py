@@ -143,14 +143,18 @@ def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
             with _captured():
                 Repo.init(str(pkg), no_scm=True)
         cache = str(cache_root(ws))
-        with Repo(str(pkg)) as repo:
+        repo = Repo(str(pkg))
+        try:
             conf = repo.config.get("cache", {})
             if conf.get("dir") != cache or conf.get("type") != links:
                 with repo.config.edit("local") as edit:
                     edit["cache"]["dir"] = cache
                     edit["cache"]["type"] = links  # outputs linked like tracked files
-        with Repo(str(pkg)) as repo:
+                repo.close()
+                repo = Repo(str(pkg))
             yield repo
+        finally:
+            repo.close()
 
 
 def _stage_names(repo: Any) -> list[str]:
@@ -179,6 +183,17 @@ def _index_error(name: str, exc: Exception) -> SetpieceError:
     return SetpieceError(f"pipeline of '{name}' cannot run: {text}")
 
 
+def fresh_rows(stamp: dict[str, Any], name: str, stage: str | None) -> list[dict[str, Any]]:
+    """Status rows of a pipeline its stamp says is up to date (no YAML, no dvc)."""
+    names = [str(s) for s in stamp.get("stages", [])]
+    if stage is not None and stage not in names:
+        raise SetpieceError(
+            f"asset '{name}' has no stage '{stage}': its stages are {', '.join(names) or 'none'}"
+        )
+    return [{"asset": name, "stage": s, "stale": False, "why": []}
+            for s in ([stage] if stage else names)]
+
+
 def _known_stage(pkg: Path, stage: str | None, name: str) -> None:
     from setpiece.core.pipeline_lock import stages
 
@@ -197,10 +212,9 @@ def status(ws: Workspace, name: str, stage: str | None = None) -> list[dict[str,
     pkg = package_dir(ws, name)
     if not (pkg / DVC_YAML).exists():
         raise _no_pipeline(pkg)
-    if lock.fresh(pkg):
-        _known_stage(pkg, stage, name)
-        names = [stage] if stage else list(lock.stages(pkg))
-        return [{"asset": name, "stage": s, "stale": False, "why": []} for s in names]
+    stamp = lock.fresh(ws.root, name, pkg)
+    if stamp is not None:
+        return fresh_rows(stamp, name, stage)
     from dvc.exceptions import DvcException
 
     snap = lock.snapshot(pkg)
@@ -227,7 +241,7 @@ def status(ws: Workspace, name: str, stage: str | None = None) -> list[dict[str,
                         why.append(f"{what} {path} {state}")
         rows.append({"asset": name, "stage": s, "stale": bool(why), "why": why})
     if every and not any(r["stale"] for r in rows):
-        lock.write_stamp(pkg, snap)
+        lock.write_stamp(ws.root, name, snap)
     return rows
 
 
@@ -236,7 +250,7 @@ def stale_outputs(ws: Workspace, name: str) -> list[str]:
     from setpiece.core import pipeline_lock as lock
 
     pkg = package_dir(ws, name)
-    if not (pkg / DVC_YAML).exists() or lock.fresh(pkg):
+    if not (pkg / DVC_YAML).exists() or lock.fresh(ws.root, name, pkg) is not None:
         return []
     body = lock.stages(pkg)
     return [o for r in status(ws, name) if r["stale"]
@@ -268,15 +282,17 @@ def run(ws: Workspace, name: str, stage: str | None = None) -> dict[str, Any]:
     pkg = package_dir(ws, name)
     if not (pkg / DVC_YAML).exists():
         raise _no_pipeline(pkg)
-    if lock.fresh(pkg):
-        _known_stage(pkg, stage, name)
+    stamp = lock.fresh(ws.root, name, pkg)
+    if stamp is not None:
+        fresh_rows(stamp, name, stage)
         return {"asset": name, "ran": [], "output": []}
     from setpiece.core.pipeline_deps import check_present
 
     check_present(ws, name, pkg)
     from dvc.exceptions import DvcException, ReproductionError
 
-    lock.clear_stamp(pkg)
+    lock.clear_stamp(ws.root, name)
+    before = lock.snapshot(pkg)
     failure: tuple[str, int | None] | None = None
     error: DvcException | None = None
     try:
@@ -295,10 +311,9 @@ def run(ws: Workspace, name: str, stage: str | None = None) -> dict[str, Any]:
                 except DvcException as exc:
                     error = exc
             if failure is None and error is None and stage is None:
-                snap = lock.snapshot(pkg)
-                with _captured():
-                    if not repo.status(targets=targets):
-                        lock.write_stamp(pkg, snap)
+                snap = lock.snapshot_after_run(pkg, before)
+                if snap is not None:
+                    lock.write_stamp(ws.root, name, snap)
     except DvcException as exc:
         raise _index_error(name, exc)
     if error is not None:

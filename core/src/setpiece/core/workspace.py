@@ -91,15 +91,11 @@ class Workspace:
     @classmethod
     def find(cls, path: Path | str | None = None, reporter: Reporter | None = None) -> Workspace:
         """From ``path``, else ``$SETPIECE_WORKSPACE``, else the nearest parent with a config."""
-        if path is not None:
-            return cls(path, reporter)
-        env = os.environ.get("SETPIECE_WORKSPACE")
-        if env:
-            return cls(env, reporter)
-        here = Path.cwd().resolve()
-        for folder in (here, *here.parents):
-            if (folder / CONFIG_NAME).is_file():
-                return cls(folder, reporter)
+        from setpiece.core.paths import workspace_root
+
+        root = workspace_root(path)
+        if root is not None:
+            return cls(root, reporter)
         raise SetpieceError(
             "not inside a setpiece workspace: run 'setpiece init PATH' to create one, or pass "
             "-w PATH / set SETPIECE_WORKSPACE"

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from setpiece.core.cli import State, echo_json, pass_state
+
+
+def _up_to_date(state: State, name: str, stage: str | None) -> list[dict[str, Any]] | None:
+    """Status rows without loading the workspace, when the pipeline's stamp shows nothing
+    changed since it was last found up to date (stats only); None: ask dvc."""
+    from setpiece.core import pipeline_lock
+    from setpiece.core.paths import workspace_root
+
+    root = workspace_root(state.workspace_path)
+    stamp = None if root is None else pipeline_lock.fresh(root, name)
+    if stamp is None:
+        return None
+    from setpiece.core.pipelines import fresh_rows
+
+    return fresh_rows(stamp, name, stage)
 
 
 @click.group()
@@ -79,9 +96,12 @@ def run(state: State, name: str, stage: str | None, farm: bool, backend: str | N
         from setpiece.core.errors import SetpieceError
 
         raise SetpieceError("--backend and --wait go with --farm")
-    from setpiece.core.pipelines import run as run_pipeline
+    if _up_to_date(state, name, stage) is not None:
+        result: dict[str, Any] = {"asset": name, "ran": []}
+    else:
+        from setpiece.core.pipelines import run as run_pipeline
 
-    result = run_pipeline(state.workspace(), name, stage)
+        result = run_pipeline(state.workspace(), name, stage)
     if as_json:
         echo_json({"asset": result["asset"], "ran": result["ran"]})
         return
@@ -100,7 +120,7 @@ def status(state: State, name: str, stage: str | None, as_json: bool) -> None:
     """Which of NAME's stages are stale, and why (dvc status)."""
     from setpiece.core.pipelines import status as pipeline_status
 
-    rows = pipeline_status(state.workspace(), name, stage)
+    rows = _up_to_date(state, name, stage) or pipeline_status(state.workspace(), name, stage)
     if as_json:
         echo_json(rows)
         return
