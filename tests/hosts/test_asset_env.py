@@ -117,6 +117,7 @@ def test_dependency_order_conflicts_and_safe_mode(
     assert [Path(p).name for p in env["prepend"]["STUDIO_TOOLS"]] == ["show", "base"]
     assert [Path(p).name for p in env["append"]["STUDIO_LATE"]] == ["base", "show"]
     assert env["set"]["SHOW"] == "kitchen"
+    assert env["from_assets"]["STUDIO_TOOLS"] == ["StudioBase 0.1.0", "ShowTools 0.1.0"]
     assert env["set"]["OCIO"].endswith(os.path.join("studiobase", "ocio", "studio.ocio"))
 
     # safe mode: no asset contributes anything

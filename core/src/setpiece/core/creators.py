@@ -176,14 +176,4 @@ def find_creator(ws: Any, template: str) -> Creator:
     return Creator(refs[0], asset_code.load(ws, refs[0], "creator"))
 
 
-def list_templates(ws: Any) -> list[dict[str, Any]]:
-    """Built-in templates and installed creators (no creator code is imported)."""
-    from setpiece.core.tool_templates import TEMPLATES
-
-    out: list[dict[str, Any]] = [{"name": t, "provider": "setpiece", "kind": "tool"}
-                                 for t in TEMPLATES]
-    out += [{"name": r.name, "provider": r.who, "kind": ""} for r in asset_code.find(ws, GROUP)]
-    return out
-
-
-__all__ = ["GROUP", "CreateContext", "Creator", "find_creator", "list_templates"]
+__all__ = ["GROUP", "CreateContext", "Creator", "find_creator"]

@@ -290,8 +290,9 @@ def format_env(env: Mapping[str, str], fmt: str = "sh") -> str:
     assets prepend to) are prepended to what the studio already has, an asset's ``append``
     folders appended, the others set. ``sh``/``cmd`` are shell lines, ``rez`` lines of a rez
     package's ``commands()``, ``json`` ``{"set": {...}, "prepend": {VAR: [folders...]},
-    "append": {...}, "default": {VAR: token}}`` (``default``: what stands for the app's own
-    value when the studio has none: Houdini's ``&``)."""
+    "append": {...}, "default": {VAR: token}, "from_assets": {VAR: ["Asset 1.0.0"]}}``
+    (``default``: what stands for the app's own value when the studio has none: Houdini's
+    ``&``; ``from_assets``: the installed assets that contributed each variable)."""
     prepend_vars: set[str] = getattr(env, "prepend_vars", set())
     appended: Mapping[str, str] = getattr(env, "append", {})
     defaults: Mapping[str, str] = getattr(env, "defaults", {})
@@ -308,6 +309,9 @@ def format_env(env: Mapping[str, str], fmt: str = "sh") -> str:
             data["append"] = app
         if defaults:
             data["default"] = dict(sorted(defaults.items()))
+        origins: Mapping[str, list[str]] = getattr(env, "origins", {})
+        if origins:  # which installed assets contributed to each variable
+            data["from_assets"] = dict(sorted(origins.items()))
         return json.dumps(data, indent=2, sort_keys=True)
     lines: list[str] = []
     sep = os.pathsep

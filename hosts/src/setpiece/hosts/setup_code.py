@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from setpiece.core.asset_code import safe_mode as core_safe_mode
 from setpiece.hosts.protocol import Container
 
 GROUP = "setpiece.setup"
-SAFE_MODE_VAR = "SETPIECE_SAFE_MODE"
 #: the key under which a host records a container's setup run
 RECORD_KEY = "setpiece_setup"
 
@@ -45,10 +44,11 @@ _MEMORY: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def safe_mode(explicit: bool | None = None) -> bool:
-    """True when asset code must not run (``--no-setup`` or ``SETPIECE_SAFE_MODE=1``)."""
+    """True when asset code must not run (``--no-setup`` or ``SETPIECE_SAFE_MODE=1``: the
+    one switch, read by ``setpiece.core.asset_code.safe_mode``)."""
     if explicit is not None:
         return explicit
-    return os.environ.get(SAFE_MODE_VAR, "").strip().lower() in ("1", "true", "yes", "on")
+    return core_safe_mode()
 
 
 @dataclass
