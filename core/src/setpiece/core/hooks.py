@@ -14,11 +14,15 @@ with keyword arguments, in entry point name order:
   pushes or builds anything: raise ``SetpieceError`` to refuse it (setpiece-usd checks
   that the asset's ``.usda`` layers parse);
 * ``setpiece.demo.asset``     ``fn(ws, asset)`` before the demo publishes a sample asset;
-* ``setpiece.demo``           ``fn(ws, report)`` after the demo installed its sample set.
+* ``setpiece.demo``           ``fn(ws, report)`` after the demo installed its sample set;
+* ``setpiece.publish_resume`` ``fn(ws, name, repo)``: ``setpiece publish NAME --resume``
+  finishes an interrupted in-app publish from its staging folder (setpiece-hosts; one
+  provider: :func:`provider`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -26,3 +30,13 @@ from typing import Any
 def run(group: str, **kwargs: Any) -> None:
     for ep in sorted(entry_points(group=group), key=lambda e: e.name):
         ep.load()(**kwargs)
+
+
+def provider(group: str) -> Callable[..., Any] | None:
+    """The function registered in ``group`` (the first by entry point name), or None when
+    no installed distribution provides one."""
+    found = sorted(entry_points(group=group), key=lambda e: e.name)
+    if not found:
+        return None
+    fn: Callable[..., Any] = found[0].load()
+    return fn

@@ -124,13 +124,13 @@ def publish(state: State, name: str, repo_name: str | None, resume: bool, messag
     """Build (if needed) and publish output asset NAME. A published version never changes."""
     ws = state.workspace()
     if resume:
-        from setpiece.core.errors import SetpieceError
+        from setpiece.core import hooks
+        from setpiece.core.errors import Unavailable
 
-        try:
-            from setpiece.hosts.publish.resume import resume as resume_publish  # type: ignore[import-not-found]
-        except ImportError:
-            raise SetpieceError("--resume needs setpiece-hosts: pip install setpiece-hosts")
-        resume_publish(ws, name, repo=repo_name)
+        resume_publish = hooks.provider("setpiece.publish_resume")
+        if resume_publish is None:
+            raise Unavailable("--resume needs setpiece-hosts: pip install setpiece-hosts")
+        resume_publish(ws=ws, name=name, repo=repo_name)
         return
     wheel = ws.publish(name, repo=repo_name, comment=message, repro=repro)
     state.report(f"Published {wheel.name}")
