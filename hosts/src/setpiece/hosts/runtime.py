@@ -52,6 +52,7 @@ _COMMANDS: dict[str, tuple[str, str | Command]] = {
     "inventory": ("Inventory", "setpiece.hosts.runtime:inventory_command"),
     "publish": ("Publish", "setpiece.hosts.publish:publish"),
     "loader": ("Loader", "setpiece.hosts.ui.loader:show"),
+    "workfiles": ("Workfiles", "setpiece.hosts.ui.workfiles:show"),
 }
 
 _current: Runtime | None = None

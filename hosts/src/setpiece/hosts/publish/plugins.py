@@ -357,7 +357,10 @@ class ExtractWorkfile(pyblish.api.ContextPlugin):
             self.log.warning("the scene was never saved and the host cannot save a copy: no workfile")
             return
         staging.add_file("_context", "workfile", Path(out), f"work/{Path(out).name}")
-        self.log.info("saved workfile %s", Path(out).name)
+        current = s.host.current_scene() if s.host is not None else None
+        if current:  # the artist's file this version was published from
+            context.data["workfile"] = Path(current).name
+        self.log.info("saved workfile %s (from %s)", Path(out).name, current or "an unsaved scene")
 
 
 class ExtractThumbnail(pyblish.api.ContextPlugin):
@@ -751,6 +754,7 @@ class IntegratePublish(_Integrator):
             wheel=wheel.name, via="pyblish", app=context.data.get("hostName", ""),
             files=[f["dest"] for f in staging.files()],
             **({"comment": s.comment} if s.comment else {}),
+            **({"workfile": context.data["workfile"]} if context.data.get("workfile") else {}),
         )
         staging.set_state("published", version=s.planned_version, wheel=wheel.name)
         self.log.info("published %s %s to %s", s.asset_name, s.planned_version, repo.name)
