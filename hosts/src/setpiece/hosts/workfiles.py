@@ -78,7 +78,7 @@ def workfiles(ws: Any, asset: str) -> list[Workfile]:
     """The asset's work files, newest version first (files of other names are left out)."""
     folder = work_dir(ws, asset)
     stem = file_stem(asset)
-    out = []
+    out: list[Workfile] = []
     if not folder.is_dir():
         return out
     for path in folder.iterdir():
