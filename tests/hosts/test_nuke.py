@@ -67,7 +67,8 @@ def test_load_chains_georeference_nodes_with_metadata_knobs(nuke: FakeNuke, host
     chair, table = nuke.node("Chair"), nuke.node("Table")
     assert chair.Class() == table.Class() == "GeoReference"
     assert chair.input(0) is None  # not wired to the stray selected node
-    assert table.input(0) is chair
+    # the Chair is placed by the layout (a GeoTransform after it); the Table is not placed
+    assert table.input(0) is nuke.node("Chair_layout") and nuke.node("Chair_layout").input(0) is chair
     assert chair["file_path"].value() == sample.records[0].layer
     assert chair["prim_path"].value() == "/World/Chair"  # not the asset's own root, /Chair
     assert chair.knob("setpiece_tab") is not None
@@ -141,7 +142,8 @@ def test_update_sets_the_file_and_keeps_connections(nuke: FakeNuke, host, sample
     assert updated.node == "Chair" and updated.version == "2.0.0"
     assert node["file_path"].value() == sample.update_to.layer
     assert node["setpiece_version"].value() == "2.0.0"
-    assert user_xform.input(0) is node and nuke.node("Table").input(0) is node
+    assert user_xform.input(0) is node and nuke.node("Chair_layout").input(0) is node
+    assert nuke.node("Table").input(0) is nuke.node("Chair_layout")  # the layout stays
     assert [c.version for c in host.ls()] == ["2.0.0", "1.0.0"]
 
 
@@ -154,7 +156,11 @@ def test_remove_reconnects_what_followed(nuke: FakeNuke, host, sample) -> None: 
     host.remove(table)
 
     assert nuke.to_node("Table") is None
-    assert nuke.node("Chair1").input(0) is nuke.node("Chair")
+    assert nuke.node("Chair1").input(0) is nuke.node("Chair_layout")
+    host.remove(host.ls()[0])  # the Chair: its layout GeoTransform goes with it
+    assert nuke.to_node("Chair") is None and nuke.to_node("Chair_layout") is None
+    assert nuke.node("Chair1").input(0) is None
+    assert [n.name() for n in nuke.nodes] == ["Chair1", "Chair1_layout"]
     with pytest.raises(ValueError, match=DETACHED):
         table_node.name()
 
@@ -176,7 +182,7 @@ def test_export_writes_the_chain_with_geoexport_and_cleans_up(nuke: FakeNuke, ho
 
     written = host.export_usd(str(tmp_path / "out" / "scene.usda"))
 
-    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoReference"]  # exporter deleted
+    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoTransform", "GeoReference"]  # exporter deleted
     assert nuke.executed == [("GeoExport1", 1, 1)]
     from pxr import Usd
 
@@ -224,7 +230,7 @@ def test_failed_export_is_a_one_line_error_and_leaves_no_exporter(nuke: FakeNuke
     monkeypatch.setattr(nuke.module, "execute", boom)
     with pytest.raises(SetpieceError, match=r"USD export to .* failed: GeoExport1: cannot write read-only disk"):
         host.export_usd(str(tmp_path / "x.usda"))
-    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoReference"]
+    assert [n.Class() for n in nuke.nodes] == ["GeoReference", "GeoTransform", "GeoReference"]
 
 
 def test_save_open_and_script_load_callback(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -242,7 +248,8 @@ def test_save_open_and_script_load_callback(nuke: FakeNuke, host, sample, tmp_pa
 
     assert opened == [saved]
     assert [(c.asset, c.version) for c in host.ls()] == [("Chair", "1.0.0"), ("Table", "1.0.0")]
-    assert nuke.node("Table").input(0) is nuke.node("Chair")
+    assert nuke.node("Table").input(0) is nuke.node("Chair_layout")
+    assert nuke.node("Chair_layout")["translate"].value() == pytest.approx([2.0, 0.0, -1.0])
     host.remove_callbacks()
     host.open_scene(saved)
     assert opened == [saved]
@@ -333,8 +340,28 @@ def test_selftest_passes_against_the_fake(nuke: FakeNuke, tmp_path: Path, capsys
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("11 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("13 passed, 0 failed")
     assert "PASS  containers at their prim paths: Chair at /World/Chair" in out
+    assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
+    assert "PASS  GeoTransform Mask knob: Chair_layout: Mask knob 'mask' = '/World/Chair'" in out
+
+
+def test_selftest_fails_when_the_geotransform_does_not_place_the_prim(
+        nuke: FakeNuke, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Nuke whose GeoTransform applied its transform after the asset's own (Append) or
+    not at all is caught by the layout step, read from what GeoExport writes."""
+    from fakes import nuke as fake_module
+
+    from setpiece.hosts.nuke import selftest
+
+    real = fake_module._geotransform_ops
+    monkeypatch.setattr(fake_module, "_geotransform_ops", lambda node, layer: [])  # ignored
+    report = selftest.run(workdir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert report.exit_code == 1
+    assert "FAIL  layout: AssertionError: Chair is at (0.0, 0.0, 0.0) m, the layout puts it at (2.0, 0.0, -1.0) m" in out
+    monkeypatch.setattr(fake_module, "_geotransform_ops", real)
 
 
 def test_selftest_main_with_a_root_layer(nuke: FakeNuke, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -496,3 +523,67 @@ def test_no_update_on_open_in_render_or_terminal_sessions(monkeypatch: pytest.Mo
     FakeNuke(gui=True).install(monkeypatch)
     monkeypatch.delenv("SETPIECE_UPDATE_ON_OPEN")
     assert NukeHost().may_update_on_open() is True
+
+
+# -- the scene's layout arrives (a GeoTransform per placed container) --------------------
+
+
+def _world(path: str, prim: str):  # type: ignore[no-untyped-def]
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(path, Usd.Stage.LoadNone)
+    m = UsdGeom.Xformable(stage.GetPrimAtPath(prim)).ComputeLocalToWorldTransform(0)
+    return [[round(m[i][j], 6) + 0.0 for j in range(4)] for i in range(4)]
+
+
+@pytest.mark.parametrize(("major", "mask"), [(15, "mask"), (16, "mask"), (17, "mask_patterns")])
+def test_load_places_the_chair_where_the_layout_puts_it(monkeypatch: pytest.MonkeyPatch, host, sample, tmp_path: Path, major: int, mask: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
+    nuke = FakeNuke(gui=False, major=major).install(monkeypatch)
+    # the sample layout (metres, Y up): Chair at (2, 0, -1), turned 90° about Y
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    layout = nuke.node("Chair_layout")
+    assert layout.Class() == "GeoTransform" and layout.input(0) is nuke.node("Chair")
+    assert layout[mask].value() == "/World/Chair"
+    assert (layout["xform_order"].value(), layout["rot_order"].value(),
+            layout["xform_op_order"].value()) == ("SRT", "XYZ", "Prepend")
+    assert layout["translate"].value() == pytest.approx([2.0, 0.0, -1.0])
+    assert layout["rotate"].value() == pytest.approx([0.0, 90.0, 0.0])
+    assert layout["scaling"].value() == pytest.approx([1.0, 1.0, 1.0])
+    assert nuke.to_node("Table_layout") is None  # the Table is not placed: nothing to add
+    assert [c.asset for c in host.ls()] == ["Chair", "Table"]  # a layout node is no container
+    # what GeoExport writes of the chain puts both where the scene does
+    written = host.export_usd(str(tmp_path / "set.usda"))
+    for prim in ("/World/Chair", "/World/Table"):
+        assert _world(written, prim) == _world(sample.root_layer, prim)
+
+
+def test_layout_replaces_an_assets_own_root_transform_as_the_scene_does(nuke: FakeNuke, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # both assets lift themselves 0.5 m on their own root prim; the scene's layout
+    # replaces that on the Chair (its xformOpOrder wins) and keeps it on the Table
+    for record in sample.records:
+        layer = Path(record.layer)
+        layer.write_text(layer.read_text().replace(
+            '    def Cube "geo"',
+            '    double3 xformOp:translate = (0, 0.5, 0)\n'
+            '    uniform token[] xformOpOrder = ["xformOp:translate"]\n    def Cube "geo"',
+        ))
+
+    host.load(SceneLoad(sample.root_layer, sample.records))
+
+    # prepended before the asset's own lift: the GeoTransform takes it back out
+    assert nuke.node("Chair_layout")["translate"].value() == pytest.approx([2.0, -0.5, -1.0], abs=1e-9)
+    assert nuke.to_node("Table_layout") is None  # the reference brings the lift already
+    written = host.export_usd(str(tmp_path / "set.usda"))
+    assert _world(written, "/World/Chair") == _world(sample.root_layer, "/World/Chair")
+    assert _world(written, "/World/Chair")[3][:3] == [2.0, 0.0, -1.0]
+    assert _world(written, "/World/Table")[3][:3] == [0.0, 0.5, 0.0]
+
+
+def test_the_fake_geotransform_types_its_knobs(nuke: FakeNuke) -> None:
+    node = nuke.module.createNode("GeoTransform")
+    with pytest.raises(TypeError):
+        node["translate"].setValue("2 0 1")
+    with pytest.raises(NameError):
+        node["mask_patterns"]  # Nuke 15: the Mask knob is 'mask'

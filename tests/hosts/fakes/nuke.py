@@ -25,6 +25,20 @@ It models a Nuke script the way the Nuke Python API documents it:
   modelled). From Nuke 17 its Format knob ``file_type`` exists and defaults to ``abc``
   (geoexport.html 17.0: "Format | file_type | abc"): left so, it writes Alembic, not
   USD; Nuke 15 and 16 have no such knob (the file name's extension decides);
+- ``GeoTransform`` (geotransform.html, 15.1v3 and 17.0): transforms the prims its Mask
+  matches; the Mask knob is ``mask_patterns`` in Nuke 17 (17.0 reference guide: "Mask |
+  mask_patterns"); the 15.1v3 guide names the Mask control without its knob name in the
+  part we could read, so Nuke 15 and 16 are modelled with ``mask`` and the adapter accepts
+  either (the selftest checks the real one). The transform knobs are those of its classic
+  equivalent TransformGeo ("GeoTransform's classic 3D system equivalent is the
+  TransformGeo node", 17.0 guide; transformgeo.html: ``translate``, ``rotate``,
+  ``scaling``, ``uniform_scale``, ``xform_order`` default SRT, ``rot_order`` default
+  ZXY), typed as three floats; ``xform_op_order`` ("Prim Transform Order", Prepend by
+  default: geoxformprim.html; usd-transformations.html 17.0 names it on GeoTransform):
+  Prepend puts the node's transform before the prim's own ops, outermost. GeoExport
+  writes it so: ``xformOp:translate:geotransform``, ``rotateXYZ`` (``rot_order`` XYZ
+  read as USD's rotateXYZ, X first), ``scale``, then the referenced default prim's own
+  transform as one matrix op;
 - ``scriptClear()`` deletes the nodes but keeps the Root's user knobs unless
   ``clearUserKnobs=True`` (nuke.scriptClear, Nuke 14.0 Python dev guide: "To clear the
   user knobs, pass in clearUserKnobs=True");
@@ -131,6 +145,23 @@ class Int_Knob(Knob):
             raise TypeError(f"{self._name}: expected an int")
 
 
+class XYZ_Knob(Knob):
+    kind = "xyz"
+
+    def __init__(self, name: str, label: str = "", value: tuple[float, ...] = (0.0, 0.0, 0.0)) -> None:
+        super().__init__(name, label or name, list(value))
+
+    def _check(self, value: Any) -> None:
+        if (not isinstance(value, (list, tuple)) or len(value) != 3
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise TypeError(f"{self._name}: expected three numbers, got {value!r}")
+
+    def setValue(self, value: Any) -> bool:
+        ok = super().setValue(value)
+        self._value = [float(v) for v in value]
+        return ok
+
+
 class Enumeration_Knob(Knob):
     kind = "enum"
 
@@ -162,7 +193,11 @@ _CLASSES: dict[str, tuple[int, Callable[[], list[Knob]]]] = {
                                  Enumeration_Knob("reference_type", values=("Reference", "Payload"))]),
     "GeoExport": (1, lambda: [File_Knob("file")]),
     "ReadGeo2": (1, lambda: [File_Knob("file"), PyScript_Knob("reload")]),
-    "GeoTransform": (1, lambda: []),
+    "GeoTransform": (1, lambda: [XYZ_Knob("translate"), XYZ_Knob("rotate"),
+                                 XYZ_Knob("scaling", value=(1.0, 1.0, 1.0)),
+                                 Enumeration_Knob("xform_order", values=("SRT", "STR", "RST", "RTS", "TSR", "TRS"), value="SRT"),
+                                 Enumeration_Knob("rot_order", values=("ZXY", "XYZ", "YXZ", "YZX", "XZY", "ZYX"), value="ZXY"),
+                                 Enumeration_Knob("xform_op_order", values=("Prepend", "Append"), value="Prepend")]),
     "Write": (1, lambda: [File_Knob("file")]),
     "Constant": (0, lambda: []),
     "Root": (0, lambda: [String_Knob("name"), Int_Knob("first_frame", value=1), Int_Knob("last_frame", value=100)]),
@@ -360,6 +395,8 @@ class FakeNuke:
         created = Node(self, node, f"{node}{n}")
         if node == "GeoExport" and self.major >= 17:
             created._attach(Enumeration_Knob("file_type", "Format", _GEOEXPORT_FORMATS, "abc"))
+        if node == "GeoTransform":
+            created._attach(String_Knob("mask_patterns" if self.major >= 17 else "mask"))
         selected = [s for s in self.nodes if s._selected]
         if selected and created.max_inputs:
             created.setInput(0, selected[0])
@@ -412,7 +449,7 @@ class FakeNuke:
         data = saved["nodes"]
         kinds: dict[str, Callable[..., Knob]] = {
             "string": String_Knob, "file": File_Knob, "tab": Tab_Knob, "button": PyScript_Knob,
-            "bool": Boolean_Knob,
+            "bool": Boolean_Knob, "xyz": XYZ_Knob, "enum": Enumeration_Knob,
         }
         by_name: dict[str, Node] = {}
         for item in data:
@@ -476,12 +513,18 @@ class FakeNuke:
             chain.insert(0, current)
             current = current.input(0)
         prims: dict[str, str] = {}
+        xforms: dict[str, list[str]] = {}
         for n in chain:
             if n._class == "GeoReference":
                 prims[n["prim_path"].value()] = n["file_path"].value()
             elif n._class == "GeoImport":  # at the file's own root: the same path twice overwrites
                 prims["/" + _default_prim(n["file"].value())] = n["file"].value()
-        write_layer(out, _usda(prims))
+            elif n._class == "GeoTransform":
+                mask = (n.knob("mask_patterns") or n["mask"]).value()
+                for path in mask.split():
+                    if path in prims:
+                        xforms[path] = _geotransform_ops(n, prims[path])
+        write_layer(out, _usda(prims, xforms))
 
     def _message(self, prompt: str) -> None:
         if not self.gui:
@@ -544,6 +587,34 @@ class FakeNuke:
         for name, value in attrs.items():
             setattr(nuke, name, self._record(name, value) if callable(value) and not isinstance(value, type) else value)
         return nuke
+
+
+def _geotransform_ops(node: Node, layer: str) -> list[str]:
+    """The ops GeoTransform authors on a masked prim (see the module docstring): its own
+    translate, rotate, scale, with the referenced default prim's transform after them
+    (Prepend) or before them (Append)."""
+    if node["xform_order"].value() != "SRT" or node["rot_order"].value() != "XYZ":
+        raise NotImplementedError("the fake writes SRT with rotation order XYZ only")
+    from pxr import Usd, UsdGeom
+
+    m = None
+    if Path(layer).is_file():  # (an identifier the fake cannot resolve: no own transform)
+        stage = Usd.Stage.Open(layer, Usd.Stage.LoadNone)
+        prim = stage.GetDefaultPrim()
+        m = UsdGeom.Xformable(prim).GetLocalTransformation() if prim.IsA(UsdGeom.Xformable) else None
+    t, r, sc = (node[k].value() for k in ("translate", "rotate", "scaling"))
+    ours = ["xformOp:translate:geotransform", "xformOp:rotateXYZ:geotransform",
+            "xformOp:scale:geotransform"]
+    theirs = ["xformOp:transform:asset"] if m is not None else []
+    order = ours + theirs if node["xform_op_order"].value() == "Prepend" else theirs + ours
+    lines = [f"double3 xformOp:translate:geotransform = ({t[0]}, {t[1]}, {t[2]})",
+             f"double3 xformOp:rotateXYZ:geotransform = ({r[0]}, {r[1]}, {r[2]})",
+             f"double3 xformOp:scale:geotransform = ({sc[0]}, {sc[1]}, {sc[2]})"]
+    if m is not None:
+        rows = ", ".join("(" + ", ".join(repr(float(m[i][j])) for j in range(4)) + ")" for i in range(4))
+        lines.append(f"matrix4d xformOp:transform:asset = ({rows})")
+    quoted = ", ".join(f'"{op}"' for op in order)
+    return [*lines, f"uniform token[] xformOpOrder = [{quoted}]"]
 
 
 def _default_prim(path: str) -> str:

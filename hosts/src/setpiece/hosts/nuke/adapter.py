@@ -11,6 +11,14 @@ node that reads one asset's interface layer:
   other (Foundry's GeoImport reference guide, 15.1 to 17.1);
 - otherwise (or ``SETPIECE_NUKE_3D=classic``): one ``ReadGeo2`` per container.
 
+The set's layout (the container prims' transforms in the scene root layer) is applied by
+one ``GeoTransform`` per placed container, right after its GeoReference
+(``<Container>_layout``): its Mask is the container's prim path (knob ``mask_patterns``
+in Nuke 17, ``mask`` before), its translate / rotate (order XYZ) / scaling what puts the
+asset's default prim where the scene has it (``setpiece.hosts._layout``), its Prim
+Transform Order Prepend (outermost, before the asset's own transform). Applied once, at
+load; an update keeps it (the artist may have moved it); ``remove`` takes it along.
+
 Each container node carries the record as ``String_Knob``s on a ``setpiece`` tab
 (``setpiece_name``, ``setpiece_version``, ``setpiece_identifier``,
 ``setpiece_requirement``, ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``).
@@ -48,6 +56,7 @@ from setpiece.hosts._dcc_common import (
     record_to_attrs,
     with_loaded_layer,
 )
+from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
 from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
 
@@ -56,6 +65,11 @@ NEW_READER = "GeoReference"
 FILE_KNOB = {"GeoReference": "file_path", "GeoImport": "file", "ReadGeo2": "file"}
 CLASSIC_READER = "ReadGeo2"
 EXPORTER = "GeoExport"
+LAYOUT_NODE = "GeoTransform"
+#: the knob on a GeoTransform naming the container it places
+LAYOUT_OF = "setpiece_layout_of"
+#: GeoTransform's Mask knob: Nuke 17 (geotransform.html 17.0), then the earlier name
+MASK_KNOBS = ("mask_patterns", "mask")
 TAB = "setpiece_tab"
 MENU_LABEL = "setpiece"
 
@@ -130,6 +144,7 @@ class NukeHost:
         for selected in nuke.selectedNodes():
             selected.setSelected(False)
         previous = self._tail()
+        layout = SceneLayout(scene.root_layer)
         loaded: list[Container] = []
         for record in records:
             node = self._create_reader(nuke)
@@ -145,6 +160,7 @@ class NukeHost:
             node[FILE_KNOB[node.Class()]].setValue(path)
             if node.Class() == NEW_READER and record.prim_path:
                 node["prim_path"].setValue(record.prim_path)
+                previous = _layout_node(nuke, node, record, layout, path) or node
             stored = with_loaded_layer(record, path)
             _write_metadata(nuke, node, stored)
             loaded.append(Container(node.fullName(), stored))
@@ -174,11 +190,13 @@ class NukeHost:
         nuke = import_nuke()
         node = self._existing(container)
         upstream = node.input(0) if node.inputs() else None
-        for downstream in node.dependent(nuke.INPUTS, forceEvaluate=False):
-            for index in range(downstream.inputs()):
-                source = downstream.input(index)
-                if source is not None and source.fullName() == node.fullName():
-                    downstream.setInput(index, upstream)
+        placed = [d for d in node.dependent(nuke.INPUTS, forceEvaluate=False)
+                  if d.knob(LAYOUT_OF) is not None
+                  and (d.input(0) or node).fullName() == node.fullName()]
+        for layout in placed:  # its GeoTransform goes with it
+            _unplug(nuke, layout, upstream)
+            nuke.delete(layout)
+        _unplug(nuke, node, upstream)
         nuke.delete(node)
 
     # -- export ------------------------------------------------------------------------
@@ -395,9 +413,11 @@ class NukeHost:
             raise SetpieceError(f"nuke: cannot create a {NEW_READER} or {CLASSIC_READER} node: {exc}")
 
     def _tail(self) -> Node | None:
-        """The last container of the GeoImport chain (the one feeding no other container)."""
+        """The end of the chain of containers and their layout GeoTransforms (the node
+        feeding no other of them)."""
         nuke = import_nuke()
         nodes = [n for n in nuke.allNodes(NEW_READER) if n.knob(MARKER) is not None]
+        nodes += [n for n in nuke.allNodes(LAYOUT_NODE) if n.knob(LAYOUT_OF) is not None]
         names = {n.fullName() for n in nodes}
         tails = [
             n for n in nodes
@@ -413,6 +433,56 @@ class NukeHost:
                 "script; refresh the inventory"
             )
         return node
+
+
+def _unplug(nuke: NukeModule, node: Node, upstream: Node | None) -> None:
+    """Wire what ``node`` feeds to ``upstream`` instead."""
+    for downstream in node.dependent(nuke.INPUTS, forceEvaluate=False):
+        for index in range(downstream.inputs()):
+            source = downstream.input(index)
+            if source is not None and source.fullName() == node.fullName():
+                downstream.setInput(index, upstream)
+
+
+def _layout_node(nuke: NukeModule, reader: Node, record: ContainerRecord, layout: SceneLayout,
+                 layer: str) -> Node | None:
+    """A GeoTransform after ``reader`` that puts its prim where the scene's layout does
+    (see the module docstring); None when the prim lands there already."""
+    relative = layout.placement(record.prim_path, layer)
+    if relative is None or is_identity(relative):
+        return None
+    values = decompose(relative)
+    if values.has_shear():
+        import logging
+
+        logging.getLogger("setpiece.hosts.nuke").warning(
+            "setpiece: the layout of %s has shear %s; its GeoTransform gets translate, rotate "
+            "and scale only", record.prim_path, values.shear)
+    try:
+        node = nuke.createNode(LAYOUT_NODE, inpanel=False)
+    except RuntimeError as exc:
+        raise SetpieceError(f"nuke: cannot place {record.asset} at its layout with a "
+                            f"{LAYOUT_NODE} node: {exc}")
+    node.setSelected(False)
+    node.setName(f"{reader.name()}_layout")
+    node.setInput(0, reader)
+    mask = next((k for k in (node.knob(n) for n in MASK_KNOBS) if k is not None), None)
+    if mask is None:
+        raise SetpieceError(f"nuke: {LAYOUT_NODE} has no Mask knob ({' or '.join(MASK_KNOBS)}): "
+                            "this Nuke version is not supported; run 'setpiece selftest nuke'")
+    mask.setValue(record.prim_path)
+    for name, value in (("xform_order", "SRT"), ("rot_order", "XYZ"),
+                        ("xform_op_order", "Prepend")):
+        knob = node.knob(name)
+        if knob is not None:
+            knob.setValue(value)
+    node["translate"].setValue(list(values.translate))
+    node["rotate"].setValue(list(values.rotate))
+    node["scaling"].setValue(list(values.scale))
+    marker = nuke.String_Knob(LAYOUT_OF, "layout of")
+    node.addKnob(marker)
+    marker.setValue(reader.name())
+    return node
 
 
 def _write_metadata(nuke: NukeModule, node: Node, record: ContainerRecord) -> None:

@@ -5,8 +5,11 @@ Runs inside the real Nuke: builds the sample set (or loads the root layer you gi
 GeoReference nodes (ReadGeo2 in the classic 3D system), reads the containers back from
 their knobs, updates one to another version (its node and connections must stay),
 exports with GeoExport, checks what differs across Nuke versions (each container at its
-own prim path; GeoExport writing USD, not Nuke 17's default Alembic), saves the .nk, reopens it, removes one container, and prints a
-PASS/FAIL line per step. Exit status 0 only when every step passed.
+own prim path; the sample layout applied by a GeoTransform per placed container, whose
+Mask knob is ``mask_patterns`` in Nuke 17 and ``mask`` before, read back from what
+GeoExport writes; GeoExport writing USD, not Nuke 17's default Alembic), saves the .nk,
+reopens it, removes one container, and prints a PASS/FAIL line per step. Exit status 0
+only when every step passed.
 """
 
 from __future__ import annotations
@@ -68,6 +71,38 @@ def _export_is_usd(host: NukeHost) -> Any:
     return check
 
 
+def _placement(host: NukeHost, work: Path) -> Any:
+    """Where each container's prim lands in what GeoExport writes of the node chain (Nuke
+    gives Python no documented composed stage): the real GeoTransform's mask, rotation order
+    and Prim Transform Order decide it. Exported once per selftest run."""
+    exported: dict[str, Any] = {}
+
+    def where(container: Container) -> tuple[float, float, float]:
+        from pxr import Usd, UsdGeom
+
+        if "stage" not in exported:
+            out = host.export_usd(str(work / "layout_check.usda"))
+            exported["stage"] = Usd.Stage.Open(out, Usd.Stage.LoadNone)
+        prim = exported["stage"].GetPrimAtPath(container.record.prim_path)
+        assert prim, f"{container.record.prim_path} is not in what GeoExport wrote"
+        m = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.EarliestTime())
+        return (float(m[3][0]), float(m[3][1]), float(m[3][2]))
+
+    return where
+
+
+def _mask_knob(loaded: Sequence[Container], work: Path) -> str:
+    from setpiece.hosts.nuke.adapter import LAYOUT_NODE, LAYOUT_OF, MASK_KNOBS
+
+    nuke = import_nuke()
+    placed = [n for n in nuke.allNodes(LAYOUT_NODE) if n.knob(LAYOUT_OF) is not None]
+    if not placed:
+        return "no container needed placing"
+    names = [k for k in MASK_KNOBS if placed[0].knob(k) is not None]
+    assert names, f"{placed[0].name()} has none of the Mask knobs {MASK_KNOBS}"
+    return f"{placed[0].name()}: Mask knob '{names[0]}' = {placed[0][names[0]].value()!r}"
+
+
 def run(
     host: NukeHost | None = None,
     *,
@@ -76,12 +111,18 @@ def run(
 ) -> SelftestReport:
     """The selftest against ``host`` (a fresh ``NukeHost`` by default)."""
     host = host or NukeHost()
+    import tempfile
+
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="setpiece-selftest-nuke-"))
+    classic = host.reader_class() != "GeoReference"
     return run_selftest(
         host,
         root_layer=root_layer,
-        workdir=workdir,
+        workdir=str(work),
         transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
+        placement=None if classic else _placement(host, work),
         extra_steps=[("containers at their prim paths", _prim_paths),
+                     ("GeoTransform Mask knob", _mask_knob),
                      ("GeoExport writes USD", _export_is_usd(host))],
     )
 
