@@ -112,7 +112,7 @@ def test_a_damaged_index_is_rebuilt(tmp_path: Path, damage: bytes) -> None:
     expected = _listing(site)
     Path(installed_index.index_path(site)).write_bytes(damage)
     assert _listing(site) == expected
-    assert json.loads(Path(installed_index.index_path(site)).read_bytes())["v"] == 1
+    assert json.loads(Path(installed_index.index_path(site)).read_bytes())["v"] == installed_index.VERSION
 
 
 def test_an_index_of_another_shape_is_read_around(tmp_path: Path) -> None:

@@ -442,14 +442,29 @@ def scan_site_packages(
     distributions changed since it was made are read; ``use_index=False`` reads all.
     """
     if use_index:
-        from setpiece.core import installed_index
-
-        dists = installed_index.load(site_packages, read_dist)
         try:
-            return _from_records(site_packages, dists)
-        except (ValueError, TypeError):  # an index of another shape: read everything
+            return _from_records(site_packages, scan_entries(site_packages))
+        except (ValueError, TypeError, IndexError):  # an index of another shape: read all
+            from setpiece.core import installed_index
+
             installed_index.forget(site_packages)
     return _from_records(site_packages, _read_all(site_packages))
+
+
+def scan_entries(site_packages: Path) -> dict[str, tuple[str, Any]] | None:
+    """Every ``*.dist-info`` of ``site_packages`` -> (path, [record, why half-installed]),
+    through the installed index (None: no such folder). Records: :func:`read_dist`."""
+    from setpiece.core import installed_index
+
+    return installed_index.load(site_packages, read_entry)
+
+
+def read_entry(path: str) -> list[Any]:
+    """What the installed index keeps of one dist-info: its :func:`read_dist` record and
+    why it is half-installed (``setpiece.core.half_installed``; None when whole)."""
+    from setpiece.core.half_installed import why_broken
+
+    return [read_dist(path), why_broken(path)]
 
 
 def _from_records(
@@ -459,7 +474,8 @@ def _from_records(
     others: list[tuple[str, str]] = []
     if dists is None:
         return assets, others
-    for dirname, (path, record) in dists.items():
+    for dirname, (path, entry) in dists.items():
+        record = entry[0]
         if not record:
             if record is None:
                 name, _, version = dirname[: -len(".dist-info")].partition("-")
@@ -481,7 +497,8 @@ def _read_all(site_packages: Path) -> dict[str, tuple[str, Any]] | None:
         entries = list(os.scandir(site_packages))
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return {e.name: (e.path, read_dist(e.path)) for e in entries if e.name.endswith(".dist-info")}
+    return {e.name: (e.path, [read_dist(e.path), None]) for e in entries
+            if e.name.endswith(".dist-info")}
 
 
 #: the METADATA header fields an InstalledAsset answers from (the index keeps only these)

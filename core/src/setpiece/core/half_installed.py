@@ -31,27 +31,38 @@ class Broken:
 def broken_dists(site: Path) -> list[Broken]:
     """Distributions a killed install left half-written: a ``.dist-info`` folder without
     ``METADATA`` (or with one that names nothing) or without ``RECORD`` (uv writes it last,
-    and cannot uninstall or upgrade without it)."""
+    and cannot uninstall or upgrade without it). Read through the installed index (a
+    dist-info is checked again only when it changed: ``setpiece.core.installed_index``)."""
+    from setpiece.core.assets import scan_entries
+
     out: list[Broken] = []
-    try:
-        entries = [e for e in os.scandir(site) if e.name.endswith(".dist-info") and e.is_dir()]
-    except FileNotFoundError:
-        return out
-    for e in entries:
-        name, _, version = e.name[: -len(".dist-info")].partition("-")
-        path = Path(e.path)
-        try:
-            size = os.stat(os.path.join(e.path, "METADATA")).st_size
-            # stats only for the usual METADATA (listing stays cheap); a short one is read
-            head = (path / "METADATA").read_bytes() if size < 1024 else b"Name:"
-        except OSError:
-            out.append(Broken(name, version, path, "its METADATA is missing"))
-            continue
-        if not re.search(rb"^Name:", head, re.MULTILINE):
-            out.append(Broken(name, version, path, "its METADATA is cut short"))
-        elif not (path / "RECORD").is_file():
-            out.append(Broken(name, version, path, "its RECORD is missing"))
+    for dirname, (path, entry) in (scan_entries(site) or {}).items():
+        why = entry[1]
+        if why:
+            name, _, version = dirname[: -len(".dist-info")].partition("-")
+            out.append(Broken(name, version, Path(path), why))
     return sorted(out, key=lambda b: normalize(b.name))
+
+
+def why_broken(path: str) -> str | None:
+    """Why the ``.dist-info`` folder at ``path`` is half-installed, or None."""
+    if not os.path.isdir(path):
+        return None
+    metadata = os.path.join(path, "METADATA")
+    try:
+        size = os.stat(metadata).st_size
+        if size < 1024:  # a cut one is short: read it (a usual one is only stat'ed)
+            with open(metadata, "rb") as fh:
+                head = fh.read()
+        else:
+            head = b"Name:"
+    except OSError:
+        return "its METADATA is missing"
+    if not re.search(rb"^Name:", head, re.MULTILINE):
+        return "its METADATA is cut short"
+    if not os.path.isfile(os.path.join(path, "RECORD")):
+        return "its RECORD is missing"
+    return None
 
 
 def clear_broken(ws: Workspace) -> list[Broken]:

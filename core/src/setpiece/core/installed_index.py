@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: [record, why half-installed] per dist-info
 #: a dist-info folder changed less than this before the index was made is read again
 RACY_NS = 2_000_000_000
 INDEX_NAME = ".setpiece-installed.json"
@@ -46,10 +46,21 @@ def index_path(site_packages: Path | str) -> str:
     return os.path.join(os.path.dirname(site), INDEX_NAME)
 
 
+_last: tuple[tuple[str, int, int, int], Any] | None = None  # the last index read (a listing
+# reads it twice: assets and half-installed ones)
+
+
 def _read_index(path: str, site: str) -> tuple[dict[str, list[Any]], int]:
+    global _last
     try:
         with open(path, "rb") as fh:
-            data = json.loads(fh.read())
+            st = os.fstat(fh.fileno())
+            stamp = (path, st.st_ino, st.st_mtime_ns, st.st_size)  # replaced whole, never edited
+            if _last is not None and _last[0] == stamp:
+                data = _last[1]
+            else:
+                data = json.loads(fh.read())
+                _last = (stamp, data)
     except (OSError, ValueError):
         return {}, 0
     if (
@@ -109,6 +120,8 @@ def load(site_packages: Path | str, read_dist: Any) -> dict[str, tuple[str, Reco
 
 def _write(path: str, site: str, made_ns: int, dists: dict[str, list[Any]]) -> None:
     """Best effort, atomic (temp + rename), no fsync: the index is a cache."""
+    global _last
+    _last = None
     from setpiece.core.fsutil import atomic_write_bytes
 
     text = json.dumps({"v": VERSION, "site": site, "made_ns": made_ns, "dists": dists},
@@ -121,6 +134,8 @@ def _write(path: str, site: str, made_ns: int, dists: dict[str, list[Any]]) -> N
 
 def forget(site_packages: Path | str) -> None:
     """Drop the index (the next reader reads every distribution again)."""
+    global _last
+    _last = None
     try:
         os.unlink(index_path(site_packages))
     except OSError:

@@ -221,7 +221,26 @@ def main(argv: list[str] | None = None) -> int:
         if code:
             span.fail(error or f"exit {code}", _ERROR_KINDS.get(code, "error"))
     actions.record(args, code, started, error)
+    if args in ([], ["-h"], ["--help"]) and code in (0, 2):
+        _keep_help()
     return code
+
+
+def _keep_help() -> None:
+    """Keep the top-level help as click renders it, for ``setpiece.core.quickhelp``."""
+    try:
+        from setpiece.core import quickhelp
+
+        with cli.make_context("setpiece", [], resilient_parsing=True) as ctx:
+            text = ctx.get_help()
+        files = [__file__]
+        for ep in cli._plugins().values():
+            module = sys.modules.get(ep.module)
+            if module is not None and getattr(module, "__file__", None):
+                files.append(str(module.__file__))
+        quickhelp.keep_help(text, files)
+    except Exception:  # a cache: never fails the help itself
+        pass
 
 
 _ERROR_KINDS = {1: "error", 2: "usage", 130: "interrupted"}

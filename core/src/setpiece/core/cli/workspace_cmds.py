@@ -208,8 +208,10 @@ def list_(state: State, which: str | None, repo_name: str | None, show_all: bool
             out["packages"] = [{"name": n, "version": v} for n, v in others]
         echo_json(out if show_all else out["assets"])
         return
-    for a in assets.values():
-        click.echo(f"{a.name:<24} {a.version:<12} {a.kind}" + ("  (editable)" if a.editable else ""))
+    lines = [f"{a.name:<24} {a.version:<12} {a.kind}" + ("  (editable)" if a.editable else "")
+             for a in assets.values()]
+    if lines:
+        click.echo("\n".join(lines))  # one write: 1,000 echo calls cost more than the scan
     if show_all and others:
         click.echo("\nother packages (not assets):")
         for n, v in others:
