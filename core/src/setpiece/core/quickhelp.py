@@ -22,7 +22,7 @@ import os
 import sys
 
 VERSION = 1
-HELP_ARGS = ([], ["-h"], ["--help"])
+HELP_ARGS: tuple[list[str], ...] = ([], ["-h"], ["--help"])
 
 
 def home_folder() -> str:
