@@ -45,7 +45,7 @@ def test_report_after_commands(make_workspace, run_cli, monkeypatch: pytest.Monk
     assert r.out.strip() == str(out.resolve())
     files = _zip(out)
     assert set(files) == {"manifest.json", "last-error.txt", "actions.jsonl", "setpiece.toml",
-                          "events.jsonl"}
+                          "events.jsonl", "environment.txt"}
     for name, text in files.items():
         assert "secret" not in text and "tok-12345" not in text, name
     m = json.loads(files["manifest.json"])
@@ -77,10 +77,60 @@ def test_report_outside_workspace(run_cli, tmp_path: Path, setpiece_env: Path) -
     assert r.exit_code == 0, r.err
     assert "not inside a workspace" in r.err
     files = _zip(tmp_path / "out.zip")
-    assert set(files) == {"manifest.json", "actions.jsonl"}
+    assert set(files) == {"manifest.json", "actions.jsonl", "environment.txt"}
     m = json.loads(files["manifest.json"])
     assert m["workspace"] is None and m["last_failed_action"]["command"] == "list"
     assert (setpiece_env / "actions.jsonl").is_file()
+
+
+@click.command()
+def leak() -> None:
+    """A bug whose message quotes a token from the environment."""
+    import os
+
+    raise RuntimeError(f"the index refused {os.environ['STUDIO_API_TOKEN']}")
+
+
+PLANTED = {
+    "UV_INDEX_STUDIO_USERNAME": "bob-planted-user",
+    "UV_INDEX_STUDIO_PASSWORD": "pw-planted-1",
+    "UV_INDEX_URL": "https://alice:pw-in-url-2@index.studio/simple",
+    "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer tok-planted-3",
+    "STUDIO_API_TOKEN": "tok-planted-4",
+    "AWS_SECRET_ACCESS_KEY": "aws-planted-5",
+    "SENTRY_DSN": "https://key-planted-6@sentry.studio/1",
+    "DB_PASSWD": "db-planted-7",
+}
+
+
+def test_the_environment_is_in_the_report_without_its_secrets(
+    make_workspace, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in PLANTED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STUDIO_SHOW", "kitchen")
+    ws = make_workspace()
+    monkeypatch.setitem(COMMANDS, "leak", (f"{__name__}:leak", "fail"))
+    with pytest.raises(RuntimeError):
+        run_cli("-w", ws.root, "leak")
+    out = ws.root / "r.zip"
+    assert run_cli("-w", ws.root, "report", "-o", out).exit_code == 0
+    files = _zip(out)
+    env = dict(line.split("=", 1) for line in files["environment.txt"].splitlines())
+    assert env["STUDIO_SHOW"] == "kitchen"  # the rest of the environment is there
+    assert env["SETPIECE_HOME"]
+    for name in ("UV_INDEX_STUDIO_USERNAME", "UV_INDEX_STUDIO_PASSWORD",
+                 "OTEL_EXPORTER_OTLP_HEADERS", "STUDIO_API_TOKEN", "AWS_SECRET_ACCESS_KEY",
+                 "SENTRY_DSN", "DB_PASSWD"):
+        assert env[name] == "***", name
+    assert env["UV_INDEX_URL"] == "https://***@index.studio/simple"
+    # no planted secret anywhere, the traceback that quoted one included
+    assert "RuntimeError: the index refused ***" in files["last-error.txt"]
+    raw = out.read_bytes()
+    for value in (*PLANTED.values(), "pw-in-url-2", "tok-planted-3", "key-planted-6"):
+        for name, text in files.items():
+            assert value not in text, (value, name)
+    assert b"planted" not in raw  # the zip is deflated: checked on its text above too
 
 
 def test_action_log_stays_bounded(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dcc_steps import menu_commands, reopened
+from dcc_steps import menu_commands, reopened, reported_from_menu
 from fakes.hou import FakeHou, OperationFailed, hipFileEventType, severityType
 
 from setpiece.core.errors import SetpieceError
@@ -532,3 +532,16 @@ def test_setting_only_the_reference_lops_primpath_leaves_the_asset_at_the_defaul
     rop.parm("execute").pressButton()
     text = (tmp_path / "out.usda").read_text()
     assert 'def Xform "Chair"' in text and '"World"' not in text
+
+
+def test_report_a_problem_from_the_menu(gui_hou: FakeHou, host, make_workspace) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+    from setpiece.hosts.houdini import menu_items, run_menu_item
+
+    ws = make_workspace()
+    setpiece.hosts.install(host, ws.root)
+    items = menu_items()
+    run_menu_item(items[items.index("Report a problem") - 1])  # the entry's id comes first
+
+    path = reported_from_menu(ws.root, "houdini", host.app_version())
+    assert gui_hou.messages[-1][0] == f"Problem report written: {path}\nAttach this file to your ticket."

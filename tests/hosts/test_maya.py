@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dcc_steps import menu_commands, reopened
+from dcc_steps import menu_commands, reopened, reported_from_menu
 from fakes.maya import FakeMaya
 
 from setpiece.core.errors import SetpieceError
@@ -567,3 +567,17 @@ def test_selftest_reports_a_layout_that_did_not_arrive(maya: FakeMaya, tmp_path:
 
     assert not report.ok
     assert "FAIL  layout: AssertionError: Chair is at (0.0, 0.0, 0.0) m, the layout puts it at (2.0, 0.0, -1.0) m" in capsys.readouterr().out
+
+
+def test_report_a_problem_from_the_menu(gui_maya: FakeMaya, host, make_workspace) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+
+    ws = make_workspace()
+    setpiece.hosts.install(host, ws.root)
+    items = gui_maya.menus["setpieceMenu"]["items"]
+    (item,) = [i for i in items if i["label"] == "Report a problem"]
+    item["command"](False)  # Maya passes the checked state
+
+    path = reported_from_menu(ws.root, "maya", host.app_version())
+    (dialog,) = gui_maya.dialogs
+    assert dialog["message"] == f"Problem report written: {path}\nAttach this file to your ticket."

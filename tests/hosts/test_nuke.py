@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dcc_steps import menu_commands, reopened
+from dcc_steps import menu_commands, reopened, reported_from_menu
 from fakes.nuke import DETACHED, FakeNuke, Menu
 
 from setpiece.core.errors import SetpieceError
@@ -587,3 +587,16 @@ def test_the_fake_geotransform_types_its_knobs(nuke: FakeNuke) -> None:
         node["translate"].setValue("2 0 1")
     with pytest.raises(NameError):
         node["mask_patterns"]  # Nuke 15: the Mask knob is 'mask'
+
+
+def test_report_a_problem_from_the_menu(gui_nuke: FakeNuke, host, make_workspace) -> None:  # type: ignore[no-untyped-def]
+    import setpiece.hosts
+
+    ws = make_workspace()
+    setpiece.hosts.install(host, ws.root)
+    menu = gui_nuke.menus["Nuke"].findItem("setpiece")
+    (item,) = [i for i in menu.items if i[0] == "command" and i[1] == "Report a problem"]
+    item[2]()
+
+    path = reported_from_menu(ws.root, "nuke", host.app_version())
+    assert gui_nuke.messages[-1] == f"Problem report written: {path}\nAttach this file to your ticket."

@@ -306,7 +306,7 @@ def test_menu_has_builtins_then_tool_entries_and_publish_is_lazy(tmp_path: Path)
     rt = Runtime(host, FakeWorkspace(tmp_path, [tool]))
     labels = [c.label for c in rt.menu_commands(with_tools=True)]
     assert labels == ["Build scene", "Update all", "Inventory", "Publish", "Loader",
-                      "Workfiles", "Randomise chairs"]
+                      "Workfiles", "Report a problem", "Randomise chairs"]
     publish = rt.menu_commands()[3]
     if "setpiece.hosts.publish" not in sys.modules:
         try:

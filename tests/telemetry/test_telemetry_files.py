@@ -13,9 +13,9 @@ from tele import named, points, spans, total, trace_id
 
 def test_a_command_is_one_span_counted_by_tool_and_host(run_cli: Any, make_workspace: Any) -> None:
     ws = make_workspace()
-    assert run_cli("-w", ws.root, "create", "Chair").exit_code == 0
+    assert run_cli("-w", ws.root, "create", "Chair", "--version", "1.0.0").exit_code == 0
     assert run_cli("-w", ws.root, "list", "--outputs").exit_code == 0
-    (create,) = named(ws.root, "setpiece create")
+    (create,) = named(ws.root, "setpiece create")  # its --version is not setpiece's
     assert create["attributes"]["setpiece.command"] == "create"
     assert create["attributes"]["setpiece.exit_code"] == 0
     assert create["status"]["status_code"] == "UNSET"

@@ -3,14 +3,18 @@
 The zip holds ``manifest.json`` (versions, platform, installed assets, configured DCC hosts,
 what is included and what is missing), ``last-error.txt`` (the last unexpected error with
 its traceback), ``actions.jsonl`` (the recent commands, see ``setpiece.core.actions``),
+``environment.txt`` (the process environment, secrets removed: see :func:`environment`),
 ``setpiece.toml`` (credentials redacted) and ``events.jsonl`` (the last workspace events).
+The DCC's "Report a problem" menu item writes the same, naming the app and its version.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import platform
+import re
 import sys
 import time
 import zipfile
@@ -27,6 +31,33 @@ def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
     """Remove URL credentials (``user:pass@``), the values of ``password``/``token``/
     ``secret``/``api_key`` keys, and every string in ``secrets``."""
     return _SECRET_KEY.sub(r'\1"***"', actions.redact_urls(text, secrets))
+
+
+#: Variable names whose values are secrets: passwords, tokens, keys, credentials, auth
+#: headers (``OTEL_EXPORTER_OTLP_HEADERS``), uv's ``UV_INDEX_<NAME>_USERNAME/PASSWORD``.
+SECRET_NAME = re.compile(
+    r"(?i)(pass(word|wd)?|secret|token|credential|auth|cookie|api_?key|private|_key(_|$)|"
+    r"^key$|headers|signature|^uv_index_.*_username$|dsn$)")
+
+
+def environment(env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """The environment as ``NAME=value`` lines with secrets removed, and the secret values
+    (to remove them from every other file too): a secret-named variable's value is ``***``;
+    any other value loses the ``user:pass@`` of its URLs."""
+    env = dict(os.environ if env is None else env)
+    secrets: set[str] = set()
+    lines = []
+    for name in sorted(env):
+        value = env[name]
+        if SECRET_NAME.search(name):
+            if len(value) >= 4:
+                secrets.add(value)
+            value = "***" if value else ""
+        else:
+            secrets |= actions.url_secrets(value)
+            value = actions.redact_urls(value)
+        lines.append(f"{name}={value}\n")
+    return "".join(lines), secrets
 
 
 def versions() -> dict[str, str]:
@@ -52,8 +83,9 @@ def _workspace(path: str | None) -> Any:
         return None
 
 
-def build(workspace_path: str | None = None) -> tuple[bytes, dict[str, Any]]:
-    """The report zip's bytes and its manifest."""
+def build(workspace_path: str | None = None,
+          app: dict[str, str] | None = None) -> tuple[bytes, dict[str, Any]]:
+    """The report zip's bytes and its manifest (``app``: the DCC it was made in)."""
     ws = _workspace(workspace_path)
     folder = ws.state_dir if ws is not None else actions.state_dir([])
     manifest: dict[str, Any] = {
@@ -62,6 +94,7 @@ def build(workspace_path: str | None = None) -> tuple[bytes, dict[str, Any]]:
         "versions": versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "app": app,
         "workspace": str(ws.root) if ws is not None else None,
         "files": [],
         "missing": [],
@@ -80,15 +113,21 @@ def build(workspace_path: str | None = None) -> tuple[bytes, dict[str, Any]]:
             "not inside a workspace: no setpiece.toml, installed assets, events or hosts")
     else:
         _add_workspace(ws, manifest, files)
+    env_text, env_secrets = environment()
+    files["environment.txt"] = env_text
     # every file is redacted with the secrets any of them shows (the config's passwords
-    # also leave a traceback that quotes them without their URL)
-    secrets = {x for text in files.values() for x in actions.secrets_in(text)}
+    # also leave a traceback that quotes them without their URL; a token in the environment
+    # may be quoted by an error)
+    secrets = env_secrets | {x for text in files.values() for x in actions.secrets_in(text)}
     manifest["files"] = ["manifest.json", *files]
     manifest = json.loads(redact(json.dumps(manifest), secrets))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
-            zf.writestr(name, redact(text, secrets))
+            # environment.txt has its secret-named values removed already (NAME=***)
+            clean = (actions.redact_urls(text, secrets) if name == "environment.txt"
+                     else redact(text, secrets))
+            zf.writestr(name, clean)
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return buf.getvalue(), manifest
 
@@ -121,11 +160,31 @@ def _add_workspace(ws: Any, manifest: dict[str, Any], files: dict[str, str]) -> 
                                     for e in events)
 
 
-def write(out: Path | None, workspace_path: str | None = None) -> tuple[Path, dict[str, Any]]:
+def write(out: Path | None, workspace_path: str | None = None,
+          app: dict[str, str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the report (atomically) and return its path and manifest."""
     from setpiece.core.fsutil import atomic_write_bytes
 
-    data, manifest = build(workspace_path)
+    data, manifest = build(workspace_path, app)
     path = out or Path(time.strftime("setpiece-report-%Y%m%d-%H%M%S.zip", time.gmtime()))
     atomic_write_bytes(path, data)
     return path.resolve(), manifest
+
+
+def write_in(root: Path | None, app: dict[str, str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Write the report into ``<root>/.setpiece/reports/`` (``$SETPIECE_HOME/reports/``
+    without a workspace): where an app's "Report a problem" puts it."""
+    if root is not None:
+        folder = Path(root) / ".setpiece" / "reports"
+    else:
+        from setpiece.core.paths import setpiece_home
+
+        folder = setpiece_home() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("setpiece-report-%Y%m%d-%H%M%S", time.gmtime())
+    path = folder / f"{name}.zip"
+    n = 1
+    while path.exists():  # two reports in one second: both kept
+        n += 1
+        path = folder / f"{name}-{n}.zip"
+    return write(path, str(root) if root is not None else None, app)

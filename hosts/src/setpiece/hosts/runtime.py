@@ -12,7 +12,12 @@ another package fills or replaces them with :func:`register_command`):
 - **Build scene**: build the open scene's asset from the installed packages and load it;
 - **Update all**: update every container to the installed version;
 - **Inventory**: the containers against what is installed;
-- **Publish**: ``setpiece.hosts.publish:publish`` (provided by the publishing package).
+- **Publish**: ``setpiece.hosts.publish:publish`` (provided by the publishing package);
+- **Loader**: the loader window;
+- **Report a problem**: the ``setpiece report`` zip, with this app's name and version.
+
+Every entry run is traced (a ``menu <label>`` span) and counted (``setpiece.tool.uses`` by
+tool and host; see ``setpiece.core.telemetry``).
 
 Tool assets add entries through the entry point group ``setpiece.menu``
 (``"Chair: Randomise" = "chair_tools.menu:randomise"``); each callable gets the
@@ -53,6 +58,7 @@ _COMMANDS: dict[str, tuple[str, str | Command]] = {
     "publish": ("Publish", "setpiece.hosts.publish:publish"),
     "loader": ("Loader", "setpiece.hosts.ui.loader:show"),
     "workfiles": ("Workfiles", "setpiece.hosts.ui.workfiles:show"),
+    "report": ("Report a problem", "setpiece.hosts.runtime:report_command"),
 }
 
 _current: Runtime | None = None
@@ -341,14 +347,33 @@ class Runtime:
 
     def _runner(self, key: str, label: str, target: str | Command) -> Callable[[], Any]:
         def run() -> Any:
+            from setpiece.core import telemetry
+
+            telemetry.start(self._workspace_root(), host=self.host_name)
             try:
-                return _resolve(target, label)(self)
+                with telemetry.span(f"menu {label}", tool=label, app=self.host_name):
+                    return _resolve(target, label)(self)
             except SetpieceError as exc:  # one line (no traceback) here; the host shows it
                 self.log.error("setpiece: %s: %s", label, " ".join(str(exc).split()))
                 raise
+            finally:
+                telemetry.tool_used(label)
+                telemetry.flush()
 
         run.__name__ = f"setpiece_{re.sub(r'[^0-9a-zA-Z]+', '_', key)}"
         return run
+
+    @property
+    def host_name(self) -> str:
+        return str(getattr(self.host, "name", "") or "app")
+
+    def _workspace_root(self) -> Path | None:
+        """The workspace folder if one is found (None, never an error: telemetry and the
+        problem report work outside a workspace too)."""
+        try:
+            return Path(self.workspace.root)
+        except Exception:
+            return None
 
     # -- scene ownership -------------------------------------------------------------
     def scene_asset(self) -> str | None:
@@ -565,6 +590,9 @@ def install(
     if _current is not None and _current.host is not host:
         _current.host = host
     runtime = Runtime(host, workspace, no_setup=no_setup)
+    from setpiece.core import telemetry  # cheap: OpenTelemetry is imported at the first span
+
+    telemetry.set_host(runtime.host_name)
     host.install_menu(runtime.menu_commands())
     host.on_scene_opened(runtime.scene_opened)
     if defer:
@@ -660,6 +688,27 @@ def update_command(runtime: Runtime) -> Any:
             notify(message)
     runtime.log.warning("setpiece: %s", message)
     return result.updated
+
+
+def report_command(runtime: Runtime) -> Path:
+    """**Report a problem**: what ``setpiece report`` writes (the last error, the recent
+    actions and events, versions, configuration, environment with secrets removed), plus this
+    app and its version, to ``<workspace>/.setpiece/reports/`` (``$SETPIECE_HOME/reports/``
+    outside a workspace); the artist is told where to find it. Nothing is sent anywhere."""
+    from setpiece.core import report
+
+    root = runtime._workspace_root()
+    try:
+        version = str(runtime.host.app_version())
+    except Exception as exc:  # the report is for when things are broken: say, go on
+        version = f"unknown ({type(exc).__name__})"
+    path, _manifest = report.write_in(root, app={"name": runtime.host_name, "version": version})
+    message = f"Problem report written: {path}\nAttach this file to your ticket."
+    runtime.log.warning("setpiece: %s", message)
+    notify = getattr(runtime.host, "notify", None)
+    if callable(notify):
+        notify(message)
+    return path
 
 
 def inventory_command(runtime: Runtime) -> Any:

@@ -285,7 +285,9 @@ class _traced:
 
     def __init__(self, args: list[str]) -> None:
         self.args = args
-        self.on = bool(_words(args)) and not {"-h", "--help", "--version"} & set(args)
+        words = _words(args)
+        before = args[:args.index(words[0])] if words else args  # 'create --version 1.0'
+        self.on = bool(words) and not {"-h", "--help"} & set(args) and "--version" not in before
 
     def __enter__(self) -> Any:
         from setpiece.core.telemetry import NO_SPAN

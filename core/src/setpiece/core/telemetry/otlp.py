@@ -57,7 +57,10 @@ def warn_once(endpoint: str, reason: str = "") -> None:
         _warned = True
     from setpiece.core.actions import redact_urls
 
-    why = " ".join((reason or _captured.last or "no answer").split())[:200]
+    why = reason or _captured.last
+    if not why or "timeout, max retries" in why:  # the exporter's words for "gave up"
+        why = "not reachable, or no answer in time"
+    why = " ".join(why.split())[:200]
     try:
         sys.stderr.write(f"warning: telemetry: could not send to the collector at "
                          f"{redact_urls(endpoint)} ({redact_urls(why)}): spans and metrics "
