@@ -13,7 +13,7 @@ another package fills or replaces them with :func:`register_command`):
 - **Update all**: update every container to the installed version;
 - **Inventory**: the containers against what is installed;
 - **Publish**: ``setpiece.hosts.publish:publish`` (provided by the publishing package);
-- **Loader**: the loader window;
+- **Loader**: the loader window; **Workfiles**: the workfiles window;
 - **Report a problem**: the ``setpiece report`` zip, with this app's name and version.
 
 Every entry run is traced (a ``menu <label>`` span) and counted (``setpiece.tool.uses`` by
