@@ -36,6 +36,7 @@ class MemoryHost:
         self.scene: str | None = None
         self.asked: list[str] = []
         self.scene_data: dict[str, Any] = {}
+        self.notified: list[str] = []
 
     def app_version(self) -> str:
         return "1.0"
@@ -99,6 +100,12 @@ class MemoryHost:
 
     def get_scene_data(self, key: str) -> Any:
         return self.scene_data.get(key)
+
+    def set_scene_data(self, key: str, value: Any) -> None:
+        self.scene_data[key] = value
+
+    def notify(self, message: str) -> None:
+        self.notified.append(message)
 
     def ask(self, message: str, on_yes: Callable[[], None], label: str = "Update") -> bool:
         if self.headless:

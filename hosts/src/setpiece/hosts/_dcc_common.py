@@ -361,7 +361,7 @@ def run_selftest(
     """
     from setpiece.hosts.protocol import SceneLoad
 
-    report = SelftestReport(host=getattr(host, "name", type(host).__name__))
+    report = SelftestReport(host=host.name or type(host).__name__)
     work = (
         Path(workdir)
         if workdir

@@ -15,11 +15,12 @@ else the repo logs) and repeats the check when one names an asset of the scene.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.hosts.protocol import Asking, Notifying, Timers
 
 log = logging.getLogger("setpiece.hosts")
 
@@ -114,15 +115,14 @@ def offer(runtime: Any, asset: str | None, updates: Sequence[PublishedUpdate],
     if policy == "update":
         done = apply(runtime, updates)
         text += f"\nupdated {len(done.updated) if done is not None else 0} container(s)"
-    elif policy == "ask":
-        ask = getattr(runtime.host, "ask", None)
-        if callable(ask) and ask(text + "\nInstall and update them now?",
-                                 lambda: apply(runtime, updates), "Update to published"):
-            return True
+    elif policy == "ask" and isinstance(runtime.host, Asking) and runtime.host.ask(
+        text + "\nInstall and update them now?", lambda: apply(runtime, updates),
+        "Update to published",
+    ):
+        return True
     runtime.log.warning("setpiece: %s", text)
-    notify = getattr(runtime.host, "notify", None)
-    if callable(notify):
-        notify(text)
+    if isinstance(runtime.host, Notifying):
+        runtime.host.notify(text)
     return False
 
 
@@ -219,13 +219,12 @@ def watch(runtime: Any, seconds: float = 2.0) -> EventWatch | None:
     except SetpieceError as exc:
         log.info("setpiece: not watching events: %s", exc)
         return None
-    every: Callable[[float, Callable[[], None]], None] | None = getattr(runtime.host, "every", None)
-    if callable(every):
+    if isinstance(runtime.host, Timers):
         def tick() -> None:
             try:
                 w.poll()
             except Exception:  # never break the app's timer
                 log.exception("setpiece: event watch failed")
 
-        every(seconds, tick)
+        runtime.host.every(seconds, tick)
     return w

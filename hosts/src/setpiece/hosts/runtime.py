@@ -38,7 +38,18 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError, Unavailable
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.hosts.protocol import (
+    Asking,
+    Container,
+    Host,
+    MenuCommand,
+    Notifying,
+    OpenPolicy,
+    SceneData,
+    SceneLoad,
+    Timers,
+    ToolAddons,
+)
 from setpiece.usd.status import Status, container_status
 
 log = logging.getLogger("setpiece.hosts")
@@ -233,7 +244,7 @@ class Runtime:
 
     def __init__(
         self,
-        host: Any,
+        host: Host,
         workspace: Any = None,
         *,
         no_setup: bool | None = None,
@@ -294,7 +305,7 @@ class Runtime:
         ensure_importable(ws)
         self.host.install_menu(self.menu_commands(with_tools=True))
         self.load_tool_assets()
-        if not self.host.is_headless() and callable(getattr(self.host, "every", None)):
+        if not self.host.is_headless() and isinstance(self.host, Timers):
             try:
                 self.watch_events()  # "a newer version was published" while the app is open
             except Exception as exc:  # never break the app's start-up
@@ -306,11 +317,10 @@ class Runtime:
         Skipped in safe mode; never raises (a problem is logged)."""
         from setpiece.hosts.setup_code import safe_mode
 
-        load = getattr(self.host, "load_tool_assets", None)
-        if not callable(load) or safe_mode(self.no_setup or None):
+        if not isinstance(self.host, ToolAddons) or safe_mode(self.no_setup or None):
             return []
         try:
-            return list(load(self.workspace))
+            return list(self.host.load_tool_assets(self.workspace))
         except Exception as exc:  # never break the app's start-up
             self.log.warning("setpiece: tool assets not loaded: %s", exc)
             return []
@@ -379,9 +389,8 @@ class Runtime:
     def scene_asset(self) -> str | None:
         """The output asset the open scene belongs to: recorded on the scene at build,
         else the ``outputs/<Asset>/`` folder it is saved in."""
-        getter = getattr(self.host, "get_scene_data", None)
-        if callable(getter):
-            name = getter(SCENE_ASSET_KEY)
+        if isinstance(self.host, SceneData):
+            name = self.host.get_scene_data(SCENE_ASSET_KEY)
             if name:
                 return str(name)
         path = self.host.current_scene()
@@ -416,10 +425,9 @@ class Runtime:
         self.configure_usd()
         root, records = build_layer(ws, asset, output=output, group=group)
         containers = self.host.load(SceneLoad(str(root), tuple(records)))
-        setter = getattr(self.host, "set_scene_data", None)
-        if callable(setter):
-            setter(SCENE_ASSET_KEY, asset)
-            setter("setpiece_root_layer", str(root))
+        if isinstance(self.host, SceneData):
+            self.host.set_scene_data(SCENE_ASSET_KEY, asset)
+            self.host.set_scene_data("setpiece_root_layer", str(root))
         if before_setup is not None:
             before_setup()
         report = run_setups(
@@ -520,8 +528,8 @@ class Runtime:
         self.last_check = result
         if asset is None or policy == "off":
             return result
-        may_update = getattr(self.host, "may_update_on_open", None)
-        if policy == "update" and callable(may_update) and not may_update():
+        if (policy == "update" and isinstance(self.host, OpenPolicy)
+                and not self.host.may_update_on_open()):
             self.log.info("setpiece: on_open = update is not applied in this session (render or "
                           "batch): reporting only; set SETPIECE_UPDATE_ON_OPEN=1 to update")
             policy = result.policy = "report"
@@ -533,20 +541,17 @@ class Runtime:
         if policy == "update":
             done = self.update(result.changes)
             result.updated, result.setup, result.failed = done.updated, done.setup, done.failed
-        elif policy == "ask":
-            ask = getattr(self.host, "ask", None)
-            if callable(ask):
-                result.asked = bool(
-                    ask(
-                        result.message() + "\nUpdate them now?",
-                        lambda: self.update(result.changes),
-                        "Update all",
-                    )
+        elif policy == "ask" and isinstance(self.host, Asking):
+            result.asked = bool(
+                self.host.ask(
+                    result.message() + "\nUpdate them now?",
+                    lambda: self.update(result.changes),
+                    "Update all",
                 )
+            )
         self.log.warning("setpiece: %s", result.message())
-        notify = getattr(self.host, "notify", None)
-        if callable(notify) and not result.asked:
-            notify(result.message())
+        if isinstance(self.host, Notifying) and not result.asked:
+            self.host.notify(result.message())
         self._check_published(result)
         return result
 
@@ -578,7 +583,7 @@ class Runtime:
 
 
 def install(
-    host: Any,
+    host: Host,
     workspace: Any = None,
     *,
     no_setup: bool | None = None,
@@ -683,9 +688,8 @@ def update_command(runtime: Runtime) -> Any:
         message += f"; {len(result.failed)} could not be updated:\n" + "\n".join(
             f.line() for f in result.failed
         )
-        notify = getattr(runtime.host, "notify", None)
-        if callable(notify):
-            notify(message)
+        if isinstance(runtime.host, Notifying):
+            runtime.host.notify(message)
     runtime.log.warning("setpiece: %s", message)
     return result.updated
 
@@ -722,9 +726,8 @@ def inventory_command(runtime: Runtime) -> Any:
     changes = runtime.check()
     text = "\n".join(c.line() for c in changes) or "no containers in this scene"
     runtime.log.warning("setpiece inventory:\n%s", text)
-    notify = getattr(runtime.host, "notify", None)
-    if callable(notify):
-        notify(text)
+    if isinstance(runtime.host, Notifying):
+        runtime.host.notify(text)
     return changes
 
 

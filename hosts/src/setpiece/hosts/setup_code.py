@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from setpiece.core.asset_code import safe_mode as core_safe_mode
-from setpiece.hosts.protocol import Container
+from setpiece.hosts.protocol import Container, ContainerData, Host, SetupScene
 
 GROUP = "setpiece.setup"
 #: the key under which a host records a container's setup run
@@ -221,23 +221,21 @@ def load_target(target: str) -> Callable[[SetupContext], Any]:
 # -- bookkeeping on the container --------------------------------------------------------
 
 
-def _get_record(host: Any, container: Container) -> dict[str, Any] | None:
-    getter = getattr(host, "get_container_data", None)
-    if callable(getter):
-        value = getter(container, RECORD_KEY)
+def _get_record(host: Host, container: Container) -> dict[str, Any] | None:
+    if isinstance(host, ContainerData):
+        value = host.get_container_data(container, RECORD_KEY)
         return dict(value) if isinstance(value, Mapping) else None
     extra = container.record.extra.get("setup")
     if isinstance(extra, Mapping):
         return dict(extra)
-    return _MEMORY.get((getattr(host, "name", "?"), container.node))
+    return _MEMORY.get((host.name, container.node))
 
 
-def _set_record(host: Any, container: Container, value: dict[str, Any]) -> None:
-    setter = getattr(host, "set_container_data", None)
-    if callable(setter):
-        setter(container, RECORD_KEY, value)
+def _set_record(host: Host, container: Container, value: dict[str, Any]) -> None:
+    if isinstance(host, ContainerData):
+        host.set_container_data(container, RECORD_KEY, value)
     else:
-        _MEMORY[(getattr(host, "name", "?"), container.node)] = value
+        _MEMORY[(host.name, container.node)] = value
 
 
 # -- running -----------------------------------------------------------------------------
@@ -263,7 +261,7 @@ def ensure_importable(workspace: Any) -> None:
 
 
 def run_setups(
-    host: Any,
+    host: Host,
     containers: Iterable[Container],
     *,
     workspace: Any = None,
@@ -304,8 +302,7 @@ def run_setups(
     from setpiece.hosts.setup_guard import progress, setup_timeout, time_limit
 
     limit = setup_timeout(workspace)
-    scene_handle = getattr(host, "scene_handle", None)
-    scene = scene_handle() if callable(scene_handle) else None
+    scene = host.scene_handle() if isinstance(host, SetupScene) else None
     report = SetupReport()
     for container in ordered:
         asset, version = container.asset, container.version

@@ -28,7 +28,7 @@ from typing import Any
 
 from setpiece.core.containers import ContainerRecord
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 
 log = logging.getLogger("setpiece.hosts.blender")
 
@@ -48,7 +48,7 @@ _SCENE_CALLBACKS: list[Callable[[], None]] = []
 _AT_EXIT: list[bool] = []
 
 
-class BlenderHost:
+class BlenderHost(HostBase):
     """Blender behind the setpiece host protocol.
 
     ``bpy_module`` can be handed in (tests, embedding); by default ``bpy`` is imported on
@@ -56,6 +56,8 @@ class BlenderHost:
     """
 
     name = "blender"
+    #: ``export_usd`` converts to an up axis and units (the UnitsExport capability)
+    export_units = True
 
     def __init__(self, bpy_module: Any | None = None, search_paths: Sequence[str] = ()) -> None:
         self._bpy_module = bpy_module

@@ -45,7 +45,7 @@ from setpiece.hosts._dcc_common import (
     with_loaded_layer,
 )
 from setpiece.hosts._layout import SceneLayout, decompose, is_identity
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 
 if TYPE_CHECKING:
     import hou
@@ -63,7 +63,7 @@ FOLDER_LABEL = "setpiece"
 MENU: list[MenuCommand] = []
 
 
-class HoudiniHost:
+class HoudiniHost(HostBase):
     """The Houdini adapter (see module docstring)."""
 
     name = "houdini"

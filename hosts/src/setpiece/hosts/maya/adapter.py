@@ -63,7 +63,7 @@ from setpiece.hosts._layout import (
     is_identity,
     matmul,
 )
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 
 PLUGIN = "mayaUsdPlugin"
 #: ``mayaUSDExport -unit`` values by metres per unit (jobArgs.h v0.31.0)
@@ -73,10 +73,12 @@ PROXY_TYPE = "mayaUsdProxyShape"
 MENU_NAME = "setpieceMenu"
 
 
-class MayaHost:
+class MayaHost(HostBase):
     """The Maya adapter (see module docstring)."""
 
     name = "maya"
+    #: ``export_usd`` converts to an up axis and units (the UnitsExport capability)
+    export_units = True
 
     def __init__(self) -> None:
         self._callback_ids: list[Any] = []

@@ -242,7 +242,7 @@ class ValidateMayaFiles(pyblish.api.ContextPlugin):  # type: ignore[misc]
 
         s = session(context)
         root = Path(s.ws.root).resolve()
-        scene = s.host.current_scene()
+        scene = s.host.current_scene() if s.host is not None else None
         base = Path(scene).parent if scene else root
         problems = []
         listed: Any = cmds.file(query=True, list=True)  # a list of paths (the stubs say more)

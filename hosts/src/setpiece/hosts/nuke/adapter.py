@@ -58,7 +58,7 @@ from setpiece.hosts._dcc_common import (
 )
 from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
-from setpiece.hosts.protocol import Container, MenuCommand, SceneLoad
+from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 
 NEW_READER = "GeoReference"
 #: the file knob of each reader class (GeoReference: georeference.html; others: ``file``)
@@ -74,7 +74,7 @@ TAB = "setpiece_tab"
 MENU_LABEL = "setpiece"
 
 
-class NukeHost:
+class NukeHost(HostBase):
     """The Nuke adapter (see module docstring)."""
 
     name = "nuke"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from setpiece.hosts.protocol import Host, Notifying
+
 __all__ = [
     "PublishFailed",
     "PublishReport",
@@ -45,7 +47,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: bool = True) -> Any:
+def run_in_app(host: Host, ws: Any = None, *, asset: str | None = None, show: bool = True) -> Any:
     """Publish the open scene and show the report (Qt window, else console and the host's
     notification). Never raises for a failed publish: the artist reads the report."""
     from setpiece.core.errors import SetpieceError
@@ -56,9 +58,8 @@ def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: boo
     try:
         report = publish_scene(host, ws, asset=asset, raise_on_failure=False)
     except SetpieceError as exc:  # no workspace, bad config...: still a report
-        report = PublishReport(host=str(getattr(host, "name", "")), load_errors=[str(exc)])
-    headless = getattr(host, "is_headless", None)
-    if callable(headless) and headless():
+        report = PublishReport(host=host.name, load_errors=[str(exc)])
+    if host.is_headless():
         # no window in a headless session (blender -b, mayapy, hython, nuke -t): creating a
         # QApplication there with no display aborts the app (exit 134); the report goes to
         # the console, once
@@ -67,18 +68,14 @@ def run_in_app(host: Any, ws: Any = None, *, asset: str | None = None, show: boo
 
             print(report.format_text(), file=sys.stderr)
         return report
-    notify = getattr(host, "notify", None)
-    if callable(notify):
-        notify(("OK: " if report.success else "FAILED: ") + report.summary())
+    if isinstance(host, Notifying):
+        host.notify(("OK: " if report.success else "FAILED: ") + report.summary())
     if show:
         def again() -> None:
             repair(report)
             run_in_app(host, ws, asset=asset, show=show)
 
-        parent = None
-        main_window = getattr(host, "main_window", None)
-        if callable(main_window):
-            parent = main_window()
+        parent = host.main_window()
         show_report(report, parent, on_repair=again if getattr(report, "_context", None) else None)
     return report
 

@@ -31,7 +31,8 @@ _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _bpy(context: Any) -> Any:
-    return session(context).host.bpy
+    host: Any = session(context).host  # a BlenderHost
+    return host.bpy
 
 
 def _container_objects(bpy: Any) -> set[str]:
@@ -52,7 +53,8 @@ class BlenderSupport(HostSupport):
 
     @property
     def bpy(self) -> Any:
-        return self.host.bpy
+        host: Any = self.host  # a BlenderHost (support_for picks this class by name)
+        return host.bpy
 
     def export(self, instance: Any, path: Path) -> str:
         bpy = self.bpy
@@ -289,7 +291,7 @@ class ValidateBlenderPaths(pyblish.api.ContextPlugin):
         s = session(context)
         root = Path(s.ws.root).resolve()
         problems = []
-        for kind, name, path in _external_paths(s.host.bpy):
+        for kind, name, path in _external_paths(_bpy(context)):
             p = Path(path).resolve()
             if not p.exists():
                 problems.append(f"{kind} {name!r}: {path} does not exist: relink it")

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from setpiece.hosts.protocol import Host, Publishing
+
 GROUP = "setpiece.publish"
 HOST_MODULES = {"blender": "setpiece.hosts.publish.blender"}
 
@@ -81,11 +83,10 @@ def _load_target(target: str) -> Any:
     return obj
 
 
-def host_plugins(host: Any) -> list[Any]:
-    custom = getattr(host, "publish_plugins", None)
-    if callable(custom):
-        return plugins_from(custom)
-    module = HOST_MODULES.get(str(getattr(host, "name", "")))
+def host_plugins(host: Host) -> list[Any]:
+    if isinstance(host, Publishing):
+        return plugins_from(host.publish_plugins)
+    module = HOST_MODULES.get(host.name)
     if module:
         return list(importlib.import_module(module).PLUGINS)
     return []
@@ -145,12 +146,12 @@ def discover(host: Any, ws: Any = None, *, extra: list[Any] | None = None) -> Di
         own.remove(builtin.CollectScene)  # the host collects its own instances
     found.add(own, "setpiece")
     if hp:
-        found.add(hp, f"host {getattr(host, 'name', '')}")
+        found.add(hp, f"host {host.name if host is not None else ''}")
     tool_plugins(ws, found)
     found.add(list(pyblish.api.discover()), "PYBLISHPLUGINPATH")
     if extra:
         found.add(list(extra), "given")
-    host_name = str(getattr(host, "name", "")) if host is not None else ""
+    host_name = host.name if host is not None else ""
     keep = found.plugins
     if host_name:
         keep = pyblish.logic.plugins_by_host(keep, host_name)

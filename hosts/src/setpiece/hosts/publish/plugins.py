@@ -67,7 +67,7 @@ class CollectSession(pyblish.api.ContextPlugin):
         s = session(context)
         if s.host is not None:
             context.data["currentFile"] = s.host.current_scene()
-            context.data["hostName"] = getattr(s.host, "name", "")
+            context.data["hostName"] = s.host.name if s.host is not None else ""
         if not s.asset_name and s.host is not None:
             s.asset_name, s.asset_source = find_asset(s.ws, s.host)
         if not s.asset_name:
@@ -175,7 +175,7 @@ class ValidateStageSettings(pyblish.api.ContextPlugin):
             self.log.warning(
                 "the %s adapter exports in the app's own units and axis: the extracted USD is "
                 "checked against up_axis %s, meters_per_unit %g after extraction",
-                getattr(s.host, "name", "host"), up, mpu,
+                s.host_name, up, mpu,
             )
         self.log.info("exporting with up axis %s, %g metres per unit", up, mpu)
 
@@ -334,7 +334,7 @@ class ExtractUSD(pyblish.api.InstancePlugin):
         path = staging.dir("geo") / f"{name}.usdc"
         out = Path(s.support.export(instance, path))
         if not out.is_file():
-            raise SetpieceError(f"the {s.host.name} adapter exported nothing to {out}")
+            raise SetpieceError(f"the {s.host_name} adapter exported nothing to {out}")
         staging.add_file(instance.name, "usd", out, f"geo/{name}.usdc")
         instance.data["usd"] = str(out)
         self.log.info("exported %s (%d bytes)", out.name, out.stat().st_size)
@@ -383,7 +383,7 @@ class ExtractThumbnail(pyblish.api.ContextPlugin):
             self.log.warning("no thumbnail: %s", " ".join(str(exc).split())[:200])
             return
         if not out or not Path(out).is_file():
-            self.log.info("the %s adapter cannot make a thumbnail here: none", s.host.name)
+            self.log.info("the %s adapter cannot make a thumbnail here: none", s.host_name)
             return
         staging.add_file("_context", "thumbnail", Path(out), "thumbnail.png")
         self.log.info("thumbnail %s", Path(out).name)
@@ -419,7 +419,7 @@ class ExtractCheckUSD(pyblish.api.InstancePlugin):
         if got_up != up or abs(got_mpu - mpu) > 1e-9:
             raise SetpieceError(
                 f"{Path(path).name} is up axis {got_up}, {got_mpu:g} m/unit; the workspace uses "
-                f"{up}, {mpu:g}: the {s.host.name} adapter must convert on export"
+                f"{up}, {mpu:g}: the {s.host_name} adapter must convert on export"
             )
         self.log.info("%d mesh(es), up axis %s, %g m/unit", len(meshes), got_up, got_mpu)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.hosts.protocol import Host
 from setpiece.hosts.publish.borders import (
     BorderTest,
     borders_from_config,
@@ -41,8 +42,8 @@ def _workspace_for(host: Any, ws: Any) -> Any:
     return Workspace(ws)
 
 
-def support_for(host: Any, ws: Any) -> Any:
-    if str(getattr(host, "name", "")) == "blender":
+def support_for(host: Host, ws: Any) -> Any:
+    if host.name == "blender":
         from setpiece.hosts.publish.blender import BlenderSupport
 
         return BlenderSupport(host, ws)
@@ -113,7 +114,7 @@ def run_plugins(
     (traced: a ``pyblish.publish`` span, and a ``pyblish.plugin`` span per plug-in run)."""
     from setpiece.core import telemetry
 
-    host = str(getattr(session.host, "name", "") or "")
+    host = session.host.name if session.host is not None else ""
     with telemetry.span("pyblish.publish", asset=session.asset_name, repo=session.repo_name,
                         app=host or None, plugins=len(plugins)) as span:
         report = _run_plugins(session, plugins, sources=sources, borders=borders,
@@ -171,7 +172,7 @@ def _run_plugins(
     report.load_errors = [*load_errors, *internal]
     if session.asset_name and not report.asset:
         report.asset = session.asset_name
-    report.host = report.host or str(getattr(session.host, "name", "") or "")
+    report.host = report.host or (session.host.name if session.host is not None else "")
     staging = session.staging
     if staging is not None and report.published:
         staging.remove()  # published: nothing left to resume

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.hosts.protocol import Host, SceneData
 from setpiece.hosts.publish.staging import Staging
 
 KEY = "setpiece"
@@ -23,7 +24,7 @@ MANUAL_POLICIES = ("manual", "none", "off")
 @dataclass
 class Session:
     ws: Any
-    host: Any = None
+    host: Host | None = None
     support: Any = None
     asset_name: str | None = None
     repo_name: str | None = None
@@ -41,6 +42,11 @@ class Session:
         """How to fix a problem: ``command`` (a CLI hint) on the command line, ``button``
         (what to press or do in the app) in the publisher window."""
         return button if self.in_app else command
+
+    @property
+    def host_name(self) -> str:
+        """The app publishing (``host`` when ``--resume`` runs outside any app)."""
+        return self.host.name if self.host is not None else "host"
 
     @property
     def asset(self) -> Any:
@@ -111,9 +117,8 @@ def find_asset(ws: Any, host: Any) -> tuple[str | None, str]:
     """The output asset the open scene belongs to, and how it was found."""
     from setpiece.hosts.runtime import SCENE_ASSET_KEY
 
-    getter = getattr(host, "get_scene_data", None)
-    if callable(getter):
-        name = getter(SCENE_ASSET_KEY)
+    if isinstance(host, SceneData):
+        name = host.get_scene_data(SCENE_ASSET_KEY)
         if name:
             return str(name), f"scene property {SCENE_ASSET_KEY}"
     path = host.current_scene()
