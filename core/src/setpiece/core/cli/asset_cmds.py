@@ -20,10 +20,12 @@ from setpiece.core.requirements import GROUPS
               "asset.")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the template (repeat for more).")
+@click.option("--form", is_flag=True, help="Edit the template's parameters in a Qt form "
+              "(needs setpiece-hosts[ui]).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_state
 def create(state: State, name: str, kind: str | None, version: str, description: str,
-           template: str | None, params: tuple[str, ...], as_json: bool) -> None:
+           template: str | None, params: tuple[str, ...], form: bool, as_json: bool) -> None:
     """Create asset NAME in outputs/NAME, installed editable into inputs/.
 
     With --template, a tool layout for a DCC (see docs/assets-as-code.md) or a creator
@@ -36,11 +38,36 @@ def create(state: State, name: str, kind: str | None, version: str, description:
         if not sep or not key.strip():
             raise SetpieceError(f"--param '{p}' is not KEY=VALUE: e.g. --param frames=1-100")
         values[key.strip()] = value
-    asset = state.workspace().create(name, kind=kind, version=version, description=description,
-                                     template=template, params=values)
+    ws = state.workspace()
+    if form:
+        values = _form_values(ws, name, template, values)
+    asset = ws.create(name, kind=kind, version=version, description=description,
+                      template=template, params=values)
     if as_json:
         echo_json({"name": asset.name, "version": asset.version, "kind": asset.kind,
                    "path": str(asset.path)})
+
+
+def _form_values(ws: object, name: str, template: str | None,
+                 given: dict[str, str]) -> dict[str, str]:
+    """The parameters as edited in the Qt form of the creator ``template``."""
+    from setpiece.core.errors import SetpieceError
+    from setpiece.core.tool_templates import TEMPLATES
+
+    if not template:
+        raise SetpieceError("--form needs --template: the form edits a template's parameters")
+    if template in TEMPLATES:
+        raise SetpieceError(f"template '{template}' takes no parameters: drop --form")
+    from setpiece.core.creators import find_creator
+
+    creator = find_creator(ws, template)
+    try:
+        from setpiece.hosts.ui.template_form import ask_params  # type: ignore[import-not-found]
+    except ImportError:
+        raise SetpieceError("--form needs setpiece-hosts: pip install 'setpiece-hosts[ui]', "
+                            "or give the parameters with --param")
+    values: dict[str, str] = ask_params(creator, name, given)
+    return values
 
 
 @click.command()
