@@ -48,16 +48,19 @@ def test_clone_keeps_pointers_links_bytes_and_gets_its_own_name(
     (pkg / "setup.py").write_text("from chair import helpers\n\ndef setup(ctx):\n    pass\n")
     ws.output("Chair").add_entry_point("setpiece.setup", "Chair", "chair.setup:setup")
 
+    cache = ws.root / ".setpiece" / "files" / "cache"
+    objects = sorted(p for p in cache.rglob("*") if p.is_file())
     r = _ok(run_cli("-w", ws.root, "clone", "Chair", "ChairB", "--json"))
     assert r.json()["name"] == "ChairB" and r.json()["version"] == "0.1.0"
     clone = ws.output("ChairB")
     new = Path(clone.package_dir)
     assert clone.module == "chairb" and new.name == "chairb"
-    # the pointer is the same (same md5): the bytes are the cache's, linked, not copied
+    # the pointer is the same (same md5): the cache holds the bytes once, for both; the
+    # clone's working file is what [files] edit_link gives an output asset (root: a copy
+    # or reflink, so an edit in place never reaches the cache)
     assert (new / "textures" / "wood.png.dvc").read_text() == (
         pkg / "textures" / "wood.png.dvc").read_text()
-    assert os.stat(new / "textures" / "wood.png").st_ino == os.stat(
-        pkg / "textures" / "wood.png").st_ino
+    assert sorted(p for p in cache.rglob("*") if p.is_file()) == objects
     assert (new / "textures" / "wood.png").read_bytes() == texture.read_bytes()
     # code follows the new package; the setup entry point is named after the clone
     assert (new / "setup.py").read_text().startswith("from chairb import helpers")
@@ -74,6 +77,15 @@ def test_clone_keeps_pointers_links_bytes_and_gets_its_own_name(
     wheel = next((tmp_path / "repos" / "review").rglob("chairb-0.1.0-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "chairb/textures/wood.png.dvc" in names and "chairb/textures/wood.png" not in names
+
+    # where edit_link allows links, the clone's file is the cache object itself
+    toml = ws.root / "setpiece.toml"
+    assert "[files]" not in toml.read_text()
+    toml.write_text(toml.read_text() + '\n[files]\nedit_link = ["hardlink", "symlink"]\n')
+    _ok(run_cli("-w", ws.root, "clone", "Chair", "ChairC"))
+    linked = Path(ws.output("ChairC").package_dir) / "textures" / "wood.png"
+    assert [os.stat(linked).st_ino] == [os.stat(p).st_ino for p in objects
+                                        if p.stat().st_size == 50_000]
 
     run_cli("-w", ws.root, "clone", "Chair", "Table").user_error(
         "'Table' already exists", "pick another name")

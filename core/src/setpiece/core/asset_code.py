@@ -78,6 +78,7 @@ def load(ws: Any, ref: CodeRef, what: str) -> Any:
         )
     _add_site(str(ws.site_packages))
     module_name, _, attr = ref.target.partition(":")
+    _forget(module_name.strip())
     try:
         obj: Any = importlib.import_module(module_name.strip())
         for part in (attr.strip() or "main").split("."):
@@ -104,18 +105,35 @@ def call(ref: CodeRef, what: str, fn: Callable[..., Any], *args: Any, **kwargs: 
                             f"{' '.join(str(exc).split())}")
 
 
-_SITES: set[str] = set()
+#: workspace site-packages -> the sys.path entries it added (itself and its .pth folders)
+_SITES: dict[str, list[str]] = {}
 
 
 def _add_site(path: str) -> None:
-    """The workspace's site-packages on ``sys.path``, its ``.pth`` files read (editable
-    outputs), once per process."""
+    """The workspace's site-packages (its ``.pth`` files read: editable outputs) first on
+    ``sys.path``, another workspace's entries taken off (a process that served one
+    workspace before, e.g. tests)."""
     import site
 
     if path not in _SITES:
+        before = set(sys.path)
         site.addsitedir(path)
-        _SITES.add(path)
+        _SITES[path] = [p for p in sys.path if p not in before] or [path]
+    mine = _SITES[path]
+    others = {p for key, entries in _SITES.items() if key != path for p in entries}
+    sys.path[:] = [*mine, *(p for p in sys.path if p not in others and p not in mine)]
     importlib.invalidate_caches()
+
+
+def _forget(module_name: str) -> None:
+    """Drop the cached modules of ``module_name``'s package: asset code is imported afresh
+    on each load (a newer version, or another workspace's, is the one run)."""
+    top = module_name.split(".")[0]
+    roots = tuple(os.path.join(os.path.abspath(p), "") for e in _SITES.values() for p in e)
+    for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+        where = getattr(sys.modules[name], "__file__", None) or ""
+        if where and os.path.abspath(where).startswith(roots):  # a workspace's, not ours
+            del sys.modules[name]
 
 
 __all__ = ["SAFE_MODE_VAR", "CodeRef", "call", "find", "load", "safe_mode"]

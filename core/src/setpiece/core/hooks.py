@@ -18,6 +18,8 @@ with keyword arguments, in entry point name order:
 * ``setpiece.publish_resume`` ``fn(ws, name, repo)``: ``setpiece publish NAME --resume``
   finishes an interrupted in-app publish from its staging folder (setpiece-hosts; one
   provider: :func:`provider`).
+* ``setpiece.template_form``  ``fn(creator, name, given) -> {param: text}``: the Qt form of
+  ``setpiece create NAME --template T --form`` (setpiece-hosts; one provider).
 """
 
 from __future__ import annotations

@@ -58,15 +58,16 @@ def _form_values(ws: object, name: str, template: str | None,
         raise SetpieceError("--form needs --template: the form edits a template's parameters")
     if template in TEMPLATES:
         raise SetpieceError(f"template '{template}' takes no parameters: drop --form")
+    from setpiece.core import hooks
     from setpiece.core.creators import find_creator
+    from setpiece.core.errors import Unavailable
 
     creator = find_creator(ws, template)
-    try:
-        from setpiece.hosts.ui.template_form import ask_params  # type: ignore[import-not-found]
-    except ImportError:
-        raise SetpieceError("--form needs setpiece-hosts: pip install 'setpiece-hosts[ui]', "
-                            "or give the parameters with --param")
-    values: dict[str, str] = ask_params(creator, name, given)
+    ask_params = hooks.provider("setpiece.template_form")
+    if ask_params is None:
+        raise Unavailable("--form needs setpiece-hosts: pip install 'setpiece-hosts[ui]', "
+                          "or give the parameters with --param")
+    values: dict[str, str] = ask_params(creator=creator, name=name, given=given)
     return values
 
 
