@@ -237,9 +237,12 @@ class FolderLog(EventLog):
         self._link(key, self.path_of(ev.id))
         return ev
 
-    def append(self, data: dict[str, Any]) -> tuple[Event, bool]:
+    def append(self, data: dict[str, Any], *, sync_dirs: bool = True) -> tuple[Event, bool]:
         """Write one event; returns it and whether it is new. A keyed event (``KEYED``,
-        with ``asset`` and ``version``) already logged returns the logged one, unchanged."""
+        with ``asset`` and ``version``) already logged returns the logged one, unchanged.
+        ``sync_dirs=False`` (many events in a row, ``repo sync``): the event's bytes are
+        fsynced before its name appears, its folders are not; the caller fsyncs them once
+        (``sync_folders``)."""
         raw = encode(data)
         dest = self.path_of(str(data["id"]))
         key = None
@@ -262,15 +265,26 @@ class FolderLog(EventLog):
                     existing = self.keyed(str(data["event"]), str(data["asset"]), str(data["version"]))
                     assert existing is not None
                     return existing, False
-                _fsync_dir(key.parent)
-            self._link(Path(tmp), dest)
+                if sync_dirs:
+                    _fsync_dir(key.parent)
+            self._link(Path(tmp), dest, sync_dir=sync_dirs)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         return Event(data, raw), True
 
+    def sync_folders(self, events: Iterable[Event]) -> None:
+        """fsync the folders ``append(sync_dirs=False)`` of these events wrote names into."""
+        from setpiece.core.fsutil import _fsync_dir
+
+        folders = {self.path_of(ev.id).parent for ev in events}
+        folders |= {self.key_path(ev.name, str(ev.asset), str(ev.version)).parent
+                    for ev in events if ev.name in KEYED and ev.asset and ev.version}
+        for folder in sorted(folders):
+            _fsync_dir(folder)
+
     @staticmethod
-    def _link(src: Path, dest: Path) -> None:
+    def _link(src: Path, dest: Path, *, sync_dir: bool = True) -> None:
         from setpiece.core.fsutil import _fsync_dir
 
         if dest.exists():
@@ -284,7 +298,8 @@ class FolderLog(EventLog):
             from setpiece.core.fsutil import publish_file_exclusive
 
             publish_file_exclusive(src, dest)
-        _fsync_dir(dest.parent)
+        if sync_dir:
+            _fsync_dir(dest.parent)
 
     def _months(self) -> list[tuple[str, Path]]:
         out = []

@@ -69,8 +69,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         _fsync_dir(path.parent)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
 class DigestMismatch(ValueError):
@@ -82,7 +82,8 @@ class DigestMismatch(ValueError):
         self.got = got
 
 
-def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None) -> bool:
+def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None,
+                           sync_dir: bool = True) -> bool:
     """Copy ``src`` to ``dest`` atomically; never overwrite. Returns False if ``dest`` exists.
 
     The bytes go to a temp file beside ``dest`` (fsynced), then ``os.link`` makes the final
@@ -90,7 +91,8 @@ def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None) 
     the same file into a shared folder at once, exactly one wins. A process killed midway
     leaves only a hidden ``.*.tmp`` file, never a partial ``dest``. With ``sha256``, the
     bytes are hashed as they are written and :class:`DigestMismatch` is raised, before the
-    name appears, when they differ.
+    name appears, when they differ. ``sync_dir=False``: the caller fsyncs the folder once
+    after many (the bytes themselves are always fsynced before the name appears).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _mkstemp(dest.parent, dest.name)
@@ -121,7 +123,8 @@ def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None) 
                 return False
             os.close(marker)
             os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        if sync_dir:
+            _fsync_dir(dest.parent)
         return True
     finally:
         with contextlib.suppress(OSError):

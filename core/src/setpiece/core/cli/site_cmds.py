@@ -38,14 +38,14 @@ def repo_sync(state: State, source: str, dest: str, reqs: tuple[str, ...], dry_r
     version with other bytes in both is refused (nothing moves). Run it again after an
     interruption: it finishes the job.
     """
-    from setpiece.core.errors import SetpieceError
+    from setpiece.core.errors import BadInput
 
     ws = state.workspace()
     if not on_farm and (priority is not None or backend or wait):
-        raise SetpieceError("--priority, --backend and --wait are for a farm job: add --farm")
+        raise BadInput("--priority, --backend and --wait are for a farm job: add --farm")
     if on_farm:
         if dry_run:
-            raise SetpieceError("--dry-run runs here, not on the farm: drop --farm to see what "
+            raise BadInput("--dry-run runs here, not on the farm: drop --farm to see what "
                                 "would move")
         _submit(state, ws, source, dest, reqs, priority, backend, wait, as_json)
         return

@@ -91,13 +91,21 @@ def _int(value: Any, what: str, file: Path) -> int:
 
 def read(file: Path) -> Pointer:
     """Parse one pointer; refuse anything that could point outside its own folder."""
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise SetpieceError(f"pointer {file} is missing")
+    return parse(file, raw)
+
+
+def parse(file: Path, raw: bytes) -> Pointer:
+    """A pointer from its bytes (``file``: where it is, or would be: its name says which path
+    it may track); the same checks as :func:`read`."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        data = YAML(typ="safe", pure=False).load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SetpieceError(f"pointer {file} is missing")
+        data = YAML(typ="safe", pure=False).load(raw.decode("utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
         raise SetpieceError(f"pointer {file} is not valid ({exc}): re-add the path")
     outs = data.get("outs") if isinstance(data, dict) else None

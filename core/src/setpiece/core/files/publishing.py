@@ -11,7 +11,6 @@ Assets without tracked files never import dvc.
 
 from __future__ import annotations
 
-import io
 import shlex
 import zipfile
 from pathlib import Path
@@ -121,15 +120,23 @@ def check_unchanged(store: Any, asset: OutputAsset, ptrs: list[pointers.Pointer]
 
 
 def wheel_pointers(wheel: Path) -> list[pointers.Pointer]:
-    """The pointers inside a wheel (parsed from a temporary copy of each)."""
+    """The pointers inside a wheel (``.dvc`` files parsed from the archive; a pipeline's
+    ``dvc.lock`` from a temporary copy)."""
     import tempfile
+    from pathlib import PurePosixPath
 
     out: list[pointers.Pointer] = []
     with zipfile.ZipFile(wheel) as zf:
         every = [n for n in zf.namelist() if ".dist-info/" not in n]
         names = [n for n in every if n.endswith(pointers.SUFFIX)]
         locks = [n for n in every if n.endswith("/dvc.lock") or n == "dvc.lock"]
-        if not names and not locks:
+        for n in names:
+            parts = PurePosixPath(n)
+            if parts.is_absolute() or ".." in parts.parts or "\\" in n or ":" in n:
+                raise SetpieceError(f"{wheel.name}: pointer {n} escapes the wheel: refused")
+            p = pointers.parse(Path(n), zf.read(n))
+            out.append(pointers.Pointer(Path(n), p.md5, p.size, p.nfiles, p.source))
+        if not locks:
             return out
         with tempfile.TemporaryDirectory() as tmp:
             for n in locks:  # pipeline outputs: tracked files without a .dvc pointer
@@ -146,15 +153,6 @@ def wheel_pointers(wheel: Path) -> list[pointers.Pointer]:
                     inner = p.file.relative_to(folder)
                     out.append(pointers.Pointer(rel / inner, p.md5, p.size, p.nfiles, None,
                                                 p.stage))
-            for n in names:
-                dest = Path(tmp) / n
-                if not pointers.is_inside(Path(tmp) / Path(n), Path(tmp)) or ".." in Path(n).parts:
-                    raise SetpieceError(f"{wheel.name}: pointer {n} escapes the wheel: refused")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(n) as fh:
-                    dest.write_bytes(io.BytesIO(fh.read()).getvalue())
-                p = pointers.read(dest)
-                out.append(pointers.Pointer(Path(n), p.md5, p.size, p.nfiles, p.source))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -113,7 +114,10 @@ class FolderRepo(Repo):
             return meta.read_bytes()
         return read_metadata_bytes(wheel)
 
-    def publish(self, wheel: Path, *, sha256: str | None = None) -> None:
+    def publish(self, wheel: Path, *, sha256: str | None = None, durable: bool = True) -> None:
+        """``durable=False`` (``repo sync``, many wheels in a row): the wheel's bytes are still
+        fsynced before its name appears, but the folder and the index pages are not fsynced
+        one by one; the caller runs :meth:`sync_folders` once after the batch."""
         self.check()
         check_wheel(wheel)
         wn = parse_wheel_name(wheel.name)
@@ -128,7 +132,7 @@ class FolderRepo(Repo):
                 f"published versions never change; bump first ('setpiece bump {wn.project} micro')"
             )
         try:
-            won = publish_file_exclusive(wheel, dest, sha256=sha256)
+            won = publish_file_exclusive(wheel, dest, sha256=sha256, sync_dir=durable)
         except DigestMismatch as exc:
             raise SetpieceError(
                 f"{wheel.name} arrived in repo '{self.name}' with other bytes than sent "
@@ -146,7 +150,7 @@ class FolderRepo(Repo):
             )
         try:
             self._record(dest)
-            simple_index.write_project_index(self.root, wn.project, added=[dest])
+            simple_index.write_project_index(self.root, wn.project, added=[dest], durable=durable)
         except OSError as exc:  # the version is there (immutable): only its index is behind
             raise SetpieceError(
                 f"{wn.project} {wn.version} was published to repo '{self.name}', but its index "
@@ -156,6 +160,15 @@ class FolderRepo(Repo):
         from setpiece.core.repos.gc import maybe_gc
 
         maybe_gc(self.root)  # temps of killed writers, at most once a day (repos/gc.py)
+
+    def sync_folders(self, projects: Iterable[str]) -> None:
+        """fsync the repo folder, ``simple/`` and the pages' folders of ``projects``: what
+        ``publish(durable=False)`` left to the end of a batch."""
+        from setpiece.core.fsutil import _fsync_dir
+
+        for folder in (self.root, self.root / "simple",
+                       *(self.root / "simple" / normalize(p) for p in sorted(set(projects)))):
+            _fsync_dir(folder)
 
     def yank(self, project: str, version: str, reason: str = "") -> bool:
         """Mark ``project==version`` yanked (PEP 592): the wheel stays, the static index

@@ -114,7 +114,7 @@ def yank_reason(root: Path, wheel_name: str) -> str | None:
 
 def write_project_index(
     root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = (),
-    rewrite: Sequence[Path] = (),
+    rewrite: Sequence[Path] = (), durable: bool = True,
 ) -> None:
     """Rewrite ``simple/<project>/index.html`` under a lock.
 
@@ -123,7 +123,8 @@ def write_project_index(
     still on disk, their hashes reused) plus the ``added`` wheels. The folder is never
     listed, so publishing into a repo of 10,000 wheels costs what it costs into an empty
     one. Wheels copied in by other tools appear after ``setpiece repo reindex``. The rows of
-    ``rewrite`` are made again (a yank: PEP 592 ``data-yanked``).
+    ``rewrite`` are made again (a yank: PEP 592 ``data-yanked``). ``durable=False``: the
+    pages are written whole but not fsynced (``repo sync`` fsyncs their folders at its end).
     """
     project = normalize(project)
     simple = root / "simple"
@@ -145,16 +146,16 @@ def write_project_index(
             page,
             f"<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
             f"<title>Links for {project}</title></head><body>\n<h1>Links for {project}</h1>\n"
-            f"{body}\n</body></html>\n",
+            f"{body}\n</body></html>\n", durable=durable,
         )
         if is_new or not (simple / "index.html").exists():
-            add_to_root_index(root, project)
+            add_to_root_index(root, project, durable=durable)
 
 
 _ROOT_LINK_RE = re.compile(r'<a href="([^"/]+)/">')
 
 
-def add_to_root_index(root: Path, project: str) -> None:
+def add_to_root_index(root: Path, project: str, *, durable: bool = True) -> None:
     """Add one project to ``simple/index.html`` (read and rewritten, never a folder listing)."""
     simple = root / "simple"
     try:
@@ -165,7 +166,7 @@ def add_to_root_index(root: Path, project: str) -> None:
     names = set(_ROOT_LINK_RE.findall(text))
     if project in names:
         return
-    _write_root(simple, sorted({*names, project}))
+    _write_root(simple, sorted({*names, project}), durable=durable)
 
 
 def write_root_index(root: Path) -> None:
@@ -176,12 +177,12 @@ def write_root_index(root: Path) -> None:
     _write_root(simple, names)
 
 
-def _write_root(simple: Path, names: list[str]) -> None:
+def _write_root(simple: Path, names: list[str], *, durable: bool = True) -> None:
     links = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in names)
     atomic_write_text(
         simple / "index.html",
         "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
-        f"<title>Simple index</title></head><body>\n{links}\n</body></html>\n",
+        f"<title>Simple index</title></head><body>\n{links}\n</body></html>\n", durable=durable,
     )
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import BadInput, Conflict, SetpieceError
 
 if TYPE_CHECKING:
     from setpiece.core.repos.base import Repo
@@ -67,7 +67,7 @@ def _is_glob(pattern: str) -> bool:
 
 
 def _fail(path: Path, where: str, message: str) -> SetpieceError:
-    return SetpieceError(f"{path}: {where} {message}")
+    return BadInput(f"{path}: {where} {message}")
 
 
 def check(path: Path, data: Mapping[str, Any]) -> None:
@@ -156,7 +156,7 @@ def current(ws: Workspace) -> Site | None:
         return None
     if name not in sites:
         source = "$SETPIECE_SITE" if os.environ.get("SETPIECE_SITE") else "setpiece.toml"
-        raise SetpieceError(
+        raise BadInput(
             f"site '{name}' (from {source}) is not configured: use one of "
             f"{', '.join(sites)}, or add [sites.{name}] to setpiece.toml")
     return sites[name]
@@ -233,6 +233,6 @@ def check_publish(ws: Workspace, asset: str, repo: str, action: str = "publish")
                f"{verb} it to a review repo of site '{here.name}' instead (add review = \"REPO\" "
                f"under [sites.{here.name}])")
         then = f"site '{owner.name}' promotes it"
-    raise SetpieceError(
+    raise Conflict(
         f"{asset} is owned by site '{owner.name}': site '{here.name}' does not {action} its "
         f"versions to repo '{repo}'; {fix}, and {then}")

@@ -38,7 +38,7 @@ def resolve(ws: Workspace, repo: str | None, reqs: Sequence[str]) -> list[tuple[
                           what=f"resolving {', '.join(reqs)}"
                                + (f" in repo '{repo}'" if repo else ""))
         except SetpieceError as exc:
-            raise SetpieceError(f"{exc} (nothing was {'synced' if repo else 'pulled'})")
+            raise type(exc)(f"{exc} (nothing was {'synced' if repo else 'pulled'})")
     out = []
     for line in proc.stdout.splitlines():
         line = line.split("#", 1)[0].strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import NotFound, SetpieceError
 from setpiece.core.fsutil import staging_dir
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _to_cache(ws: Workspace, pins: list[tuple[str, str]], repo: str | None,
         for name, version in pins:
             source = next((r for r in repos if _has(r, name, version)), None)
             if source is None:
-                raise SetpieceError(f"{name}=={version} is in the closure but no repo here has "
+                raise NotFound(f"{name}=={version} is in the closure but no repo here has "
                                     "it: sync it to this site first ('setpiece repo sync')")
             found = wheel_pointers(source.fetch(name, version, tmp))
             if found:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from setpiece.core.errors import SetpieceError
+from setpiece.core.errors import AlreadyPublished, BadInput, Conflict, SetpieceError
 from setpiece.core.fsutil import staging_dir
 from setpiece.core.sites.holdings import Held, Holdings
 
@@ -94,7 +94,7 @@ class _Progress:
 def plan(ws: Workspace, source: str, dest: str, reqs: Sequence[str], tmp: Path) -> Plan:
     src, dst = ws.repo(source), ws.repo(dest)
     if src.name == dst.name:
-        raise SetpieceError(f"repo sync copies between two repos: '{source}' is both; name "
+        raise BadInput(f"repo sync copies between two repos: '{source}' is both; name "
                             "another destination")
     p = Plan(src, dst, list(reqs))
     have, want = Holdings(src), Holdings(dst)
@@ -127,7 +127,7 @@ def plan(ws: Workspace, source: str, dest: str, reqs: Sequence[str], tmp: Path) 
     if p.conflicts:
         held, mine, other = p.conflicts[0]
         more = f" (and {len(p.conflicts) - 1} more conflict(s))" if len(p.conflicts) > 1 else ""
-        raise SetpieceError(
+        raise Conflict(
             f"conflict: {held.label} differs between {where(ws, src.name)} (sha256 {mine}) and "
             f"{where(ws, dst.name)} (sha256 {other}){more}: nothing was synced and neither is "
             f"overwritten; one version is one content everywhere: the owning site publishes "
@@ -264,18 +264,15 @@ def _keyed_elsewhere(log: FolderLog, ev: Event) -> bool:
 
 
 def _order(p: Plan) -> list[Held]:
-    """The wheels to copy, each after the versions it requires that are copied too."""
-    from setpiece.core.repos.dependents import VersionRecord
-    from setpiece.core.wheels import read_metadata_bytes
-
+    """The wheels to copy, each after the versions it requires that are copied too (what
+    each requires: from SRC's reverse-dependency records, no wheel opened)."""
     by_project: dict[str, list[Held]] = {}
     for h in p.copy:
         by_project.setdefault(h.project, []).append(h)
     needs: dict[str, set[str]] = {}
     for h in p.copy:
         try:
-            record = VersionRecord.from_metadata(read_metadata_bytes(p.wheels[h.filename]))
-            needs[h.filename] = record.targets() & set(by_project)
+            needs[h.filename] = p.source.requirements(h.project, h.version).targets() & set(by_project)
         except (SetpieceError, ValueError):
             needs[h.filename] = set()
     out: list[Held] = []
@@ -340,11 +337,17 @@ def _copy_objects(ws: Workspace, p: Plan) -> None:
 def _publish(ws: Workspace, p: Plan) -> None:
     order = _order(p)
     progress = _Progress(ws, f"Copying wheels {p.source.name} -> {p.dest.name}", len(order))
+    from setpiece.core.repos.folder import FolderRepo
+
+    batch = isinstance(p.dest, FolderRepo)
     for h in order:
         sha = p.digests[h.filename]
         try:
-            p.dest.publish(p.wheels[h.filename], sha256=sha)
-        except SetpieceError:
+            if isinstance(p.dest, FolderRepo):  # the folder fsynced once, at the end
+                p.dest.publish(p.wheels[h.filename], sha256=sha, durable=False)
+            else:
+                p.dest.publish(p.wheels[h.filename], sha256=sha)
+        except AlreadyPublished:
             # another sync (or publish) linked it meanwhile: fine if it is the same bytes
             now = Holdings(p.dest)
             again = now.get(h.project, h.version)
@@ -354,6 +357,9 @@ def _publish(ws: Workspace, p: Plan) -> None:
         progress.step()
     for h in p.repair:
         p.dest.ensure_indexed(h.project, h.version)
+    if batch and order:
+        assert isinstance(p.dest, FolderRepo)
+        p.dest.sync_folders(h.project for h in order)
 
 
 def _copy_events(ws: Workspace, p: Plan) -> int:
@@ -362,8 +368,9 @@ def _copy_events(ws: Workspace, p: Plan) -> int:
     _, dst_log = _logs(ws, p)
     new = 0
     for ev in p.events:
-        _, added = dst_log.append(ev.data)
+        _, added = dst_log.append(ev.data, sync_dirs=False)
         new += added
+    dst_log.sync_folders(p.events)
     return new
 
 
