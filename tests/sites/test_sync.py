@@ -39,6 +39,7 @@ def test_sync_a_closure_then_nothing_moves_again(two_sites: Any, run_cli: Any) -
     r = run_cli("-w", ws, "repo", "sync", "london", "mumbai", "KitchenSet[build]")
     assert r.exit_code == 0, r.err
     assert "copied 3 wheel(s)" in r.out and "5 file(s)" in r.out and "3 event(s)" in r.out
+    assert "Copying" not in r.err  # progress only on a terminal
     # the closure, not Lamp; byte-identical wheels; every object with its md5 name
     assert _wheels(s.mumbai_repo) == WHEELS
     for name in WHEELS:
@@ -176,3 +177,35 @@ def test_synced_events_fire_reactions_at_the_other_site(two_sites: Any, run_cli:
     lines = sorted((ws / "arrived.log").read_text().splitlines())
     assert lines == ["Chair 0.1.0 arrived", "KitchenSet 1.0.0 arrived", "Lamp 0.1.0 arrived",
                      "Table 1.0.0 arrived"]
+
+
+def test_progress_on_a_terminal_only_and_not_with_q(two_sites: Any) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    setpiece = Path(sys.executable).parent / "setpiece"  # the real executable
+
+    def on_a_tty(*args: str) -> str:
+        primary, secondary = pty.openpty()
+        proc = subprocess.run([str(setpiece), "-w", str(two_sites.london.root), *args],
+                              stderr=secondary, stdout=subprocess.PIPE, check=False, timeout=120)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(primary)
+        assert proc.returncode == 0
+        return b"".join(chunks).decode()
+
+    err = on_a_tty("repo", "sync", "london", "mumbai", "Chair")
+    assert "Copying files london -> mumbai: 1/1" in err and "Copying wheels london -> mumbai: 1/1" in err
+    err = on_a_tty("-q", "repo", "sync", "london", "mumbai", "Table")
+    assert "Copying" not in err

@@ -72,7 +72,7 @@ class _Progress:
 
     def __init__(self, ws: Workspace, what: str, total: int) -> None:
         self.ws, self.what, self.total = ws, what, total
-        self.on = sys.stderr.isatty() and total >= 10
+        self.on = sys.stderr.isatty()
         self.done = 0
         self.last = 0.0
 
