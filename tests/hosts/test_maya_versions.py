@@ -81,32 +81,62 @@ def test_the_fake_rejects_flags_a_mayausd_lacks(monkeypatch: pytest.MonkeyPatch,
         maya.cmds.mayaUSDExport(file=str(tmp_path / "x.usda"), rootPrim="chair")
 
 
-def test_a_metre_workspace_needs_mayausd_0_31(monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
-    """Before 0.31 everything is written in centimetres: refused with the version needed;
-    from 0.31 ``-unit m`` writes metres (a 1 m cube modelled in metres is 1 unit wide)."""
+def _world_points(path: Path, prim: str) -> list[tuple[float, float, float]]:
+    """A mesh's points in world space, in metres (what a consumer of the file sees)."""
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(str(path))
+    mesh = UsdGeom.Mesh(stage.GetPrimAtPath(prim))
+    m = mesh.ComputeLocalToWorldTransform(Usd.TimeCode.Default())
+    k = UsdGeom.GetStageMetersPerUnit(stage)
+    return [tuple(round(c * k, 6) + 0.0 for c in m.Transform(p)) for p in mesh.GetPointsAttr().Get()]
+
+
+@pytest.mark.parametrize("mayausd", ["0.27.0", "0.30.0", "0.31.0"])
+def test_a_metre_workspace_gets_metres_from_every_mayausd(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mayausd: str) -> None:
+    """Before 0.31 everything is written in centimetres with Maya's up axis: the export is
+    converted after (one transform op on the root prim, the layer's metersPerUnit and
+    upAxis); from 0.31 ``-unit m -upAxis z`` writes it so. Either way a 1 m cube at 2 m
+    along Maya's Y is 1 m wide and 2 m up the workspace's Z axis."""
+    from setpiece.hosts.maya import MayaHost
+
+    maya = _maya(monkeypatch, mayausd)
+    maya.cmds.currentUnit(linear="m")
+    maya.cmds.polyCube(name="Seat", width=1.0)
+    maya.cmds.setAttr("Seat.translate", 0.0, 2.0, 0.0, type="double3")
+    maya.cmds.select("Seat")
+    out = tmp_path / "m.usda"
+    MayaHost().export_usd(str(out), selection=True, root_prim="chair", up_axis="Z",
+                          meters_per_unit=1.0)
+    (_, kwargs), = maya.called("mayaUSDExport")
+    if mayausd >= "0.31":
+        assert (kwargs["unit"], kwargs["upAxis"]) == ("m", "z")
+    else:
+        assert "unit" not in kwargs and "upAxis" not in kwargs
+    header = _header(out)
+    assert (float(header["metersPerUnit"]), header["upAxis"], header["defaultPrim"]) == (
+        1.0, "Z", "chair")
+    points = _world_points(out, "/chair/Seat")
+    xs, ys, zs = zip(*points, strict=True)
+    assert max(xs) - min(xs) == pytest.approx(1.0)  # 1 m wide
+    if mayausd < "0.31":  # converted by setpiece: Maya's Y became the workspace's Z
+        assert (min(zs), max(zs)) == pytest.approx((1.5, 2.5))
+        text = out.read_text()
+        assert 'def Xform "chair"' in text and "xformOp:transform:setpieceUnits" in text
+
+
+def test_units_on_an_old_mayausd_without_a_root_prim_are_refused(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Several top prims: no one place for the conversion; refused before exporting,
+    naming the mayaUsd that writes metres itself."""
     from setpiece.hosts.maya import MayaHost
 
     maya = _maya(monkeypatch, "0.30.0")
-    maya.cmds.currentUnit(linear="m")
     maya.cmds.polyCube(name="Seat", width=1.0)
-    maya.cmds.select("Seat")
     with pytest.raises(SetpieceError, match=r"mayaUsd 0\.30\.0 writes USD in centimetres.*0\.31"):
-        MayaHost().export_usd(str(tmp_path / "m.usda"), selection=True, root_prim="chair",
-                              up_axis="Y", meters_per_unit=1.0)
+        MayaHost().export_usd(str(tmp_path / "m.usda"), meters_per_unit=1.0)
     assert not (tmp_path / "m.usda").exists() and not maya.called("mayaUSDExport")
-
-    maya = _maya(monkeypatch, "0.31.0")
-    maya.cmds.currentUnit(linear="m")
-    maya.cmds.polyCube(name="Seat", width=1.0)
-    maya.cmds.select("Seat")
-    out = tmp_path / "m.usda"
-    MayaHost().export_usd(str(out), selection=True, root_prim="chair", up_axis="Y",
-                          meters_per_unit=1.0)
-    (_, kwargs), = maya.called("mayaUSDExport")
-    assert kwargs["unit"] == "m" and kwargs["upAxis"] == "y"
-    assert _header(out)["metersPerUnit"] == "1.0"
-    assert "(0.5, 0.5, 0.5)" in out.read_text()
 
 
 def test_loaded_proxies_do_not_share_their_stage(monkeypatch: pytest.MonkeyPatch,
@@ -119,3 +149,18 @@ def test_loaded_proxies_do_not_share_their_stage(monkeypatch: pytest.MonkeyPatch
     for container in loaded:
         (shape,) = maya.cmds.listRelatives(container.node, shapes=True, fullPath=True)
         assert maya.cmds.getAttr(f"{shape}.shareStage") is False
+
+
+@pytest.mark.parametrize("mayausd", ["0.27.0", "0.30.0"])
+def test_selftest_checks_the_unit_conversion_on_an_old_mayausd(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        mayausd: str) -> None:
+    from setpiece.hosts.maya import selftest
+
+    FakeMaya(batch=True, mayausd=mayausd).install(monkeypatch).standalone.initialize()
+    report = selftest.run(workdir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert report.ok, out
+    assert ("PASS  export units and up axis (per mayaUsd version): 1 m per unit, Z up "
+            "(converted after export): the cube is 0.01 m wide") in out
+    assert f"mayaUsd {mayausd}: root prim and default prim 'selftest'" in out

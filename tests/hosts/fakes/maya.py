@@ -703,7 +703,8 @@ class FakeMaya:
         meshes = [c for c in children if self.nodes[c].type == "mesh"]
         prim_type = "Mesh" if len(meshes) == 1 else "Xform"  # transform + shape: one prim
         tx, ty, tz = (v / k for v in self.nodes[key].attrs["translate"][1])
-        lines = [f'{pad}def {prim_type} "{key}"', f"{pad}{{", f"{pad}    double3 xformOp:translate = ({tx}, {ty}, {tz})"]
+        lines = [f'{pad}def {prim_type} "{key}"', f"{pad}{{", f"{pad}    double3 xformOp:translate = ({tx}, {ty}, {tz})",
+                 f'{pad}    uniform token[] xformOpOrder = ["xformOp:translate"]']
         if prim_type == "Mesh":
             points = ", ".join(f"({x / k}, {y / k}, {z / k})" for x, y, z in self.nodes[meshes[0]].points)
             lines.append(f"{pad}    point3f[] points = [{points}]")

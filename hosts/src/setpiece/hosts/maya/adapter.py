@@ -252,6 +252,9 @@ class MayaHost(HostBase):
             raise SetpieceError(f"maya: USD export to {path} failed: {' '.join(str(exc).split())}")
         if not os.path.isfile(path):
             raise SetpieceError(f"maya: mayaUSDExport wrote nothing to {path}; see the Script Editor")
+        if self.mayausd_version() < (0, 31) and root_prim and (
+                meters_per_unit is not None or up_axis is not None):
+            convert_export(path, root_prim, meters_per_unit, up_axis)
         return path
 
     # -- publishing (setpiece.hosts.publish; plugins in setpiece.hosts.maya.publish) -----
@@ -598,8 +601,9 @@ def export_options(
       with ``defaultPrim`` named explicitly from v0.27.0, since from v0.30.0 an export
       without one takes the first selected top node as default prim;
     - units: ``unit``/``upAxis`` from v0.31.0. Before, every distance is written in Maya's
-      internal centimetres with ``metersPerUnit`` 0.01, so another workspace unit is
-      refused, naming the mayaUsd that can export it.
+      internal centimetres with ``metersPerUnit`` 0.01 and Maya's up axis: ``export_usd``
+      then converts the file (:func:`convert_export`); without one root prim to put the
+      conversion on, another workspace unit is refused, naming the mayaUsd that exports it.
     """
     version = ".".join(str(x) for x in mayausd)
     options: dict[str, Any] = {"file": path, "selection": selection}
@@ -619,7 +623,7 @@ def export_options(
                     "setpiece.toml to 0.001, 0.01, 1, 1000, 0.0254, 0.3048, 0.9144 or 1609.344"
                 )
             options["unit"] = unit
-        elif abs(mpu - 0.01) > 1e-12:
+        elif abs(mpu - 0.01) > 1e-12 and not root_prim:
             raise SetpieceError(
                 f"maya: mayaUsd {version} writes USD in centimetres only (mayaUSDExport -unit "
                 f"came in mayaUsd 0.31), the workspace uses {mpu:g} m per unit: install "
@@ -628,3 +632,55 @@ def export_options(
     if up_axis is not None and mayausd >= (0, 31):
         options["upAxis"] = up_axis.lower()
     return options
+
+
+def convert_export(path: str, root_prim: str, meters_per_unit: float | None,
+                   up_axis: str | None) -> None:
+    """Put what mayaUsd < 0.31 wrote (centimetres, Maya's up axis) in the workspace's units
+    and up axis, as mayaUsd 0.31's ``-unit``/``-upAxis`` would have.
+
+    Sound for any content: nothing is rescaled attribute by attribute (points, extents,
+    pivots, cameras, ... would each need their own rule); instead the one root prim that
+    holds the whole export gets one more transform op, first in its ``xformOpOrder`` (so
+    outermost): the scale from the file's ``metersPerUnit`` to the workspace's, then the
+    rotation between up axes (``setpiece.hosts._layout.conversion``, +90° about X from Y-up
+    to Z-up), and the layer's ``metersPerUnit``/``upAxis`` say the workspace's. A root prim
+    written as a Scope (``parentScope``'s default) becomes an Xform, which can carry it.
+    The file is replaced atomically (exported beside it, then renamed)."""
+    from pxr import Gf, Sdf, Usd, UsdGeom
+
+    from setpiece.hosts._layout import conversion, is_identity
+
+    stage = Usd.Stage.Open(path, Usd.Stage.LoadNone)
+    if stage is None:
+        raise SetpieceError(f"maya: cannot read back {path} to convert its units")
+    from_mpu = float(UsdGeom.GetStageMetersPerUnit(stage))
+    from_up = str(UsdGeom.GetStageUpAxis(stage)).upper()
+    to_mpu = float(meters_per_unit) if meters_per_unit is not None else from_mpu
+    to_up = up_axis.upper() if up_axis is not None else from_up
+    m = conversion(from_mpu, from_up, to_mpu, to_up)
+    if is_identity(m):
+        return
+    prim = stage.GetPrimAtPath(Sdf.Path.absoluteRootPath.AppendChild(root_prim.strip("/")))
+    if not prim:
+        raise SetpieceError(
+            f"maya: {path} has no root prim /{root_prim.strip('/')} to convert its units on: "
+            "install mayaUsd 0.31 or later (mayaUSDExport -unit/-upAxis)")
+    if not prim.IsA(UsdGeom.Xformable):
+        prim.SetTypeName("Xform")
+    xf = UsdGeom.Xformable(prim)
+    existing = xf.GetOrderedXformOps()
+    op = xf.AddTransformOp(opSuffix="setpieceUnits")
+    op.Set(Gf.Matrix4d(*[list(row) for row in m]))
+    xf.SetXformOpOrder([op, *existing], xf.GetResetXformStack())
+    UsdGeom.SetStageMetersPerUnit(stage, to_mpu)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z if to_up == "Z" else UsdGeom.Tokens.y)
+    suffix = Path(path).suffix
+    tmp = str(Path(path).with_name(f".{Path(path).stem}.setpiece-units{suffix}"))
+    try:
+        if not stage.GetRootLayer().Export(tmp):
+            raise SetpieceError(f"maya: cannot write {tmp} while converting {path}'s units")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -4,7 +4,9 @@ Runs inside the real Maya (``mayapy``, or the Script Editor:
 ``from setpiece.hosts.maya import selftest; selftest.main([])``): builds the sample set
 (or loads the root layer you give), loads it with mayaUsd proxy shapes, reads the
 containers back, checks that the sample layout arrived, moves one container and updates it to another version (the move must
-survive), exports with ``mayaUSDExport``, saves, reopens, removes one, and prints a
+survive), exports with ``mayaUSDExport`` (checking what differs per mayaUsd version: one
+root prim as the default prim; metres and the other up axis, by ``-unit``/``-upAxis`` from
+0.31 or converted after export before), saves, reopens, removes one, and prints a
 PASS/FAIL line per step. Exit status 0 only when every step passed.
 """
 
@@ -87,6 +89,40 @@ def _export_root_prim(host: MayaHost) -> Any:
     return check
 
 
+def _export_units(host: MayaHost) -> Any:
+    def check(loaded: Sequence[Container], work: Path) -> str:
+        """A metre, other-up-axis export: ``-unit``/``-upAxis`` from mayaUsd 0.31, else
+        setpiece's conversion after export; the cube must come out as wide in metres."""
+        from maya import cmds
+        from pxr import Usd, UsdGeom
+
+        from setpiece.hosts.maya.adapter import _LINEAR_METERS
+
+        k = _LINEAR_METERS[str(cmds.currentUnit(query=True, linear=True))]
+        maya_up = str(cmds.upAxis(query=True, axis=True)).upper()
+        other = "Z" if maya_up == "Y" else "Y"
+        made = cmds.polyCube(name="setpiece_selftest_units", width=1.0)  # 1 x 1 x 1
+        assert isinstance(made, list) and made, f"polyCube returned {made!r}"
+        cube = str(made[0])
+        try:
+            cmds.select(cube, replace=True)
+            out = str(work / "units.usda")
+            host.export_usd(out, selection=True, root_prim="units", up_axis=other,
+                            meters_per_unit=1.0)
+            stage = Usd.Stage.Open(out)
+            assert UsdGeom.GetStageMetersPerUnit(stage) == 1.0, "metersPerUnit is not 1"
+            assert str(UsdGeom.GetStageUpAxis(stage)) == other, f"upAxis is not {other}"
+            cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), ["default", "render"])
+            size = cache.ComputeWorldBound(stage.GetPrimAtPath("/units")).ComputeAlignedRange().GetSize()
+            assert all(abs(float(v) - k) < 1e-6 for v in size), f"the cube is {tuple(size)} m, not {k} m"
+        finally:
+            cmds.delete(cube)
+        how = "-unit/-upAxis" if host.mayausd_version() >= (0, 31) else "converted after export"
+        return f"1 m per unit, {other} up ({how}): the cube is {k:g} m wide"
+
+    return check
+
+
 def run(
     host: MayaHost | None = None,
     *,
@@ -102,7 +138,8 @@ def run(
         transform=TransformProbe(set=_set_transform, get=_get_transform),
         placement=_placement,
         extra_steps=[("proxies do not share their stage", _no_shared_stage),
-                     ("export root prim (per mayaUsd version)", _export_root_prim(host))],
+                     ("export root prim (per mayaUsd version)", _export_root_prim(host)),
+                     ("export units and up axis (per mayaUsd version)", _export_units(host))],
     )
 
 
