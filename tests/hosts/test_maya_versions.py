@@ -118,7 +118,7 @@ def test_a_metre_workspace_gets_metres_from_every_mayausd(
     assert (float(header["metersPerUnit"]), header["upAxis"], header["defaultPrim"]) == (
         1.0, "Z", "chair")
     points = _world_points(out, "/chair/Seat")
-    xs, ys, zs = zip(*points, strict=True)
+    xs, _ys, zs = zip(*points, strict=True)
     assert max(xs) - min(xs) == pytest.approx(1.0)  # 1 m wide
     if mayausd < "0.31":  # converted by setpiece: Maya's Y became the workspace's Z
         assert (min(zs), max(zs)) == pytest.approx((1.5, 2.5))
