@@ -54,6 +54,25 @@ def _install(ws: Workspace, reqs: Sequence[str], *, repo: str | None, record: bo
         request_name(r)  # validated before anything runs
     ws.report(f"Installing {', '.join(parsed)}")
     repairs = _repairs(ws, parsed)
+    from setpiece.core import install_noop
+
+    if not repairs and install_noop.known(ws, install_noop.fingerprint(ws, parsed, repo)):
+        out = ""  # uv answered this exact request in this exact venv with no change
+    else:
+        out = _run_uv(ws, parsed, repairs, repo)
+        if not _changes(out):
+            install_noop.remember(ws, install_noop.fingerprint(ws, parsed, repo))
+    changes = _changes(out)
+    _refuse_unsafe(ws, changes)
+    _prune_files(ws)
+    if record:
+        _record_requests(ws, parsed)
+    ws.emit("installed", requirements=parsed, changes=changes)
+    _pull_files(ws, changes, parsed)
+    return changes
+
+
+def _run_uv(ws: Workspace, parsed: list[str], repairs: list[str], repo: str | None) -> str:
     try:
         out = ws.uv_pip("install", [*parsed, *repairs], repo=repo, what="install")
         # uv skips a wheel it cannot read and quietly resolves an older version
@@ -68,14 +87,7 @@ def _install(ws: Workspace, reqs: Sequence[str], *, repo: str | None, record: bo
         ws.emit("failed", action="install", requirements=parsed, error=str(exc))
         check_readable(ws, exc.output, repo)  # an exact pin on a corrupted wheel fails here
         raise SetpieceError(explain_resolution_error(ws, str(exc), exc.output))
-    changes = _changes(out)
-    _refuse_unsafe(ws, changes)
-    _prune_files(ws)
-    if record:
-        _record_requests(ws, parsed)
-    ws.emit("installed", requirements=parsed, changes=changes)
-    _pull_files(ws, changes, parsed)
-    return changes
+    return out
 
 
 def _pull_files(ws: Workspace, changes: list[str], requested: Sequence[str] = ()) -> None:

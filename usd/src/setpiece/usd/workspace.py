@@ -11,17 +11,19 @@ import gc
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from setpiece.core.errors import SetpieceError
 from setpiece.core.progress import Progress, Task
 from setpiece.core.scene_records import SceneEntry, has_record, record_build
-from setpiece.usd.check import Problem, check_layer
 from setpiece.usd.closure import normalize, resolve_closure
 from setpiece.usd.interface import find_interface
 from setpiece.usd.metadata import StageMetadata
 from setpiece.usd.resolver import configure_resolver, search_paths
 from setpiece.usd.scene import BuildOptions, BuildResult, build_scene, generated_path, up_to_date
+
+if TYPE_CHECKING:  # setpiece.usd.check is imported when a layer is checked: no-op rebuilds
+    from setpiece.usd.check import Problem  # stay fast
 
 GROUPS = ("build", "edit", "export")  # setpiece.core.requirements.GROUPS (without its import cost)
 
@@ -207,6 +209,8 @@ def _validate(closure: Any, installed: Any, check: str, metadata: StageMetadata,
         layer = find_interface(Path(asset.package_dir))
         if layer is None:
             continue  # reported by build_scene with its own message
+        from setpiece.usd.check import check_layer
+
         for problem in check_layer(layer, label=f"{asset.name} {asset.version} ({layer})"):
             if problem.severity == "error" and problem.code in ("parse", "default-prim"):
                 raise SetpieceError(
@@ -242,6 +246,8 @@ def check_asset(ws: Any, name: str) -> tuple[Any, Path, list[Problem]]:
         top, _, rest = identifier.partition("/")
         owner = by_import.get(top)
         return Path(owner.package_dir) / rest if owner is not None and rest else None
+
+    from setpiece.usd.check import check_layer
 
     problems = check_layer(
         layer,
