@@ -115,15 +115,33 @@ def offer(runtime: Any, asset: str | None, updates: Sequence[PublishedUpdate],
     if policy == "update":
         done = apply(runtime, updates)
         text += f"\nupdated {len(done.updated) if done is not None else 0} container(s)"
+    elif policy == "ask" and _notice(runtime, text, lambda: apply(runtime, updates)):
+        return True
     elif policy == "ask" and isinstance(runtime.host, Asking) and runtime.host.ask(
         text + "\nInstall and update them now?", lambda: apply(runtime, updates),
         "Update to published",
     ):
         return True
     runtime.log.warning("setpiece: %s", text)
+    if _notice(runtime, text, None):
+        return False
     if isinstance(runtime.host, Notifying):
         runtime.host.notify(text)
     return False
+
+
+def _notice(runtime: Any, text: str, on_update: Callable[[], Any] | None) -> bool:
+    """The notice that does not block the app (setpiece.hosts.ui.notice), where the app's
+    UI is Qt; False where it cannot show (headless, Blender, no Qt): the host says it."""
+    try:
+        from setpiece.hosts.ui.notice import can_show, show_notice
+    except ImportError:
+        return False
+    if not can_show(runtime.host):
+        return False
+    show_notice(runtime.host, text, action="Update to published" if on_update else "",
+                on_action=on_update)
+    return True
 
 
 class EventWatch:
