@@ -37,7 +37,7 @@ def show_notice(host: Any, text: str, *, action: str = "",
 
     parent = main_window(host)
     qt: Any = QtCore.Qt
-    panel = QtWidgets.QFrame(parent)
+    panel: Any = QtWidgets.QFrame(parent)
     panel.setObjectName("setpieceNotice")
     panel.setWindowFlags(enum(qt, "WindowType", "Tool")
                          | enum(qt, "WindowType", "FramelessWindowHint"))
