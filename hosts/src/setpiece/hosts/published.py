@@ -15,7 +15,7 @@ else the repo logs) and repeats the check when one names an asset of the scene.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,12 +115,7 @@ def offer(runtime: Any, asset: str | None, updates: Sequence[PublishedUpdate],
     if policy == "update":
         done = apply(runtime, updates)
         text += f"\nupdated {len(done.updated) if done is not None else 0} container(s)"
-    elif policy == "ask" and _notice(runtime, text, lambda: apply(runtime, updates)):
-        return True
-    elif policy == "ask" and isinstance(runtime.host, Asking) and runtime.host.ask(
-        text + "\nInstall and update them now?", lambda: apply(runtime, updates),
-        "Update to published",
-    ):
+    elif policy == "ask" and _ask(runtime, text, lambda: apply(runtime, updates)):
         return True
     runtime.log.warning("setpiece: %s", text)
     if _notice(runtime, text, None):
@@ -128,6 +123,14 @@ def offer(runtime: Any, asset: str | None, updates: Sequence[PublishedUpdate],
     if isinstance(runtime.host, Notifying):
         runtime.host.notify(text)
     return False
+
+
+def _ask(runtime: Any, text: str, on_update: Callable[[], Any]) -> bool:
+    """Offer the update: the notice's button where it shows, else the host's ``ask``."""
+    if _notice(runtime, text, on_update):
+        return True
+    return isinstance(runtime.host, Asking) and bool(runtime.host.ask(
+        text + "\nInstall and update them now?", on_update, "Update to published"))
 
 
 def _notice(runtime: Any, text: str, on_update: Callable[[], Any] | None) -> bool:
