@@ -344,8 +344,26 @@ def test_selftest_passes_against_the_fake(hou: FakeHou, tmp_path: Path, capsys: 
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("10 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("11 passed, 0 failed")
     assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
+    assert ("PASS  Reference LOP 2.0 file entries (per Houdini version): Houdini "
+            f"{hou.version}: Chair: primpath1 /World/Chair, Table: primpath1 /World/Table") in out
+
+
+def test_selftest_catches_a_reference_lop_without_file_entries(hou: FakeHou, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Houdini whose reference LOP is not 2.0 (no file entries) is refused at load, and
+    the selftest says so in one line naming the version needed."""
+    from fakes import hou as fake_module
+
+    from setpiece.hosts.houdini import selftest
+
+    entries = {k: v for k, v in fake_module._NODE_TYPES["reference"].items()
+               if k not in ("num_files",)}
+    monkeypatch.setitem(fake_module._NODE_TYPES, "reference", entries)
+    report = selftest.run(workdir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert report.exit_code == 1
+    assert "FAIL  load: SetpieceError: houdini:" in out and "19.5" in out
 
 
 def test_selftest_main_with_a_root_layer(hou: FakeHou, sample, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,8 @@ Runs inside the real Houdini (``hython``, or the Python Shell:
 set (or loads the root layer you give) as reference LOPs in /stage, checks that the
 sample layout arrived on the cooked stage, reads the containers back from their spare
 parameters, updates one to another version, exports the stage with
-a USD ROP, saves the .hip, reopens it, removes one container, and prints a PASS/FAIL line
+a USD ROP, checks what differs across Houdini versions (Reference LOP 2.0's file entry
+``primpath1``, not ``primpath``, holds each container's prim path), saves the .hip, reopens it, removes one container, and prints a PASS/FAIL line
 per step. Exit status 0 only when every step passed.
 """
 
@@ -58,6 +59,36 @@ def _no_op(container: Container) -> None:
     return None
 
 
+def _reference_entries(loaded: Sequence[Container], work: Any) -> str:
+    """What differs across Houdini versions in the reference LOP: Reference LOP 2.0 (19.5+)
+    keeps each file's prim path in its file entry (``num_files``, ``filepath#``,
+    ``primpath#``, ``reftype#``), not in ``primpath`` (the multi-input's): each container's
+    entry must hold its layer and prim path, and its prim must be on the cooked stage there."""
+    import hou
+
+    found = []
+    for container in loaded:
+        node = cast("hou.LopNode | None", hou.node(container.node))
+        assert node is not None, f"{container.node} is gone"
+        values = {}
+        for name in ("num_files", "filepath1", "primpath1", "reftype1"):
+            parm = node.parm(name)
+            assert parm is not None, (
+                f"{node.path()} ({node.type().name()}) has no {name!r}: not Reference LOP 2.0")
+            values[name] = parm.evalAsString()
+        assert values["num_files"] == "1", f"{node.path()}: num_files is {values['num_files']}"
+        assert values["primpath1"] == container.record.prim_path, (
+            f"{node.path()}.primpath1 is {values['primpath1']!r}, expected "
+            f"{container.record.prim_path!r}")
+        assert values["reftype1"] == "file", f"{node.path()}.reftype1 is {values['reftype1']!r}"
+        node.cook(force=True)
+        stage = node.stage()
+        assert stage.GetPrimAtPath(container.record.prim_path), (
+            f"{container.record.prim_path} is not on {node.path()}'s stage")
+        found.append(f"{node.name()}: primpath1 {values['primpath1']}")
+    return f"Houdini {hou.applicationVersionString()}: " + ", ".join(found)
+
+
 def run(
     host: HoudiniHost | None = None,
     *,
@@ -71,6 +102,8 @@ def run(
         workdir=workdir,
         transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
         placement=_placement,
+        extra_steps=[("Reference LOP 2.0 file entries (per Houdini version)",
+                      _reference_entries)],
     )
 
 
