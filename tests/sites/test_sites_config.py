@@ -77,6 +77,12 @@ def test_an_owned_asset_is_published_only_by_its_site_or_to_a_review_repo(
     # an asset nobody owns: any site
     ws.create("Stool")
     assert run_cli("-w", ws.root, "publish", "Stool", "--repo", "mumbai").exit_code == 0
+    # a workspace that does not say where it is cannot publish an owned asset
+    text = ws.config.path.read_text().replace('site = "mumbai"\n', "", 1)
+    ws.config.path.write_text(text)
+    ws.output("KitchenSet").set_version("2.0.1")
+    run_cli("-w", ws.root, "publish", "KitchenSet", "--repo", "mumbai-review").user_error(
+        "owned by site 'london'", "does not say which site", "[workspace]")
 
 
 def test_a_sync_is_no_way_around_owners(two_sites: Any, run_cli: Any) -> None:

@@ -209,3 +209,24 @@ def test_progress_on_a_terminal_only_and_not_with_q(two_sites: Any) -> None:
     assert "Copying files london -> mumbai: 1/1" in err and "Copying wheels london -> mumbai: 1/1" in err
     err = on_a_tty("-q", "repo", "sync", "london", "mumbai", "Table")
     assert "Copying" not in err
+
+
+def test_synced_events_reach_the_local_sites_bus(two_sites: Any, run_cli: Any,
+                                                  redis_server: Any, tmp_path: Path) -> None:
+    """A sync run at mumbai into mumbai's repo forwards the copied events to mumbai's bus
+    (a real redis); one run at london (another site's bus) leaves mumbai's bus alone."""
+    from setpiece.core.bus import Bus
+
+    s = two_sites
+    for ws in (s.london, s.mumbai):
+        with ws.config.edit() as doc:
+            doc["events"] = {"bus": redis_server.url}
+    b = Bus(redis_server.url, state_dir=tmp_path / "bus-state", connect_timeout=1.0)
+    assert run_cli("-w", s.london.root, "repo", "sync", "london", "mumbai", "Chair").exit_code == 0
+    chair = [json.loads(d)["id"] for d in _events(s.mumbai_repo).values()]
+    assert len(chair) == 1 and b.stream_id(chair[0]) is None  # london does not feed mumbai's bus
+    assert run_cli("-w", s.mumbai.root, "repo", "sync", "london", "mumbai",
+                   "KitchenSet[build]").exit_code == 0
+    ids = [json.loads(d)["id"] for d in _events(s.mumbai_repo).values()]
+    assert len(ids) == 3
+    assert all(b.stream_id(i) is not None for i in ids if i not in chair)

@@ -216,7 +216,12 @@ def check_publish(ws: Workspace, asset: str, repo: str, action: str = "publish")
     if owner is None:
         return
     here = current(ws)
-    if here is None or here.name == owner.name:
+    if here is None:
+        raise BadInput(
+            f"{asset} is owned by site '{owner.name}', and this workspace does not say which "
+            f"site it is at: set site = \"NAME\" under [workspace] in setpiece.toml (or "
+            f"$SETPIECE_SITE), then {action} again")
+    if here.name == owner.name:
         return
     if here.review and repo == here.review:
         return

@@ -382,6 +382,22 @@ def _copy_events(ws: Workspace, p: Plan) -> int:
     return new
 
 
+def _forward(ws: Workspace, p: Plan) -> None:
+    """With ``[events] bus``: DST's log to this workspace's bus, when DST is at this
+    workspace's site (another site's bus is fed there, by its 'setpiece events forward')."""
+    if not ws.config.section("events").get("bus"):
+        return
+    if ws.config.section("sites"):
+        from setpiece.core.sites import current, site_of
+
+        here, there = current(ws), site_of(ws, p.dest.name)
+        if there is not None and (here is None or here.name != there.name):
+            return
+    from setpiece.core import bus
+
+    bus.forward_after_emit(ws, p.dest, None)
+
+
 def sync(ws: Workspace, source: str, dest: str, reqs: Sequence[str] = (), *,
          dry_run: bool = False) -> dict[str, Any]:
     """Replicate into ``dest`` what ``reqs`` (every version, with none) needs from ``source``.
@@ -395,6 +411,8 @@ def sync(ws: Workspace, source: str, dest: str, reqs: Sequence[str] = (), *,
         _copy_objects(ws, p)
         _publish(ws, p)
         result["events"] = _copy_events(ws, p)
+        if result["events"]:
+            _forward(ws, p)
     if p.copy or p.objects or result["events"] or p.repair:
         ws.emit("synced", source=p.source.name, dest=p.dest.name, requests=list(reqs),
                 wheels=len(p.copy), objects=len(p.objects), bytes=p.wheel_bytes + p.object_bytes,
