@@ -85,3 +85,43 @@ def test_sync_as_a_farm_job_with_a_priority(two_sites: Any, run_cli: Any) -> Non
     assert "copied 3 wheel(s)" in logs.out
     run_cli("-w", s.london.root, "repo", "sync", "london", "mumbai", "--farm",
             "--dry-run").user_error("--dry-run")
+
+
+def test_the_farm_queue_orders_syncs_by_priority(two_sites: Any, run_cli: Any) -> None:
+    """``[farm.backends.local] jobs = 1``: while one job runs, three syncs wait (``queued``)
+    and then run highest priority first, whatever order they were submitted in."""
+    s = two_sites
+    ws = s.london
+    with ws.config.edit() as doc:
+        doc["farm"] = {"backends": {"local": {"jobs": 1}}}
+    gate = s.root / "gate"
+    blocker = s.root / "blocker.json"
+    blocker.write_text(json.dumps({"name": "blocker", "priority": 1000, "layers": [
+        {"name": "wait", "command": ["sh", "-c", f"while [ ! -e {gate} ]; do sleep 0.1; done"]}]}))
+    first = run_cli("-w", ws.root, "farm", "submit", blocker, "--json")
+    assert first.exit_code == 0, first.err
+    ids = {}
+    for asset, priority in (("Lamp", "1"), ("Chair", "9"), ("Table", "5")):
+        r = run_cli("-w", ws.root, "repo", "sync", "london", "mumbai", asset, "--farm",
+                    "--priority", priority, "--json")
+        assert r.exit_code == 0, r.err
+        ids[asset] = r.json()["job_id"]
+    time.sleep(1.0)
+    st = run_cli("-w", ws.root, "farm", "status", ids["Chair"], "--json")
+    assert st.json()["state"] == "queued", st.out
+    assert not list(s.mumbai_repo.glob("*.whl"))
+    gate.touch()
+    deadline = time.monotonic() + 180
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {a: run_cli("-w", ws.root, "farm", "status", i, "--json").json()["state"]
+                  for a, i in ids.items()}
+        if all(v not in ("running", "queued", "waiting") for v in states.values()):
+            break
+        time.sleep(0.3)
+    assert set(states.values()) == {"done"}, states
+    started = {a: min(json.loads(p.read_text()).get("started") or 1e18 for p in
+                      (Path(run_cli("-w", ws.root, "farm", "status", i, "--json").json()["chunks"][0]["log"])
+                       .parents[2] / "state").rglob("*.json"))
+               for a, i in ids.items()}
+    assert sorted(started, key=started.__getitem__) == ["Chair", "Table", "Lamp"], started

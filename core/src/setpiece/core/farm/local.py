@@ -12,7 +12,9 @@ One runner per job at a time: it holds an exclusive lock on ``runner.lock`` in t
 folder (released by the OS however the runner ends).
 
 ``[farm.backends.local]`` options: ``workers`` (chunks at once), ``python`` (the Python that
-runs workers; default: the one that submitted).
+runs workers; default: the one that submitted), ``jobs`` (jobs at once: the others wait,
+``queued``, and start by priority, then in the order submitted: ``farm.queue``; default:
+every job starts at once).
 """
 
 from __future__ import annotations
@@ -338,10 +340,12 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, options: Mapping[str, Any], jobs_dir: Path) -> None:
-        unknown = set(options) - {"workers", "python"}
+        unknown = set(options) - {"workers", "python", "jobs"}
         if unknown:
             raise SetpieceError(f"setpiece.toml [farm.backends.local]: unknown option "
-                                f"{sorted(unknown)[0]!r}: use workers, python")
+                                f"{sorted(unknown)[0]!r}: use workers, python, jobs")
+        jobs = options.get("jobs")
+        self.jobs = _positive_int(jobs, "[farm.backends.local] jobs") if jobs is not None else None
         workers = options.get("workers")
         self.workers = (_positive_int(workers, "[farm.backends.local] workers") if workers is not None
                         else os.cpu_count() or 1)
@@ -358,7 +362,12 @@ class LocalBackend:
 
     def _start(self, handle: JobHandle, wait: bool, progress: Progress | None) -> None:
         if wait:
-            Runner(handle.dir, self.workers, self.python, progress).run()
+            slot = _queue(handle.dir, self.jobs)
+            try:
+                Runner(handle.dir, self.workers, self.python, progress).run()
+            finally:
+                if slot is not None:
+                    os.close(slot)
             return
         # In the background: the runner inherits the lock taken here, so that 'status'
         # sees it running from this moment on.
@@ -371,6 +380,7 @@ class LocalBackend:
                 subprocess.Popen(
                     [python, "-m", "setpiece.core.farm.local", str(handle.dir.path),
                      "--workers", str(self.workers),
+                     *(["--jobs", str(self.jobs)] if self.jobs else []),
                      *(["--lock-fd", str(lock.fd)] if fcntl is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     pass_fds=(lock.fd,) if fcntl is not None else (),
@@ -383,7 +393,8 @@ class LocalBackend:
         jd = handle.dir
         status = jd.status(self.name)
         if RunnerLock.held(jd):
-            status.state = "running"
+            queued = (jd.read_handle() or {}).get("state") == "queued"
+            status.state = "queued" if queued else "running"
         elif status.state == "running":  # no runner: it was killed without a word
             status.state = "stopped"
         return status
@@ -396,7 +407,7 @@ class LocalBackend:
             if progress is not None and counts != last:
                 progress(status)
                 last = counts
-            if status.state != "running":
+            if status.state not in ("running", "queued"):
                 return status
             time.sleep(PROGRESS_EVERY)
 
@@ -443,6 +454,22 @@ class LocalBackend:
         return handle
 
 
+def _queue(jd: JobDir, jobs: int | None) -> int | None:
+    """With ``jobs``: wait (``queued``) for this job's turn (``farm.queue``); the slot's fd."""
+    if not jobs:
+        return None
+    from setpiece.core.farm.queue import wait_for_slot
+
+    handle = jd.read_handle() or {}
+    # 'farm kill' finds a queued runner by its pid, as a running one
+    atomic_write_text(jd.path / "runner.json", json.dumps({
+        "pid": os.getpid(), "host": hostname(), "started": time.time(), "workers": 0}))
+    handle["state"] = "queued"
+    jd.write_handle(handle)
+    return wait_for_slot(jd.path.parent, jd.job_id, jd.job().priority,
+                         float(handle.get("submitted") or time.time()), jobs)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m setpiece.core.farm.local JOB_DIR [--workers N] [--lock-fd FD]``: run a
     job folder to the end (what ``setpiece farm submit`` starts in the background)."""
@@ -452,12 +479,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_dir")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--lock-fd", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args(argv)
+    slot = None
     try:
+        slot = _queue(JobDir(args.job_dir), args.jobs)
         status = Runner(JobDir(args.job_dir), max(1, args.workers), lock_fd=args.lock_fd).run()
     except SetpieceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if slot is not None:
+            os.close(slot)
     print(status.summary(), flush=True)
     return 0 if status.state == "done" else 1
 
