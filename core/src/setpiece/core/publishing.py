@@ -389,9 +389,9 @@ def edit(ws: Workspace, spec: str) -> OutputAsset:
         shutil.rmtree(dest, ignore_errors=True)
         raise
     # the result ("Table 1.2.4 PATH") is the caller's to print, once (the CLI: on stdout)
-    from setpiece.core.files.pointers import find_files
+    from setpiece.core.files.pointers import find_files, pipeline_outputs
 
-    tracked = find_files(asset.package_dir)
+    tracked = [*find_files(asset.package_dir), *pipeline_outputs(asset.package_dir)]
     if tracked:
         ws.report(
             f"{real_name} tracks {len(tracked)} file path(s) with dvc: get them with "
