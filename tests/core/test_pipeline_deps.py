@@ -141,6 +141,14 @@ def test_dependency_on_another_assets_files_and_the_reaction(
     r = run_cli("-w", shots.root, "pipeline", "run", "Shot", "--json")
     assert r.json()["ran"] == ["movie"], r.err
     assert "plate v1 frame 2" in (pkg / "movie.txt").read_text()
+    # a dvc.yaml from another workspace layout: the path is resolved again before a run
+    moved = dvc_yaml_text = (pkg / "dvc.yaml").read_text()
+    moved = dvc_yaml_text.replace(dep, "../elsewhere/plate/frames")
+    assert moved != dvc_yaml_text
+    (pkg / "dvc.yaml").write_text(moved)
+    r = run_cli("-w", shots.root, "pipeline", "status", "Shot")
+    assert r.out.strip() == "movie: up to date", r.out + r.err
+    assert (pkg / "dvc.yaml").read_text() == dvc_yaml_text
 
     # Plate 1.0.1 is published elsewhere; the reaction installs it and re-runs the stage
     (src / "p2.txt").write_text("plate v2 frame 2\n")

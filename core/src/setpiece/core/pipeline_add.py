@@ -124,6 +124,7 @@ def refresh_asset_deps(ws: Workspace, pkg: Path) -> None:
             new_refs[now] = ref
             if now != written:
                 deps = [now if d == written else d for d in deps]
+                body["cmd"] = str(body.get("cmd", "")).replace(written, now)  # a template's
                 changed = True
         if changed:
             body["deps"] = deps
