@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from setpiece.hosts._dcc_common import SampleScene, write_sample_scene
+from setpiece.hosts.selftest import SampleScene, write_sample_scene
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ PROBE = """
 import json, sys
 import bpy
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import write_sample_scene
+from setpiece.hosts.selftest import write_sample_scene
 from setpiece.hosts.blender.host import BlenderHost
 from setpiece.hosts.protocol import SceneLoad
 

@@ -1,4 +1,4 @@
-"""The shared layout reader and matrix helpers (setpiece.hosts._layout) used by the Maya
+"""The shared layout reader and matrix helpers (setpiece.hosts.layout) used by the Maya
 and Houdini adapters; checked against pxr's own composition."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from setpiece.hosts._dcc_common import write_sample_scene
-from setpiece.hosts._layout import (
+from setpiece.hosts.layout import (
     IDENTITY,
     SceneLayout,
     Transform,
@@ -22,6 +21,7 @@ from setpiece.hosts._layout import (
     matmul,
     matrix,
 )
+from setpiece.hosts.selftest import write_sample_scene
 
 
 def _close(a, b, tol: float = 1e-7) -> bool:  # type: ignore[no-untyped-def]

@@ -452,7 +452,7 @@ def test_container_data_survives_update_save_and_reopen(maya, host, sample, tmp_
 
 def _maya_matrix(maya: FakeMaya, node: str):  # type: ignore[no-untyped-def]
     """The node's matrix in Maya internal units (cm), as Maya composes its attributes."""
-    from setpiece.hosts._layout import Transform, compose
+    from setpiece.hosts.layout import Transform, compose
 
     return compose(
         Transform(
@@ -561,7 +561,7 @@ def test_a_locked_transform_is_an_error_from_maya(maya: FakeMaya, host, sample) 
 
 
 def test_selftest_reports_a_layout_that_did_not_arrive(maya: FakeMaya, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from setpiece.hosts._layout import SceneLayout
+    from setpiece.hosts.layout import SceneLayout
     from setpiece.hosts.maya import selftest
 
     monkeypatch.setattr(SceneLayout, "placement", lambda self, prim_path, layer: None)

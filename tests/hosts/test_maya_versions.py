@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes.maya import FakeMaya
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import write_sample_scene
 from setpiece.hosts.protocol import SceneLoad
+from setpiece.hosts.selftest import write_sample_scene
 
 
 def _maya(monkeypatch: pytest.MonkeyPatch, mayausd: str) -> FakeMaya:

@@ -143,8 +143,8 @@ def test_maya_publish_makes_a_version(maya: FakeMaya, maya_host: Any, ws: Any) -
 
 def test_maya_whole_scene_leaves_out_containers(maya: FakeMaya, maya_host: Any, ws: Any,
                                                 tmp_path: Path) -> None:
-    from setpiece.hosts._dcc_common import write_sample_scene
     from setpiece.hosts.protocol import SceneLoad
+    from setpiece.hosts.selftest import write_sample_scene
 
     sample = write_sample_scene(tmp_path / "sample")
     maya_host.load(SceneLoad(sample.root_layer, sample.records))
@@ -432,9 +432,9 @@ def test_nuke_write_outside_workspace_stops_before_extract_and_repair(
 def test_nuke_geoexport_instance_exports_its_input(nuke: FakeNuke, nuke_host: Any, ws: Any,
                                                    tmp_path: Path) -> None:
     """A marked GeoExport publishes the 3D stage feeding it, through export_usd."""
-    from setpiece.hosts._dcc_common import write_sample_scene
     from setpiece.hosts.nuke.publish import mark_for_publish
     from setpiece.hosts.protocol import SceneLoad
+    from setpiece.hosts.selftest import write_sample_scene
 
     sample = write_sample_scene(tmp_path / "sample")
     chair, _table = nuke_host.load(SceneLoad(sample.root_layer, sample.records))

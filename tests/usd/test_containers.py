@@ -86,7 +86,7 @@ def test_a_container_names_its_requirement_and_containers_do_not_nest(tmp_path: 
 
 
 def test_the_host_sample_set_reads_as_the_hosts_load_it(tmp_path: Path) -> None:
-    from setpiece.hosts._dcc_common import write_sample_scene
+    from setpiece.hosts.selftest import write_sample_scene
 
     sample = write_sample_scene(tmp_path / "sample")
     records = read_containers(sample.root_layer)

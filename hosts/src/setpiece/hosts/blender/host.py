@@ -628,7 +628,7 @@ class _StageInfo:
         if not prim_path:
             return identity
         if self._layout is None:
-            from setpiece.hosts._layout import SceneLayout
+            from setpiece.hosts.layout import SceneLayout
 
             self._layout = SceneLayout(self.root)
         try:

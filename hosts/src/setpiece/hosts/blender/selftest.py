@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.blender.host import BlenderHost
 from setpiece.hosts.protocol import Container
+from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
 
 
 def _probe(host: BlenderHost) -> TransformProbe:

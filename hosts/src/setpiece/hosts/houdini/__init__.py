@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setpiece.hosts._dcc_common import install_when_idle
+from setpiece.hosts.bootstrap import install_when_idle
 from setpiece.hosts.houdini.adapter import MENU, HoudiniHost, menu_items, run_menu_item
 
 __all__ = ["MENU", "HoudiniHost", "bootstrap", "menu_items", "run_menu_item", "startup_dir"]

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from setpiece.core.containers import ContainerRecord
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import (
+from setpiece.hosts.layout import SceneLayout, decompose, is_identity
+from setpiece.hosts.node_records import (
     FIELDS,
     MARKER,
     PREFIX,
@@ -44,7 +45,6 @@ from setpiece.hosts._dcc_common import (
     record_to_attrs,
     with_loaded_layer,
 )
-from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.houdini.adapter import HoudiniHost
 from setpiece.hosts.protocol import Container
+from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
 
 if TYPE_CHECKING:
     import hou

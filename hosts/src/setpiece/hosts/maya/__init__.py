@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setpiece.hosts._dcc_common import install_when_idle
+from setpiece.hosts.bootstrap import install_when_idle
 from setpiece.hosts.maya.adapter import MayaHost
 
 __all__ = ["MayaHost", "bootstrap", "initialize_standalone", "startup_dir"]

@@ -10,7 +10,7 @@ The container transform carries the record as string attributes ``setpiece_name`
 ``setpiece_kind``, ``setpiece_prim_path``, ``setpiece_layer``.
 
 At load the container transform is set from the scene's layout: the container prim's
-placement in the composed root layer (``setpiece.hosts._layout.SceneLayout``), converted
+placement in the composed root layer (``setpiece.hosts.layout.SceneLayout``), converted
 to Maya's units and up axis (the proxy shape converts nothing: one stage unit is drawn
 as one Maya internal unit, a centimetre). ``update`` re-points the shape's ``filePath``
 and rewrites the attributes; the transform (the artist's translate/rotate/scale,
@@ -46,15 +46,7 @@ from typing import Any
 
 from setpiece.core.containers import ContainerRecord
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import (
-    MARKER,
-    layer_path,
-    node_name,
-    record_from_attrs,
-    record_to_attrs,
-    with_loaded_layer,
-)
-from setpiece.hosts._layout import (
+from setpiece.hosts.layout import (
     IDENTITY,
     Matrix,
     SceneLayout,
@@ -62,6 +54,14 @@ from setpiece.hosts._layout import (
     decompose,
     is_identity,
     matmul,
+)
+from setpiece.hosts.node_records import (
+    MARKER,
+    layer_path,
+    node_name,
+    record_from_attrs,
+    record_to_attrs,
+    with_loaded_layer,
 )
 from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 

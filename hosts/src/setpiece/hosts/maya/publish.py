@@ -34,8 +34,8 @@ from typing import Any
 import pyblish.api
 
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import MARKER
 from setpiece.hosts.maya.adapter import _LINEAR_METERS
+from setpiece.hosts.node_records import MARKER
 from setpiece.hosts.publish.actions import RepairAction
 from setpiece.hosts.publish.plugins import FAMILY
 from setpiece.hosts.publish.problems import raise_problems

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.maya.adapter import MayaHost
 from setpiece.hosts.protocol import Container
+from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
 
 
 def _set_transform(container: Container) -> None:

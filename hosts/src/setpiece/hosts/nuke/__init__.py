@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from setpiece.hosts._dcc_common import install_now
+from setpiece.hosts.bootstrap import install_now
 from setpiece.hosts.nuke.adapter import NukeHost
 
 __all__ = ["NukeHost", "bootstrap", "startup_dir"]

@@ -15,7 +15,7 @@ The set's layout (the container prims' transforms in the scene root layer) is ap
 one ``GeoTransform`` per placed container, right after its GeoReference
 (``<Container>_layout``): its Mask is the container's prim path (knob ``mask_patterns``
 in Nuke 17, ``mask`` before), its translate / rotate (order XYZ) / scaling what puts the
-asset's default prim where the scene has it (``setpiece.hosts._layout``), its Prim
+asset's default prim where the scene has it (``setpiece.hosts.layout``), its Prim
 Transform Order Prepend (outermost, before the asset's own transform). Applied once, at
 load; an update keeps it (the artist may have moved it); ``remove`` takes it along.
 
@@ -46,7 +46,8 @@ from typing import Any
 
 from setpiece.core.containers import ContainerRecord
 from setpiece.core.errors import SetpieceError
-from setpiece.hosts._dcc_common import (
+from setpiece.hosts.layout import SceneLayout, decompose, is_identity
+from setpiece.hosts.node_records import (
     FIELDS,
     MARKER,
     PREFIX,
@@ -56,7 +57,6 @@ from setpiece.hosts._dcc_common import (
     record_to_attrs,
     with_loaded_layer,
 )
-from setpiece.hosts._layout import SceneLayout, decompose, is_identity
 from setpiece.hosts.nuke._nuke_api import Node, NukeModule, import_nuke
 from setpiece.hosts.protocol import Container, HostBase, MenuCommand, SceneLoad
 

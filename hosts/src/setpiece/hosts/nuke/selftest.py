@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from setpiece.hosts._dcc_common import SelftestReport, TransformProbe, run_selftest, selftest_argv
 from setpiece.hosts.nuke._nuke_api import import_nuke
 from setpiece.hosts.nuke.adapter import NukeHost
 from setpiece.hosts.protocol import Container
+from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
 
 
 def _wiring(container: Container) -> Any:

@@ -1,16 +1,15 @@
-"""Shared by the Maya, Houdini and Nuke adapters: container metadata, node names, the
-startup install, the selftest sample set and the selftest runner.
+"""The host selftest a studio runs in the real app (``setpiece selftest HOST``): a small
+sample set written as plain ``.usda`` (no ``pxr`` needed), and the runner that loads it,
+checks placement, lists, updates, exports, saves, removes and reopens through the host
+contract, one PASS/FAIL line per step.
 
-Pure Python: nothing here imports ``pxr`` or a DCC module. Containers are read from a
-root layer by the one reader, :func:`setpiece.usd.containers.read_containers`.
+Containers of a given root layer are read by :func:`setpiece.usd.containers.read_containers`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
-import re
 import sys
 import tempfile
 import traceback
@@ -24,128 +23,6 @@ from setpiece.core.errors import SetpieceError
 
 if TYPE_CHECKING:
     from setpiece.hosts.protocol import Container, Host
-
-#: Prefix of every attribute / parameter / knob setpiece writes on a container node.
-PREFIX = "setpiece_"
-
-#: Metadata fields stored on a container node, in this order (the node attribute is
-#: ``setpiece_<field>``). ``name`` etc. are ``ContainerRecord.metadata()``; ``prim_path``
-#: and ``layer`` let ``ls`` rebuild the full record from the node alone.
-FIELDS: tuple[str, ...] = (
-    "name",
-    "version",
-    "identifier",
-    "requirement",
-    "kind",
-    "prim_path",
-    "layer",
-)
-
-#: The attribute that marks a node as a setpiece container.
-MARKER = PREFIX + "name"
-
-
-def record_to_attrs(record: ContainerRecord) -> dict[str, str]:
-    """``{"setpiece_name": "Chair", "setpiece_version": "1.0.0", ...}``: all strings."""
-    values = dict(record.metadata())
-    values["prim_path"] = record.prim_path
-    values["layer"] = record.layer
-    return {PREFIX + key: str(values.get(key, "")) for key in FIELDS}
-
-
-def record_from_attrs(get: Callable[[str], str | None]) -> ContainerRecord | None:
-    """Rebuild a record from a node; ``get(attr)`` returns the value or None when absent.
-
-    Returns None when the node is not a container (no ``setpiece_name``).
-    """
-    values = {key: get(PREFIX + key) for key in FIELDS}
-    if not values["name"]:
-        return None
-    return ContainerRecord(
-        prim_path=values["prim_path"] or "",
-        asset=values["name"] or "",
-        version=values["version"] or "",
-        identifier=values["identifier"] or "",
-        requirement=values["requirement"] or "",
-        kind=values["kind"] or "push",
-        layer=values["layer"] or "",
-    )
-
-
-_INVALID = re.compile(r"[^A-Za-z0-9_]")
-
-
-def node_name(record: ContainerRecord) -> str:
-    """A node name every DCC accepts: letters, digits and ``_``, not starting with a digit.
-
-    Built from the last element of the prim path (the container prim), else the asset.
-    """
-    base = record.prim_path.rstrip("/").rsplit("/", 1)[-1] or record.asset
-    name = _INVALID.sub("_", base) or "container"
-    if name[0].isdigit():
-        name = "_" + name
-    return name
-
-
-def layer_path(record: ContainerRecord, root_layer: str | None = None) -> str:
-    """The file a container node loads: the interface layer of ``record``.
-
-    ``record.layer`` (absolute, this machine) when set; else ``record.identifier``
-    anchored next to the root layer when that file exists; else the identifier as is
-    (a search-path asset path, resolved by the app's USD resolver). Forward slashes:
-    Houdini and Nuke want them on Windows too.
-    """
-    if record.layer:
-        return record.layer.replace("\\", "/")
-    ident = record.identifier
-    if root_layer and ident and not os.path.isabs(ident):
-        candidate = Path(root_layer).parent / ident
-        if candidate.exists():
-            return str(candidate).replace("\\", "/")
-    return ident.replace("\\", "/")
-
-
-# -- installing setpiece at the app's startup (each package's ``bootstrap()``) -----------
-
-
-def install_now(host: Host, app: str) -> bool:
-    """Install setpiece's in-app runtime (``setpiece.hosts.install(host)``) into ``app``.
-
-    Never raises: a failure is one line on stderr and the app starts as usual. True when
-    installed.
-    """
-    try:
-        runtime = importlib.import_module("setpiece.hosts")
-        install = getattr(runtime, "install", None)
-        if install is None:
-            print("setpiece: the in-app runtime (setpiece.hosts.install) is not available", file=sys.stderr)
-            return False
-        install(host)
-        return True
-    except Exception as exc:  # never break the app's startup
-        print(f"setpiece: not installed in {app}: {' '.join(str(exc).split())}", file=sys.stderr)
-        return False
-
-
-def install_when_idle(host: Host, app: str) -> None:
-    """:func:`install_now` through ``host.defer`` (once the app is idle; headless: now).
-
-    Never raises, as :func:`install_now`.
-    """
-
-    def install() -> None:
-        install_now(host, app)
-
-    try:
-        host.defer(install)
-    except Exception as exc:
-        print(f"setpiece: not installed in {app}: {' '.join(str(exc).split())}", file=sys.stderr)
-
-
-def with_loaded_layer(record: ContainerRecord, path: str) -> ContainerRecord:
-    """The record as stored on its node: ``layer`` is the file actually loaded (``path``,
-    from :func:`layer_path`) unless the record names one already."""
-    return record if record.layer else dataclasses.replace(record, layer=path)
 
 
 # -- the selftest sample set (plain .usda text: no pxr needed to write it) ---------------
