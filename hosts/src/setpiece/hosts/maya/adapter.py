@@ -643,13 +643,13 @@ def convert_export(path: str, root_prim: str, meters_per_unit: float | None,
     pivots, cameras, ... would each need their own rule); instead the one root prim that
     holds the whole export gets one more transform op, first in its ``xformOpOrder`` (so
     outermost): the scale from the file's ``metersPerUnit`` to the workspace's, then the
-    rotation between up axes (``setpiece.hosts._layout.conversion``, +90° about X from Y-up
+    rotation between up axes (``setpiece.hosts.layout.conversion``, +90° about X from Y-up
     to Z-up), and the layer's ``metersPerUnit``/``upAxis`` say the workspace's. A root prim
     written as a Scope (``parentScope``'s default) becomes an Xform, which can carry it.
     The file is replaced atomically (exported beside it, then renamed)."""
     from pxr import Gf, Sdf, Usd, UsdGeom
 
-    from setpiece.hosts._layout import conversion, is_identity
+    from setpiece.hosts.layout import conversion, is_identity
 
     stage = Usd.Stage.Open(path, Usd.Stage.LoadNone)
     if stage is None:
