@@ -140,7 +140,8 @@ def _run_plugins(
     context: Any,
 ) -> PublishReport:
     import pyblish.api
-    import pyblish.util
+
+    from setpiece.hosts.publish import batches
 
     ws = session.ws
     border_list = (
@@ -157,7 +158,7 @@ def _run_plugins(
     if not load_errors:
         try:
             with _isolated(test, progress):
-                pyblish.util.publish(context, plugins=list(plugins))
+                batches.publish(context, list(plugins), concurrent=_headless(session))
         except Exception as exc:  # a bug in pyblish or a plugin's class: still report it
             internal.append(f"the publish run broke: {type(exc).__name__}: {exc}")
             log.debug("%s", traceback.format_exc())
@@ -184,6 +185,17 @@ def _run_plugins(
     if not report.success:
         _emit_failed(session, report)
     return report
+
+
+def _headless(session: Session) -> bool:
+    """Batches of ``concurrent = True`` plug-ins run together only without the app's UI."""
+    if session.in_app:
+        return False
+    host = session.host
+    try:
+        return host is None or bool(host.is_headless())
+    except Exception:
+        return False
 
 
 def _emit_failed(session: Session, report: PublishReport) -> None:
