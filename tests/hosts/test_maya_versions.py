@@ -137,6 +137,9 @@ def test_units_on_an_old_mayausd_without_a_root_prim_are_refused(
     with pytest.raises(SetpieceError, match=r"mayaUsd 0\.30\.0 writes USD in centimetres.*0\.31"):
         MayaHost().export_usd(str(tmp_path / "m.usda"), meters_per_unit=1.0)
     assert not (tmp_path / "m.usda").exists() and not maya.called("mayaUSDExport")
+    with pytest.raises(SetpieceError, match=r"mayaUsd 0\.30\.0 writes USD with Maya's up axis \(Y.*0\.31"):
+        MayaHost().export_usd(str(tmp_path / "m.usda"), up_axis="Z", meters_per_unit=0.01)
+    assert not (tmp_path / "m.usda").exists() and not maya.called("mayaUSDExport")
 
 
 def test_loaded_proxies_do_not_share_their_stage(monkeypatch: pytest.MonkeyPatch,

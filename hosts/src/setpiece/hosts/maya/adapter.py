@@ -239,10 +239,18 @@ class MayaHost(HostBase):
             raise SetpieceError(
                 "maya: nothing is selected to export; select nodes or export the whole scene"
             )
+        version = self.mayausd_version()
         options = export_options(
-            self.mayausd_version(), path, selection=selection, root_prim=root_prim,
+            version, path, selection=selection, root_prim=root_prim,
             up_axis=up_axis, meters_per_unit=meters_per_unit,
         )
+        maya_up = str(cmds.upAxis(query=True, axis=True)).upper()
+        if version < (0, 31) and not root_prim and up_axis and up_axis.upper() != maya_up:
+            raise SetpieceError(
+                f"maya: mayaUsd {'.'.join(map(str, version))} writes USD with Maya's up axis "
+                f"({maya_up}; mayaUSDExport -upAxis came in mayaUsd 0.31), the workspace "
+                f"wants {up_axis.upper()}: install mayaUsd 0.31 or later, or export under "
+                "one root prim, which setpiece converts")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # mayaUSDExport is registered by the plug-in, so the stubs cannot know it.
         export: Callable[..., Any] = getattr(cmds, "mayaUSDExport")  # noqa: B009
