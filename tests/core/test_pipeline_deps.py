@@ -92,6 +92,17 @@ def test_cycle_and_missing_dependency(make_workspace: Any, run_cli: Any) -> None
         "dependency 'nope.txt' of stage 'a' does not exist")
     run_cli("-w", ws.root, "pipeline", "add", "Shot", "x", "--cmd", "true", "--dep",
             "Nobody:frames", "--out", "x.txt").user_error("asset 'Nobody' is not installed")
+    # a tracked folder of the asset itself whose files are not here (not pulled)
+    src = pkg.parent / "render"
+    src.mkdir()
+    (src / "f1.txt").write_text("one")
+    assert run_cli("-w", ws.root, "files", "add", "Shot", str(src), "--as", "frames").exit_code == 0
+    import shutil
+
+    shutil.rmtree(pkg / "frames")
+    (pkg / "dvc.yaml").write_text("stages:\n  a: {cmd: 'true', deps: [frames/f1.txt], outs: [a.txt]}\n")
+    run_cli("-w", ws.root, "pipeline", "run", "Shot").user_error(
+        "dependency 'frames/f1.txt' of stage 'a' is not pulled", "setpiece files pull Shot")
 
 
 def publish_plate(ws: Any, run_cli: Any, src: Path, version: str) -> None:

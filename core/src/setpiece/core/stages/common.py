@@ -58,9 +58,18 @@ def read_params(section: str | None, defaults: dict[str, Any]) -> dict[str, Any]
     out = dict(defaults)
     if not section or not os.path.exists(PARAMS_FILE):
         return out
-    from ruamel.yaml import YAML
+    text = Path(PARAMS_FILE).read_text(encoding="utf-8")
+    try:
+        try:  # PyYAML's C loader imports in a fraction of ruamel's time (a stage is a process)
+            import yaml
 
-    data = YAML(typ="safe").load(Path(PARAMS_FILE).read_text(encoding="utf-8")) or {}
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        except ImportError:
+            from ruamel.yaml import YAML
+
+            data = YAML(typ="safe").load(text) or {}
+    except Exception as exc:  # either parser's errors
+        fail(f"{PARAMS_FILE} is not valid YAML ({str(exc).splitlines()[0]}): fix it")
     found = data.get(section) if isinstance(data, dict) else None
     if isinstance(found, dict):
         out.update({k: v for k, v in found.items() if k in defaults})
