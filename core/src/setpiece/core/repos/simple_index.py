@@ -76,19 +76,31 @@ def indexed_wheels(root: Path, project: str) -> set[str]:
     return set(_indexed_rows(root / "simple" / normalize(project) / "index.html"))
 
 
-def write_metadata_file(wheel: Path) -> Path:
+def write_metadata_file(wheel: Path, *, durable: bool = True) -> Path:
     meta = wheel.with_name(wheel.name + ".metadata")
     if not meta.exists():
-        atomic_write_bytes(meta, read_metadata_bytes(wheel))
+        atomic_write_bytes(meta, read_metadata_bytes(wheel), durable=durable)
     return meta
 
 
-def _row(wheel: Path) -> str:
-    meta = write_metadata_file(wheel)
+def _requires_python(meta_bytes: bytes) -> str:
+    from setpiece.core.assets import read_header_fields
+
+    try:
+        fields = read_header_fields(meta_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        fields = None
+    if fields is not None:  # the email parser's answer, without it (10,000 wheels: seconds)
+        return next((v.strip() for k, v in fields if k.lower() == "requires-python"), "")
+    return str(parse_metadata(meta_bytes).get("Requires-Python", "") or "")
+
+
+def _row(wheel: Path, *, durable: bool = True) -> str:
+    meta = write_metadata_file(wheel, durable=durable)
     meta_bytes = meta.read_bytes()
     requires_python = ""
     with contextlib.suppress(Exception):
-        requires_python = parse_metadata(meta_bytes).get("Requires-Python", "")
+        requires_python = _requires_python(meta_bytes)
     rp = f' data-requires-python="{html.escape(requires_python)}"' if requires_python else ""
     import hashlib
 
@@ -140,14 +152,15 @@ def write_project_index(
             redo = {p.name for p in rewrite}
             wheels = [p for p in [*added, *rewrite] if p.name not in rows or p.name in redo]
         for wheel in wheels:
-            rows[wheel.name] = _row(wheel)
+            rows[wheel.name] = _row(wheel, durable=durable)
         body = "\n".join(rows[name] for name in sorted(rows))
-        atomic_write_text(
-            page,
+        text = (
             f"<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
             f"<title>Links for {project}</title></head><body>\n<h1>Links for {project}</h1>\n"
-            f"{body}\n</body></html>\n", durable=durable,
+            f"{body}\n</body></html>\n"
         )
+        if not _same(page, text):  # a reindex of an unchanged repo renames nothing
+            atomic_write_text(page, text, durable=durable)
         if is_new or not (simple / "index.html").exists():
             add_to_root_index(root, project, durable=durable)
 
@@ -179,11 +192,18 @@ def write_root_index(root: Path) -> None:
 
 def _write_root(simple: Path, names: list[str], *, durable: bool = True) -> None:
     links = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in names)
-    atomic_write_text(
-        simple / "index.html",
-        "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
-        f"<title>Simple index</title></head><body>\n{links}\n</body></html>\n", durable=durable,
-    )
+    text = ("<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
+            f"<title>Simple index</title></head><body>\n{links}\n</body></html>\n")
+    if not _same(simple / "index.html", text):
+        atomic_write_text(simple / "index.html", text, durable=durable)
+
+
+def _same(path: Path, text: str) -> bool:
+    """Whether ``path`` holds exactly ``text`` already (then it is not written again)."""
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 def _refused(wheel: Path) -> bool:
@@ -195,6 +215,23 @@ def _refused(wheel: Path) -> bool:
     except SetpieceError:
         return True
     return False
+
+
+def _flush(root: Path, projects: dict[str, list[Path]]) -> None:
+    """Make what a reindex wrote durable at once: ``sync()`` where the OS has it (one call
+    for every file and folder), else an fsync of each page, metadata file and folder."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    from setpiece.core.fsutil import _fsync_dir
+
+    written = [root / "simple" / p / "index.html" for p in projects]
+    written += [w.with_name(w.name + ".metadata") for ws in projects.values() for w in ws]
+    for path in written:
+        with contextlib.suppress(OSError), open(path, "rb+") as fh:
+            os.fsync(fh.fileno())
+    for folder in [root, root / "simple", *(root / "simple" / p for p in projects)]:
+        _fsync_dir(folder)
 
 
 def reindex(root: Path, skipped: list[str] | None = None) -> int:
@@ -221,8 +258,12 @@ def reindex(root: Path, skipped: list[str] | None = None) -> int:
                     continue
                 projects.setdefault(wn.project, []).append(Path(entry.path))
     (root / "simple").mkdir(exist_ok=True)
+    # Durability in one batch: every page and metadata file is written whole (temp +
+    # rename: a killed reindex leaves each file old or new, never cut), without its own
+    # two fsyncs (~24,000 of them for 10,000 wheels: 19 s); then one flush of everything.
     for p in sorted(projects):
-        write_project_index(root, p, sorted(projects[p]))
+        write_project_index(root, p, sorted(projects[p]), durable=False)
+    _flush(root, projects)
     # a project whose only wheels were refused loses its page (never another project's:
     # one published meanwhile has a page this listing did not see)
     for project in sorted(refused - set(projects)):
