@@ -95,7 +95,7 @@ def test_turn_an_instance_off_comment_and_publish(blender: tuple[Any, Any, Any],
         window.publish_button.click()
 
         assert window.report.success and window.report.published, window.summary.text()
-        assert window.summary.text() == "Published. published Chair 0.1.0 to review"
+        assert window.summary.text() == "Published Chair 0.1.0 to review."
         assert "success" in seen  # statuses came in while it ran
         status = _status(window)
         assert status["USD"] == "success" and status["Publish to repo"] == "success"

@@ -252,7 +252,8 @@ def _window_class() -> Any:
                 if status == "failed" and first_failed is None:
                     first_failed = item
             if report.success:
-                self._say("Published. " + report.summary())
+                said = report.summary()
+                self._say(said[:1].upper() + said[1:] + ".")
             else:
                 self._say("Not published. " + "\n".join(
                     [*report.load_errors, report.summary()] if report.load_errors
@@ -311,7 +312,7 @@ def _window_class() -> Any:
         def _say(self, text: str, error: bool = False) -> None:
             lines = [one_line(line, 1000) for line in str(text).splitlines() if line.strip()]
             self.summary.setStyleSheet("color: #c62828" if error else "color: #2e7d32"
-                                       if text.startswith("Published") else "")
+                                       if self.report is not None else "")
             self.summary.setText("\n".join(lines))
 
     return _PublisherWindow
