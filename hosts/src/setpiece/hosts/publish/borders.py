@@ -29,17 +29,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-
-DEFAULT_BORDERS = ("order<0.5", "order>=0.5,<1.5", "order>=1.5,<2.5")
-#: always enforced: never integrate after a failure in collect, validate or extract
-SAFETY_BORDER = "order<2.5"
+from setpiece.hosts.publish.orders import (
+    EXTRACT_FROM,
+    INTEGRATE_FROM,
+    INTEGRATE_UNTIL,
+    VALIDATE_FROM,
+)
 
 STAGE_RANGES = {
-    "collect": "order<0.5",
-    "validate": "order>=0.5,<1.5",
-    "extract": "order>=1.5,<2.5",
-    "integrate": "order>=2.5,<3.5",
+    "collect": f"order<{VALIDATE_FROM}",
+    "validate": f"order>={VALIDATE_FROM},<{EXTRACT_FROM}",
+    "extract": f"order>={EXTRACT_FROM},<{INTEGRATE_FROM}",
+    "integrate": f"order>={INTEGRATE_FROM},<{INTEGRATE_UNTIL}",
 }
+DEFAULT_BORDERS = (STAGE_RANGES["collect"], STAGE_RANGES["validate"], STAGE_RANGES["extract"])
+#: always enforced: never integrate after a failure in collect, validate or extract
+SAFETY_BORDER = f"order<{INTEGRATE_FROM}"
 
 _BOUND = re.compile(r"^(?:order\s*)?(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)$")
 

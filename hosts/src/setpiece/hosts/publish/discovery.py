@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from setpiece.hosts.protocol import Host, Publishing
+from setpiece.hosts.publish.orders import is_collector
 
 GROUP = "setpiece.publish"
 HOST_MODULES = {"blender": "setpiece.hosts.publish.blender"}
@@ -142,7 +143,7 @@ def discover(host: Any, ws: Any = None, *, extra: list[Any] | None = None) -> Di
     found = Discovered()
     own = list(builtin.BUILTIN)
     hp = host_plugins(host) if host is not None else []
-    if any(p.order < 0.5 for p in hp):
+    if any(is_collector(p.order) for p in hp):
         own.remove(builtin.CollectScene)  # the host collects its own instances
     found.add(own, "setpiece")
     if hp:

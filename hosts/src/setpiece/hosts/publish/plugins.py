@@ -33,6 +33,7 @@ import pyblish.api
 from setpiece.core.errors import AlreadyPublished, SetpieceError
 from setpiece.core.naming import normalize
 from setpiece.hosts.publish.actions import RepairAction
+from setpiece.hosts.publish.orders import INTEGRATE_FROM
 from setpiece.hosts.publish.session import (
     MANUAL_POLICIES,
     Session,
@@ -463,7 +464,7 @@ def _staging_or_say(plugin: Any, context: Any) -> Any:
     if s.staging is None or s.staging.state not in ("extracted", "integrating"):
         plugin.log.info("no complete staging folder: nothing to integrate")
         return None
-    failed = _failed_plugins(context, before=plugin.order, since=2.5)
+    failed = _failed_plugins(context, before=plugin.order, since=INTEGRATE_FROM)
     if failed:
         label = getattr(failed[0], "label", None) or failed[0].__name__
         plugin.log.info("%s failed: nothing to %s", label, _verb(plugin))

@@ -13,15 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
-
-STAGES = ((0.5, "collect"), (1.5, "validate"), (2.5, "extract"))
-
-
-def stage_of(order: float) -> str:
-    for limit, name in STAGES:
-        if order < limit:
-            return name
-    return "integrate"
+from setpiece.hosts.publish.orders import STAGES as STAGES
+from setpiece.hosts.publish.orders import stage_of as stage_of
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.hosts.publish.orders import is_integrator
 from setpiece.hosts.publish.report import PublishReport
 
 
@@ -58,7 +59,7 @@ def resume(
     session = Session(ws, None, None, asset_name=asset.name, repo_name=target,
                       planned_version=version, staging=staging, asset_source="resume")
     found = discover(None, ws)
-    plugins = [p for p in found.plugins if p.order >= 2.5]
+    plugins = [p for p in found.plugins if is_integrator(p.order)]
     ws.report(f"Resuming the publish of {asset.name} {version} from {staging.path}")
     report = run_plugins(
         session, plugins, sources=found.sources, borders=[], load_errors=found.errors,
