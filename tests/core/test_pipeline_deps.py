@@ -234,3 +234,60 @@ def test_noop_run_is_stats_only_and_sees_every_change(make_workspace: Any, run_c
     assert run_cli("-w", ws.root, "pipeline", "run", "Shot", "--json").json()["ran"] != []
     assert (pkg / "movie.txt").is_file()
     assert count(log) <= 5
+
+
+# a studio's stage template, shipped by a tool asset: concatenates the frames of DEP into OUT
+# behind a banner that names the tool's version
+TOOL_STAGE = '''import argparse, pathlib
+ap = argparse.ArgumentParser()
+ap.add_argument("--params")
+ap.add_argument("dep")
+ap.add_argument("out")
+a = ap.parse_args()
+body = b"".join(f.read_bytes() for f in sorted(pathlib.Path(a.dep).iterdir()))
+pathlib.Path(a.out).write_bytes(b"BANNER:" + body)
+'''
+
+
+def publish_tool(ws: Any, run_cli: Any, banner: str, first: bool) -> None:
+    if first:
+        ws.create("StudioMovie", kind="tool")
+        with ws.output("StudioMovie").editing() as doc:
+            doc["project"]["entry-points"]["setpiece.stages"] = {
+                "studio-movie": "studiomovie.stage"}
+    else:
+        assert run_cli("-w", ws.root, "bump", "StudioMovie", "micro").exit_code == 0
+    pkg = ws.output("StudioMovie").package_dir
+    (pkg / "stage.py").write_text(TOOL_STAGE.replace("BANNER", banner))
+    r = run_cli("-w", ws.root, "publish", "StudioMovie")
+    assert r.exit_code == 0, r.err
+
+
+@pytest.mark.slow
+def test_stage_template_from_a_tool_asset(make_workspace: Any, run_cli: Any) -> None:
+    author = make_workspace("tools")
+    publish_tool(author, run_cli, "studio v1", first=True)
+    shots = make_workspace("shots")
+    assert run_cli("-w", shots.root, "install", "StudioMovie", "--repo", "review").exit_code == 0
+    shots.create("Shot")
+    pkg = shots.output("Shot").package_dir
+    (pkg / "frames").mkdir()
+    (pkg / "frames" / "f1.txt").write_text("one ")
+    listed = run_cli("-w", shots.root, "pipeline", "templates", "--json").json()
+    assert {"name": "studio-movie", "asset": "StudioMovie", "module": "studiomovie.stage"}.items() \
+        <= next(r for r in listed if r["name"] == "studio-movie").items()
+    add(run_cli, shots, "movie", "--template", "studio-movie", "--dep", "frames",
+        "--out", "movie.txt")
+    assert "setpiece.core.stages.asset studiomovie.stage" in (pkg / "dvc.yaml").read_text()
+    assert run_cli("-w", shots.root, "pipeline", "run", "Shot", "--json").json()["ran"] == ["movie"]
+    assert (pkg / "movie.txt").read_text() == "studio v1:one "
+    # a new version of the tool is a changed dependency: the stage runs again with it
+    publish_tool(author, run_cli, "studio v2", first=False)
+    assert run_cli("-w", shots.root, "install", "StudioMovie==0.1.1", "--repo",
+                   "review").exit_code == 0
+    st = run_cli("-w", shots.root, "pipeline", "status", "Shot").out
+    assert "movie: stale (dependency" in st and "stage.py modified" in st, st
+    assert run_cli("-w", shots.root, "pipeline", "run", "Shot", "--json").json()["ran"] == ["movie"]
+    assert (pkg / "movie.txt").read_text() == "studio v2:one "
+    run_cli("-w", shots.root, "pipeline", "add", "Shot", "x", "--template", "nobody-has-it",
+            "--dep", "frames", "--out", "x.txt").user_error("no stage template 'nobody-has-it'")

@@ -169,6 +169,28 @@ def check_cycle(stages: Mapping[str, Any], first: str | None = None) -> None:
             visit(s)
 
 
+def asset_template(ws: Workspace, template: str) -> tuple[str, str] | None:
+    """A stage template an installed tool asset declares (``[project.entry-points.
+    "setpiece.stages"] NAME = "module"``): ``("Tool:path/of/module.py", module)``; the
+    module's file is a dependency of the stage, so a new version of the tool re-runs it."""
+    for asset in ws.installed_assets().values():
+        module = asset.entry_point_groups().get("setpiece.stages", {}).get(template)
+        if not module:
+            continue
+        base = Path(os.path.abspath(asset.package_dir))
+        site = Path(os.path.abspath(asset.site_packages)) if not asset.editable else base.parent
+        found = site.joinpath(*module.split("."))
+        found = found.with_suffix(".py") if found.with_suffix(".py").is_file() else found
+        from setpiece.core.files.pointers import is_inside
+
+        if not found.exists() or not is_inside(found, base) or found == base:
+            raise SetpieceError(
+                f"stage template '{template}' of {asset.name} names module {module}, which is "
+                f"not a module inside its package ({base}): fix its setpiece.stages entry point")
+        return f"{asset.name}:{found.relative_to(base).as_posix()}", module
+    return None
+
+
 def _parse_params(raw: Sequence[str]) -> dict[str, Any]:
     from ruamel.yaml import YAML
 
@@ -196,17 +218,24 @@ def add_stage(ws: Workspace, name: str, stage: str, cmd: str | None, deps: Seque
         )
     given = _parse_params(params)
     defaults: dict[str, Any] = {}
+    tool: tuple[str, str] | None = None  # (the tool asset's dep 'Tool:path', its module)
+    t: Any = None  # the Template
     if template is not None:
-        from setpiece.core.stages import TEMPLATES, command
+        from setpiece.core.stages import TEMPLATES, Template, command
 
         t = TEMPLATES.get(template)
         if t is None:
-            raise SetpieceError(f"no stage template '{template}': use one of {', '.join(TEMPLATES)}")
+            tool = asset_template(ws, template)
+            if tool is None:
+                raise SetpieceError(
+                    f"no stage template '{template}': use one of {', '.join(TEMPLATES)}, or "
+                    "one an installed tool asset declares (entry point group setpiece.stages)")
+            t = Template(template, tool[1], f"from {tool[0]}", "any", {})
         if cmd:
             raise SetpieceError("give --cmd or --template, not both")
         if len(deps) != 1 or len(outs) != 1:
             raise SetpieceError(f"template '{template}' takes one --dep ({t.dep}) and one --out")
-        unknown = sorted(set(given) - set(t.defaults))
+        unknown = sorted(set(given) - set(t.defaults)) if tool is None else []
         if unknown:
             raise SetpieceError(f"template '{template}' has no param '{unknown[0]}': its params "
                                 f"are {', '.join(t.defaults)}")
@@ -216,16 +245,14 @@ def add_stage(ws: Workspace, name: str, stage: str, cmd: str | None, deps: Seque
                             "--template (see 'setpiece pipeline templates')")
     if not outs:
         raise SetpieceError(f"stage '{stage}' has no --out: name the file or folder it writes")
-    resolved = [_dep(ws, pkg, d, name) for d in deps]
+    resolved = [_dep(ws, pkg, d, name) for d in [*deps, *([tool[0]] if tool else [])]]
     dep_rel = [r for r, _ in resolved]
     out_rel = [inside(pkg, o, "output", name) for o in outs]
     clash = sorted(set(dep_rel) & set(out_rel))
     if clash:
         raise SetpieceError(f"'{clash[0]}' is both a dependency and an output of stage '{stage}'")
-    if template is not None:
-        from setpiece.core.stages import TEMPLATES, command
-
-        cmd = command(TEMPLATES[template], stage, dep_rel[0], out_rel[0])
+    if template is not None and t is not None:
+        cmd = command(t, stage, dep_rel[0], out_rel[0])
     path = pkg / DVC_YAML
     data = load_yaml(path)
     stages = data.setdefault("stages", {})

@@ -98,20 +98,24 @@ def _captured() -> Iterator[list[str]]:
 
 
 @contextlib.contextmanager
-def _python_on_path() -> Iterator[None]:
+def _stage_env(ws: Workspace) -> Iterator[None]:
     """Stage commands say ``python`` (portable): make it the interpreter running setpiece,
-    which has setpiece's stage entries and the tools' packages."""
+    which has setpiece's stage entries and the tools' packages; ``SETPIECE_ASSET_PATH``:
+    the workspace's installed packages, for templates of tool assets (``stages.asset``)."""
     import sys
 
-    old = os.environ.get("PATH")
+    saved = {k: os.environ.get(k) for k in ("PATH", "SETPIECE_ASSET_PATH")}
+    old = saved["PATH"]
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), *([old] if old else [])])
+    os.environ["SETPIECE_ASSET_PATH"] = str(ws.site_packages)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("PATH", None)
-        else:
-            os.environ["PATH"] = old
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _no_pipeline(pkg: Path) -> SetpieceError:
@@ -298,7 +302,7 @@ def run(ws: Workspace, name: str, stage: str | None = None) -> dict[str, Any]:
     try:
         with _repo(ws, pkg) as repo:
             targets = _targets(repo, stage, name)
-            with _captured() as lines, _python_on_path():
+            with _captured() as lines, _stage_env(ws):
                 try:
                     ran = repo.reproduce(targets=targets)
                 except ReproductionError as exc:

@@ -62,17 +62,31 @@ def add(state: State, name: str, stage: str, cmd: str | None, template: str | No
 
 @pipeline.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def templates(as_json: bool) -> None:
-    """The built-in stage templates (for 'pipeline add --template') and their params."""
+@pass_state
+def templates(state: State, as_json: bool) -> None:
+    """Stage templates for 'pipeline add --template': built-in, and those of installed tool
+    assets (entry point group setpiece.stages) when run in a workspace."""
+    from setpiece.core.errors import SetpieceError
     from setpiece.core.stages import TEMPLATES
 
+    rows = [{"name": t.name, "summary": t.summary, "dep": t.dep, "params": t.defaults,
+             "asset": None, "module": f"setpiece.core.stages.{t.module}"}
+            for t in TEMPLATES.values()]
+    try:
+        ws = state.workspace()
+    except SetpieceError:
+        ws = None
+    if ws is not None:
+        for a in ws.installed_assets().values():
+            for n, module in a.entry_point_groups().get("setpiece.stages", {}).items():
+                rows.append({"name": n, "summary": f"{a.name} {a.version}: {module}",
+                             "dep": "any", "params": {}, "asset": a.name, "module": module})
     if as_json:
-        echo_json([{"name": t.name, "summary": t.summary, "dep": t.dep, "params": t.defaults}
-                   for t in TEMPLATES.values()])
+        echo_json(rows)
         return
-    for t in TEMPLATES.values():
-        shown = ", ".join(f"{k}={v}" for k, v in t.defaults.items())
-        click.echo(f"{t.name}: {t.summary}; --dep {t.dep}; params {shown}")
+    for r in rows:
+        shown = ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "--param KEY=VALUE"
+        click.echo(f"{r['name']}: {r['summary']}; --dep {r['dep']}; params {shown}")
 
 
 @pipeline.command()

@@ -9,7 +9,8 @@ PATH), so the command stays the same on every machine.
 
 The tools are the ``media`` extra of setpiece-core: ``imageio-ffmpeg`` (an ffmpeg binary)
 and ``openimageio``. Modules: ``common`` (sequences, params, atomic outputs), ``movie``,
-``web``, ``thumbnail``, ``contact_sheet``.
+``web``, ``thumbnail``, ``contact_sheet``; ``asset`` launches a template that an installed
+tool asset declares (entry point group ``setpiece.stages``: ``NAME = "module"``).
 """
 
 from __future__ import annotations
@@ -43,5 +44,8 @@ def command(template: Template, stage: str, dep: str, out: str) -> str:
     """The stage's ``cmd``: portable (no machine path), shell-quoted."""
     import shlex
 
-    return " ".join(["python", "-m", f"setpiece.core.stages.{template.module}", "--params",
+    builtin = TEMPLATES.get(template.name) is template
+    entry = ([f"setpiece.core.stages.{template.module}"] if builtin
+             else ["setpiece.core.stages.asset", shlex.quote(template.module)])
+    return " ".join(["python", "-m", *entry, "--params",
                      shlex.quote(stage), shlex.quote(dep), shlex.quote(out)])
