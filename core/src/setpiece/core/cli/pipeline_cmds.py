@@ -69,7 +69,7 @@ def templates(state: State, as_json: bool) -> None:
     from setpiece.core.errors import SetpieceError
     from setpiece.core.stages import TEMPLATES
 
-    rows = [{"name": t.name, "summary": t.summary, "dep": t.dep, "params": t.defaults,
+    rows: list[dict[str, Any]] = [{"name": t.name, "summary": t.summary, "dep": t.dep, "params": t.defaults,
              "asset": None, "module": f"setpiece.core.stages.{t.module}"}
             for t in TEMPLATES.values()]
     try:
