@@ -87,7 +87,7 @@ def test_two_layers_with_a_frame_by_frame_dependency(farm: Path, run_cli, monkey
     result = run_cli("farm", "submit", two_layer_job(farm), "--wait", "--workers", "2")
     assert result.exit_code == 0, result.err
     assert "done (14/14 chunks done)" in result.out
-    assert "render 4/4" in result.err and "check 10/10" in result.err  # progress
+    assert "render 4/4" not in result.err  # not a terminal: no progress line
     assert sorted(p.name for p in (farm / "out").glob("frame.*")) == [
         f"frame.{f:04d}.txt" for f in range(1, 11)]
     st = state(farm)
@@ -195,6 +195,20 @@ def test_kill_stops_a_running_job_and_retry_resumes_it(farm: Path, run_cli, monk
     result = run_cli("farm", "retry", job_id, "--wait")
     assert result.exit_code == 0, result.err
     assert len(runs(farm, "render.1")) == 2  # the killed attempt, then the one that finished
+
+
+def test_wait_draws_the_jobs_progress_on_a_terminal(farm: Path, run_in_terminal) -> None:
+    job = Job("quick", layers=[
+        Layer("render", command=[PY, "-c", "import time; time.sleep(0.3)"], frames="1-4"),
+        Layer("check", command=[PY, "-c", "pass"], frames="1-2", depends=["render"]),
+    ])
+    t = run_in_terminal("farm", "submit", save_job(job, farm / "quick.json"), "--wait",
+                        "--workers", "2")
+    assert t.exit_code == 0, t.raw
+    drawn = [part.split("\r")[0] for part in t.raw.split("\r\x1b[K")[1:] if part.strip()]
+    assert any(d.startswith("Job ") and ": render 4/4, check " in d for d in drawn), drawn
+    # erased before the end: the screen holds the result line only
+    assert len(t.screen) == 1 and t.screen[0].endswith(": done (6/6 chunks done)"), t.screen
 
 
 def test_a_crashing_worker_does_not_take_the_runner_down(farm: Path, run_cli) -> None:

@@ -63,7 +63,8 @@ class Task:
             self.nbytes = nbytes
         if note is not None:
             self.note = note
-        self.owner._changed()
+        # the last step is always drawn (a fast task would otherwise end on "0/1")
+        self.owner._changed(force=self.total is not None and self.done >= self.total)
 
     def advance(self, count: int = 1, nbytes: int = 0) -> None:
         self.update(self.done + count, nbytes=self.nbytes + nbytes)
@@ -165,11 +166,11 @@ class Progress:
                 self._draw()
 
     # -- drawing -------------------------------------------------------------------------
-    def _changed(self) -> None:
+    def _changed(self, force: bool = False) -> None:
         if not self.enabled:
             return
         with self._lock:
-            if self._tasks and time.monotonic() - self._last >= REDRAW_EVERY:
+            if self._tasks and (force or time.monotonic() - self._last >= REDRAW_EVERY):
                 self._draw()
 
     def _draw(self) -> None:

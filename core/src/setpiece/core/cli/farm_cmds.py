@@ -7,7 +7,6 @@ Other packages add subcommands through the ``setpiece.farm.cli`` entry point gro
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import click
@@ -64,15 +63,16 @@ def farm_config(state: State, backend_options: dict[str, Any] | None = None) -> 
 
 
 class Progress:
-    """Prints a job's progress on stderr, one line when the counts change (quiet: nothing)."""
+    """A job's progress on the progress line (``setpiece.core.progress``: a terminal's
+    stderr only, never with ``-q``, ``--json`` or a pipe): ``render 3/4 (1 running), check
+    0/10`` and the time the job has run."""
 
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.last = ""
-        self.started = time.monotonic()
+    def __init__(self, state: State) -> None:
+        self.line = state.progress
+        self.task: Any = None
 
     def __call__(self, status: Any) -> None:
-        if self.quiet:
+        if not self.line.enabled:
             return
         parts = []
         for layer, counts in status.layers.items():
@@ -83,10 +83,14 @@ class Progress:
             if counts.get("dead"):
                 part += f" ({counts['dead']} dead)"
             parts.append(part)
-        line = ", ".join(parts)
-        if line != self.last:
-            self.last = line
-            click.echo(f"[{time.monotonic() - self.started:6.1f}s] {line}", err=True)
+        if self.task is None:
+            self.task = self.line.task(f"Job {status.job_id}")
+        self.task.update(note=", ".join(parts))
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.task.close()
+            self.task = None
 
 
 def finish(status: Any, as_json: bool, handle: Any = None) -> None:
@@ -134,11 +138,16 @@ def submit_job(state: State, job: Any, backend: str | None, wait: bool, workers:
     from setpiece.core.farm.submitting import submit as submit_
 
     config, ws = farm_config(state, {"local": {"workers": workers}} if workers else None)
-    progress = Progress(state.quiet or as_json)
-    handle = submit_(job, backend=backend, ws=ws, wait=wait, progress=progress, config=config)
-    engine = config.backend_for(handle.backend)
-    if wait:
-        finish(engine.wait(handle), as_json, handle)
+    progress = Progress(state)
+    try:
+        handle = submit_(job, backend=backend, ws=ws, wait=wait, progress=progress,
+                         config=config)
+        engine = config.backend_for(handle.backend)
+        status = engine.wait(handle) if wait else None
+    finally:
+        progress.close()
+    if status is not None:
+        finish(status, as_json, handle)
         return
     if as_json:
         echo_json(handle.to_dict())
@@ -219,10 +228,14 @@ def retry(state: State, job: str, layer: str | None, wait: bool, as_json: bool) 
     if layer is not None:
         jd.job().layer(layer)
     engine, handle = backend_of(jd, config)
-    progress = Progress(state.quiet or as_json)
-    handle = engine.retry(handle, layer, wait=wait, progress=progress)
-    if wait:
-        finish(engine.wait(handle), as_json, handle)
+    progress = Progress(state)
+    try:
+        handle = engine.retry(handle, layer, wait=wait, progress=progress)
+        status = engine.wait(handle) if wait else None
+    finally:
+        progress.close()
+    if status is not None:
+        finish(status, as_json, handle)
     elif as_json:
         echo_json(handle.to_dict())
     else:

@@ -20,8 +20,6 @@ Order, so that nothing is ever half-visible and a killed sync resumes by running
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,23 +65,22 @@ class Plan:
 
 
 class _Progress:
-    """Throttled ``what: done/total`` lines on stderr, only on a terminal (``-q`` hides
-    them: they go through the workspace's reporter)."""
+    """``what: done/total`` on the workspace's progress line (``setpiece.core.progress``: a
+    terminal only, never with ``-q``/``--json``); fsspec's Callback protocol too, as
+    files.objects.copy_local calls it. Closed when all is done."""
 
     def __init__(self, ws: Workspace, what: str, total: int) -> None:
-        self.ws, self.what, self.total = ws, what, total
-        self.on = sys.stderr.isatty()
-        self.done = 0
-        self.last = 0.0
+        self.task = ws.progress.task(what, total) if total else None
+        self.done, self.total = 0, total
 
     def step(self, n: int = 1) -> None:
         self.done += n
-        now = time.monotonic()
-        if self.on and (now - self.last > 0.5 or self.done == self.total):
-            self.last = now
-            self.ws.report(f"{self.what}: {self.done}/{self.total}")
+        if self.task is not None:
+            self.task.update(self.done, total=self.total)
+            if self.done >= self.total:
+                self.task.close()
+                self.task = None
 
-    # fsspec's Callback protocol, as files.objects.copy_local calls it
     def set_size(self, size: int | None) -> None:
         self.total = size or 0
 
