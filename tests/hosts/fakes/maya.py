@@ -22,6 +22,13 @@ It models the scene the way Maya does, for the parts setpiece uses:
 - scene files: ``file(save=True)`` writes the scene (as JSON) and ``file(open=True)``
   reads it back and fires ``kAfterOpen`` callbacks;
 - UI: in batch mode menu commands fail like Maya's (no UI);
+- shelves (Maya's CommandsPython docs: shelfLayout, shelfButton, shelfTabLayout,
+  deleteUI): ``$gShelfTopLevel`` names the shelf tab layout; ``shelfLayout(name,
+  parent=)`` adds a shelf (a name in use gets a number, as Maya's UI names do;
+  ``exists=True`` asks), ``shelfTabLayout(top, query=True, childArray=True)`` lists
+  them (None when empty, as Maya's queries return), ``shelfButton(parent=, label=,
+  command=, sourceType=)`` adds a button (``sourceType`` is ``mel`` or ``python``; a
+  missing parent is a RuntimeError), ``deleteUI(name, layout=True)`` removes a shelf;
 - modelling, for publishing: ``polyCube`` (a transform and its ``mesh`` shape with 8
   vertices; ``createNode("mesh")`` is an empty mesh), ``polyEvaluate(vertex=True)`` (a
   message string, not a number, for a non-polygon object, as Maya does), object sets
@@ -114,6 +121,9 @@ class Node:
     points: list[tuple[float, float, float]] = field(default_factory=list)  # mesh vertices
 
 
+#: what ``$gShelfTopLevel`` holds in Maya: the tab layout of the shelves
+SHELF_TOP = "MayaWindow|toolBar2|MainShelfLayout|formLayout14|ShelfLayout"
+
 class FakeMaya:
     """The fake Maya session: scene state plus the module objects handed to setpiece."""
 
@@ -130,6 +140,8 @@ class FakeMaya:
         self.selection: list[str] = []
         self.scene_name = ""
         self.menus: dict[str, dict[str, Any]] = {}
+        #: shelf name -> its buttons ({label, command, sourceType, annotation, ...})
+        self.shelves: dict[str, list[dict[str, Any]]] = {}
         self.deferred: list[Callable[[], Any]] = []
         self.warnings: list[str] = []
         self.callbacks: dict[int, tuple[int, Callable[..., Any]]] = {}
@@ -273,6 +285,9 @@ class FakeMaya:
             "menu": self._menu,
             "menuItem": self._menu_item,
             "deleteUI": self._delete_ui,
+            "shelfLayout": self._shelf_layout,
+            "shelfTabLayout": self._shelf_tab_layout,
+            "shelfButton": self._shelf_button,
             "evalDeferred": self._eval_deferred,
             "warning": lambda *args, **_: self.warnings.append(" ".join(args)),
             "fileInfo": self._file_info,
@@ -746,7 +761,44 @@ class FakeMaya:
         self.menus[parent]["items"].append({"label": label, "divider": divider, "command": command, "annotation": annotation})
         return f"{parent}|item{len(self.menus[parent]['items'])}"
 
-    def _delete_ui(self, name: str, *, menu: bool = False) -> None:
+    def _shelf_layout(self, name: str = "", *, exists: bool = False, parent: str = "") -> Any:
+        if exists:
+            return name in self.shelves
+        self._no_ui("shelfLayout")
+        if parent != SHELF_TOP:
+            raise RuntimeError(f"shelfLayout: parent '{parent}' not found")
+        key, n = name or "shelfLayout1", 1
+        while key in self.shelves:
+            n += 1
+            key = f"{name}{n}"
+        self.shelves[key] = []
+        return key
+
+    def _shelf_tab_layout(self, name: str, *, query: bool = False, childArray: bool = False) -> Any:
+        self._no_ui("shelfTabLayout")
+        if name != SHELF_TOP or not (query and childArray):
+            raise RuntimeError(f"shelfTabLayout: only '{SHELF_TOP}' -query -childArray is modelled")
+        return list(self.shelves) or None
+
+    def _shelf_button(self, *, parent: str, label: str = "", command: Any = None,
+                      sourceType: str = "mel", annotation: str = "", image: str = "",
+                      imageOverlayLabel: str = "") -> str:
+        self._no_ui("shelfButton")
+        if parent not in self.shelves:
+            raise RuntimeError(f"shelfButton: shelf '{parent}' not found")
+        if sourceType not in ("mel", "python"):
+            raise RuntimeError(f"shelfButton: invalid sourceType '{sourceType}'")
+        self.shelves[parent].append({"label": label, "command": command, "sourceType": sourceType,
+                                     "annotation": annotation, "image": image,
+                                     "imageOverlayLabel": imageOverlayLabel})
+        return f"{parent}|shelfButton{len(self.shelves[parent])}"
+
+    def _delete_ui(self, name: str, *, menu: bool = False, layout: bool = False) -> None:
+        if layout:
+            if name not in self.shelves:
+                raise RuntimeError(f"Object '{name}' not found.")
+            del self.shelves[name]
+            return
         if name not in self.menus:
             raise RuntimeError(f"Object '{name}' not found.")
         del self.menus[name]
@@ -758,6 +810,8 @@ class FakeMaya:
     def _mel_eval(self, code: str) -> Any:
         if "$gMainWindow" in code:
             return "" if self.batch else "MayaWindow"
+        if "$gShelfTopLevel" in code:
+            return "" if self.batch else SHELF_TOP
         raise RuntimeError(f"mel: unknown code {code!r}")
 
     # -- maya.api.OpenMaya / maya.OpenMayaUI --------------------------------------------

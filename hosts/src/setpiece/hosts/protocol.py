@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -298,6 +298,15 @@ class SetupScene(Protocol):
     """The app's scene object handed to asset setup code (``ctx.scene``)."""
 
     def scene_handle(self) -> Any: ...
+
+
+@runtime_checkable
+class Shelves(Protocol):
+    """Shelves made from tool assets (Maya shelves): one shelf per asset, its buttons the
+    asset's ``setpiece.shelf`` entries. ``install_shelves`` replaces setpiece's shelves
+    with these (a shelf of an asset no longer installed goes away)."""
+
+    def install_shelves(self, shelves: Mapping[str, Sequence[MenuCommand]]) -> list[str]: ...
 
 
 @runtime_checkable

@@ -47,6 +47,7 @@ from setpiece.hosts.protocol import (
     OpenPolicy,
     SceneData,
     SceneLoad,
+    Shelves,
     Timers,
     ToolAddons,
 )
@@ -55,6 +56,8 @@ from setpiece.usd.status import Status, container_status
 log = logging.getLogger("setpiece.hosts")
 
 MENU_GROUP = "setpiece.menu"
+#: entry point group of a tool asset's shelf buttons (``"Randomise" = "pkg.mod:fn"``)
+SHELF_GROUP = "setpiece.shelf"
 ON_OPEN_CHOICES = ("update", "ask", "report", "off")
 #: scene-level property naming the output asset a scene belongs to
 SCENE_ASSET_KEY = "setpiece_asset"
@@ -304,6 +307,7 @@ class Runtime:
         self.configure_usd()
         ensure_importable(ws)
         self.host.install_menu(self.menu_commands(with_tools=True))
+        self.install_shelves()
         self.load_tool_assets()
         if not self.host.is_headless() and isinstance(self.host, Timers):
             try:
@@ -323,6 +327,39 @@ class Runtime:
             return list(self.host.load_tool_assets(self.workspace))
         except Exception as exc:  # never break the app's start-up
             self.log.warning("setpiece: tool assets not loaded: %s", exc)
+            return []
+
+    def shelf_commands(self) -> dict[str, list[MenuCommand]]:
+        """Each installed tool asset's shelf buttons (``setpiece.shelf``); none in safe
+        mode."""
+        from setpiece.hosts.setup_code import safe_mode
+
+        out: dict[str, list[MenuCommand]] = {}
+        if safe_mode(self.no_setup or None):
+            return out
+        try:
+            assets = self.workspace.installed_assets()
+        except SetpieceError:
+            return out
+        for asset in sorted(assets.values(), key=lambda a: a.name):
+            entries = sorted(asset.entry_point_groups().get(SHELF_GROUP, {}).items())
+            if entries:
+                out[asset.name] = [
+                    MenuCommand(label, self._runner(f"shelf:{label}", label, target),
+                                group=asset.name, tooltip=f"{label} ({asset.name} {asset.version})")
+                    for label, target in entries
+                ]
+        return out
+
+    def install_shelves(self) -> list[str]:
+        """The tool assets' shelves, through the host's optional ``install_shelves`` (Maya):
+        shelves of assets no longer installed go away. Never raises (logged)."""
+        if not isinstance(self.host, Shelves) or self.host.is_headless():
+            return []
+        try:
+            return list(self.host.install_shelves(self.shelf_commands()))
+        except Exception as exc:  # never break the app's start-up
+            self.log.warning("setpiece: shelves not installed: %s", exc)
             return []
 
     # -- menu --------------------------------------------------------------------

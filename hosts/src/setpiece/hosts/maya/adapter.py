@@ -39,7 +39,7 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,10 @@ _EXPORT_UNITS = {0.001: "mm", 0.01: "cm", 1.0: "m", 1000.0: "km", 0.0254: "inch"
                  0.3048: "foot", 0.9144: "yard", 1609.344: "mile"}  # fmt: skip
 PROXY_TYPE = "mayaUsdProxyShape"
 MENU_NAME = "setpieceMenu"
+#: the shelves setpiece makes from tool assets: ``setpiece_<Asset>``
+SHELF_PREFIX = "setpiece_"
+#: (shelf, label) -> command: what a shelf button runs (its command names it)
+SHELF_COMMANDS: dict[tuple[str, str], MenuCommand] = {}
 
 
 class MayaHost(HostBase):
@@ -338,6 +342,41 @@ class MayaHost(HostBase):
                 parent=menu,
             )
 
+    def install_shelves(self, shelves: Mapping[str, Sequence[MenuCommand]]) -> list[str]:
+        """One shelf per tool asset, ``setpiece_<Asset>``, under ``$gShelfTopLevel``; a
+        ``setpiece_`` shelf whose asset is gone is deleted (Maya saves shelves with its
+        prefs: without this an uninstalled asset's shelf would stay). Each button runs
+        Python that names the command (``run_shelf_button``), so a shelf Maya saved and
+        reloads stays valid. Returns the shelves made."""
+        from maya import cmds, mel
+
+        if self.is_headless():
+            return []
+        top = str(mel.eval("$setpieceTmp = $gShelfTopLevel"))
+        wanted = {SHELF_PREFIX + _ui_name(asset): list(commands)
+                  for asset, commands in shelves.items() if commands}
+        children: Any = cmds.shelfTabLayout(top, query=True, childArray=True)  # None: no shelf
+        for name in [str(n) for n in children or []]:
+            if name.startswith(SHELF_PREFIX):
+                cmds.deleteUI(name, layout=True)  # rebuilt below, or gone with its asset
+        SHELF_COMMANDS.clear()
+        made = []
+        for name, commands in sorted(wanted.items()):
+            shelf = str(cmds.shelfLayout(name, parent=top))
+            for command in commands:
+                SHELF_COMMANDS[(shelf, command.label)] = command
+                cmds.shelfButton(
+                    parent=shelf, label=command.label, annotation=command.tooltip or command.label,
+                    image="pythonFamily.png", imageOverlayLabel=command.label[:6],
+                    sourceType="python",
+                    # a script string (Maya's shelfButton -command takes one, and saves
+                    # it with the shelf; the stubs only list callables)
+                    command=("import setpiece.hosts.maya.adapter as a; "  # type: ignore[arg-type]
+                             f"a.run_shelf_button({shelf!r}, {command.label!r})"),
+                )
+            made.append(shelf)
+        return made
+
     def on_scene_opened(self, callback: Callable[[], None]) -> None:
         from maya.api import OpenMaya
 
@@ -574,6 +613,23 @@ def _get_string(node: str, attr: str) -> str | None:
         return None
     value = cmds.getAttr(f"{node}.{attr}")
     return None if value is None else str(value)
+
+
+def _ui_name(text: str) -> str:
+    """A Maya UI name from an asset name (letters, digits and underscores)."""
+    return "".join(c if c.isalnum() else "_" for c in text)
+
+
+def run_shelf_button(shelf: str, label: str) -> None:
+    """What a setpiece shelf button runs: its tool asset's command, as the menu does."""
+    command = SHELF_COMMANDS.get((shelf, label))
+    if command is None:
+        from maya import cmds
+
+        cmds.warning(f"setpiece: '{label}' is not available any more: restart Maya or reinstall "
+                     "the tool asset")
+        return
+    _menu_callback(command)()
 
 
 def _menu_callback(command: MenuCommand) -> Callable[..., None]:
