@@ -113,9 +113,12 @@ def one_run(base: Path, n: int, size: int, pycache: Path, pull_reps: int) -> dic
     remote = repos / "review" / "files"
     before = tree_bytes(remote)
     change(pkg / "frames", size)
-    run([SETPIECE, "-q", "-w", str(ws), "files", "add", "Shot", str(pkg / "frames")], env=env)
-    run([SETPIECE, "-q", "-w", str(ws), "bump", "Shot", "micro"], env=env)
-    out["republish"] = run([SETPIECE, "-q", "-w", str(ws), "publish", "Shot"], env=env)
+    # the row says add + bump + publish: all three are timed (it timed only publish)
+    out["republish"] = (
+        run([SETPIECE, "-q", "-w", str(ws), "files", "add", "Shot", str(pkg / "frames")], env=env)
+        + run([SETPIECE, "-q", "-w", str(ws), "bump", "Shot", "micro"], env=env)
+        + run([SETPIECE, "-q", "-w", str(ws), "publish", "Shot"], env=env)
+    )
     out["files growth MiB"] = (tree_bytes(remote) - before) / (1 << 20)
 
     # pull into a fresh workspace that installed the published asset

@@ -11,9 +11,11 @@ from __future__ import annotations
 import keyword
 import re
 
-from packaging.version import InvalidVersion, Version
-
 from setpiece.core.errors import BadInput
+
+TYPE_CHECKING = False  # packaging.version is imported when a version is parsed (start-up)
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 MAX_NAME_LENGTH = 64
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -61,6 +63,8 @@ def validate_name(name: str) -> str:
 
 def parse_version(text: str) -> Version:
     """Parse a SemVer-shaped PEP 440 version or raise a one-line error."""
+    from packaging.version import InvalidVersion, Version
+
     text = str(text).strip()
     if not _VERSION_RE.match(text):
         raise BadInput(
@@ -83,6 +87,8 @@ def bump(version: str, part: str) -> str:
     ``major``/``minor``/``micro`` of a pre-release or dev release finish it when the
     base matches (``1.3.0rc1`` + micro -> ``1.3.0``), like most release tools.
     """
+    from packaging.version import Version
+
     v = parse_version(version)
     major, minor, micro = v.release
     if part == "major":
@@ -116,6 +122,8 @@ def bump(version: str, part: str) -> str:
 
 def next_after(versions: list[str], base: str) -> str:
     """A version past every one in ``versions`` and ``base`` (micro bump of the newest)."""
+    from packaging.version import Version
+
     newest = max([parse_version(base), *(Version(v) for v in versions)])
     major, minor, micro = newest.release
     if newest.is_prerelease and Version(f"{major}.{minor}.{micro}") not in {
@@ -129,5 +137,7 @@ def next_in_line(versions: list[str], base: str) -> str:
     """The next free version of ``base``'s maintenance line (same major.minor): editing
     Table 1.3.0 while 2.0.0 exists gives 1.3.1 (or past the newest 1.3.x), so a bounded
     dependent (``Table<2``) can get the fix."""
+    from packaging.version import Version
+
     line = parse_version(base).release[:2]
     return next_after([v for v in versions if Version(v).release[:2] == line], base)

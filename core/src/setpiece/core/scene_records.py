@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from setpiece.core.fsutil import atomic_write_bytes
 from setpiece.core.naming import normalize
 
 FOLDER = "scenes"
@@ -97,6 +96,8 @@ def record_build(state_dir: Path, scene: Path, root: str, group: str,
     with contextlib.suppress(OSError):
         if path.read_bytes() == data:
             return
+    from setpiece.core.fsutil import atomic_write_bytes  # here: no-op rebuilds skip it
+
     atomic_write_bytes(path, data)
 
 
