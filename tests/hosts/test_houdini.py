@@ -344,7 +344,8 @@ def test_selftest_passes_against_the_fake(hou: FakeHou, tmp_path: Path, capsys: 
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("11 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("12 passed, 0 failed")
+    assert "PASS  tool assets on HOUDINI_OTLSCAN_PATH: no workspace" in out
     assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
     assert ("PASS  Reference LOP 2.0 file entries (per Houdini version): Houdini "
             f"{hou.version}: Chair: primpath1 /World/Chair, Table: primpath1 /World/Table") in out

@@ -321,11 +321,13 @@ def test_selftest_passes_against_the_fake(maya: FakeMaya, tmp_path: Path, capsys
     assert [name for name, _, _ in report.steps] == [
         "identity", "prepare scene", "load", "layout", "ls", "update", "export_usd",
         "proxies do not share their stage", "export root prim (per mayaUsd version)",
-        "export units and up axis (per mayaUsd version)", "save_scene", "reopen", "remove"
+        "export units and up axis (per mayaUsd version)", "tool assets on MAYA_PLUG_IN_PATH",
+        "save_scene", "reopen", "remove"
     ]
-    assert "user transform kept" in out and out.strip().endswith("13 passed, 0 failed")
+    assert "user transform kept" in out and out.strip().endswith("14 passed, 0 failed")
     assert "PASS  export units and up axis (per mayaUsd version): 1 m per unit, Z up " \
         "(-unit/-upAxis): the cube is 0.01 m wide" in out
+    assert "PASS  tool assets on MAYA_PLUG_IN_PATH: no workspace" in out
     assert "mayaUsd 0.31.0: root prim and default prim 'selftest'" in out
     assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
 

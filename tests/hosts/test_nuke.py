@@ -340,7 +340,8 @@ def test_selftest_passes_against_the_fake(nuke: FakeNuke, tmp_path: Path, capsys
 
     out = capsys.readouterr().out
     assert report.ok, out
-    assert "node and wiring kept" in out and out.strip().endswith("13 passed, 0 failed")
+    assert "node and wiring kept" in out and out.strip().endswith("14 passed, 0 failed")
+    assert "PASS  tool assets on NUKE_PATH: no workspace" in out
     assert "PASS  containers at their prim paths: Chair at /World/Chair" in out
     assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
     assert "PASS  GeoTransform Mask knob: Chair_layout: Mask knob 'mask' = '/World/Chair'" in out

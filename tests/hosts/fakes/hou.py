@@ -621,6 +621,31 @@ class FakeHou:
         return prims, xforms
 
     # -- the hou module ----------------------------------------------------------------
+    def houdini_path(self, path_variable: str | None = None) -> tuple[str, ...]:
+        """``hou.houdiniPath(path_variable)``: the components of a Houdini search path, in
+        order (sidefx.com/docs/houdini/hom/hou/houdiniPath.html: by default
+        ``HOUDINI_PATH``'s, else the named path's, e.g. ``HOUDINI_OTLSCAN_PATH``). In these
+        variables ``&`` stands for the path's default (sidefx.com/docs/houdini/basics/
+        houdinipath.html), which for ``HOUDINI_OTLSCAN_PATH`` is ``@/otls``, ``@`` being each
+        Houdini path folder (sidefx.com/docs/houdini9.1/assets/install). The fake's default
+        Houdini path is ``~/houdini<major.minor>`` then ``$HFS/houdini``
+        (``/opt/hfs<version>/houdini``); it models these two variables only."""
+        import os
+
+        major_minor = ".".join(self.version.split(".")[:2])
+        home = [os.path.expanduser(f"~/houdini{major_minor}"), f"/opt/hfs{self.version}/houdini"]
+        defaults = {"HOUDINI_PATH": home, "HOUDINI_OTLSCAN_PATH": [f"{h}/otls" for h in home]}
+        var = path_variable or "HOUDINI_PATH"
+        if var not in defaults:
+            raise NotImplementedError(f"the fake models HOUDINI_PATH and HOUDINI_OTLSCAN_PATH only, not {var}")
+        value = os.environ.get(var, "")
+        if not value:
+            return tuple(defaults[var])
+        out: list[str] = []
+        for part in value.split(os.pathsep):
+            out.extend(defaults[var] if part == "&" else [part] if part else [])
+        return tuple(out)
+
     def _make_module(self) -> types.ModuleType:
         hou = types.ModuleType("hou")
         fake = self
@@ -757,6 +782,7 @@ class FakeHou:
             "selectedNodes": lambda: tuple(n for n in self.all_nodes() if n._selected and not n.destroyed),
             "isUIAvailable": lambda: self.ui_available,
             "applicationVersionString": lambda: self.version,
+            "houdiniPath": self.houdini_path,
             "applicationVersion": lambda include_patch=False: tuple(int(p) for p in self.version.split(".")),
         }
         for name, value in attrs.items():

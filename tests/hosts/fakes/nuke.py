@@ -542,6 +542,18 @@ class FakeNuke:
             raise RuntimeError("menus are not available in terminal mode")
         return self.menus[name]
 
+    def _plugin_path(self) -> list[str]:
+        """``nuke.pluginPath()``: "The built-in default is ~/.nuke and the 'plugins' directory
+        from the same location the NUKE executable file is in. Setting the environment
+        variable $NUKE_PATH to a colon-separated list of directories will replace the ~/.nuke
+        with your own set of directories, but the plugins directory is always on the end"
+        (learn.foundry.com/nuke/developers/131/pythondevguide/_autosummary/nuke.pluginPath).
+        The fake's install folder is ``/usr/local/Nuke<version>/plugins``."""
+        import os
+
+        own = [p for p in os.environ.get("NUKE_PATH", "").split(os.pathsep) if p]
+        return (own or [os.path.expanduser("~/.nuke")]) + [f"/usr/local/Nuke{self.major}/plugins"]
+
     def _make_module(self, version: str) -> types.ModuleType:
         nuke = types.ModuleType("nuke")
         fake = self
@@ -578,6 +590,7 @@ class FakeNuke:
             "executeInMainThread": lambda call, args=(): self.main_thread.append((call, tuple(args))),
             "message": self._message,
             "ask": self._ask,
+            "pluginPath": self._plugin_path,
             "String_Knob": String_Knob,
             "File_Knob": File_Knob,
             "Tab_Knob": Tab_Knob,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from setpiece.hosts.houdini.adapter import HoudiniHost
 from setpiece.hosts.protocol import Container
 from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
+from setpiece.hosts.tool_check import tool_folders_step
 
 if TYPE_CHECKING:
     import hou
@@ -89,6 +90,14 @@ def _reference_entries(loaded: Sequence[Container], work: Any) -> str:
     return f"Houdini {hou.applicationVersionString()}: " + ", ".join(found)
 
 
+def _otl_scan_path() -> list[str]:
+    """The folders Houdini scans for digital assets, ``&`` and ``@`` expanded
+    (``hou.houdiniPath("HOUDINI_OTLSCAN_PATH")``)."""
+    import hou
+
+    return list(hou.houdiniPath("HOUDINI_OTLSCAN_PATH"))
+
+
 def run(
     host: HoudiniHost | None = None,
     *,
@@ -103,7 +112,8 @@ def run(
         transform=TransformProbe(set=_no_op, get=_wiring, label="node and wiring kept"),
         placement=_placement,
         extra_steps=[("Reference LOP 2.0 file entries (per Houdini version)",
-                      _reference_entries)],
+                      _reference_entries),
+                     tool_folders_step("houdini", "HOUDINI_OTLSCAN_PATH", _otl_scan_path)],
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from setpiece.hosts.maya.adapter import MayaHost
 from setpiece.hosts.protocol import Container
 from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
+from setpiece.hosts.tool_check import tool_folders_step
 
 
 def _set_transform(container: Container) -> None:
@@ -123,6 +124,13 @@ def _export_units(host: MayaHost) -> Any:
     return check
 
 
+def _plug_in_path() -> list[str]:
+    """Where Maya looks for plug-ins: ``MAYA_PLUG_IN_PATH`` as the running Maya has it
+    (Maya reads it from its environment and adds its own folders to it at start-up)."""
+    import os
+
+    return os.environ.get("MAYA_PLUG_IN_PATH", "").split(os.pathsep)
+
 def run(
     host: MayaHost | None = None,
     *,
@@ -139,7 +147,8 @@ def run(
         placement=_placement,
         extra_steps=[("proxies do not share their stage", _no_shared_stage),
                      ("export root prim (per mayaUsd version)", _export_root_prim(host)),
-                     ("export units and up axis (per mayaUsd version)", _export_units(host))],
+                     ("export units and up axis (per mayaUsd version)", _export_units(host)),
+                     tool_folders_step("maya", "MAYA_PLUG_IN_PATH", _plug_in_path)],
     )
 
 

@@ -23,6 +23,7 @@ from setpiece.hosts.nuke._nuke_api import import_nuke
 from setpiece.hosts.nuke.adapter import NukeHost
 from setpiece.hosts.protocol import Container
 from setpiece.hosts.selftest import SelftestReport, TransformProbe, run_selftest, selftest_argv
+from setpiece.hosts.tool_check import tool_folders_step
 
 
 def _wiring(container: Container) -> Any:
@@ -103,6 +104,12 @@ def _mask_knob(loaded: Sequence[Container], work: Path) -> str:
     return f"{placed[0].name()}: Mask knob '{names[0]}' = {placed[0][names[0]].value()!r}"
 
 
+def _plugin_path() -> list[str]:
+    """Where Nuke looks for gizmos and plug-ins (``nuke.pluginPath()``: NUKE_PATH's folders
+    in place of ~/.nuke, its own plugins folder last; Foundry's Python reference)."""
+    return list(import_nuke().pluginPath())
+
+
 def run(
     host: NukeHost | None = None,
     *,
@@ -123,7 +130,8 @@ def run(
         placement=None if classic else _placement(host, work),
         extra_steps=[("containers at their prim paths", _prim_paths),
                      ("GeoTransform Mask knob", _mask_knob),
-                     ("GeoExport writes USD", _export_is_usd(host))],
+                     ("GeoExport writes USD", _export_is_usd(host)),
+                     tool_folders_step("nuke", "NUKE_PATH", _plugin_path)],
     )
 
 
