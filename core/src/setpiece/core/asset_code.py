@@ -77,12 +77,11 @@ def load(ws: Any, ref: CodeRef, what: str) -> Any:
             f"uses Python {ws.python_version}: run setpiece from a Python {ws.python_version}"
         )
     _add_site(str(ws.site_packages))
-    module_name, _, attr = ref.target.partition(":")
-    _forget(module_name.strip())
+    from setpiece.core.targets import load, split
+
+    _forget(split(ref.target)[0])
     try:
-        obj: Any = importlib.import_module(module_name.strip())
-        for part in (attr.strip() or "main").split("."):
-            obj = getattr(obj, part)
+        obj: Any = load(ref.target, default="main")
     except Exception as exc:
         raise SetpieceError(f"the {what} of {ref.who} cannot be loaded ({ref.target}: "
                             f"{type(exc).__name__}: {' '.join(str(exc).split())}): fix or "

@@ -90,7 +90,6 @@ _FAST_REQ = re.compile(
     rf"({_SPEC}(?:[ \t]*,[ \t]*{_SPEC})*)?[ \t]*"
     rf"""(?:;[ \t]*extra[ \t]*==[ \t]*(?:'({_NAME})'|"({_NAME})")[ \t]*)?"""
 )
-_CANON = re.compile(r"[-_.]+")
 _MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 _MISSING_WIN = (21, 123, 1921)  # pathlib's _IGNORED_WINERRORS
 
@@ -101,7 +100,7 @@ _CANONICAL: dict[str, str] = {}
 def _canonical(name: str) -> str:
     out = _CANONICAL.get(name)
     if out is None:
-        out = _CANON.sub("-", name).lower()
+        out = normalize(name)
         if len(_CANONICAL) < 10_000:  # extra names: a handful
             _CANONICAL[name] = out
     return out

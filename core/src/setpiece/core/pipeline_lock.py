@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
+
+from setpiece.core.naming import normalize
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
@@ -135,7 +136,7 @@ def snapshot_after_run(pkg: Path, before: dict[str, Any]) -> dict[str, Any] | No
 
 def stamp_path(root: Path, name: str) -> Path:
     """``.setpiece/pipelines/<name>.json`` in the workspace (name normalised as PEP 503)."""
-    key = re.sub(r"[-_.]+", "-", name).lower()
+    key = normalize(name)
     return Path(root) / ".setpiece" / "pipelines" / f"{key}.json"
 
 

@@ -22,6 +22,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from setpiece.core.naming import normalize
+
 #: never handed to a DCC: each app ships its own (Qt, USD) or is an app itself (bpy)
 NEVER = frozenset({
     "usd-core", "pyside6", "pyside6-essentials", "pyside6-addons", "shiboken6",
@@ -35,8 +37,7 @@ _NOT_PACKAGES = frozenset({"tests", "test", "docs", "examples", "benchmarks"})
 _ROOT_DISTS = ("setpiece-hosts", "Qt.py")
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+_norm = normalize
 
 
 def package_roots() -> list[Path]:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.naming import normalize
 from setpiece.hosts import registry
 from setpiece.hosts.protocol import LaunchSpec
 
@@ -555,7 +556,7 @@ def check_build_spec(ws: Any, spec: str) -> str:
         )
     if not req.specifier:
         return req.name
-    key = re.sub(r"[-_.]+", "-", req.name).lower()
+    key = normalize(req.name)
     installed = ws.installed_assets().get(key)
     if installed is None:
         raise SetpieceError(

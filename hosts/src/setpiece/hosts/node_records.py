@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,19 +65,15 @@ def record_from_attrs(get: Callable[[str], str | None]) -> ContainerRecord | Non
     )
 
 
-_INVALID = re.compile(r"[^A-Za-z0-9_]")
-
-
 def node_name(record: ContainerRecord) -> str:
     """A node name every DCC accepts: letters, digits and ``_``, not starting with a digit.
 
     Built from the last element of the prim path (the container prim), else the asset.
     """
+    from setpiece.usd.interface import prim_name
+
     base = record.prim_path.rstrip("/").rsplit("/", 1)[-1] or record.asset
-    name = _INVALID.sub("_", base) or "container"
-    if name[0].isdigit():
-        name = "_" + name
-    return name
+    return prim_name(base or "container")
 
 
 def layer_path(record: ContainerRecord, root_layer: str | None = None) -> str:

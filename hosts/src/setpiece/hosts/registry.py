@@ -12,7 +12,6 @@ the same name wins over the built-in one: a studio can replace an adapter.
 
 from __future__ import annotations
 
-import importlib
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -57,19 +56,16 @@ def target(name: str) -> str:
 
 def load_class(name: str) -> Any:
     """Import and return the adapter class (or factory) registered as ``name``."""
+    from setpiece.core.targets import load
+
     spec = target(name)
-    module_name, _, attr = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        return load(spec)
     except ImportError as exc:
         raise SetpieceError(
             f"host adapter {name!r} ({spec}) cannot be imported ({exc}): install the package "
             "that provides it"
         )
-    obj: Any = module
-    for part in attr.split(".") if attr else []:
-        obj = getattr(obj, part)
-    return obj
 
 
 def get_host(name: str, **kwargs: Any) -> Any:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError, Unavailable
+from setpiece.core.naming import normalize
 from setpiece.hosts.protocol import (
     Asking,
     Container,
@@ -94,18 +95,17 @@ def commands() -> dict[str, tuple[str, str | Command]]:
 def _resolve(target: str | Command, what: str) -> Command:
     if callable(target):
         return target
-    module_name, _, attr = target.partition(":")
+    from setpiece.core.targets import load, split
+
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = load(target)
     except ImportError as exc:
         raise SetpieceError(
-            f"{what} is not available ({module_name} cannot be imported: {exc}): install the "
-            "package that provides it"
+            f"{what} is not available ({split(target)[0]} cannot be imported: {exc}): install "
+            "the package that provides it"
         )
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise SetpieceError(f"{what} is not available ({target} is missing): update setpiece")
+    except AttributeError:
+        raise SetpieceError(f"{what} is not available ({target} is missing): update setpiece")
     fn: Command = obj
     return fn
 
@@ -115,8 +115,7 @@ def current() -> Runtime | None:
     return _current
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+_norm = normalize
 
 
 # -- results ---------------------------------------------------------------------------

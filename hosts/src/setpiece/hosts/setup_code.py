@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from setpiece.core.asset_code import safe_mode as core_safe_mode
+from setpiece.core.naming import normalize
 from setpiece.hosts.protocol import Container, ContainerData, Host, SetupScene
 
 GROUP = "setpiece.setup"
@@ -129,10 +130,7 @@ class SetupReport:
 # -- discovery -------------------------------------------------------------------------
 
 
-def _norm(name: str) -> str:
-    import re
-
-    return re.sub(r"[-_.]+", "-", name).lower()
+_norm = normalize
 
 
 def discover(workspace: Any = None) -> dict[str, str]:
@@ -208,10 +206,9 @@ def dependency_order(
 
 
 def load_target(target: str) -> Callable[[SetupContext], Any]:
-    module_name, _, attr = target.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
-    for part in (attr or "setup").strip().split("."):
-        obj = getattr(obj, part)
+    from setpiece.core.targets import load
+
+    obj: Any = load(target, default="setup")
     if not callable(obj):
         raise TypeError(f"{target} is not callable")
     fn: Callable[[SetupContext], Any] = obj

@@ -11,13 +11,13 @@ by the requirement) but not loaded separately.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.naming import normalize
 
 if TYPE_CHECKING:  # packaging is imported when used: no-op rebuilds stay fast
     from packaging.requirements import Requirement
@@ -43,11 +43,6 @@ class AssetLike(Protocol):
     def requirements(self, group: str = "") -> list[Requirement]: ...
 
 
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
-def normalize(name: str) -> str:
-    return _SEPARATORS.sub("-", name).lower()
 
 
 def dependency_kind(req: Requirement) -> str:

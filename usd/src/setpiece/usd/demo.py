@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from setpiece.usd.metadata import StageMetadata
+
 #: sample asset -> box size in metres (x, y, z with y up)
 SIZES: dict[str, tuple[float, float, float]] = {
     "Chair": (0.45, 0.9, 0.45),
@@ -74,7 +76,7 @@ def prepare_asset(ws: Any, asset: Any) -> None:
     payload = Path(asset.package_dir) / "payload.usda"
     if size is None or not payload.exists():
         return
-    mpu = float(ws.config.settings.get("meters_per_unit", 0.01))
+    mpu = StageMetadata.from_settings(ws.config.settings).meters_per_unit
     write_box_payload(payload, prim_name(asset.name), size, mpu)
 
 
@@ -115,5 +117,5 @@ def demo_step(ws: Any, report: Callable[[str], None]) -> None:
     from setpiece.usd.workspace import build_workspace_scene
 
     result = build_workspace_scene(ws, "KitchenSet[build]")
-    write_layout(result.scene, float(ws.config.settings.get("meters_per_unit", 0.01)))
+    write_layout(result.scene, StageMetadata.from_settings(ws.config.settings).meters_per_unit)
     report(f"Built USD scene {result.scene} ({result.count} containers, laid out in its user layer)")

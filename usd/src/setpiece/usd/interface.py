@@ -290,12 +290,20 @@ def set_interface_version(path: Path, version: str) -> bool:
             f"{path} has no defaultPrim: set defaultPrim to the asset's prim "
             "('setpiece usd check' explains)"
         )
+    if not stamp_version(prim, version):
+        return False
+    return write_if_changed(Path(path), str(layer.ExportToString()))
+
+
+def stamp_version(prim: Any, version: str) -> bool:
+    """Set ``assetInfo.version`` on an interface layer's prim spec (``Sdf.PrimSpec``);
+    False when it already says ``version``. The one way a version is stamped."""
     info = dict(prim.assetInfo)
     if info.get("version") == str(version):
         return False
     info["version"] = str(version)
     prim.assetInfo = info
-    return write_if_changed(Path(path), str(layer.ExportToString()))
+    return True
 
 
 def rename_interface(path: Path, name: str, version: str) -> bool:

@@ -48,10 +48,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _load(target: str) -> click.Command:
-    import importlib
+    from setpiece.core.targets import load
 
-    module, _, attr = target.partition(":")
-    cmd = getattr(importlib.import_module(module), attr)
+    cmd = load(target)
     assert isinstance(cmd, click.Command)
     return cmd
 

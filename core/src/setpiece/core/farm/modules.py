@@ -14,7 +14,6 @@ pickled: workers import the class from the workspace's installed packages.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
@@ -42,17 +41,16 @@ class Module:
 
 
 def load_class(ref: str, where: str = "module") -> type:
-    module_name, _, attr = ref.partition(":")
+    from setpiece.core.targets import load, split
+
+    module_name, attr = split(ref)
     try:
-        module = importlib.import_module(module_name)
+        obj: Any = load(ref)
     except ImportError as exc:
         raise SetpieceError(f"{where} {ref}: cannot import {module_name} ({exc}): install the "
                             "package that holds it in the workspace")
-    obj: Any = module
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise SetpieceError(f"{where} {ref}: {module_name} has no {attr}: check the name")
+    except AttributeError:
+        raise SetpieceError(f"{where} {ref}: {module_name} has no {attr}: check the name")
     if not isinstance(obj, type) or not callable(getattr(obj, "execute", None)):
         raise SetpieceError(f"{where} {ref} is not a class with execute(frames)")
     return obj

@@ -68,14 +68,9 @@ def _asset_reactions(ws: Any) -> list[Reaction]:
 
 
 def _load(value: str) -> Any:
-    import importlib
+    from setpiece.core.targets import load
 
-    module, _, attr = value.partition(":")
-    obj: Any = importlib.import_module(module.strip())
-    for part in attr.strip().split("."):
-        if part:
-            obj = getattr(obj, part)
-    return obj
+    return load(value)
 
 
 __all__ = [

@@ -144,13 +144,10 @@ class Notify:
 
 
 def _load(target: str, what: str) -> Callable[..., Any]:
-    import importlib
+    from setpiece.core.targets import load
 
-    module, _, attr = target.partition(":")
     try:
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
+        obj: Any = load(target)
     except (ImportError, AttributeError) as exc:
         raise SetpieceError(f"{what} {target!r} cannot be loaded ({exc}): fix the name")
     if not callable(obj):

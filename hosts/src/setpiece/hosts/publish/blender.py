@@ -167,9 +167,9 @@ class CollectBlenderInstances(pyblish.api.ContextPlugin):
 
 
 def _fixed_name(name: str, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    if not base or base[0].isdigit():
-        base = "_" + base
+    from setpiece.usd.interface import prim_name
+
+    base = prim_name(name)
     candidate, n = base, 1
     while candidate in taken:
         n += 1

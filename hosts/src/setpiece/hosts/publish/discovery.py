@@ -77,11 +77,9 @@ def plugins_from(obj: Any) -> list[Any]:
 
 
 def _load_target(target: str) -> Any:
-    module_name, _, attr = target.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
-    for part in [p for p in attr.strip().split(".") if p]:
-        obj = getattr(obj, part)
-    return obj
+    from setpiece.core.targets import load
+
+    return load(target)
 
 
 def host_plugins(host: Host) -> list[Any]:

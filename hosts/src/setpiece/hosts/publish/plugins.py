@@ -23,7 +23,6 @@ from the session and the staging manifest only (never from the app), so
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -46,12 +45,10 @@ from setpiece.hosts.publish.session import (
 from setpiece.hosts.publish.staging import Staging
 
 FAMILY = "setpiece.usd"
-_PRIM_BAD = re.compile(r"[^A-Za-z0-9_]")
-
-
 def _prim_name(name: str) -> str:
-    out = _PRIM_BAD.sub("_", name)
-    return out if out and not out[0].isdigit() else "_" + out
+    from setpiece.usd.interface import prim_name
+
+    return prim_name(name)
 
 
 # -- collect -----------------------------------------------------------------------------
@@ -599,6 +596,7 @@ def write_interface(s: Any, staging: Any) -> tuple[Path, Path]:
     the asset's interface layer ``asset.usda`` payloads it, with the new version."""
     from pxr import Sdf
 
+    from setpiece.usd.interface import stamp_version
     from setpiece.usd.metadata import StageMetadata
 
     asset = s.asset
@@ -633,9 +631,7 @@ def write_interface(s: Any, staging: Any) -> tuple[Path, Path]:
                 f"{iface_path} has no defaultPrim: fix it ('setpiece usd check {asset.name}') "
                 "and resume"
             )
-        info = dict(prim.assetInfo)
-        info["version"] = version
-        prim.assetInfo = info
+        stamp_version(prim, version)
         payloads = [p.assetPath for p in prim.payloadList.GetAddedOrExplicitItems()]
         if "./geo.usda" not in payloads:
             prim.payloadList.Prepend(Sdf.Payload("./geo.usda"))

@@ -28,11 +28,10 @@ class HostSupport:
         (the UnitsExport capability)."""
         if self.ws is None or not self.can_convert_units():
             return {}
-        settings = self.ws.settings
-        return {
-            "up_axis": str(settings.get("up_axis", "Y")).upper(),
-            "meters_per_unit": float(settings.get("meters_per_unit", 0.01)),
-        }
+        from setpiece.hosts.publish.session import stage_settings
+
+        up_axis, meters_per_unit = stage_settings(self.ws)
+        return {"up_axis": up_axis, "meters_per_unit": meters_per_unit}
 
     def can_convert_units(self) -> bool:
         return isinstance(self.host, UnitsExport) and bool(self.host.export_units)
