@@ -212,6 +212,7 @@ def run_in_terminal() -> Callable[..., Terminal]:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
         full_env = {**os.environ, **(env or {})}
         full_env.pop("SETPIECE_NO_PROGRESS", None)
+        full_env["TERM"] = "xterm-256color"  # what a user's terminal says (CI may say dumb)
         proc = subprocess.Popen([str(SETPIECE), *(str(a) for a in args)], cwd=cwd,
                                 env=full_env, stdin=slave, stdout=slave, stderr=slave,
                                 close_fds=True)

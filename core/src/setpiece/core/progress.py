@@ -2,8 +2,8 @@
 
 One transient line on stderr, rewritten in place (``\\r`` and erase-to-end-of-line), as uv
 and git draw theirs: ``Fetching from blessed: 12/25 files, 150.3 MB (2.1s)``. It is drawn
-only when stderr is a terminal, never with ``-q`` or ``--json``, nor when
-``SETPIECE_NO_PROGRESS`` is set; otherwise every call here does nothing, so the Python API
+only when stderr is a terminal (not ``TERM=dumb``), never with ``-q`` or ``--json``,
+nor when ``SETPIECE_NO_PROGRESS`` is set; otherwise every call here does nothing, so the Python API
 (``Workspace.progress``, off unless the CLI turns it on) pays nothing.
 
 A task is opened around a piece of work and closed after it (a context manager); a task
@@ -117,7 +117,8 @@ class Progress:
             tty = bool(stream is not None and stream.isatty())
         except (AttributeError, ValueError):  # a closed or replaced stream
             tty = False
-        on = tty and not quiet and not as_json and not os.environ.get("SETPIECE_NO_PROGRESS")
+        on = (tty and not quiet and not as_json and not os.environ.get("SETPIECE_NO_PROGRESS")
+              and os.environ.get("TERM") != "dumb")  # a dumb terminal cannot erase a line
         return cls(stream, enabled=on)
 
     # -- tasks ---------------------------------------------------------------------------
