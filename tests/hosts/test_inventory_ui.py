@@ -599,3 +599,20 @@ def test_remove_asks_then_takes_the_containers_out(kitchen: tuple[Any, SceneHost
         assert "chair" in ws.installed_assets()  # the package stays installed
     finally:
         window.close()
+
+
+def test_rows_show_the_installed_versions_thumbnail(kitchen: tuple[Any, SceneHost, Any]) -> None:
+    from Qt import QtGui
+
+    ws, _host, runtime = kitchen
+    chair = ws.installed_assets()["chair"]
+    image = QtGui.QImage(24, 16, QtGui.QImage.Format.Format_RGB32)
+    image.fill(QtGui.QColor("#8d6e63"))
+    assert image.save(str(Path(chair.package_dir) / "thumbnail.png"))
+    window = _open(runtime)
+    try:
+        t = window.table
+        icons = {t.item(i, 0).text(): not t.item(i, 1).icon().isNull() for i in range(t.rowCount())}
+        assert icons == {node: node.startswith("Chair") for node in SCENE}
+    finally:
+        window.close()

@@ -22,9 +22,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.naming import normalize
 from setpiece.hosts.protocol import Container
 from setpiece.hosts.runtime import Change, Runtime
 from setpiece.hosts.ui.inventory_actions import (
@@ -105,6 +107,8 @@ def _window_class() -> Any:
             self._containers: list[Container] = []
             self._changes: list[Change] = []
             self._worker: threading.Thread | None = None
+            self._icons: dict[tuple[str, str], Any] = {}  # (asset, version) -> QIcon
+            self._installed: dict[str, Any] = {}
             self.setWindowTitle("setpiece inventory")
             self.resize(980, 560)
 
@@ -235,7 +239,23 @@ def _window_class() -> Any:
                     self._poll()
             return not self.fetching
 
+        def _thumbnail(self, row: Row) -> Any:
+            """The installed version's thumbnail (``thumbnail.png`` in its package) as an
+            icon, read once per asset version; None when it has none."""
+            key = (normalize(row.asset), row.installed or "")
+            if key not in self._icons:
+                self._icons[key] = None
+                asset = self._installed.get(normalize(row.asset))
+                path = Path(asset.package_dir) / "thumbnail.png" if asset is not None else None
+                if path is not None and path.is_file():
+                    self._icons[key] = QtGui.QIcon(str(path))
+            return self._icons[key]
+
         def _recompute(self) -> None:
+            try:
+                self._installed = dict(self.runtime.workspace.installed_assets())
+            except SetpieceError:
+                self._installed = {}
             self.rows = rows_for(self._containers, self._changes, self.versions)
             self._fill()
 
@@ -265,6 +285,8 @@ def _window_class() -> Any:
                         item.setToolTip("click to choose another version")
                     if j == 0:
                         item.setData(user_role, row.node)
+                    elif j == 1 and (icon := self._thumbnail(row)) is not None:
+                        item.setIcon(icon)
                     elif j == len(HEADERS) - 1:
                         item.setToolTip(hint)
                         if row.outdated:
