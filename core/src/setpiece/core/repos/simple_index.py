@@ -126,8 +126,8 @@ def yank_reason(root: Path, wheel_name: str) -> str | None:
 
 def write_project_index(
     root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = (),
-    rewrite: Sequence[Path] = (), durable: bool = True,
-) -> None:
+    rewrite: Sequence[Path] = (), durable: bool = True, known: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Rewrite ``simple/<project>/index.html`` under a lock.
 
     With ``wheels`` (what ``reindex`` found on disk) the page lists exactly those. Without,
@@ -137,6 +137,7 @@ def write_project_index(
     one. Wheels copied in by other tools appear after ``setpiece repo reindex``. The rows of
     ``rewrite`` are made again (a yank: PEP 592 ``data-yanked``). ``durable=False``: the
     pages are written whole but not fsynced (``repo sync`` fsyncs their folders at its end).
+    ``known``: rows a reindex already has for unchanged wheels. Returns the page's rows.
     """
     project = normalize(project)
     simple = root / "simple"
@@ -152,7 +153,8 @@ def write_project_index(
             redo = {p.name for p in rewrite}
             wheels = [p for p in [*added, *rewrite] if p.name not in rows or p.name in redo]
         for wheel in wheels:
-            rows[wheel.name] = _row(wheel, durable=durable)
+            found = known.get(wheel.name) if known else None
+            rows[wheel.name] = found if found is not None else _row(wheel, durable=durable)
         body = "\n".join(rows[name] for name in sorted(rows))
         text = (
             f"<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\">"
@@ -163,6 +165,7 @@ def write_project_index(
             atomic_write_text(page, text, durable=durable)
         if is_new or not (simple / "index.html").exists():
             add_to_root_index(root, project, durable=durable)
+    return rows
 
 
 _ROOT_LINK_RE = re.compile(r'<a href="([^"/]+)/">')
@@ -217,6 +220,21 @@ def _refused(wheel: Path) -> bool:
     return False
 
 
+def _yanked(root: Path) -> dict[str, str]:
+    """Every yanked wheel's reason (one listing of the markers' folder)."""
+    folder = root / ".setpiece" / "yanked"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return {}
+    out = {}
+    for name in names:
+        reason = yank_reason(root, name)
+        if reason is not None:
+            out[name] = reason
+    return out
+
+
 def _flush(root: Path, projects: dict[str, list[Path]]) -> None:
     """Make what a reindex wrote durable at once: ``sync()`` where the OS has it (one call
     for every file and folder), else an fsync of each page, metadata file and folder."""
@@ -240,29 +258,53 @@ def reindex(root: Path, skipped: list[str] | None = None) -> int:
     A corrupted or unsafe wheel is left out of the index (uv never sees it) and its one-line
     reason appended to ``skipped``: one bad wheel does not stop the others being indexed.
     """
+    import time
+
     from setpiece.core.errors import SetpieceError
+    from setpiece.core.repos import reindex_cache
     from setpiece.core.wheels import check_wheel
 
+    made = time.time_ns()
+    cached, cached_made = reindex_cache.load(root)
+    yanked = _yanked(root)
     projects: dict[str, list[Path]] = {}
     refused: set[str] = set()
+    known: dict[str, str] = {}
+    keys: dict[str, reindex_cache.Key | None] = {}
     with os.scandir(root) as it:  # one listing for the whole repo, not one per project
-        for entry in it:
-            wn = parse_wheel_name(entry.name)
-            if wn:
-                try:
-                    check_wheel(Path(entry.path))
-                except SetpieceError as exc:
-                    if skipped is not None:
-                        skipped.append(str(exc))
-                    refused.add(wn.project)
-                    continue
-                projects.setdefault(wn.project, []).append(Path(entry.path))
+        entries = {e.name: e for e in it}
+    for name, entry in entries.items():
+        wn = parse_wheel_name(name)
+        if not wn:
+            continue
+        keys[name] = reindex_cache.key(entry, entries.get(name + ".metadata"), yanked.get(name))
+        row = reindex_cache.reusable(cached.get(name), keys[name], cached_made)
+        if row is not None:
+            known[name] = row  # unchanged since it was checked: no zip opened
+        else:
+            try:
+                check_wheel(Path(entry.path))
+            except SetpieceError as exc:
+                if skipped is not None:
+                    skipped.append(str(exc))
+                refused.add(wn.project)
+                continue
+        projects.setdefault(wn.project, []).append(Path(entry.path))
     (root / "simple").mkdir(exist_ok=True)
     # Durability in one batch: every page and metadata file is written whole (temp +
     # rename: a killed reindex leaves each file old or new, never cut), without its own
     # two fsyncs (~24,000 of them for 10,000 wheels: 19 s); then one flush of everything.
+    rows: dict[str, str] = {}
     for p in sorted(projects):
-        write_project_index(root, p, sorted(projects[p]), durable=False)
+        rows.update(write_project_index(root, p, sorted(projects[p]), durable=False,
+                                        known=known))
+    keep = {}
+    for name, row in rows.items():
+        k = keys.get(name) or reindex_cache.key(
+            str(root / name), str(root / (name + ".metadata")), yanked.get(name))
+        if k is not None:
+            keep[name] = (k, row)
+    reindex_cache.save(root, made, keep)
     _flush(root, projects)
     # a project whose only wheels were refused loses its page (never another project's:
     # one published meanwhile has a page this listing did not see)
