@@ -91,7 +91,7 @@ def update_containers(
     for row in rows:
         rec = row.container.record
         if row.installed is None:
-            skipped[row.node] = f"{rec.asset} is not installed ('setpiece install {rec.asset}')"
+            skipped[row.node] = f"{rec.asset} is not installed (install it with the Loader)"
             continue
         installed_version = row.installed
         target = row.target or installed_version

@@ -114,7 +114,8 @@ class Row:
         """What the status means and what to do about it."""
         rec = self.container.record
         if self.status == "not-installed":
-            return f"{rec.asset} is not installed in the workspace: run 'setpiece install {rec.asset}'"
+            return (f"{rec.asset} is not installed in the workspace: install it with "
+                    "setpiece > Loader (Load)")
         requirement = rec.requirement or rec.asset
         if self.status == "outdated":
             if self.target:
@@ -141,11 +142,13 @@ class Row:
         if self.status == "held":
             by = str(rec.extra.get("requiredBy", "")) if rec.extra else ""
             owner = f" ({rec.kind}{', required by ' + by if by else ''})"
-            change = "change the requirement with 'setpiece require' to take it"
+            change = ("click its Scene version to take another one anyway, or have the "
+                      "requirement changed ('setpiece require') to take it for good")
             if by:
                 change = (
-                    f"change the requirement with 'setpiece require {by.split(',')[0]} "
-                    f"\"{rec.asset}...\"' to take it"
+                    "click its Scene version to take another one anyway, or have the "
+                    f"requirement changed ('setpiece require {by.split(',')[0]} "
+                    f"\"{rec.asset}...\"') to take it for good"
                 )
             if self.installed and self.installed != rec.version:
                 return (
