@@ -127,7 +127,14 @@ def _no_pipeline(pkg: Path) -> SetpieceError:
 
 @contextlib.contextmanager
 def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
-    from setpiece.core.files.store import DEFAULT_LINKS, _quiet_dvc_logging, cache_root
+    from setpiece.core.files.store import (
+        DEFAULT_LINKS,
+        ROOT_EDIT_LINKS,
+        _is_root,
+        _link_types,
+        _quiet_dvc_logging,
+        cache_root,
+    )
     from setpiece.core.pipeline_add import check_cycle, refresh_asset_deps
     from setpiece.core.pipeline_lock import stages
 
@@ -140,8 +147,11 @@ def _repo(ws: Workspace, pkg: Path) -> Iterator[Any]:
     _quiet_dvc_logging()
     from dvc.repo import Repo
 
-    links = ws.config.section("files").get("link", DEFAULT_LINKS)
-    links = ",".join([links] if isinstance(links, str) else [str(x) for x in links])
+    # outputs are files of an output asset: linked as its tracked files are ([files]
+    # edit_link; for root a reflink or a copy, since read-only links protect nothing there)
+    cfg = ws.config.section("files")
+    links = ",".join(_link_types(cfg, "edit_link", ROOT_EDIT_LINKS if _is_root()
+                                 else _link_types(cfg, "link", DEFAULT_LINKS)))
     with _cwd(pkg):
         if not (pkg / ".dvc").is_dir():
             with _captured():
