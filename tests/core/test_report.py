@@ -45,7 +45,7 @@ def test_report_after_commands(make_workspace, run_cli, monkeypatch: pytest.Monk
     assert r.out.strip() == str(out.resolve())
     files = _zip(out)
     assert set(files) == {"manifest.json", "last-error.txt", "actions.jsonl", "setpiece.toml",
-                          "events.jsonl", "environment.txt"}
+                          "events.jsonl", "environment.txt", "spans.jsonl"}
     for name, text in files.items():
         assert "secret" not in text and "tok-12345" not in text, name
     m = json.loads(files["manifest.json"])
@@ -66,8 +66,14 @@ def test_report_after_commands(make_workspace, run_cli, monkeypatch: pytest.Monk
     listed = json.loads(run_cli("-w", ws.root, "list", "--json").out)
     assert m["installed_assets"] == listed
     assert [(a["name"], a["version"]) for a in listed] == [("Chair", "0.1.0")]
+    # the recent spans: the bug's command, an error with its (redacted) traceback
+    spans = [json.loads(ln) for ln in files["spans.jsonl"].splitlines()]
+    (boom_span,) = [s for s in spans if s["name"] == "setpiece boom"]
+    assert boom_span["status"]["status_code"] == "ERROR"
+    assert "RuntimeError: kaboom" in boom_span["events"][0]["attributes"]["exception.stacktrace"]
     # the local files are secret-free too
     local = (ws.state_dir / "actions.jsonl").read_text() + (ws.state_dir / "last-error.txt").read_text()
+    local += (ws.state_dir / "telemetry" / "spans.jsonl").read_text()
     assert "secret" not in local
 
 

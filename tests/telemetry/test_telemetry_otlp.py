@@ -5,7 +5,6 @@ once on stderr."""
 from __future__ import annotations
 
 import socket
-import statistics
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -74,10 +73,14 @@ def test_the_standard_otel_variables_configure_it(run_setpiece: Any, make_worksp
     assert named(ws.root, "setpiece list")  # still in the files
 
 
-def _timed(run_setpiece: Any, ws: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _exit_delay(run_setpiece: Any, ws: Any) -> tuple[float, Any]:
+    """Run ``setpiece list``; the seconds from the end of its command span (in the files)
+    to the process having exited: what exporting at exit costs, without start-up noise."""
     result = run_setpiece("-w", ws.root, "list")
-    return time.perf_counter() - start, result
+    returned = time.time()
+    ended = datetime.fromisoformat(named(ws.root, "setpiece list")[-1]["end_time"]
+                                   .replace("Z", "+00:00")).timestamp()
+    return returned - ended, result
 
 
 @pytest.mark.slow
@@ -87,26 +90,27 @@ def test_a_collector_that_is_down_costs_nothing_and_warns_once(
     up, down = make_workspace("up"), make_workspace("down")
     _configure(up, receiver.url)
     _configure(down, f"http://127.0.0.1:{closed_port}")
-    up_times, down_times = [], []
+    up_delays, down_delays = [], []
     for _ in range(5):  # interleaved: the machine's load hits both alike
-        seconds, result = _timed(run_setpiece, up)
+        seconds, result = _exit_delay(run_setpiece, up)
         assert result.exit_code == 0 and result.err == "", result.err
-        up_times.append(seconds)
-        seconds, result = _timed(run_setpiece, down)
+        up_delays.append(seconds)
+        seconds, result = _exit_delay(run_setpiece, down)
         assert result.exit_code == 0, result.err
         lines = result.err.splitlines()
         assert len(lines) == 1, result.err  # exactly one warning, never an error
         assert lines[0].startswith("warning: telemetry: could not send to the collector at "
                                    f"http://127.0.0.1:{closed_port}")
         assert "Traceback" not in result.err and "error" not in result.err.lower()
-        down_times.append(seconds)
+        down_delays.append(seconds)
     # the command itself: its span (from the files) is as long with the collector down
+    # (the least of 5 runs each: this shared 2-core machine's load only ever adds)
     up_spans = [_seconds(s) for s in named(up.root, "setpiece list")]
     down_spans = [_seconds(s) for s in named(down.root, "setpiece list")]
     assert len(down_spans) == 5  # the files still got every span
-    assert statistics.median(down_spans) < statistics.median(up_spans) + 0.05, (up_spans, down_spans)
-    # exit is not held: the whole process takes no longer than with the collector up
-    assert statistics.median(down_times) < statistics.median(up_times) + 0.1, (up_times, down_times)
+    assert min(down_spans) < min(up_spans) + 0.05, (up_spans, down_spans)
+    # exit is not held: from the command's end to the process gone, as with the collector up
+    assert min(down_delays) < min(up_delays) + 0.1, (up_delays, down_delays)
 
 
 @pytest.mark.slow
@@ -120,14 +124,14 @@ def test_a_collector_that_never_answers_holds_exit_at_most_the_shutdown_timeout(
         up, stuck = make_workspace("up"), make_workspace("stuck")
         _configure(up, receiver.url)
         _configure(stuck, f"http://127.0.0.1:{hung.getsockname()[1]}", "shutdown_timeout = 0.2\n")
-        up_times, stuck_times = [], []
+        up_delays, stuck_delays = [], []
         for _ in range(3):
-            seconds, result = _timed(run_setpiece, up)
-            up_times.append(seconds)
-            seconds, result = _timed(run_setpiece, stuck)
+            seconds, result = _exit_delay(run_setpiece, up)
+            up_delays.append(seconds)
+            seconds, result = _exit_delay(run_setpiece, stuck)
             assert result.exit_code == 0
             assert len(result.err.splitlines()) == 1 and "no answer within 0.2 s" in result.err
-            stuck_times.append(seconds)
-        assert statistics.median(stuck_times) < statistics.median(up_times) + 0.2 + 0.15
+            stuck_delays.append(seconds)
+        assert min(stuck_delays) < min(up_delays) + 0.2 + 0.15, (up_delays, stuck_delays)
     finally:
         hung.close()

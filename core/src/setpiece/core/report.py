@@ -4,7 +4,8 @@ The zip holds ``manifest.json`` (versions, platform, installed assets, configure
 what is included and what is missing), ``last-error.txt`` (the last unexpected error with
 its traceback), ``actions.jsonl`` (the recent commands, see ``setpiece.core.actions``),
 ``environment.txt`` (the process environment, secrets removed: see :func:`environment`),
-``setpiece.toml`` (credentials redacted) and ``events.jsonl`` (the last workspace events).
+``setpiece.toml`` (credentials redacted), ``events.jsonl`` (the last workspace events) and
+``spans.jsonl`` (the last telemetry spans: what the recent commands did, and how long).
 The DCC's "Report a problem" menu item writes the same, naming the app and its version.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 from setpiece.core import actions
 
 EVENTS_KEPT = 200
+SPANS_KEPT = 500
 _SECRET_KEY = actions.SECRET_KEY
 
 
@@ -158,6 +160,25 @@ def _add_workspace(ws: Any, manifest: dict[str, Any], files: dict[str, str]) -> 
         manifest["missing"].append(f"events: {exc}")
     files["events.jsonl"] = "".join(json.dumps(e, sort_keys=True, default=str) + "\n"
                                     for e in events)
+    spans = _tail(ws.state_dir / "telemetry" / "spans.jsonl", SPANS_KEPT)
+    if spans:
+        files["spans.jsonl"] = spans
+
+
+def _tail(path: Path, lines: int) -> str:
+    """The last ``lines`` lines of ``path`` (read from the end: the file may be 16 MiB)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - lines * 4096))
+            data = fh.read()
+    except OSError:
+        return ""
+    kept = data.splitlines(keepends=True)
+    if size > len(data):
+        kept = kept[1:]  # the first one may be cut
+    return b"".join(kept[-lines:]).decode("utf-8", errors="replace")
 
 
 def write(out: Path | None, workspace_path: str | None = None,

@@ -210,7 +210,8 @@ class Engine:
             span.set(status=outcome.status, output_changed=outcome.output_changed)
             if outcome.status == "failed":
                 span.fail(outcome.error, "reaction")
-            return outcome
+        telemetry.flush()  # the service runs for days: its metrics reach the files as it goes
+        return outcome
 
     def _run_one(
         self,

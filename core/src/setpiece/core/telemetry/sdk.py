@@ -75,8 +75,9 @@ def clean(attributes: Mapping[str, Any]) -> dict[str, Any]:
 class Handle:
     """What ``telemetry.span`` yields: set attributes, mark the span failed."""
 
-    def __init__(self, span: trace.Span, name: str) -> None:
+    def __init__(self, span: trace.Span, name: str, secrets: frozenset[str] = frozenset()) -> None:
         self.span = span
+        self.secrets = secrets
         self.name = name
         self.error: str | None = None
 
@@ -92,7 +93,7 @@ class Handle:
 
         self.error = kind
         self.span.set_attribute("error.type", kind)
-        self.span.set_status(Status(StatusCode.ERROR, redact_urls(message)[:500]))
+        self.span.set_status(Status(StatusCode.ERROR, redact_urls(message, self.secrets)[:500]))
 
     @property
     def traceparent(self) -> str | None:
@@ -116,6 +117,7 @@ class Pipeline:
         if settings.workspace:
             attrs["setpiece.workspace"] = settings.workspace
         resource = Resource.create(attrs)
+        self.secrets = settings.secrets
         self.tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         readers: list[MetricReader] = []
         self.file_reader: MetricReader | None = None
@@ -197,7 +199,7 @@ class Pipeline:
         with self.tracer.start_as_current_span(name, context=context, attributes=attrs,
                                                links=links, record_exception=False,
                                                set_status_on_exception=False) as span:
-            handle = Handle(span, name)
+            handle = Handle(span, name, self.secrets)
             try:
                 yield handle
             except BaseException as exc:
@@ -220,7 +222,8 @@ class Pipeline:
         handle.fail(message, kind)
         stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         handle.span.record_exception(exc, attributes={
-            "exception.message": redact_urls(message), "exception.stacktrace": redact_urls(stack)})
+            "exception.message": redact_urls(message, self.secrets),
+            "exception.stacktrace": redact_urls(stack, self.secrets)})
 
     def past_span(self, name: str, seconds: float, error: str | None,
                   attributes: Mapping[str, Any]) -> None:
@@ -229,7 +232,7 @@ class Pipeline:
         end = time.time_ns()
         span = self.tracer.start_span(name, start_time=end - int(max(seconds, 0.0) * 1e9),
                                       attributes=clean(attributes))
-        handle = Handle(span, name)
+        handle = Handle(span, name, self.secrets)
         if error:
             handle.fail(error, error.split(":", 1)[0])
         span.end(end_time=end)

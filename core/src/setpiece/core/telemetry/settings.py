@@ -36,6 +36,8 @@ class Settings:
     export_timeout: float = 0.5
     shutdown_timeout: float = 0.5
     workspace: str | None = None
+    #: passwords and tokens in setpiece.toml: an error quoting one never puts it in a span
+    secrets: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
@@ -60,19 +62,23 @@ def find_root(start: Path | str | None = None) -> Path | None:
     return None
 
 
-def _section(root: Path | None) -> dict[str, Any]:
+def _section(root: Path | None) -> tuple[dict[str, Any], frozenset[str]]:
+    """``[telemetry]`` of ``root``'s setpiece.toml, and the secrets the file holds."""
     if root is None:
-        return {}
+        return {}, frozenset()
     try:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    from setpiece.core.actions import secrets_in
+
     try:
-        data = tomllib.loads((root / CONFIG_NAME).read_text(encoding="utf-8-sig"))
+        text = (root / CONFIG_NAME).read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except (OSError, ValueError):  # the command itself says what is wrong with the file
-        return {}
+        return {}, frozenset()
     section = data.get("telemetry", {})
-    return section if isinstance(section, dict) else {}
+    return (section if isinstance(section, dict) else {}), frozenset(secrets_in(text))
 
 
 def _flag(value: str | None) -> bool | None:
@@ -90,7 +96,7 @@ def _seconds(value: Any, default: float) -> float:
 def load(root: Path | None) -> Settings:
     """The settings for workspace ``root`` (None: outside a workspace, files in
     ``$SETPIECE_HOME/telemetry``)."""
-    cfg = _section(root)
+    cfg, secrets = _section(root)
     env = os.environ
     enabled = cfg.get("enabled", True) is not False and _flag(env.get("OTEL_SDK_DISABLED")) is not True
     files: Path | None = None
@@ -118,4 +124,5 @@ def load(root: Path | None) -> Settings:
         export_timeout=_seconds(cfg.get("export_timeout"), 0.5),
         shutdown_timeout=_seconds(cfg.get("shutdown_timeout"), 0.5),
         workspace=str(root) if root is not None else None,
+        secrets=secrets,
     )
