@@ -231,7 +231,8 @@ def _fast_requirement(m: re.Match[str], text: str) -> Requirement:
         req.extras = {extras}  # one name: no blanks inside (see _FAST_REQ)
     req.spec_text = spec
     req.marker = None
-    return req
+    out: Requirement = req
+    return out
 
 
 _VALID_SPECS: set[str] = {""}
@@ -250,7 +251,7 @@ def _lazy_class() -> Any:
         _spec: SpecifierSet
         spec_text: str
 
-        @property  # type: ignore[override]
+        @property
         def specifier(self) -> SpecifierSet:
             try:
                 spec = self._spec

@@ -6,6 +6,7 @@ Light at import: click and the core CLI helpers only; ``pxr`` loads when a comma
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -109,7 +110,7 @@ def build(state: State, spec: str, out: Path | None, group: str | None, layout: 
     click.echo(result.summary())
 
 
-def _records(ws: object, file: Path) -> list:
+def _records(ws: object, file: Path) -> list[Any]:
     from setpiece.usd.containers import read_containers
     from setpiece.usd.workspace import configure_workspace
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from setpiece.core.errors import SetpieceError
-from setpiece.core.naming import normalize
+from setpiece.core.naming import normalize as normalize  # re-exported
 
 if TYPE_CHECKING:  # packaging is imported when used: no-op rebuilds stay fast
     from packaging.requirements import Requirement

@@ -96,7 +96,7 @@ def progress(ws: Workspace, what: str, unit: str = "files") -> Any:
     if line is None or not line.enabled:
         return Callback()  # the no-op callback: nothing is drawn
 
-    class _Progress(Callback):  # type: ignore[misc]
+    class _Progress(Callback):
         def __init__(self) -> None:
             super().__init__()
             self.task: Any = None
@@ -219,7 +219,7 @@ class Store:
         from dvc_data.hashfile.build import build
 
         try:
-            return build(self.cache, str(path), self.fs, "md5", dry_run=dry_run)  # type: ignore[no-any-return]
+            return build(self.cache, str(path), self.fs, "md5", dry_run=dry_run)
         except FileNotFoundError as exc:
             raise SetpieceError(
                 f"{exc.filename or path} vanished while it was being hashed: nothing was "

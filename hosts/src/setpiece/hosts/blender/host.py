@@ -287,7 +287,7 @@ class BlenderHost(HostBase):
                     except Exception:  # a broken callback must not break file loading
                         log.exception("setpiece scene-opened callback %r failed", fn)
 
-            setpiece_load_post._setpiece = True  # type: ignore[attr-defined]
+            setpiece_load_post._setpiece = True
             handlers.append(setpiece_load_post)
         self._clean_up_at_exit()
 

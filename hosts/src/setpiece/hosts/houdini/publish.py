@@ -90,7 +90,7 @@ def _cooked_stage(node: hou.LopNode) -> Any:
 # -- collect ------------------------------------------------------------------------------
 
 
-class CollectHoudiniInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
+class CollectHoudiniInstances(pyblish.api.ContextPlugin):
     """LOPs flagged ``setpiece_publish``, else the display node of ``/stage``."""
 
     label = "Houdini: what to publish"
@@ -130,7 +130,7 @@ class CollectHoudiniInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
 # -- validate -----------------------------------------------------------------------------
 
 
-class ValidateHoudiniCook(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ValidateHoudiniCook(pyblish.api.InstancePlugin):
     """The LOP to publish, and every LOP feeding it, cooks without errors."""
 
     label = "Houdini: LOP cooks without errors"
@@ -163,7 +163,7 @@ class ValidateHoudiniCook(pyblish.api.InstancePlugin):  # type: ignore[misc]
         self.log.info("%s cooks without errors", node.path())
 
 
-class ValidateHoudiniDefaultPrim(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ValidateHoudiniDefaultPrim(pyblish.api.InstancePlugin):
     """The stage the LOP outputs has a default prim (what a reference to the asset opens)."""
 
     label = "Houdini: default prim"
@@ -216,7 +216,7 @@ class ValidateHoudiniDefaultPrim(pyblish.api.InstancePlugin):  # type: ignore[mi
         instance.data["node"] = layer.path()
 
 
-class ValidateHoudiniUnits(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ValidateHoudiniUnits(pyblish.api.InstancePlugin):
     """The stage's ``metersPerUnit`` and ``upAxis`` are the workspace's (the USD ROP writes
     them; Houdini converts nothing)."""
 

@@ -103,7 +103,7 @@ def _unit_for(meters: float) -> str | None:
 # -- collect ------------------------------------------------------------------------------
 
 
-class CollectMayaInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
+class CollectMayaInstances(pyblish.api.ContextPlugin):
     """Object sets marked for publish, else the whole scene (without containers, cameras)."""
 
     label = "Maya: what to publish"
@@ -144,7 +144,7 @@ class CollectMayaInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
 # -- validate -----------------------------------------------------------------------------
 
 
-class ValidateMayaUnits(pyblish.api.ContextPlugin):  # type: ignore[misc]
+class ValidateMayaUnits(pyblish.api.ContextPlugin):
     """The scene's working unit and up axis are the workspace's (mayaUSDExport writes the
     scene's own ``metersPerUnit`` and ``upAxis``)."""
 
@@ -195,7 +195,7 @@ class ValidateMayaUnits(pyblish.api.ContextPlugin):  # type: ignore[misc]
         cmds.upAxis(axis=up.lower(), rotateView=True)
 
 
-class ValidateMayaMeshes(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ValidateMayaMeshes(pyblish.api.InstancePlugin):
     """Each instance holds meshes, and none of them is empty."""
 
     label = "Maya: non-empty meshes"
@@ -230,7 +230,7 @@ class ValidateMayaMeshes(pyblish.api.InstancePlugin):  # type: ignore[misc]
         self.log.info("%d mesh(es)", len(meshes))
 
 
-class ValidateMayaFiles(pyblish.api.ContextPlugin):  # type: ignore[misc]
+class ValidateMayaFiles(pyblish.api.ContextPlugin):
     """Every file the scene uses (references, textures, caches) exists inside the workspace."""
 
     label = "Maya: file paths"

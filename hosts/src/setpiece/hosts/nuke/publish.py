@@ -80,7 +80,7 @@ def _render_folder(ws: Any, asset: str, node: str) -> Path:
 # -- collect ------------------------------------------------------------------------------
 
 
-class CollectNukeInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
+class CollectNukeInstances(pyblish.api.ContextPlugin):
     """Write and GeoExport nodes with ``setpiece_publish`` on."""
 
     label = "Nuke: what to publish"
@@ -115,7 +115,7 @@ class CollectNukeInstances(pyblish.api.ContextPlugin):  # type: ignore[misc]
 # -- validate -----------------------------------------------------------------------------
 
 
-class ValidateNukeWritePaths(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ValidateNukeWritePaths(pyblish.api.InstancePlugin):
     """A marked Write renders to an absolute path inside the workspace."""
 
     label = "Nuke: Write file path"
@@ -163,7 +163,7 @@ class ValidateNukeWritePaths(pyblish.api.InstancePlugin):  # type: ignore[misc]
 # -- extract ------------------------------------------------------------------------------
 
 
-class ExtractNukeRender(pyblish.api.InstancePlugin):  # type: ignore[misc]
+class ExtractNukeRender(pyblish.api.InstancePlugin):
     """Render a marked Write over the script's frame range and stage its frames."""
 
     label = "Nuke: render Write"

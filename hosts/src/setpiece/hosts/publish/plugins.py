@@ -181,7 +181,7 @@ class ValidateStageSettings(pyblish.api.ContextPlugin):
 def _resolve_container(ws: Any, record: Any, search: list[str]) -> Path | None:
     if record.layer and Path(record.layer).is_file():
         return Path(record.layer)
-    ident = record.identifier
+    ident = str(record.identifier)
     if not ident:
         return None
     if os.path.isabs(ident):
@@ -785,7 +785,7 @@ def _ours(repo: Any, asset: str, version: str, staging: Staging) -> bool:
             theirs = repo.fetch(asset, version, Path(tmp))
         except SetpieceError:
             return False
-        return _sha256(Path(theirs)) == sent["sha256"]
+        return bool(_sha256(Path(theirs)) == sent["sha256"])
 
 
 BUILTIN = [

@@ -35,7 +35,7 @@ def make_form(creator: Any, name: str, given: Mapping[str, str] | None = None,
     ensure_app()
     filled: dict[str, str] = dict(given or {})
 
-    class TemplateForm(QtWidgets.QDialog):  # type: ignore[misc, name-defined]
+    class TemplateForm(QtWidgets.QDialog):
         def __init__(self) -> None:
             super().__init__(parent)
             self.setWindowTitle(f"{name}: template {creator.ref.name}")

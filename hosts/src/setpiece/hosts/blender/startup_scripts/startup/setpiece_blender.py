@@ -17,7 +17,7 @@ import os
 import sys
 
 
-def _add_paths():
+def _add_paths() -> None:
     import site
 
     for path in os.environ.get("SETPIECE_PYTHONPATH", "").split(os.pathsep):
@@ -25,7 +25,7 @@ def _add_paths():
             site.addsitedir(path)  # with its .pth files (editable installs)
 
 
-def register():
+def register() -> None:
     try:
         _add_paths()
         from setpiece.hosts import install
@@ -36,7 +36,7 @@ def register():
         print(f"setpiece: not installed in Blender: {' '.join(str(exc).split())}", file=sys.stderr)
 
 
-def unregister():
+def unregister() -> None:
     try:
         from setpiece.hosts.blender.host import BlenderHost
 
