@@ -37,7 +37,8 @@ def env(state: State, host: str, fmt: str, as_json: bool, no_setup: bool) -> Non
 
     Folder lists (PYTHONPATH, NUKE_PATH, HOUDINI_PACKAGE_DIR, ...) are prepended to the
     studio's values, never replace them; the JSON form says which in "prepend"."""
-    from setpiece.hosts.launching import environment, format_env
+    from setpiece.hosts.host_env import format_env
+    from setpiece.hosts.launching import environment
 
     vars_ = environment(host, _workspace(state), no_setup=no_setup)
     click.echo(format_env(vars_, "json" if as_json else fmt))
@@ -59,7 +60,9 @@ def launch(
     ws = _workspace(state)
     if dry_run:
         plan = launching.launch_plan(host, ws, scene, no_setup=no_setup)
-        plan.env = launching.effective_environment(plan.env)  # what the app will get
+        from setpiece.hosts.host_env import effective_environment
+
+        plan.env = effective_environment(plan.env)  # what the app will get
         if as_json:
             echo_json(plan.__dict__)
         else:
