@@ -25,17 +25,19 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Protocol
 
+TYPE_CHECKING = False  # not typing's: this module is imported on a command's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any, Protocol
 
-class Span(Protocol):
-    def set(self, **attributes: Any) -> None: ...
+    class Span(Protocol):
+        def set(self, **attributes: Any) -> None: ...
 
-    def fail(self, message: str, kind: str = "error") -> None: ...
+        def fail(self, message: str, kind: str = "error") -> None: ...
 
-    def rename(self, name: str) -> None: ...
+        def rename(self, name: str) -> None: ...
 
 
 class _NoSpan:
