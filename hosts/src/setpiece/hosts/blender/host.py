@@ -638,44 +638,12 @@ class _StageInfo:
             return identity
         if placed is None:
             return identity
-        # USD matrices are row-vector (p' = p·M); Blender's are column-vector: transpose.
-        m = [[float(placed[j][i]) for j in range(4)] for i in range(4)]
-        return _conjugate(m, self._layout.meters_per_unit, self._layout.up_axis)
+        # In the scene's space; Blender converts a stage to metres and Z-up on import (C),
+        # so its placement is C⁻¹·M·C with USD's row vectors (p' = p·M), then transposed:
+        # Blender's matrices take column vectors.
+        from setpiece.hosts.layout import conversion, inverse, matmul, matrix
 
-
-def _matmul(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> list[list[float]]:
-    return [[sum(a[i][k] * b[k][j] for k in range(4)) for j in range(4)] for i in range(4)]
-
-
-def _conversion(mpu: float, up: str) -> tuple[list[list[float]], list[list[float]]]:
-    """(C, C⁻¹): Blender's import conversion for a stage of these units and up axis."""
-    s = [
-        [mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)] for i in range(4)
-    ]
-    si = [
-        [1 / mpu if i == j and i < 3 else (1.0 if i == j else 0.0) for j in range(4)]
-        for i in range(4)
-    ]
-    r: list[list[float]]
-    ri: list[list[float]]
-    if up.upper() == "Y":  # +90° about X: USD's +Y becomes Blender's +Z
-        r = [
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, -1.0, 0.0],
-            [0.0, 1.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ]
-        ri = [
-            [1.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, -1.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ]
-    else:
-        r = ri = [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]
-    return _matmul(r, s), _matmul(si, ri)
-
-
-def _conjugate(m: Sequence[Sequence[float]], mpu: float, up: str) -> list[list[float]]:
-    c, ci = _conversion(mpu, up)
-    return _matmul(_matmul(c, m), ci)
+        up = "Y" if str(self._layout.up_axis).upper() == "Y" else "Z"
+        conv = conversion(float(self._layout.meters_per_unit), up, 1.0, "Z")
+        world = matmul(matmul(inverse(conv), matrix(placed)), conv)
+        return [[float(world[j][i]) for j in range(4)] for i in range(4)]
