@@ -103,7 +103,8 @@ class Handle:
 def _format(sc: trace.SpanContext) -> str | None:
     if not sc.is_valid:
         return None
-    return f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{int(sc.trace_flags):02x}"
+    # the sampled bit only: W3C level 1 (the SDK also sets level 2's random-trace-id bit)
+    return f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{int(sc.trace_flags) & 1:02x}"
 
 
 class Pipeline:
