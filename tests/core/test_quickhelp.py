@@ -4,6 +4,7 @@ and stream as click's, and click again whenever what the text depends on changed
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,24 @@ def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
+ENTRY = "setpiece.core.quickhelp:entry"
+
+
+def _script_target() -> str:
+    """The ``module:function`` the installed ``setpiece`` console script runs."""
+    if sys.platform == "win32":  # a launcher .exe: the installed metadata says what it runs
+        from importlib.metadata import entry_points
+        return next(iter(entry_points(group="console_scripts", name="setpiece"))).value
+    found = re.search(r"^from (\S+) import (\w+)$", SETPIECE.read_text(), re.MULTILINE)
+    return f"{found[1]}:{found[2]}" if found else "(no import line)"
+
+
 def _imports_click(*args: str, env: dict[str, str] | None = None) -> bool:
     """Whether the console script imported click for ``args`` (its import is logged)."""
+    target = _script_target()
+    assert target == ENTRY, (
+        f"{SETPIECE} runs {target}, not {ENTRY}: the venv is stale, re-run "
+        "`uv sync --all-packages` so the console script is regenerated")
     proc = subprocess.run([str(SETPIECE), *args], capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1", **(env or {})},
                           timeout=120)
@@ -68,4 +85,3 @@ def test_other_command_lines_go_to_click() -> None:
     assert _imports_click("--version") and _imports_click("list", "--help")
     code, out, _ = _run("--version")
     assert code == 0 and "setpiece" in out
-    assert sys.executable  # the console script runs the venv's interpreter

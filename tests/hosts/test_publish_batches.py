@@ -62,7 +62,7 @@ def ws(make_workspace: Callable[..., Any]) -> Any:
     return w
 
 
-def test_three_concurrent_extractors_take_about_one_second(host: Any, ws: Any) -> None:
+def test_three_concurrent_extractors_run_together(host: Any, ws: Any) -> None:
     plugins = [_extractor(f"Upload{k}", concurrent=True) for k in range(3)]
     main = threading.get_ident()
     dcc = _extractor("SceneBound", concurrent=False, order=pyblish.api.ExtractorOrder + 0.3)
@@ -70,7 +70,7 @@ def test_three_concurrent_extractors_take_about_one_second(host: Any, ws: Any) -
     assert report.success and report.published
     starts = [RAN[f"Upload{k}"][0] for k in range(3)]
     ends = [RAN[f"Upload{k}"][1] for k in range(3)]
-    assert max(ends) - min(starts) < 2.0  # together: ~1 s, not 3
+    assert max(starts) < min(ends)  # together: each started before any of them finished
     assert RAN["SceneBound"][2] == main  # a plug-in that does not opt in: the main thread
     assert RAN["SceneBound"][0] >= max(ends) or RAN["SceneBound"][1] <= min(starts)
     names = [i.plugin for i in report.items]
