@@ -601,3 +601,15 @@ def test_report_a_problem_from_the_menu(gui_nuke: FakeNuke, host, make_workspace
 
     path = reported_from_menu(ws.root, "nuke", host.app_version())
     assert gui_nuke.messages[-1] == f"Problem report written: {path}\nAttach this file to your ticket."
+
+
+def test_the_app_version_comes_from_the_folder_nearest_the_executable(tmp_path: Path) -> None:
+    """A number elsewhere in the path (a temp folder ``pytest-815``, a ``2015`` share) is not
+    read as the app's version: only a whole version, nearest the executable first."""
+    from setpiece.hosts import launching
+
+    exe = tmp_path / "pytest-815" / "2015" / "Nuke16.0v2" / "Nuke16.0"
+    assert launching.app_info("nuke", exe) == ("16", "3.11")
+    assert launching.app_info("nuke", tmp_path / "Nuke150" / "Nuke") == ("", None)
+    assert launching.app_info("houdini", Path("/opt/hfs20.5.370/bin/hython")) == ("20.5", "3.11")
+    assert launching.app_info("maya", Path("/usr/autodesk/maya2025/bin/mayapy")) == ("2025", "3.11")

@@ -138,10 +138,13 @@ def app_info(host: str, executable: Path) -> tuple[str, str | None]:
         version, python = fn(executable)
         return str(version), (str(python) if python else None)
     spec = spec_for(host)
-    text = str(executable)
-    for app_version in sorted(spec.python_by_app_version, key=len, reverse=True):
-        if app_version in text:
-            return app_version, spec.python_by_app_version[app_version]
+    known = sorted(spec.python_by_app_version, key=len, reverse=True)
+    # the folder nearest the executable names the version (``Nuke16.0v2/Nuke16.0``,
+    # ``hfs20.5.370/bin``, ``maya2025/bin``); a version is whole: ``15`` is not in ``pytest-815``
+    for part in reversed(Path(executable).parts):
+        for app_version in known:
+            if re.search(rf"(?<![\d.]){re.escape(app_version)}(?!\d)", part):
+                return app_version, spec.python_by_app_version[app_version]
     return "", None
 
 
