@@ -90,6 +90,9 @@ def test_the_fake_refuses_what_maya_refuses(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(RuntimeError, match="parent"):
         cmds.shelfLayout("x", parent="nowhere")
     shelf = cmds.shelfLayout("x", parent=SHELF_TOP)
+    with pytest.raises(RuntimeError, match="Object's name 'x' is not unique"):
+        cmds.shelfLayout("x", parent=SHELF_TOP)  # Maya names are unique: no "x2" made for you
+    assert cmds.shelfTabLayout(SHELF_TOP, query=True, childArray=True) == ["x"]
     with pytest.raises(RuntimeError, match="sourceType"):
         cmds.shelfButton(parent=shelf, label="a", command="pass", sourceType="ruby")
     with pytest.raises(RuntimeError, match="not found"):

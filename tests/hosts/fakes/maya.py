@@ -23,9 +23,16 @@ It models the scene the way Maya does, for the parts setpiece uses:
   reads it back and fires ``kAfterOpen`` callbacks;
 - UI: in batch mode menu commands fail like Maya's (no UI);
 - shelves (Maya's CommandsPython docs: shelfLayout, shelfButton, shelfTabLayout,
-  deleteUI): ``$gShelfTopLevel`` names the shelf tab layout; ``shelfLayout(name,
-  parent=)`` adds a shelf (a name in use gets a number, as Maya's UI names do;
-  ``exists=True`` asks), ``shelfTabLayout(top, query=True, childArray=True)`` lists
+  deleteUI): ``$gShelfTopLevel`` names the shelf tab layout (its value here is an
+  opaque name, ``SHELF_TOP``: Maya's startup MEL sets the real one, which is not
+  modelled; setpiece reads the variable and never spells the path); ``shelfLayout(name,
+  parent=)`` adds a shelf, and a name already used under that parent is a
+  ``RuntimeError`` ("All objects in Maya and user interface elements must have unique
+  names", ``// Error: line 1: Object's name is not unique: testwindow //`` in Autodesk's
+  "Window naming" page, download.autodesk.com/us/maya/2011help/files/
+  User_interface_creation_and_procedures_Window_naming.htm; the fake words it as the
+  Python form ``Object's name 'x' is not unique.``); an unnamed one gets the first free
+  ``shelfLayoutN``; ``exists=True`` asks), ``shelfTabLayout(top, query=True, childArray=True)`` lists
   them (None when empty, as Maya's queries return), ``shelfButton(parent=, label=,
   command=, sourceType=)`` adds a button (``sourceType`` is ``mel`` or ``python``; a
   missing parent is a RuntimeError), ``deleteUI(name, layout=True)`` removes a shelf;
@@ -121,8 +128,9 @@ class Node:
     points: list[tuple[float, float, float]] = field(default_factory=list)  # mesh vertices
 
 
-#: what ``$gShelfTopLevel`` holds in Maya: the tab layout of the shelves
-SHELF_TOP = "MayaWindow|toolBar2|MainShelfLayout|formLayout14|ShelfLayout"
+#: what ``$gShelfTopLevel`` holds in the fake: an opaque name for the shelves' tab layout
+#: (Maya's own value is set by its startup MEL and is not modelled or relied on)
+SHELF_TOP = "fakeMaya|shelfTabLayout"
 
 class FakeMaya:
     """The fake Maya session: scene state plus the module objects handed to setpiece."""
@@ -767,10 +775,11 @@ class FakeMaya:
         self._no_ui("shelfLayout")
         if parent != SHELF_TOP:
             raise RuntimeError(f"shelfLayout: parent '{parent}' not found")
-        key, n = name or "shelfLayout1", 1
-        while key in self.shelves:
-            n += 1
-            key = f"{name}{n}"
+        if name and name in self.shelves:
+            raise RuntimeError(f"Object's name '{name}' is not unique.")
+        key, n = name, 1
+        while not key or key in self.shelves:
+            key, n = f"shelfLayout{n}", n + 1
         self.shelves[key] = []
         return key
 
