@@ -93,3 +93,39 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path, checks: list[str]) -> None:
     assert set(checks) == {"chair-1.0.0-py3-none-any.whl"} and _pages(root) == first
     with zipfile.ZipFile(root / "chair-1.0.0-py3-none-any.whl") as zf:
         assert zf.testzip() is None
+
+
+def test_a_wheel_rewritten_in_place_with_its_times_put_back_is_checked_again(
+        tmp_path: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cp -p`` / ``touch -r`` over a wheel keep its inode, size and mtime: the ctime
+    (which no user can set) still tells reindex the bytes changed."""
+    import os
+    import time
+
+    from setpiece.core.repos import reindex_cache
+
+    monkeypatch.setattr(reindex_cache, "RACY_NS", 0)
+    root = tmp_path / "repo"
+    root.mkdir()
+    wheel(root, "Lamp", "1.0.0")
+    simple_index.reindex(root)
+    simple_index.reindex(root)  # the metadata file is new after the first: now all cached
+    checks.clear()
+    simple_index.reindex(root)
+    assert checks == []
+    whl = root / "lamp-1.0.0-py3-none-any.whl"
+    before = whl.stat()
+    time.sleep(0.05)  # past the coarse clock tick the ctime is taken from
+    data = bytearray(whl.read_bytes())
+    data[60] ^= 0xFF
+    with open(whl, "r+b") as f:  # in place: same inode, same size
+        f.write(bytes(data))
+    os.utime(whl, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = whl.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns)
+    skipped: list[str] = []
+    simple_index.reindex(root, skipped)
+    assert set(checks) == {whl.name} and skipped and "corrupted wheel" in skipped[0]
+    assert not (root / "simple" / "lamp" / "index.html").exists() or \
+        whl.name not in (root / "simple" / "lamp" / "index.html").read_text()

@@ -3,11 +3,14 @@
 A reindex checks every wheel (its zip opened, every entry's CRC, unsafe entries) and makes
 its page row (the wheel's sha256, its metadata file's sha256, ``Requires-Python``, a
 yank). Kept in ``<repo>/.setpiece/reindex-cache.json`` (a cache: written whole, never
-fsynced on its own, rebuilt when missing or unreadable) for each wheel: its inode, size
-and mtime, its ``.metadata`` file's, its yank reason, and the row. The next reindex reuses
-the row, without opening the wheel, only when all of these are the same and neither file
-changed within :data:`RACY_NS` of the cache being made (a change in the same clock tick
-keeps the mtime); anything else is checked and hashed again.
+fsynced on its own, rebuilt when missing or unreadable) for each wheel: its inode, size,
+mtime and ctime, its ``.metadata`` file's, its yank reason, and the row. The ctime is
+there because a user can set the mtime back (``cp -p``, ``touch -r`` over a wheel
+rewritten in place keep inode, size and mtime) but not the ctime: any write or
+``utime`` moves it. The next reindex reuses the row, without opening the wheel, only
+when all of these are the same and neither file changed within :data:`RACY_NS` of the
+cache being made (a change in the same clock tick keeps the times); anything else is
+checked and hashed again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: ctime in the key (a version 1 cache is rebuilt)
 RACY_NS = 2_000_000_000
 NAME = "reindex-cache.json"
 
@@ -46,7 +49,7 @@ def _stat(entry: os.DirEntry[str] | str | None) -> list[int] | None:
         st = entry.stat() if isinstance(entry, os.DirEntry) else os.stat(entry)
     except OSError:
         return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def key(wheel: os.DirEntry[str] | str, metadata: os.DirEntry[str] | str | None,
@@ -62,7 +65,8 @@ def reusable(cached: Any, current: Key | None, made_ns: int) -> str | None:
     """The cached row when ``current`` is what it was made from (and not racy)."""
     if current is None or not isinstance(cached, list) or len(cached) != 2:
         return None
-    if cached[0] != current or max(current[0][2], current[1][2]) >= made_ns - RACY_NS:
+    newest = max(current[0][2], current[0][3], current[1][2], current[1][3])
+    if cached[0] != current or newest >= made_ns - RACY_NS:
         return None
     return str(cached[1])
 
