@@ -8,11 +8,12 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder (its names: a file renamed or linked into it); a no-op on Windows."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows cannot open folders
@@ -25,6 +26,50 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_fsync_dir = fsync_dir  # the older private name, still used across core
+
+
+def fsync_files(paths: Iterable[Path], *, jobs: int = 8) -> None:
+    """fsync each of ``paths`` (written before without their fsync, e.g. a batch of
+    ``durable=False`` writes): only these files, never the whole host (``os.sync``). Up to
+    ``jobs`` at once, so their flushes share the disk's queue. Missing files are skipped
+    (a concurrent writer replaced or removed them: its own write is fsynced by it)."""
+
+    def one(path: Path) -> None:
+        try:  # Windows flushes only a handle opened for writing
+            fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    todo = list(paths)
+    if len(todo) <= 1 or jobs <= 1:
+        for path in todo:
+            one(path)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        for _ in pool.map(one, todo):  # raises the first failure
+            pass
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every file and folder under ``root`` (and ``root``): a tree built in a staging
+    folder, before it is renamed into place."""
+    files: list[Path] = []
+    folders: list[Path] = []
+    for folder, _dirs, names in os.walk(root):
+        folders.append(Path(folder))
+        files.extend(Path(folder) / n for n in names)
+    fsync_files(files)
+    for folder in reversed(folders):
+        fsync_dir(folder)
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -34,10 +79,10 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def _mkstemp(folder: Path, name: str) -> tuple[int, str]:
+def _mkstemp(folder: Path, name: str, suffix: str = ".tmp") -> tuple[int, str]:
     """A hidden temp file beside ``name`` with the mode a normal file would get (the umask),
     not mkstemp's 0600: repos are shared folders that other users must read."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
     if hasattr(os, "fchmod"):
         with contextlib.suppress(OSError):
             os.fchmod(fd, 0o666 & ~_UMASK)
@@ -67,6 +112,27 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_path(dest: Path) -> Iterator[Path]:
+    """A hidden temp path beside ``dest`` for a writer that takes a file name (a tool, a
+    DCC's export), ending in ``dest``'s suffix (tools pick the format by it), with the mode
+    a normal file would get (the umask). When the block ends without error the temp is
+    fsynced, renamed over ``dest`` and the folder fsynced; otherwise it is removed and
+    ``dest`` is untouched."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _mkstemp(dest.parent, dest.name, suffix=f".tmp{dest.suffix}")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        fsync_files([Path(tmp)])
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    fsync_dir(dest.parent)
 
 
 def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:

@@ -161,14 +161,14 @@ class FolderRepo(Repo):
 
         maybe_gc(self.root)  # temps of killed writers, at most once a day (repos/gc.py)
 
-    def sync_folders(self, projects: Iterable[str]) -> None:
-        """fsync the repo folder, ``simple/`` and the pages' folders of ``projects``: what
-        ``publish(durable=False)`` left to the end of a batch."""
-        from setpiece.core.fsutil import _fsync_dir
-
-        for folder in (self.root, self.root / "simple",
-                       *(self.root / "simple" / normalize(p) for p in sorted(set(projects)))):
-            _fsync_dir(folder)
+    def sync_folders(self, projects: Iterable[str], wheels: Iterable[str] = ()) -> None:
+        """What ``publish(durable=False)`` left to the end of a batch: fsync the pages of
+        ``projects``, the ``.metadata`` files of ``wheels`` (file names), then the folders
+        (:func:`simple_index.flush`)."""
+        names = {normalize(p) for p in projects}
+        pages = [self.root / "simple" / p / "index.html" for p in sorted(names)]
+        metas = [self.root / f"{w}.metadata" for w in wheels]
+        simple_index.flush(self.root, names, [*pages, *metas])
 
     def yank(self, project: str, version: str, reason: str = "") -> bool:
         """Mark ``project==version`` yanked (PEP 592): the wheel stays, the static index

@@ -18,7 +18,7 @@ import contextlib
 import html
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from setpiece.core.fsutil import atomic_write_bytes, atomic_write_text, locked
@@ -127,6 +127,7 @@ def yank_reason(root: Path, wheel_name: str) -> str | None:
 def write_project_index(
     root: Path, project: str, wheels: list[Path] | None = None, *, added: Sequence[Path] = (),
     rewrite: Sequence[Path] = (), durable: bool = True, known: dict[str, str] | None = None,
+    written: list[Path] | None = None,
 ) -> dict[str, str]:
     """Rewrite ``simple/<project>/index.html`` under a lock.
 
@@ -136,7 +137,8 @@ def write_project_index(
     listed, so publishing into a repo of 10,000 wheels costs what it costs into an empty
     one. Wheels copied in by other tools appear after ``setpiece repo reindex``. The rows of
     ``rewrite`` are made again (a yank: PEP 592 ``data-yanked``). ``durable=False``: the
-    pages are written whole but not fsynced (``repo sync`` fsyncs their folders at its end).
+    pages are written whole but not fsynced (the batch ends with :func:`flush`; ``written``
+    gets the page if it was rewritten).
     ``known``: rows a reindex already has for unchanged wheels. Returns the page's rows.
     """
     project = normalize(project)
@@ -163,6 +165,8 @@ def write_project_index(
         )
         if not _same(page, text):  # a reindex of an unchanged repo renames nothing
             atomic_write_text(page, text, durable=durable)
+            if written is not None:
+                written.append(page)
         if is_new or not (simple / "index.html").exists():
             add_to_root_index(root, project, durable=durable)
     return rows
@@ -235,21 +239,18 @@ def _yanked(root: Path) -> dict[str, str]:
     return out
 
 
-def _flush(root: Path, projects: dict[str, list[Path]]) -> None:
-    """Make what a reindex wrote durable at once: ``sync()`` where the OS has it (one call
-    for every file and folder), else an fsync of each page, metadata file and folder."""
-    if hasattr(os, "sync"):
-        os.sync()
-        return
-    from setpiece.core.fsutil import _fsync_dir
+def flush(root: Path, projects: Iterable[str], files: Iterable[Path] = ()) -> None:
+    """Make durable what a batch wrote with ``durable=False`` (``reindex``, ``repo sync``):
+    fsync ``files`` (the pages and metadata files it wrote) and ``simple/index.html``, then
+    the folders their names are in (the repo, ``simple/``, the pages' folders of
+    ``projects``). Files first, folders last: a name never survives a power cut without its
+    bytes. Only these files, never every filesystem on the host (``os.sync``)."""
+    from setpiece.core.fsutil import fsync_dir, fsync_files
 
-    written = [root / "simple" / p / "index.html" for p in projects]
-    written += [w.with_name(w.name + ".metadata") for ws in projects.values() for w in ws]
-    for path in written:
-        with contextlib.suppress(OSError), open(path, "rb+") as fh:
-            os.fsync(fh.fileno())
-    for folder in [root, root / "simple", *(root / "simple" / p for p in projects)]:
-        _fsync_dir(folder)
+    simple = root / "simple"
+    fsync_files([*files, simple / "index.html"])
+    for folder in (root, simple, *(simple / normalize(p) for p in sorted(set(projects)))):
+        fsync_dir(folder)
 
 
 def reindex(root: Path, skipped: list[str] | None = None) -> int:
@@ -295,9 +296,12 @@ def reindex(root: Path, skipped: list[str] | None = None) -> int:
     # rename: a killed reindex leaves each file old or new, never cut), without its own
     # two fsyncs (~24,000 of them for 10,000 wheels: 19 s); then one flush of everything.
     rows: dict[str, str] = {}
+    written: list[Path] = []
     for p in sorted(projects):
         rows.update(write_project_index(root, p, sorted(projects[p]), durable=False,
-                                        known=known))
+                                        known=known, written=written))
+    written += [w.with_name(w.name + ".metadata") for ws in projects.values() for w in ws
+                if w.name + ".metadata" not in entries]  # the ones _row wrote just now
     keep = {}
     for name, row in rows.items():
         k = keys.get(name) or reindex_cache.key(
@@ -305,7 +309,7 @@ def reindex(root: Path, skipped: list[str] | None = None) -> int:
         if k is not None:
             keep[name] = (k, row)
     reindex_cache.save(root, made, keep)
-    _flush(root, projects)
+    flush(root, projects, written)
     # a project whose only wheels were refused loses its page (never another project's:
     # one published meanwhile has a page this listing did not see)
     for project in sorted(refused - set(projects)):

@@ -363,7 +363,7 @@ def _publish(ws: Workspace, p: Plan) -> None:
         p.dest.ensure_indexed(h.project, h.version)
     if batch and p.copy:
         assert isinstance(p.dest, FolderRepo)
-        p.dest.sync_folders(h.project for h in p.copy)
+        p.dest.sync_folders([h.project for h in p.copy], [h.filename for h in p.copy])
 
 
 def _copy_events(ws: Workspace, p: Plan) -> int:
