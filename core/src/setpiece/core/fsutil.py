@@ -62,12 +62,12 @@ def fsync_tree(root: Path) -> None:
     folder, before it is renamed into place."""
     files: list[Path] = []
     folders: list[Path] = []
-    for folder, _dirs, names in os.walk(root):
-        folders.append(Path(folder))
-        files.extend(Path(folder) / n for n in names)
+    for here, _dirs, names in os.walk(root):
+        folders.append(Path(here))
+        files.extend(Path(here) / n for n in names)
     fsync_files(files)
-    for folder in reversed(folders):
-        fsync_dir(folder)
+    for path in reversed(folders):
+        fsync_dir(path)
 
 
 def _current_umask() -> int:
