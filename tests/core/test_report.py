@@ -106,6 +106,14 @@ PLANTED = {
     "AWS_SECRET_ACCESS_KEY": "aws-planted-5",
     "SENTRY_DSN": "https://key-planted-6@sentry.studio/1",
     "DB_PASSWD": "db-planted-7",
+    "AZURE_STORAGE_CONNECTION_STRING": "DefaultEndpointsProtocol=https;AccountName=kitchen;"
+                                       "AccountKey=azure-planted-8/x+y==;"
+                                       "EndpointSuffix=core.windows.net",
+    "STUDIO_SAS": "sv=2022-11-02&sig=sas-planted-9",
+    "STUDIO_BLOB_SAS_TOKEN": "sv=2022-11-02&sig=sas-planted-10",
+    "STUDIO_DB_CONN_STR": "Server=db;Pwd=conn-planted-11",
+    # a secret in a value whatever the name says
+    "STUDIO_STORAGE": "AccountName=kitchen;AccountKey=acct-planted-12==;EndpointSuffix=x",
 }
 
 
@@ -127,9 +135,11 @@ def test_the_environment_is_in_the_report_without_its_secrets(
     assert env["SETPIECE_HOME"]
     for name in ("UV_INDEX_STUDIO_USERNAME", "UV_INDEX_STUDIO_PASSWORD",
                  "OTEL_EXPORTER_OTLP_HEADERS", "STUDIO_API_TOKEN", "AWS_SECRET_ACCESS_KEY",
-                 "SENTRY_DSN", "DB_PASSWD"):
+                 "SENTRY_DSN", "DB_PASSWD", "AZURE_STORAGE_CONNECTION_STRING", "STUDIO_SAS",
+                 "STUDIO_BLOB_SAS_TOKEN", "STUDIO_DB_CONN_STR"):
         assert env[name] == "***", name
     assert env["UV_INDEX_URL"] == "https://***@index.studio/simple"
+    assert env["STUDIO_STORAGE"] == "AccountName=kitchen;AccountKey=***;EndpointSuffix=x"
     # no planted secret anywhere, the traceback that quoted one included
     assert "RuntimeError: the index refused ***" in files["last-error.txt"]
     raw = out.read_bytes()

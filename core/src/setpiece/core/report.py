@@ -36,16 +36,26 @@ def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
 
 
 #: Variable names whose values are secrets: passwords, tokens, keys, credentials, auth
-#: headers (``OTEL_EXPORTER_OTLP_HEADERS``), uv's ``UV_INDEX_<NAME>_USERNAME/PASSWORD``.
+#: headers (``OTEL_EXPORTER_OTLP_HEADERS``), uv's ``UV_INDEX_<NAME>_USERNAME/PASSWORD``,
+#: connection strings (``AZURE_STORAGE_CONNECTION_STRING`` carries an ``AccountKey``) and
+#: SAS tokens.
 SECRET_NAME = re.compile(
     r"(?i)(pass(word|wd)?|secret|token|credential|auth|cookie|api_?key|private|_key(_|$)|"
-    r"^key$|headers|signature|^uv_index_.*_username$|dsn$)")
+    r"^key$|headers|signature|^uv_index_.*_username$|dsn$|connection_?string|conn_?str|"
+    r"sas_?token|(^|_)sas(_|$))")
+
+#: Secret parts of a value whatever its variable's name: the keys and passwords of a
+#: connection string (``AccountKey=...;``) and a SAS signature (``sig=...&``).
+SECRET_VALUE = re.compile(
+    r"(?i)(?<![A-Za-z0-9])(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|"
+    r"sig)=([^;&\s]+)")
 
 
 def environment(env: dict[str, str] | None = None) -> tuple[str, set[str]]:
     """The environment as ``NAME=value`` lines with secrets removed, and the secret values
     (to remove them from every other file too): a secret-named variable's value is ``***``;
-    any other value loses the ``user:pass@`` of its URLs."""
+    any other value loses the ``user:pass@`` of its URLs and the secret parts of a
+    connection string (:data:`SECRET_VALUE`)."""
     env = dict(os.environ if env is None else env)
     secrets: set[str] = set()
     lines = []
@@ -57,7 +67,8 @@ def environment(env: dict[str, str] | None = None) -> tuple[str, set[str]]:
             value = "***" if value else ""
         else:
             secrets |= actions.url_secrets(value)
-            value = actions.redact_urls(value)
+            secrets |= {m.group(2) for m in SECRET_VALUE.finditer(value) if len(m.group(2)) >= 4}
+            value = SECRET_VALUE.sub(r"\1=***", actions.redact_urls(value))
         lines.append(f"{name}={value}\n")
     return "".join(lines), secrets
 
