@@ -24,13 +24,14 @@ from setpiece.hosts.protocol import Host, MenuCommand, SceneLoad
 @pytest.fixture
 def nuke(monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
     monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
-    return FakeNuke(gui=False, major=15).install(monkeypatch)
+    # 17: the one version whose GeoTransform Mask knob is documented (fakes/nuke.py)
+    return FakeNuke(gui=False, major=17).install(monkeypatch)
 
 
 @pytest.fixture
 def gui_nuke(monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
     monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
-    return FakeNuke(gui=True, major=16).install(monkeypatch)
+    return FakeNuke(gui=True, major=17).install(monkeypatch)
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_adapter_satisfies_the_host_protocol(host) -> None:  # type: ignore[no-u
 
 
 def test_identity(nuke: FakeNuke, host) -> None:  # type: ignore[no-untyped-def]
-    assert host.app_version() == "15.1v3"
+    assert host.app_version() == "17.1v3"
     assert host.is_headless() is True
 
 
@@ -344,7 +345,7 @@ def test_selftest_passes_against_the_fake(nuke: FakeNuke, tmp_path: Path, capsys
     assert "PASS  tool assets on NUKE_PATH: no workspace" in out
     assert "PASS  containers at their prim paths: Chair at /World/Chair" in out
     assert "PASS  layout: Chair at (2.0, 0.0, -1.0) m, Table at (0.0, 0.0, 0.0) m" in out
-    assert "PASS  GeoTransform Mask knob: Chair_layout: Mask knob 'mask' = '/World/Chair'" in out
+    assert "PASS  GeoTransform Mask knob: Chair_layout: Mask knob 'mask_patterns' = '/World/Chair'" in out
 
 
 def test_selftest_fails_when_the_geotransform_does_not_place_the_prim(
@@ -483,6 +484,7 @@ def test_two_copies_of_one_asset_keep_their_own_prim_paths(nuke: FakeNuke, host,
     exporter = nuke.module.createNode("GeoExport")
     exporter.setInput(0, imports[1])
     exporter["file"].setValue(str(tmp_path / "imports.usda"))
+    exporter["file_type"].setValue("usd")  # Nuke 17: Alembic by default
     nuke.module.execute(exporter, 1, 1)
     stage = Usd.Stage.Open(str(tmp_path / "imports.usda"))
     assert [str(p.GetPath()) for p in stage.GetPseudoRoot().GetChildren()] == ["/Chair"]
@@ -537,10 +539,23 @@ def _world(path: str, prim: str):  # type: ignore[no-untyped-def]
     return [[round(m[i][j], 6) + 0.0 for j in range(4)] for i in range(4)]
 
 
-@pytest.mark.parametrize(("major", "mask"), [(15, "mask"), (16, "mask"), (17, "mask_patterns")])
-def test_load_places_the_chair_where_the_layout_puts_it(monkeypatch: pytest.MonkeyPatch, host, sample, tmp_path: Path, major: int, mask: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("major", [15, 16])
+def test_a_layout_is_refused_where_the_mask_knob_is_unverified(monkeypatch: pytest.MonkeyPatch, host, sample, major: int) -> None:  # type: ignore[no-untyped-def]
+    # no Foundry page names GeoTransform's Mask knob in 15/16: the fake has none, as
+    # Nuke has no knob of a wrong name, and setpiece says so instead of guessing
     monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
     nuke = FakeNuke(gui=False, major=major).install(monkeypatch)
+    with pytest.raises(SetpieceError, match="no Mask knob .*run 'setpiece selftest nuke'"):
+        host.load(SceneLoad(sample.root_layer, sample.records))
+    layout = nuke.node("Chair_layout")
+    with pytest.raises(NameError, match="knob mask does not exist"):
+        layout["mask"]
+
+
+def test_load_places_the_chair_where_the_layout_puts_it(monkeypatch: pytest.MonkeyPatch, host, sample, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
+    nuke = FakeNuke(gui=False, major=17).install(monkeypatch)
+    mask = "mask_patterns"
     # the sample layout (metres, Y up): Chair at (2, 0, -1), turned 90° about Y
     host.load(SceneLoad(sample.root_layer, sample.records))
 
@@ -587,7 +602,7 @@ def test_the_fake_geotransform_types_its_knobs(nuke: FakeNuke) -> None:
     with pytest.raises(TypeError):
         node["translate"].setValue("2 0 1")
     with pytest.raises(NameError):
-        node["mask_patterns"]  # Nuke 15: the Mask knob is 'mask'
+        node["mask"]  # Nuke 17: the Mask knob is 'mask_patterns'
 
 
 def test_report_a_problem_from_the_menu(gui_nuke: FakeNuke, host, make_workspace) -> None:  # type: ignore[no-untyped-def]

@@ -345,7 +345,7 @@ def test_houdini_default_prim_repair_and_rerun(hou: FakeHou, hou_host: Any, ws: 
 
 @pytest.fixture
 def nuke(monkeypatch: pytest.MonkeyPatch) -> FakeNuke:
-    return FakeNuke(gui=False, major=15).install(monkeypatch)
+    return FakeNuke(gui=False, major=17).install(monkeypatch)
 
 
 @pytest.fixture

@@ -27,9 +27,11 @@ It models a Nuke script the way the Nuke Python API documents it:
   USD; Nuke 15 and 16 have no such knob (the file name's extension decides);
 - ``GeoTransform`` (geotransform.html, 15.1v3 and 17.0): transforms the prims its Mask
   matches; the Mask knob is ``mask_patterns`` in Nuke 17 (17.0 reference guide: "Mask |
-  mask_patterns"); the 15.1v3 guide names the Mask control without its knob name in the
-  part we could read, so Nuke 15 and 16 are modelled with ``mask`` and the adapter accepts
-  either (the selftest checks the real one). The transform knobs are those of its classic
+  mask_patterns"); for Nuke 15 and 16 no Foundry page we could find names the Mask's knob
+  (the 15.1v3 guide names the control only; searched for a 15/16 reference in vain), so
+  the fake's GeoTransform of those versions has no Mask knob: ``node["mask"]`` raises
+  ``NameError`` as Nuke does for an unknown knob, and the adapter refuses the layout
+  (only ``setpiece selftest nuke`` in the real app can check the name). The transform knobs are those of its classic
   equivalent TransformGeo ("GeoTransform's classic 3D system equivalent is the
   TransformGeo node", 17.0 guide; transformgeo.html: ``translate``, ``rotate``,
   ``scaling``, ``uniform_scale``, ``xform_order`` default SRT, ``rot_order`` default
@@ -396,7 +398,8 @@ class FakeNuke:
         if node == "GeoExport" and self.major >= 17:
             created._attach(Enumeration_Knob("file_type", "Format", _GEOEXPORT_FORMATS, "abc"))
         if node == "GeoTransform":
-            created._attach(String_Knob("mask_patterns" if self.major >= 17 else "mask"))
+            if self.major >= 17:  # 15 and 16: the Mask's knob name is unverified (docstring)
+                created._attach(String_Knob("mask_patterns"))
         selected = [s for s in self.nodes if s._selected]
         if selected and created.max_inputs:
             created.setInput(0, selected[0])
@@ -520,7 +523,7 @@ class FakeNuke:
             elif n._class == "GeoImport":  # at the file's own root: the same path twice overwrites
                 prims["/" + _default_prim(n["file"].value())] = n["file"].value()
             elif n._class == "GeoTransform":
-                mask = (n.knob("mask_patterns") or n["mask"]).value()
+                mask = n["mask_patterns"].value()
                 for path in mask.split():
                     if path in prims:
                         xforms[path] = _geotransform_ops(n, prims[path])
