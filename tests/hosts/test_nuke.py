@@ -545,7 +545,7 @@ def test_a_layout_is_refused_where_the_mask_knob_is_unverified(monkeypatch: pyte
     # Nuke has no knob of a wrong name, and setpiece says so instead of guessing
     monkeypatch.delenv("SETPIECE_NUKE_3D", raising=False)
     nuke = FakeNuke(gui=False, major=major).install(monkeypatch)
-    with pytest.raises(SetpieceError, match="no Mask knob .*run 'setpiece selftest nuke'"):
+    with pytest.raises(SetpieceError, match=r"no Mask knob .*run 'setpiece selftest nuke'"):
         host.load(SceneLoad(sample.root_layer, sample.records))
     layout = nuke.node("Chair_layout")
     with pytest.raises(NameError, match="knob mask does not exist"):

@@ -397,9 +397,8 @@ class FakeNuke:
         created = Node(self, node, f"{node}{n}")
         if node == "GeoExport" and self.major >= 17:
             created._attach(Enumeration_Knob("file_type", "Format", _GEOEXPORT_FORMATS, "abc"))
-        if node == "GeoTransform":
-            if self.major >= 17:  # 15 and 16: the Mask's knob name is unverified (docstring)
-                created._attach(String_Knob("mask_patterns"))
+        if node == "GeoTransform" and self.major >= 17:  # 15, 16: Mask knob name unverified
+            created._attach(String_Knob("mask_patterns"))
         selected = [s for s in self.nodes if s._selected]
         if selected and created.max_inputs:
             created.setInput(0, selected[0])
