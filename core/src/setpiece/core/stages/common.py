@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +43,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def main_wrapper(run: Any, argv: list[str] | None = None) -> int:
-    """Run ``run(argv)``; a StageFailed becomes one ``error:`` line and its exit code."""
+    """Run ``run(argv)``; a StageFailed becomes one ``error:`` line and its exit code, an
+    OSError one ``error: cannot write PATH: REASON`` line and exit 1."""
     try:
         run(sys.argv[1:] if argv is None else argv)
     except StageFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except OSError as exc:  # a full disk, a read-only or vanished folder: one line
+        where = exc.filename if exc.filename is not None else "the output"
+        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -141,22 +145,15 @@ def frame_sequence(folder: str) -> Sequence:
 
 @contextlib.contextmanager
 def atomic_output(path: str) -> Iterator[Path]:
-    """A hidden temp path beside ``path`` (same suffix, for tools that go by it), renamed
-    over ``path`` when the block ends without error; removed otherwise."""
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".tmp{dest.suffix}",
-                               dir=dest.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
+    """A hidden temp path beside ``path`` (same suffix, for tools that go by it), fsynced and
+    renamed over ``path`` when the block ends without error; removed otherwise
+    (:func:`setpiece.core.fsutil.atomic_path`)."""
+    from setpiece.core.fsutil import atomic_path
+
+    with atomic_path(Path(path)) as tmp:
+        yield tmp
         if os.path.getsize(tmp) == 0:
             fail(f"{path}: the tool wrote nothing")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def run_tool(args: list[str], what: str) -> None:
