@@ -83,7 +83,9 @@ def state_dir(args: list[str]) -> Path:
     return setpiece_home()
 
 
-def command_name(args: list[str]) -> str:
+def command_words(args: list[str], limit: int = 2) -> list[str]:
+    """The command and sub-command words of ``args`` (``-w PATH`` and options skipped)."""
+    out: list[str] = []
     skip = False
     for a in args:
         if skip:
@@ -91,8 +93,15 @@ def command_name(args: list[str]) -> str:
         elif a in ("-w", "--workspace"):
             skip = True
         elif not a.startswith("-"):
-            return a
-    return ""
+            out.append(a)
+            if len(out) == limit:
+                break
+    return out
+
+
+def command_name(args: list[str]) -> str:
+    words = command_words(args, 1)
+    return words[0] if words else ""
 
 
 def record(args: list[str], code: int, started: float, error: str | None = None,
@@ -131,12 +140,9 @@ def record(args: list[str], code: int, started: float, error: str | None = None,
 def append(path: Path, line: dict[str, Any]) -> None:
     """Append one line with O_APPEND; past ``MAX_LINES`` keep the newest ``KEEP`` (atomic)."""
     data = (json.dumps(line, sort_keys=True) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, data)
-        size = os.fstat(fd).st_size
-    finally:
-        os.close(fd)
+    from setpiece.core.fsutil import append_line
+
+    size = append_line(path, data)
     if size < MAX_LINES * 40:  # every line is longer than 40 bytes: cannot be over yet
         return
     lines = path.read_bytes().splitlines(keepends=True)

@@ -92,15 +92,10 @@ def emit(ws: Workspace, name: str, *, to_repo: Repo | None = None, **data: Any) 
 
 
 def _append_workspace(root: Path, event: dict[str, Any]) -> bytes:
-    path = log_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from setpiece.core.fsutil import append_line
+
     line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_line(log_path(root), line, durable=True)
     return line
 
 

@@ -148,6 +148,24 @@ class DigestMismatch(ValueError):
         self.got = got
 
 
+def append_line(path: Path, data: bytes, *, durable: bool = False) -> int:
+    """Append ``data`` (one line) to ``path`` in one ``O_APPEND`` write: the line is whole
+    or absent, lines of concurrent writers never interleave. The folder is made when missing;
+    ``durable`` fsyncs the file. Returns the file's size after the write."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, data)
+        if durable:
+            os.fsync(fd)
+        return os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+
+
 def publish_file_exclusive(src: Path, dest: Path, *, sha256: str | None = None,
                            sync_dir: bool = True) -> bool:
     """Copy ``src`` to ``dest`` atomically; never overwrite. Returns False if ``dest`` exists.

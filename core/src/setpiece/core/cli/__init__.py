@@ -247,18 +247,9 @@ _ERROR_KINDS = {1: "error", 2: "usage", 130: "interrupted"}
 
 def _words(args: list[str]) -> list[str]:
     """The command and sub-command words of ``args`` (``-w PATH`` and options skipped)."""
-    out: list[str] = []
-    skip = False
-    for a in args:
-        if skip:
-            skip = False
-        elif a in ("-w", "--workspace"):
-            skip = True
-        elif not a.startswith("-"):
-            out.append(a)
-            if len(out) == 2:
-                break
-    return out
+    from setpiece.core.actions import command_words
+
+    return command_words(args)
 
 
 def tool_name(args: list[str]) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from setpiece.core.errors import SetpieceError
+from setpiece.core.fsutil import append_line
 from setpiece.core.reactions.declare import Reaction
 from setpiece.core.reactions.hashing import digest_json, event_asset, subject_digest
 
@@ -127,14 +128,8 @@ class Notify:
         target = ctx.params.get("file")
         if target:
             path = ctx.path(str(target))
-            path.parent.mkdir(parents=True, exist_ok=True)
             line = (message.replace("\n", " ") + "\n").encode("utf-8")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(fd, line)  # one write of one line: whole or not at all
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_line(path, line, durable=True)  # one write of one line: whole or not at all
             out.artifacts.append(path)
         hook = ctx.params.get("hook")
         if hook:

@@ -27,6 +27,8 @@ from opentelemetry.sdk.metrics.export import AggregationTemporality, MetricReade
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from setpiece.core.fsutil import append_line
+
 MAX_BYTES = 16 * 1024 * 1024
 SPANS = "spans.jsonl"
 METRICS = "metrics.jsonl"
@@ -35,16 +37,7 @@ METRICS = "metrics.jsonl"
 def append(path: Path, data: bytes) -> bool:
     """Append ``data`` in one write; rotate past ``MAX_BYTES``. False if it could not."""
     try:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, data)
-            size = os.fstat(fd).st_size
-        finally:
-            os.close(fd)
+        size = append_line(path, data)
         if size > MAX_BYTES:
             os.replace(path, path.with_name(path.name + ".1"))
         return True
