@@ -160,6 +160,18 @@ def test_dependency_on_another_assets_files_and_the_reaction(
     r = run_cli("-w", shots.root, "pipeline", "status", "Shot")
     assert r.out.strip() == "movie: up to date", r.out + r.err
     assert (pkg / "dvc.yaml").read_text() == dvc_yaml_text
+    # only whole words of the command are the moved path: a longer word that starts with it
+    # (another file next to it) is left alone
+    import yaml
+
+    data = yaml.safe_load(moved)
+    data["stages"]["movie"]["cmd"] += " ../elsewhere/plate/frames_proxy"
+    (pkg / "dvc.yaml").write_text(yaml.safe_dump(data))
+    run_cli("-w", shots.root, "pipeline", "status", "Shot")
+    cmd = yaml.safe_load((pkg / "dvc.yaml").read_text())["stages"]["movie"]["cmd"]
+    assert shlex.split(cmd)[-1] == "../elsewhere/plate/frames_proxy", cmd
+    assert dep in shlex.split(cmd) and "../elsewhere/plate/frames" not in shlex.split(cmd)
+    (pkg / "dvc.yaml").write_text(dvc_yaml_text)
 
     # Plate 1.0.1 is published elsewhere; the reaction installs it and re-runs the stage
     (src / "p2.txt").write_text("plate v2 frame 2\n")

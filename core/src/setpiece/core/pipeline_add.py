@@ -108,6 +108,13 @@ def _dep(ws: Workspace, pkg: Path, raw: str, name: str) -> tuple[str, str | None
     return inside(pkg, raw, "dependency", name), None
 
 
+def replace_token(cmd: str, old: str, new: str) -> str:
+    """``cmd`` with every whole shell word ``old`` (bare or quoted) made ``new``: a word
+    that only starts or ends with ``old`` (``frames_proxy``) is left alone. The rest of the
+    command keeps its bytes (not re-joined: ``>``, ``&&``, ``$VAR`` stay shell syntax)."""
+    return re.sub(r"(?<![^\s'\"])" + re.escape(old) + r"(?![^\s'\"])", lambda m: new, cmd)
+
+
 def refresh_asset_deps(ws: Workspace, pkg: Path) -> None:
     """Re-resolve every ``Asset:path`` dependency for this workspace (rewrite if moved)."""
     path = pkg / DVC_YAML
@@ -124,7 +131,7 @@ def refresh_asset_deps(ws: Workspace, pkg: Path) -> None:
             new_refs[now] = ref
             if now != written:
                 deps = [now if d == written else d for d in deps]
-                body["cmd"] = str(body.get("cmd", "")).replace(written, now)  # a template's
+                body["cmd"] = replace_token(str(body.get("cmd", "")), written, now)
                 changed = True
         if changed:
             body["deps"] = deps
@@ -275,15 +282,25 @@ def add_stage(ws: Workspace, name: str, stage: str, cmd: str | None, deps: Seque
     if refs:
         body["meta"] = {"setpiece": {"assets": refs}}
     check_cycle({**{k: v for k, v in stages.items() if isinstance(v, dict)}, stage: body}, stage)
-    if keys:  # the template's defaults < what params.yaml already says < --param
-        pdata = load_yaml(pkg / PARAMS)
-        section = pdata.get(stage) if isinstance(pdata.get(stage), dict) else {}
-        merged = {**defaults, **{k: v for k, v in section.items() if k in keys}, **given}
-        if pdata.get(stage) != merged:
-            pdata[stage] = merged
-            dump_yaml(pkg / PARAMS, pdata)
+    before = path.read_bytes() if path.exists() else None
     stages[stage] = body
-    dump_yaml(path, data)
+    dump_yaml(path, data)  # dvc.yaml first: if params.yaml cannot be written, it is put back
+    try:
+        if keys:  # the template's defaults < what params.yaml already says < --param
+            pdata = load_yaml(pkg / PARAMS)
+            section = pdata.get(stage) if isinstance(pdata.get(stage), dict) else {}
+            merged = {**defaults, **{k: v for k, v in section.items() if k in keys}, **given}
+            if pdata.get(stage) != merged:
+                pdata[stage] = merged
+                dump_yaml(pkg / PARAMS, pdata)
+    except BaseException:
+        from setpiece.core.fsutil import atomic_write_bytes
+
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(path, before)
+        raise
     from setpiece.core.files.excludes import sync_excludes
 
     sync_excludes(ws.output(name))
