@@ -4,6 +4,7 @@ units, and proxies that never share (and so never save into) the installed layer
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -107,8 +108,19 @@ def test_a_metre_workspace_gets_metres_from_every_mayausd(
     maya.cmds.setAttr("Seat.translate", 0.0, 2.0, 0.0, type="double3")
     maya.cmds.select("Seat")
     out = tmp_path / "m.usda"
+    fsynced: list[tuple[int, int]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        fsynced.append((os.fstat(fd).st_dev, os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     MayaHost().export_usd(str(out), selection=True, root_prim="chair", up_axis="Z",
                           meters_per_unit=1.0)
+    if mayausd < "0.31":  # the converted layer replaced the export whole and durably
+        assert (out.stat().st_dev, out.stat().st_ino) in fsynced
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".m.usda")] == []
     (_, kwargs), = maya.called("mayaUSDExport")
     if mayausd >= "0.31":
         assert (kwargs["unit"], kwargs["upAxis"]) == ("m", "z")

@@ -50,10 +50,23 @@ def test_clone_keeps_pointers_links_bytes_and_gets_its_own_name(
 
     cache = ws.root / ".setpiece" / "files" / "cache"
     objects = sorted(p for p in cache.rglob("*") if p.is_file())
-    r = _ok(run_cli("-w", ws.root, "clone", "Chair", "ChairB", "--json"))
+    fsynced: list[tuple[int, int]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        fsynced.append((st.st_dev, st.st_ino))
+        real_fsync(fd)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "fsync", fsync)
+        r = _ok(run_cli("-w", ws.root, "clone", "Chair", "ChairB", "--json"))
     assert r.json()["name"] == "ChairB" and r.json()["version"] == "0.1.0"
     clone = ws.output("ChairB")
     new = Path(clone.package_dir)
+    # the copied files, their folders and outputs/ (the clone's new name) were fsynced
+    for path in (new / "helpers.py", new, ws.root / "outputs"):
+        assert (path.stat().st_dev, path.stat().st_ino) in fsynced, f"{path} not fsynced"
     assert clone.module == "chairb" and new.name == "chairb"
     # the pointer is the same (same md5): the cache holds the bytes once, for both; the
     # clone's working file is what [files] edit_link gives an output asset (root: a copy

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from setpiece.core import hooks
 from setpiece.core.errors import SetpieceError
-from setpiece.core.fsutil import atomic_write_text, staging_dir
+from setpiece.core.fsutil import atomic_write_text, fsync_dir, fsync_tree, staging_dir
 from setpiece.core.naming import import_name, normalize, validate_name, validate_version
 from setpiece.core.project import OutputAsset, scaffold
 
@@ -134,7 +134,9 @@ def clone(ws: Workspace, source: str, name: str, *, version: str = "0.1.0",
             sync_excludes(staged)
         hooks.run("setpiece.renamed", ws=ws, package_dir=staged.package_dir,
                   old_name=src_name, name=name, version=version)
+        fsync_tree(project)  # the copied files and every folder, before the name appears
         os.replace(project, ws.outputs / name)
+        fsync_dir(ws.outputs)
     asset = OutputAsset(ws.outputs / name)
     from setpiece.core.authoring import _install_editable
 

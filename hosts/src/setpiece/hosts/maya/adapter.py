@@ -739,12 +739,8 @@ def convert_export(path: str, root_prim: str, meters_per_unit: float | None,
     xf.SetXformOpOrder([op, *existing], xf.GetResetXformStack())
     UsdGeom.SetStageMetersPerUnit(stage, to_mpu)
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z if to_up == "Z" else UsdGeom.Tokens.y)
-    suffix = Path(path).suffix
-    tmp = str(Path(path).with_name(f".{Path(path).stem}.setpiece-units{suffix}"))
-    try:
-        if not stage.GetRootLayer().Export(tmp):
+    from setpiece.core.fsutil import atomic_path
+
+    with atomic_path(Path(path)) as tmp:  # fsynced, then renamed over the export
+        if not stage.GetRootLayer().Export(str(tmp)):
             raise SetpieceError(f"maya: cannot write {tmp} while converting {path}'s units")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
