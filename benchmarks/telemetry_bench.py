@@ -9,6 +9,12 @@
 2. Per command, fresh processes: ``setpiece list`` with telemetry on (files) and with
    ``OTEL_SDK_DISABLED=true``, alternating; and whether ``setpiece --help`` imports
    OpenTelemetry (it must not).
+3. A collector down or hung, fresh processes, in turn with one that is up: the command's
+   own span (from the files) and the exit delay (from that span's end to the process
+   gone: what exporting at exit costs). Goals: down adds < 0.1 s to either; a collector
+   that never answers holds exit at most ``shutdown_timeout`` (0.2 s here) + 0.15 s.
+   (``tests/telemetry/test_telemetry_otlp.py`` checks the behaviour: exit code, one
+   warning, every span in the files.)
 
 Run with ``.venv/bin/python benchmarks/telemetry_bench.py [--actions N] [--runs N]``; work
 files under ``benchmarks/.work/telemetry`` (git-ignored).
@@ -147,16 +153,72 @@ def per_command(runs: int) -> None:
     print(f"`setpiece --help` imports of opentelemetry: {imported}")
 
 
+def _list_timed(root: Path) -> tuple[float, float]:
+    """``setpiece list`` in ``root``: (its command span's seconds, span end to exit)."""
+    import json
+    from datetime import datetime
+
+    subprocess.run([str(SETPIECE), "-w", str(root), "list"], check=True, capture_output=True)
+    gone = time.time()
+    path = root / ".setpiece" / "telemetry" / "spans.jsonl"
+    span = [json.loads(line) for line in path.read_text().splitlines()
+            if line.strip() and json.loads(line)["name"] == "setpiece list"][-1]
+
+    def at(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    return at(span["end_time"]) - at(span["start_time"]), gone - at(span["end_time"])
+
+
+def collector_down(runs: int) -> None:
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = s.getsockname()[1]
+    hung = socket.socket()  # accepts connections (the kernel's backlog), never answers
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    modes = {
+        "up": f'[telemetry]\nendpoint = "http://127.0.0.1:{sink.server_address[1]}"\n',
+        "down (refused)": f'[telemetry]\nendpoint = "http://127.0.0.1:{refused}"\n',
+        "hung (never answers), shutdown_timeout = 0.2": (
+            f'[telemetry]\nendpoint = "http://127.0.0.1:{hung.getsockname()[1]}"\n'
+            "shutdown_timeout = 0.2\n"),
+    }
+    roots = {label: _workspace(f"collector{i}", text) for i, (label, text) in enumerate(modes.items())}
+    spans: dict[str, list[float]] = {label: [] for label in modes}
+    exits: dict[str, list[float]] = {label: [] for label in modes}
+    for i in range(runs):  # in turn, each first in its turn: the machine's load hits all alike
+        order = list(modes)[i % len(modes):] + list(modes)[:i % len(modes)]
+        for label in order:
+            span, delay = _list_timed(roots[label])
+            spans[label].append(span)
+            exits[label].append(delay)
+    hung.close()
+    sink.shutdown()
+    print(f"\n`setpiece list` with OTLP to a collector, {runs} fresh processes each, in turn (s):")
+    print("| collector | command span min | median | exit delay min | median |\n"
+          "| --- | ---: | ---: | ---: | ---: |")
+    for label in modes:
+        print(f"| {label} | {min(spans[label]):.3f} | {statistics.median(spans[label]):.3f} | "
+              f"{min(exits[label]):.3f} | {statistics.median(exits[label]):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--only-collector", action="store_true",
+                        help="measure only a collector up / down / hung (part 3)")
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
-    per_action(args.actions)
-    per_command(args.runs)
+    if not args.only_collector:
+        per_action(args.actions)
+        per_command(args.runs)
+    collector_down(args.runs)
 
 
 if __name__ == "__main__":

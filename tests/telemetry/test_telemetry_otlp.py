@@ -1,13 +1,11 @@
 """OTLP export to a collector: a small receiver on 127.0.0.1 decodes what setpiece sends;
-a collector that is down or hangs never slows the command nor holds its exit, and is said
-once on stderr."""
+a collector that is down or hangs is said once on stderr, the command still succeeds and
+its spans still reach the files (what it costs in time: benchmarks/telemetry_bench.py)."""
 
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,13 +23,6 @@ def receiver() -> Iterator[Receiver]:
 def _configure(ws: Any, endpoint: str, extra: str = "") -> None:
     with ws.config.path.open("a") as fh:
         fh.write(f'\n[telemetry]\nendpoint = "{endpoint}"\n{extra}')
-
-
-def _seconds(span: dict[str, Any]) -> float:
-    def at(text: str) -> datetime:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-    return (at(span["end_time"]) - at(span["start_time"])).total_seconds()
 
 
 def test_spans_and_metrics_reach_the_collector(run_setpiece: Any, make_workspace: Any,
@@ -73,14 +64,8 @@ def test_the_standard_otel_variables_configure_it(run_setpiece: Any, make_worksp
     assert named(ws.root, "setpiece list")  # still in the files
 
 
-def _exit_delay(run_setpiece: Any, ws: Any) -> tuple[float, Any]:
-    """Run ``setpiece list``; the seconds from the end of its command span (in the files)
-    to the process having exited: what exporting at exit costs, without start-up noise."""
-    result = run_setpiece("-w", ws.root, "list")
-    returned = time.time()
-    ended = datetime.fromisoformat(named(ws.root, "setpiece list")[-1]["end_time"]
-                                   .replace("Z", "+00:00")).timestamp()
-    return returned - ended, result
+# How long a collector that is down or hung holds a command and its exit is measured in
+# benchmarks/telemetry_bench.py (results in benchmarks/README.md); these check behaviour.
 
 
 @pytest.mark.slow
@@ -90,50 +75,34 @@ def test_a_collector_that_is_down_costs_nothing_and_warns_once(
     up, down = make_workspace("up"), make_workspace("down")
     _configure(up, receiver.url)
     _configure(down, f"http://127.0.0.1:{closed_port}")
-    up_delays, down_delays = [], []
-    for i in range(6):  # interleaved, in turn first: the machine's load hits both alike
-        for ws in (up, down) if i % 2 else (down, up):
-            seconds, result = _exit_delay(run_setpiece, ws)
-            assert result.exit_code == 0, result.err
-            if ws is up:
-                assert result.err == "", result.err
-                up_delays.append(seconds)
-                continue
-            lines = result.err.splitlines()
-            assert len(lines) == 1, result.err  # exactly one warning, never an error
-            assert lines[0].startswith("warning: telemetry: could not send to the collector "
-                                       f"at http://127.0.0.1:{closed_port}")
-            assert "Traceback" not in result.err and "error" not in result.err.lower()
-            down_delays.append(seconds)
-    # the command itself: its span (from the files) is as long with the collector down
-    # (the least of 6 runs each: this shared 2-core machine's load only ever adds)
-    up_spans = [_seconds(s) for s in named(up.root, "setpiece list")]
-    down_spans = [_seconds(s) for s in named(down.root, "setpiece list")]
-    assert len(down_spans) == 6  # the files still got every span
-    assert min(down_spans) < min(up_spans) + 0.1, (up_spans, down_spans)
-    # exit is not held: from the command's end to the process gone, as with the collector up
-    assert min(down_delays) < min(up_delays) + 0.1, (up_delays, down_delays)
+    for _ in range(2):
+        result = run_setpiece("-w", up.root, "list")
+        assert result.exit_code == 0 and result.err == "", result.err
+        result = run_setpiece("-w", down.root, "list")
+        assert result.exit_code == 0, result.err
+        lines = result.err.splitlines()
+        assert len(lines) == 1, result.err  # exactly one warning, never an error
+        assert lines[0].startswith("warning: telemetry: could not send to the collector "
+                                   f"at http://127.0.0.1:{closed_port}")
+        assert "Traceback" not in result.err and "error" not in result.err.lower()
+    assert len(named(down.root, "setpiece list")) == 2  # the files still got every span
+    assert all(s["attributes"]["setpiece.exit_code"] == 0
+               for s in named(down.root, "setpiece list"))
 
 
 @pytest.mark.slow
-def test_a_collector_that_never_answers_holds_exit_at_most_the_shutdown_timeout(
-    run_setpiece: Any, make_workspace: Any, receiver: Receiver
+def test_a_collector_that_never_answers_is_given_up_after_the_shutdown_timeout(
+    run_setpiece: Any, make_workspace: Any
 ) -> None:
     hung = socket.socket()  # accepts connections (the kernel's backlog), never answers
     hung.bind(("127.0.0.1", 0))
     hung.listen(16)
     try:
-        up, stuck = make_workspace("up"), make_workspace("stuck")
-        _configure(up, receiver.url)
+        stuck = make_workspace("stuck")
         _configure(stuck, f"http://127.0.0.1:{hung.getsockname()[1]}", "shutdown_timeout = 0.2\n")
-        up_delays, stuck_delays = [], []
-        for _ in range(3):
-            seconds, result = _exit_delay(run_setpiece, up)
-            up_delays.append(seconds)
-            seconds, result = _exit_delay(run_setpiece, stuck)
-            assert result.exit_code == 0
-            assert len(result.err.splitlines()) == 1 and "no answer within 0.2 s" in result.err
-            stuck_delays.append(seconds)
-        assert min(stuck_delays) < min(up_delays) + 0.2 + 0.15, (up_delays, stuck_delays)
+        result = run_setpiece("-w", stuck.root, "list")
+        assert result.exit_code == 0
+        assert len(result.err.splitlines()) == 1 and "no answer within 0.2 s" in result.err
+        assert len(named(stuck.root, "setpiece list")) == 1  # the files still got it
     finally:
         hung.close()
