@@ -210,6 +210,24 @@ def test_generated_playlist_publishes_only_when_the_reviews_changed(
         "the review database is down")
     assert ws.output("TodaysReviews").pyproject.read_text() == before
     assert ws.available_versions("TodaysReviews") == ["0.1.0", "0.1.1"]
+    (ws.root / "FAIL").unlink()
+
+    # the wheel lands but its index cannot be written: the new version is kept (it is in
+    # the repo), so once the index is rebuilt the next generate has nothing to publish
+    page = Path(ws.repo("review").root) / "simple" / "todaysreviews"
+    page.rename(page.with_name("away"))
+    page.write_text("not a folder")
+    _ok(run_cli("-w", ws.root, "bump", "Chair", "minor"))
+    _ok(run_cli("-w", ws.root, "publish", "Chair", "-q"))
+    run_cli("-w", ws.root, "generate", "TodaysReviews").user_error(
+        "TodaysReviews 0.1.2 was published to repo 'review', but its index could not be written")
+    assert ws.output("TodaysReviews").version == "0.1.2"
+    assert "Chair 1.2.0" in (pkg / "playlist.txt").read_text()
+    page.unlink()
+    page.with_name("away").rename(page)
+    _ok(run_cli("-w", ws.root, "repo", "reindex", "review"))
+    r = _ok(run_cli("-w", ws.root, "generate", "TodaysReviews", "--json"))
+    assert r.json()["changed"] is False and r.json()["version"] == "0.1.2"
 
 
 def test_safe_mode_runs_no_generator(props_ws: Any, run_cli: Run,
