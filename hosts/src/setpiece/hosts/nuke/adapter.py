@@ -14,7 +14,7 @@ node that reads one asset's interface layer:
 The set's layout (the container prims' transforms in the scene root layer) is applied by
 one ``GeoTransform`` per placed container, right after its GeoReference
 (``<Container>_layout``): its Mask is the container's prim path (knob ``mask_patterns``
-in Nuke 17, ``mask`` before), its translate / rotate (order XYZ) / scaling what puts the
+in Nuke 17; in 15/16 the name is unverified and ``mask`` is tried), its translate / rotate (order XYZ) / scaling what puts the
 asset's default prim where the scene has it (``setpiece.hosts.layout``), its Prim
 Transform Order Prepend (outermost, before the asset's own transform). Applied once, at
 load; an update keeps it (the artist may have moved it); ``remove`` takes it along.
@@ -68,7 +68,8 @@ EXPORTER = "GeoExport"
 LAYOUT_NODE = "GeoTransform"
 #: the knob on a GeoTransform naming the container it places
 LAYOUT_OF = "setpiece_layout_of"
-#: GeoTransform's Mask knob: Nuke 17 (geotransform.html 17.0), then the earlier name
+#: GeoTransform's Mask knob: Nuke 17 (geotransform.html 17.0), then a guess for 15/16
+#: (no Foundry page found names it there; ``setpiece selftest nuke`` checks it)
 MASK_KNOBS = ("mask_patterns", "mask")
 TAB = "setpiece_tab"
 MENU_LABEL = "setpiece"

@@ -6,7 +6,7 @@ GeoReference nodes (ReadGeo2 in the classic 3D system), reads the containers bac
 their knobs, updates one to another version (its node and connections must stay),
 exports with GeoExport, checks what differs across Nuke versions (each container at its
 own prim path; the sample layout applied by a GeoTransform per placed container, whose
-Mask knob is ``mask_patterns`` in Nuke 17 and ``mask`` before, read back from what
+Mask knob is ``mask_patterns`` in Nuke 17 and unverified before (``mask`` is tried), read back from what
 GeoExport writes; GeoExport writing USD, not Nuke 17's default Alembic), saves the .nk,
 reopens it, removes one container, and prints a PASS/FAIL line per step. Exit status 0
 only when every step passed.
