@@ -229,6 +229,19 @@ def test_generated_playlist_publishes_only_when_the_reviews_changed(
     r = _ok(run_cli("-w", ws.root, "generate", "TodaysReviews", "--json"))
     assert r.json()["changed"] is False and r.json()["version"] == "0.1.2"
 
+    # the next version is already in the repo (someone else's wheel): refused, and the
+    # version, the state and every file the generator wrote are put back
+    repo = Path(ws.repo("review").root)
+    theirs = repo / "todaysreviews-0.1.3-py3-none-any.whl"
+    theirs.write_bytes((repo / "todaysreviews-0.1.2-py3-none-any.whl").read_bytes())
+    playlist = (pkg / "playlist.txt").read_bytes()
+    _ok(run_cli("-w", ws.root, "bump", "Lamp", "minor"))
+    _ok(run_cli("-w", ws.root, "publish", "Lamp", "-q"))
+    r = run_cli("-w", ws.root, "generate", "TodaysReviews")
+    assert r.exit_code == 1 and "0.1.3" in r.err, r.out + r.err
+    assert ws.output("TodaysReviews").version == "0.1.2"
+    assert (pkg / "playlist.txt").read_bytes() == playlist
+
 
 def test_safe_mode_runs_no_generator(props_ws: Any, run_cli: Run,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
