@@ -143,3 +143,27 @@ def test_wheel_ships_the_pipeline_not_its_outputs(shot: tuple[Any, Path, Path], 
     names = zipfile.ZipFile(wheels[0]).namelist()
     assert any(n.endswith("/dvc.yaml") for n in names) and any(n.endswith("/dvc.lock") for n in names)
     assert not any("movie/shot.mov" in n or "/.dvc/" in n for n in names), names
+
+
+def test_a_dvc_yaml_that_cannot_be_written_leaves_params_yaml_alone(
+        shot: tuple[Any, Path, Path], run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pipeline add --param``: dvc.yaml and params.yaml change together or not at all."""
+    from setpiece.core import fsutil
+
+    ws, pkg, counter = shot
+    before = {n: (pkg / n).read_bytes() if (pkg / n).exists() else None
+              for n in ("dvc.yaml", "params.yaml")}
+    real = fsutil.atomic_write_text
+
+    def full_disk_for_dvc_yaml(path, *a, **kw):  # type: ignore[no-untyped-def]
+        if Path(path).name == "dvc.yaml":
+            raise OSError(28, "No space left on device")
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(fsutil, "atomic_write_text", full_disk_for_dvc_yaml)
+    with pytest.raises(OSError, match="No space left"):  # an unexpected error: the traceback
+        run_cli("-w", ws.root, "pipeline", "add", "Shot", "movie", "--cmd", movie_cmd(counter),
+                "--dep", "frames", "--out", "movie/shot.mov", "--param", "fps=24")
+    after = {n: (pkg / n).read_bytes() if (pkg / n).exists() else None
+             for n in ("dvc.yaml", "params.yaml")}
+    assert after == before
