@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SETPIECE
+
+# the console script beside this Python (as tests/conftest.py finds it: a line run may
+# collect tests/hosts first, whose conftest module is the one named ``conftest``)
+SETPIECE = Path(sys.executable).parent / ("setpiece.exe" if sys.platform == "win32" else "setpiece")
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
